@@ -99,7 +99,9 @@ class Money:
         exponent = minor_unit_exponent(currency)
         raw = _to_decimal(amount)
         quantum = Decimal(1).scaleb(-exponent)
-        exact = raw.quantize(quantum, rounding=rounding or decimal.ROUND_HALF_EVEN, context=_CONTEXT)
+        exact = raw.quantize(
+            quantum, rounding=rounding or decimal.ROUND_HALF_EVEN, context=_CONTEXT
+        )
         if rounding is None and exact != raw:
             raise InexactAmount(
                 f"{raw} has more than {exponent} decimal places for {currency.upper()}; "
@@ -174,7 +176,9 @@ class Money:
         if isinstance(factor, float | bool) or not isinstance(factor, int | Decimal):
             raise TypeError(f"money is multiplied by int or Decimal, not {type(factor).__name__}")
         _check_rounding(rounding)
-        return Money(_CONTEXT.multiply(self._amount, Decimal(factor)), self._currency, rounding=rounding)
+        return Money(
+            _CONTEXT.multiply(self._amount, Decimal(factor)), self._currency, rounding=rounding
+        )
 
     def allocate(self, weights: Sequence[int | Decimal]) -> list[Money]:
         """Split into parts proportional to `weights`, losing and creating no minor unit.
