@@ -109,9 +109,10 @@ def post_batch(session: Session, requests: Sequence[EntryRequest]) -> list[Batch
 
 def _post_once(cursor: psycopg.Cursor[Any], candidates: list[_Pending]) -> list[BatchResult]:
     results: list[BatchResult] = []
-    fresh, repeats = _settle_known_keys(cursor, candidates, results)
-    account_ids = sorted({line.account_id for p in fresh for line in p.request.lines})
+    # Lock first, then read keys, as posting.py does, so a rival in flight is seen.
+    account_ids = sorted({line.account_id for p in candidates for line in p.request.lines})
     accounts = lock_accounts(cursor, account_ids)
+    fresh, repeats = _settle_known_keys(cursor, candidates, results)
     closed = cursor.execute(CLOSED_THROUGH).fetchone()
     closed_through = closed[0] if closed else None
     accepted: list[_Pending] = []

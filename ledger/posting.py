@@ -1,7 +1,7 @@
 """Posting one journal entry: the only way money moves.
 
-One call is one savepoint in the caller's transaction and three statements: find the
-idempotency key, lock the entry's accounts in ascending id order, then write the entry,
+One call is one savepoint in the caller's transaction and three statements: lock the
+entry's accounts in ascending id order, look up the idempotency key, then write the entry,
 its postings and the new balances in one statement that also refuses a closed date.
 """
 
@@ -102,15 +102,18 @@ def _post_once(
     digest: bytes,
     reverses_entry_id: uuid.UUID | None,
 ) -> PostedEntry:
+    account_ids = sorted({line.account_id for line in request.lines})
+    accounts = lock_accounts(cursor, account_ids)
+    # Looked up after the locks: a request in flight with the same key and lines holds
+    # them until it commits, so its retry sees it here and replays it.
     existing = cursor.execute(FIND_BY_KEY, (request.idempotency_key,)).fetchone()
     if existing is not None:
         return replay(request.idempotency_key, existing, digest)
     if reverses_entry_id is not None:
+        # After the locks: a rival reversal holds them until it commits, and is then seen.
         reversal = cursor.execute(FIND_REVERSAL, (reverses_entry_id,)).fetchone()
         if reversal is not None:
             raise AlreadyReversed(reverses_entry_id, reversal[0])
-    account_ids = sorted({line.account_id for line in request.lines})
-    accounts = lock_accounts(cursor, account_ids)
     balances_after = apply_lines(request.lines, accounts)
     entry_id = uuid.uuid4()
     params = _write_params(request, entry_id, digest, reverses_entry_id, balances_after, accounts)

@@ -1,0 +1,78 @@
+"""Test fixtures: a throwaway PostgreSQL database built by the migrations.
+
+With DATABASE_URL set, the tests create their database on that server; without it they
+start (or reuse) the embedded server under .creditunion/test-pgdata.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from creditunion.database import libpq_url, make_engine, sqlalchemy_url
+from creditunion.embedded_db import embedded_server_url, with_database
+from creditunion.migrate import upgrade
+
+
+def _server_url() -> str:
+    explicit = os.environ.get("DATABASE_URL")
+    if explicit:
+        return libpq_url(explicit)
+    return embedded_server_url(Path(".creditunion/test-pgdata"))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+def _create(server_url: str, name: str, template: str | None = None) -> str:
+    clause = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{clause}')
+    return with_database(server_url, name)
+
+
+def _drop(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def template_name(server_url: str) -> Iterator[str]:
+    """A database at the migrations' head that other test databases are cloned from."""
+    name = f"cu_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    upgrade(sqlalchemy_url(_create(server_url, name)))
+    yield name
+    _drop(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, template_name: str) -> Iterator[str]:
+    """The database most tests share; each test makes its own accounts in it."""
+    name = f"cu_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    yield _create(server_url, name, template_name)
+    _drop(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=12)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_engine(server_url: str, template_name: str) -> Iterator[Engine]:
+    """A database of this test's own, for tests that close dates or tamper with rows."""
+    name = f"cu_fresh_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(_create(server_url, name, template_name), pool_size=10)
+    yield engine
+    engine.dispose()
+    _drop(server_url, name)
