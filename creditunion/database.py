@@ -60,7 +60,6 @@ def make_engine(
         sqlalchemy_url(url),
         pool_size=size,
         max_overflow=size,
-        pool_pre_ping=True,
         connect_args={"options": options},
     )
 

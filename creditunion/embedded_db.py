@@ -7,6 +7,7 @@ reuses it (and its data) instead of paying the start-up again.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,7 +18,10 @@ log = logging.getLogger(__name__)
 
 def embedded_server_url(data_dir: Path) -> str:
     """Start (or reuse) the embedded server in `data_dir`; return a libpq URL to its `postgres` db."""
-    import pgserver  # imported here: only machines without DATABASE_URL need it
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime dir at import; the fallback is fine.
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: only machines without DATABASE_URL need it
 
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-import psycopg
 from sqlalchemy.orm import Session
 
 from ledger.checks import AccountState, PostingRefused, apply_lines
@@ -28,7 +27,7 @@ from ledger.entry import (
 )
 from ledger.periods import PeriodClosed
 from ledger.posting import IdempotencyConflict, lock_accounts, replay
-from ledger.transaction import in_savepoint_with_retries
+from ledger.transaction import SavepointCursor, in_savepoint_with_retries
 
 BATCH_ENTRIES_MAX: Final = 20_000
 
@@ -107,7 +106,7 @@ def post_batch(session: Session, requests: Sequence[EntryRequest]) -> list[Batch
     return [r for r in results if r is not None]
 
 
-def _post_once(cursor: psycopg.Cursor[Any], candidates: list[_Pending]) -> list[BatchResult]:
+def _post_once(cursor: SavepointCursor, candidates: list[_Pending]) -> list[BatchResult]:
     results: list[BatchResult] = []
     # Lock first, then read keys, as posting.py does, so a rival in flight is seen.
     account_ids = sorted({line.account_id for p in candidates for line in p.request.lines})
@@ -132,7 +131,7 @@ def _post_once(cursor: psycopg.Cursor[Any], candidates: list[_Pending]) -> list[
 
 
 def _settle_known_keys(
-    cursor: psycopg.Cursor[Any], candidates: list[_Pending], results: list[BatchResult]
+    cursor: SavepointCursor, candidates: list[_Pending], results: list[BatchResult]
 ) -> tuple[list[_Pending], list[tuple[_Pending, _Pending]]]:
     """Resolve replays and conflicts against the journal and within the batch itself.
 
@@ -184,7 +183,7 @@ def _accept(pending: _Pending, accounts: dict[int, AccountState], closed_through
 
 
 def _write(
-    cursor: psycopg.Cursor[Any],
+    cursor: SavepointCursor,
     accepted: list[_Pending],
     accounts: dict[int, AccountState],
     account_ids: list[int],

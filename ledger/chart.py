@@ -84,8 +84,7 @@ def install_chart(
     Running it again opens nothing, so `creditunion init` can be repeated safely.
     """
     require_transaction(session)
-    rows = session.execute(select(LedgerAccount.code, LedgerAccount.id))
-    existing = {code: account_id for code, account_id in rows}
+    existing = dict(session.execute(select(LedgerAccount.code, LedgerAccount.id)).all())
     opened = 0
     for account in chart:
         if account.code in existing:

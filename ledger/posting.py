@@ -1,8 +1,9 @@
 """Posting one journal entry: the only way money moves.
 
-One call is one savepoint in the caller's transaction and three statements: lock the
-entry's accounts in ascending id order, look up the idempotency key, then write the entry,
-its postings and the new balances in one statement that also refuses a closed date.
+One call is one savepoint in the caller's transaction and two round trips: open the
+savepoint and lock the entry's accounts in ascending id order; then, once the lines are
+checked against the locked balances, write the entry, its postings and the new balances in
+one statement that also replays a known idempotency key and refuses a closed date.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-import psycopg
 from sqlalchemy.orm import Session
 
 from ledger.checks import AccountState, PostingRefused, apply_lines
 from ledger.entry import EntryRequest, PostedEntry, content_hash, metadata_json, validate
 from ledger.models import AccountStatus, AccountType
 from ledger.periods import DAY_CLOSE_LOCK_KEY, PeriodClosed
-from ledger.transaction import in_savepoint_with_retries
+from ledger.transaction import SavepointCursor, in_savepoint_with_retries
 
 
 class IdempotencyConflict(PostingRefused):
@@ -50,11 +50,15 @@ FROM ledger_accounts WHERE id = ANY(%(ids)s::bigint[])
 ORDER BY id FOR UPDATE
 """
 
+# Runs after the accounts are locked, so its snapshot sees any rival that held them:
+# a committed entry with this key makes it write nothing and return that entry instead.
 WRITE_ENTRY: Final = """
-WITH open_date AS (
-    SELECT NOT EXISTS (
-        SELECT 1 FROM ledger_day_closes WHERE business_date >= %(d)s
-    ) AS ok
+WITH existing AS (
+    SELECT id, sequence_no, business_date, posted_at, content_hash
+    FROM journal_entries WHERE idempotency_key = %(key)s
+), open_date AS (
+    SELECT NOT EXISTS (SELECT 1 FROM ledger_day_closes WHERE business_date >= %(d)s)
+       AND NOT EXISTS (SELECT 1 FROM existing) AS ok
 ), entry AS (
     INSERT INTO journal_entries (id, idempotency_key, content_hash, business_date,
         description, reference, kind, reverses_entry_id, metadata, posted_by)
@@ -73,8 +77,11 @@ WITH open_date AS (
     FROM unnest(%(net_ids)s::bigint[], %(net_deltas)s::bigint[]) AS n(id, delta), open_date
     WHERE a.id = n.id AND open_date.ok
 )
-SELECT sequence_no, posted_at, (SELECT max(business_date) FROM ledger_day_closes) FROM entry
-RIGHT JOIN open_date ON true
+SELECT entry.sequence_no, entry.posted_at,
+       (SELECT max(business_date) FROM ledger_day_closes),
+       existing.id, existing.sequence_no, existing.business_date, existing.posted_at,
+       existing.content_hash
+FROM open_date LEFT JOIN entry ON true LEFT JOIN existing ON true
 """
 
 
@@ -97,29 +104,34 @@ def post_validated(
 
 
 def _post_once(
-    cursor: psycopg.Cursor[Any],
+    cursor: SavepointCursor,
     request: EntryRequest,
     digest: bytes,
     reverses_entry_id: uuid.UUID | None,
 ) -> PostedEntry:
     account_ids = sorted({line.account_id for line in request.lines})
     accounts = lock_accounts(cursor, account_ids)
-    # Looked up after the locks: a request in flight with the same key and lines holds
-    # them until it commits, so its retry sees it here and replays it.
-    existing = cursor.execute(FIND_BY_KEY, (request.idempotency_key,)).fetchone()
-    if existing is not None:
-        return replay(request.idempotency_key, existing, digest)
-    if reverses_entry_id is not None:
-        # After the locks: a rival reversal holds them until it commits, and is then seen.
-        reversal = cursor.execute(FIND_REVERSAL, (reverses_entry_id,)).fetchone()
-        if reversal is not None:
-            raise AlreadyReversed(reverses_entry_id, reversal[0])
-    balances_after = apply_lines(request.lines, accounts)
+    try:
+        if reverses_entry_id is not None:
+            # After the locks: a rival reversal holds them until it commits, and is then seen.
+            reversal = cursor.execute(FIND_REVERSAL, (reverses_entry_id,)).fetchone()
+            if reversal is not None:
+                raise AlreadyReversed(reverses_entry_id, reversal[0])
+        balances_after = apply_lines(request.lines, accounts)
+    except PostingRefused:
+        # A retry of a request that already posted is a replay, even if what it changed
+        # (a balance spent, an entry reversed) would now refuse it.
+        existing = cursor.execute(FIND_BY_KEY, (request.idempotency_key,)).fetchone()
+        if existing is not None:
+            return replay(request.idempotency_key, existing, digest)
+        raise
     entry_id = uuid.uuid4()
     params = _write_params(request, entry_id, digest, reverses_entry_id, balances_after, accounts)
     written = cursor.execute(WRITE_ENTRY, params).fetchone()
     assert written is not None, "the write statement always returns one row"
-    sequence_no, posted_at, closed = written
+    sequence_no, posted_at, closed, *existing_row = written
+    if existing_row[0] is not None:
+        return replay(request.idempotency_key, tuple(existing_row), digest)
     if sequence_no is None:
         raise PeriodClosed(request.business_date, closed)
     return PostedEntry(
@@ -145,7 +157,7 @@ def replay(key: str, row: tuple[Any, ...], digest: bytes) -> PostedEntry:
     )
 
 
-def lock_accounts(cursor: psycopg.Cursor[Any], account_ids: list[int]) -> dict[int, AccountState]:
+def lock_accounts(cursor: SavepointCursor, account_ids: list[int]) -> dict[int, AccountState]:
     """Lock the accounts in ascending id order (so postings never deadlock each other)."""
     rows = cursor.execute(LOCK_ACCOUNTS, {"lock": DAY_CLOSE_LOCK_KEY, "ids": account_ids})
     return {

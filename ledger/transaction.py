@@ -1,9 +1,13 @@
 """How ledger code runs inside the caller's database transaction.
 
 Ledger functions never commit: the command at the edge owns the transaction. Each
-ledger write runs in a savepoint, so a refusal leaves the caller's transaction usable,
-and a deadlock, serialization failure or lost race on a unique key is retried there a
-bounded number of times instead of reaching the caller.
+ledger write runs in its own savepoint, so a deadlock, a serialization failure or a
+lost race on a unique key is rolled back to it and retried a bounded number of times
+instead of reaching the caller, and a refusal releases the locks it took.
+
+The savepoint travels in one round trip with the write's first statement (psycopg's
+pipeline mode) and is not released on success (COMMIT releases it), so it costs no
+round trip of its own on the hot path.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, LiteralString, TypeVar
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +26,7 @@ T = TypeVar("T")
 ATTEMPTS_MAX: Final = 12
 BACKOFF_S_BASE: Final = 0.002
 BACKOFF_S_MAX: Final = 0.2
+SAVEPOINT: Final = "ledger_write"
 _TRANSIENT_SQLSTATES: Final = frozenset({"40001", "40P01", "55P03"})
 # A lost race on these keys resolves itself on the next attempt: the winner is then visible
 # and the request becomes a replay, a conflict or an "already reversed".
@@ -43,11 +48,34 @@ def require_transaction(session: Session) -> None:
         raise TransactionRequired("begin a transaction (unit of work) before calling the ledger")
 
 
-def driver_cursor(session: Session) -> psycopg.Cursor[Any]:
-    """A psycopg cursor on the session's own connection and transaction."""
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under the session, in the session's transaction."""
     connection = session.connection().connection.driver_connection
     assert isinstance(connection, psycopg.Connection)
-    return connection.cursor()
+    return connection
+
+
+class SavepointCursor:
+    """A cursor whose first statement also opens the write's savepoint, in one round trip."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+        self._cursor = connection.cursor()
+        self._opened = False
+
+    def execute(self, query: LiteralString, params: Any = None) -> psycopg.Cursor[Any]:
+        if self._opened:
+            return self._cursor.execute(query, params)
+        with self._connection.pipeline():
+            self._connection.execute(f"SAVEPOINT {SAVEPOINT}")
+            self._cursor.execute(query, params)
+        self._opened = True
+        return self._cursor
+
+    def roll_back(self) -> None:
+        if self._opened:
+            self._connection.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+        self._cursor.close()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -59,17 +87,22 @@ def is_transient(exc: BaseException) -> bool:
     return original.sqlstate == "23505" and original.diag.constraint_name in _RACE_CONSTRAINTS
 
 
-def in_savepoint_with_retries(session: Session, work: Callable[[psycopg.Cursor[Any]], T]) -> T:
+def in_savepoint_with_retries(session: Session, work: Callable[[SavepointCursor], T]) -> T:
     require_transaction(session)
+    connection = driver_connection(session)
     for attempt in range(1, ATTEMPTS_MAX + 1):
+        cursor = SavepointCursor(connection)
         try:
-            with session.begin_nested(), driver_cursor(session) as cursor:
-                return work(cursor)
-        except (psycopg.Error, DBAPIError) as exc:
+            return work(cursor)
+        except psycopg.Error as exc:
+            cursor.roll_back()
             if not is_transient(exc):
                 raise
             if attempt == ATTEMPTS_MAX:
                 raise PostingContention(f"gave up after {attempt} attempts: {exc}") from exc
             ceiling = min(BACKOFF_S_MAX, BACKOFF_S_BASE * 2**attempt)
             time.sleep(random.uniform(0, ceiling))
+        except BaseException:
+            cursor.roll_back()
+            raise
     raise AssertionError("unreachable: the loop returns or raises")

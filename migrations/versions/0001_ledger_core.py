@@ -130,14 +130,27 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_journal_entries_idempotency_key")),
-        sa.UniqueConstraint("reverses_entry_id", name=op.f("uq_journal_entries_reverses_entry_id")),
         sa.UniqueConstraint("sequence_no", name=op.f("uq_journal_entries_sequence_no")),
     )
     op.create_index(
-        op.f("ix_journal_entries_business_date"), "journal_entries", ["business_date"], unique=False
+        "ix_journal_entries_date_sequence",
+        "journal_entries",
+        ["business_date", "sequence_no"],
+        unique=False,
     )
     op.create_index(
-        op.f("ix_journal_entries_reference"), "journal_entries", ["reference"], unique=False
+        "ix_journal_entries_reference",
+        "journal_entries",
+        ["reference"],
+        unique=False,
+        postgresql_where=sa.text("reference IS NOT NULL"),
+    )
+    op.create_index(
+        "uq_journal_entries_reverses_entry_id",
+        "journal_entries",
+        ["reverses_entry_id"],
+        unique=True,
+        postgresql_where=sa.text("reverses_entry_id IS NOT NULL"),
     )
     op.create_table(
         "ledger_accounts",
@@ -251,7 +264,16 @@ def downgrade() -> None:
     op.drop_table("ledger_day_closes")
     op.drop_index(op.f("ix_ledger_accounts_parent_id"), table_name="ledger_accounts")
     op.drop_table("ledger_accounts")
-    op.drop_index(op.f("ix_journal_entries_reference"), table_name="journal_entries")
-    op.drop_index(op.f("ix_journal_entries_business_date"), table_name="journal_entries")
+    op.drop_index(
+        "uq_journal_entries_reverses_entry_id",
+        table_name="journal_entries",
+        postgresql_where=sa.text("reverses_entry_id IS NOT NULL"),
+    )
+    op.drop_index(
+        "ix_journal_entries_reference",
+        table_name="journal_entries",
+        postgresql_where=sa.text("reference IS NOT NULL"),
+    )
+    op.drop_index("ix_journal_entries_date_sequence", table_name="journal_entries")
     op.drop_table("journal_entries")
     # ### end Alembic commands ###

@@ -1,0 +1,86 @@
+"""The `creditunion` command line: one entry point for everything an operator does."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from creditunion.database import default_engine, resolve_database_url, unit_of_work
+from creditunion.migrate import current_revision, head_revision, upgrade
+from creditunion.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Credit union core banking: operator commands.")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; figures printed and as JSON.")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the figures here.")]
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the newest schema (or to REVISION)."""
+    url = resolve_database_url(get_settings())
+    upgrade(url, revision)
+    typer.echo(f"database at revision {current_revision(default_engine())}")
+
+
+def require_schema_at_head() -> None:
+    current, head = current_revision(default_engine()), head_revision()
+    if current != head:
+        typer.echo(
+            f"the database is at revision {current}, not {head}: run `creditunion db upgrade`",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@app.command("init")
+def init() -> None:
+    """Load the default chart of accounts (and products); safe to run again."""
+    from creditunion.setup import initialise
+
+    require_schema_at_head()
+    with unit_of_work(default_engine()) as session:
+        report = initialise(session, settings=get_settings())
+    typer.echo(report)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Migrate, initialise, and post a small demo history; print the trial balance."""
+    from creditunion.demo import run_demo
+
+    upgrade(resolve_database_url(get_settings()))
+    typer.echo(run_demo(default_engine(), settings=get_settings()))
+
+
+def _write_json(figures: dict[str, object], path: Path | None) -> None:
+    typer.echo(json.dumps(figures, indent=2))
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+@bench_app.command("ledger")
+def bench_ledger(
+    json_path: JsonOption = None,
+    seconds: Annotated[float, typer.Option(help="Length of each timed phase.")] = 15.0,
+    workers: Annotated[int, typer.Option(help="Clients for pgbench and single posting.")] = 4,
+) -> None:
+    """pgbench TPC-B vs single-entry posting vs batch posting, on the same server."""
+    from ops.bench_ledger import run
+
+    _write_json(run(seconds=seconds, workers=workers, echo=typer.echo), json_path)
