@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from creditunion.database import default_engine, resolve_database_url, unit_of_work
-from creditunion.migrate import current_revision, head_revision, upgrade
+from creditunion.migrate import at_head, current_revisions, upgrade
 from creditunion.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Credit union core banking: operator commands.")
@@ -31,18 +31,18 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
     url = resolve_database_url(get_settings())
     upgrade(url, revision)
-    typer.echo(f"database at revision {current_revision(default_engine())}")
+    typer.echo(f"database at revision {', '.join(sorted(current_revisions(default_engine())))}")
 
 
 def require_schema_at_head() -> None:
-    current, head = current_revision(default_engine()), head_revision()
-    if current != head:
+    if not at_head(default_engine()):
+        current = ", ".join(sorted(current_revisions(default_engine()))) or "none"
         typer.echo(
-            f"the database is at revision {current}, not {head}: run `creditunion db upgrade`",
+            f"the database is at revision {current}, not the newest: run `creditunion db upgrade`",
             err=True,
         )
         raise typer.Exit(2)

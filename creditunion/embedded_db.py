@@ -26,7 +26,7 @@ def embedded_server_url(data_dir: Path) -> str:
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     log.info("using the embedded PostgreSQL in %s", data_dir)
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)  # type: ignore[attr-defined]
     uri = str(server.get_uri())
     assert uri.startswith("postgresql://"), uri
     return uri
