@@ -1,0 +1,152 @@
+"""Rule-set checks on a product definition and on a priced quote, as lists of violations."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from ledger.money import Money
+from loans.calendar import DAYS_PER_EQUAL_MONTH
+from loans.facts import LoanFacts
+from loans.frequency import Frequency
+from loans.pricing import FeesExceedCredit, Priced, price
+from loans.product import FeeKind, LoanProduct, TermUnit
+from loans.rulesets import gb, pal
+from loans.rulesets.base import Violation
+from loans.rulesets.gb import CreditUnionCapRules
+from loans.rulesets.pal import PalRules
+
+FEES_CODE = "product.fee_exceeds_amount"
+
+
+class ProductInvalid(ValueError):
+    """A product that breaks its rule set; `violations` names each rule."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = tuple(violations)
+        super().__init__("; ".join(f"{v.code}: {v.message}" for v in violations))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Each broken rule's code once, in the order first found."""
+        return tuple(dict.fromkeys(v.code for v in self.violations))
+
+
+def validate_product(product: LoanProduct, *, as_of: date) -> None:
+    """Raise `ProductInvalid` unless the product complies with its rule set on `as_of`."""
+    found = product_violations(product, as_of=as_of)
+    if found:
+        raise ProductInvalid(found)
+
+
+def product_violations(product: LoanProduct, *, as_of: date) -> list[Violation]:
+    rules = product.rule_set
+    if isinstance(rules, CreditUnionCapRules):
+        found = gb_product_rules(product, rules=rules, as_of=as_of)
+        return found or _gb_corners(product, rules, as_of)
+    return pal_product_rules(product, rules=rules, as_of=as_of)
+
+
+def gb_product_rules(
+    product: LoanProduct, *, rules: CreditUnionCapRules, as_of: date
+) -> list[Violation]:
+    return [
+        *gb.check_currency(rules, currency=product.currency),
+        *gb.check_rate(rules, rate=product.rate, day_count=product.day_count, on=as_of),
+        *gb.check_charges(
+            rules, early_repayment_charge=product.early_repayment_charge, late_fee=product.late_fee
+        ),
+    ]
+
+
+def pal_product_rules(product: LoanProduct, *, rules: PalRules, as_of: date) -> list[Violation]:
+    found = []
+    if product.currency != rules.currency:
+        found.append(Violation("pal.currency", f"{rules.variant} loans are in {rules.currency}"))
+        return found
+    found += pal.check_amount(rules, amount=product.amounts.minimum)
+    found += pal.check_amount(rules, amount=product.amounts.maximum)
+    for frequency in sorted(product.frequencies):
+        for instalments in instalment_bounds(product, frequency=frequency):
+            found += pal.check_term(rules, months=duration_months(instalments, frequency=frequency))
+    found += pal.check_product_membership(rules, min_membership_days=product.min_membership_days)
+    application = [fee.amount for fee in product.fees if fee.kind is FeeKind.APPLICATION]
+    found += pal.check_fees(rules, application_fees=sum(application, Money.zero(product.currency)))
+    found += pal.check_rate(rules, rate=product.rate, on=as_of)
+    found += pal.check_fee_policy(rules, nsf_fee=product.nsf_fee, late_fee=product.late_fee)
+    return _unique(found)
+
+
+def quote_rule_violations(
+    product: LoanProduct, *, priced: Priced, apr: Decimal, facts: LoanFacts
+) -> tuple[list[Violation], list[str]]:
+    """(violations, flags) of the rule set on one priced loan."""
+    rules = product.rule_set
+    on = priced.schedule.disbursement_date
+    if isinstance(rules, CreditUnionCapRules):
+        advances, payments = priced.in_months()
+        found = gb_product_rules(product, rules=rules, as_of=on)
+        found += gb.check_effective_rate(rules, advances=advances, payments=payments, on=on)
+        refused, flags = gb.check_exempt_threshold(
+            rules, apr_percent=apr, behaviour=product.exempt_threshold
+        )
+        return found + refused, flags
+    found = pal_product_rules(product, rules=rules, as_of=on)
+    found += pal.check_amount(rules, amount=priced.amount)
+    found += pal.check_term(rules, months=priced.schedule.duration_months)
+    found += pal.check_member(rules, facts=facts, on=on)
+    found += pal.check_portfolio(rules, facts=facts, amount=priced.amount)
+    found += pal.check_apr(rules, apr_percent=apr, on=on)
+    return _unique(found), []
+
+
+def instalment_bounds(product: LoanProduct, *, frequency: Frequency) -> tuple[int, int]:
+    """The fewest and most instalments the product's term range allows at `frequency`."""
+    if product.terms.unit is TermUnit.INSTALMENTS:
+        return product.terms.minimum, product.terms.maximum
+    per_instalment = _months_per_instalment(frequency)
+    fewest = math.ceil(product.terms.minimum / per_instalment)
+    most = math.floor(product.terms.maximum / per_instalment)
+    return max(fewest, 1), max(most, 1)
+
+
+def duration_months(instalments: int, *, frequency: Frequency) -> Decimal:
+    """Disbursement to the last due date, in months, with the first due one period on."""
+    months = instalments * _months_per_instalment(frequency)
+    return Decimal(months.numerator) / Decimal(months.denominator)
+
+
+def _months_per_instalment(frequency: Frequency) -> Fraction:
+    days = frequency.days
+    return Fraction(1) if days is None else days / DAYS_PER_EQUAL_MONTH
+
+
+def _gb_corners(product: LoanProduct, rules: CreditUnionCapRules, as_of: date) -> list[Violation]:
+    # A fixed fee weighs most on the smallest, shortest loan; every corner of the amount
+    # and term ranges is priced for every frequency, and each quote is checked again.
+    for frequency in sorted(product.frequencies):
+        for amount in (product.amounts.minimum, product.amounts.maximum):
+            for instalments in instalment_bounds(product, frequency=frequency):
+                try:
+                    priced = price(
+                        product,
+                        amount=amount,
+                        instalments=instalments,
+                        frequency=frequency,
+                        disbursement_date=as_of,
+                    )
+                except FeesExceedCredit as exc:
+                    return [Violation(FEES_CODE, str(exc))]
+                advances, payments = priced.in_months()
+                found = gb.check_effective_rate(
+                    rules, advances=advances, payments=payments, on=as_of
+                )
+                if found:
+                    return found
+    return []
+
+
+def _unique(found: list[Violation]) -> list[Violation]:
+    return list(dict.fromkeys(found))

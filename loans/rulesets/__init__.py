@@ -1,0 +1,1 @@
+"""Regulatory rule sets as data, with pure checks that return the rules a figure breaks."""

@@ -1,0 +1,52 @@
+"""What every rule set shares: violations with stable codes, and rates in force by date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+
+class AprMethod(StrEnum):
+    UK = "uk"  # FCA CONC App 1.2
+    US = "us"  # Regulation Z Appendix J
+
+
+class NoRuleInForce(ValueError):
+    """No configured entry covers the date: the configuration must say what applies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: a stable machine-readable code and a message citing the rule."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatedRate:
+    """A rate that applies from `effective_from` (inclusive) until `until` (inclusive) if set.
+
+    Caps change by statutory instrument; they are configuration, chosen by the date of the
+    product or quote, never constants in code.
+    """
+
+    effective_from: date
+    rate: Decimal
+    until: date | None = None
+    source: str = ""
+
+
+def rate_in_force(entries: Sequence[DatedRate], *, on: date) -> DatedRate:
+    """The latest entry in force on `on`."""
+    live = [
+        entry
+        for entry in entries
+        if entry.effective_from <= on and (entry.until is None or on <= entry.until)
+    ]
+    if not live:
+        raise NoRuleInForce(f"no configured rate is in force on {on}")
+    return max(live, key=lambda entry: entry.effective_from)
