@@ -1,8 +1,9 @@
 """The default chart of accounts for a credit union, and loading it.
 
 Codes follow the usual 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx income,
-5xxx expenses. Headers only group; members' shares and loans to members are control
-headers whose children are the members' own accounts, opened as members join and borrow.
+5xxx expenses. Headers only group; members' shares, loans to members and the loans'
+interest and fees receivable are control headers whose children are the members' own
+accounts, opened as members join and borrow.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ CASH_IN_TILLS: Final = "1100"
 BANK_CLEARING: Final = "1200"
 LOANS_TO_MEMBERS: Final = "1300"
 LOAN_INTEREST_RECEIVABLE: Final = "1310"
+LOAN_FEES_RECEIVABLE: Final = "1320"
 ALLOWANCE_FOR_LOAN_LOSSES: Final = "1390"
 MEMBERS_SHARES: Final = "2100"
 INTEREST_AND_DIVIDENDS_PAYABLE: Final = "2200"
@@ -55,7 +57,8 @@ DEFAULT_CHART: Final = (
     ChartAccount(CASH_IN_TILLS, "Cash in tills", ASSET, "1000"),
     ChartAccount(BANK_CLEARING, "Bank clearing", ASSET, "1000"),
     ChartAccount(LOANS_TO_MEMBERS, "Loans to members", ASSET, "1000", header=True),
-    ChartAccount(LOAN_INTEREST_RECEIVABLE, "Loan interest receivable", ASSET, "1000"),
+    ChartAccount(LOAN_INTEREST_RECEIVABLE, "Loan interest receivable", ASSET, "1000", header=True),
+    ChartAccount(LOAN_FEES_RECEIVABLE, "Loan fees receivable", ASSET, "1000", header=True),
     # A contra-asset: it carries a credit balance against loans to members.
     ChartAccount(ALLOWANCE_FOR_LOAN_LOSSES, "Allowance for loan losses", ASSET, "1000"),
     ChartAccount("2000", "Liabilities", LIABILITY, header=True),
