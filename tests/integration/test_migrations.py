@@ -14,7 +14,7 @@ def test_the_models_and_the_migrations_do_not_drift(database_url: str) -> None:
     command.check(alembic_config(sqlalchemy_url(database_url)))
 
 
-def test_there_is_one_head(database_url: str) -> None:
+def test_there_is_one_head() -> None:
     assert len(head_revisions()) == 1
 
 
