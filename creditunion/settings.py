@@ -5,11 +5,12 @@ from __future__ import annotations
 import zoneinfo
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.money import minor_unit_exponent
+from ledger.money import Money, minor_unit_exponent
 
 
 class Settings(BaseSettings):
@@ -51,6 +52,46 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.business_timezone)
+
+    # --- API platform, auth and audit (issue 3) ---
+    # "production" refuses to start without a JWT secret and with weak password hashing;
+    # "dev" and "test" generate a throwaway secret (tokens die with the process).
+    environment: Literal["dev", "test", "production"] = "dev"
+    jwt_secret: SecretStr | None = None
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    login_lockout_threshold: int = Field(default=5, ge=1, le=100)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    password_min_length: int = Field(default=12, ge=8, le=64)
+    # Argon2id cost (RFC 9106's second recommended option); tests lower it, production may not.
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=16)
+    withdrawal_approval_limit: str = "1000.00"
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(default=8000, ge=1, le=65_535)
+    serve_workers: int = Field(default=1, ge=1, le=64)
+    api_runs_scheduler: bool = False
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # HS256 keys shorter than the hash output weaken it (RFC 7518 section 3.2).
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("the JWT secret must be at least 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _api_settings_consistent(self) -> Settings:
+        Money(self.withdrawal_approval_limit, self.base_currency)
+        if self.environment == "production" and self.password_hash_memory_kib < 19_456:
+            raise ValueError("production password hashing needs at least 19456 KiB (OWASP)")
+        return self
+
+    @property
+    def withdrawal_approval_limit_money(self) -> Money:
+        """Cash withdrawals above this need a second staff user's approval."""
+        return Money(self.withdrawal_approval_limit, self.base_currency)
 
 
 @lru_cache(maxsize=1)
