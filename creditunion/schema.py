@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import ledger.models  # noqa: F401  (registers the ledger's tables)
+import creditunion.cob.models  # noqa: F401  (each import registers that package's tables)
+import ledger.models  # noqa: F401
 from ledger.base import Base
 
 metadata = Base.metadata

@@ -51,7 +51,7 @@ class AccountStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-def _str_enum(enum_cls: type[enum.StrEnum], name: str) -> Enum:
+def string_enum(enum_cls: type[enum.StrEnum], name: str) -> Enum:
     return Enum(
         enum_cls,
         name=name,
@@ -81,11 +81,11 @@ class LedgerAccount(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    type: Mapped[AccountType] = mapped_column(_str_enum(AccountType, "account_type"))
+    type: Mapped[AccountType] = mapped_column(string_enum(AccountType, "account_type"))
     currency: Mapped[str] = mapped_column(String(3))
     floor_minor: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[AccountStatus] = mapped_column(
-        _str_enum(AccountStatus, "account_status"), server_default=AccountStatus.OPEN.value
+        string_enum(AccountStatus, "account_status"), server_default=AccountStatus.OPEN.value
     )
     header: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     parent_id: Mapped[int | None] = mapped_column(
