@@ -1,0 +1,1 @@
+"""Staff users and member logins, roles and permissions, tokens' server-side state."""

@@ -1,0 +1,160 @@
+"""Roles and what each may do: the one table every permission check reads.
+
+Permissions come from the role alone; nobody is granted anything on top of their role,
+so the matrix in the docs is the whole truth. An endpoint declares the one permission it
+needs (see `api.security.require`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Final
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    TELLER = "teller"
+    LOAN_OFFICER = "loan_officer"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+STAFF_ROLES: Final = frozenset(Role) - {Role.MEMBER}
+
+
+class Permission(enum.StrEnum):
+    # Any signed-in user, about their own login.
+    SESSION = "session"
+    # Users and logins (administration, not money).
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    CONFIG_MANAGE = "config:manage"
+    AUDIT_READ = "audit:read"
+    # Members and their share accounts, as staff see them.
+    MEMBERS_READ = "members:read"
+    MEMBERS_READ_NI = "members:read_ni"
+    MEMBERS_WRITE = "members:write"
+    ACCOUNTS_READ = "accounts:read"
+    ACCOUNTS_MANAGE = "accounts:manage"
+    # Money moved by staff.
+    CASH_TRANSACT = "cash:transact"
+    TRANSFERS_CREATE = "transfers:create"
+    REVERSALS_REQUEST = "reversals:request"
+    APPROVALS_DECIDE = "approvals:decide"
+    # A member's own records and money (object-level checks stay with each endpoint).
+    SELF_READ = "self:read"
+    SELF_TRANSFER = "self:transfer"
+    # Loans.
+    LOANS_READ = "loans:read"
+    LOANS_MANAGE = "loans:manage"
+    LOANS_APPLY_SELF = "loans:apply_self"
+    # The books.
+    LEDGER_READ = "ledger:read"
+    COB_RUN = "cob:run"
+
+
+# Permissions that move money or change what is owed: an admin must never hold one.
+MONEY_PERMISSIONS: Final = frozenset(
+    {
+        Permission.CASH_TRANSACT,
+        Permission.TRANSFERS_CREATE,
+        Permission.REVERSALS_REQUEST,
+        Permission.APPROVALS_DECIDE,
+        Permission.SELF_TRANSFER,
+        Permission.LOANS_MANAGE,
+        Permission.ACCOUNTS_MANAGE,
+        Permission.COB_RUN,
+    }
+)
+# What an auditor may do is read: these write nothing.
+READ_PERMISSIONS: Final = frozenset(
+    {
+        Permission.SESSION,
+        Permission.USERS_READ,
+        Permission.AUDIT_READ,
+        Permission.MEMBERS_READ,
+        Permission.MEMBERS_READ_NI,
+        Permission.ACCOUNTS_READ,
+        Permission.SELF_READ,
+        Permission.LOANS_READ,
+        Permission.LEDGER_READ,
+    }
+)
+
+_P = Permission
+ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
+    Role.MEMBER: frozenset(
+        {_P.SESSION, _P.SELF_READ, _P.SELF_TRANSFER, _P.LOANS_APPLY_SELF},
+    ),
+    Role.TELLER: frozenset(
+        {
+            _P.SESSION,
+            _P.MEMBERS_READ,
+            _P.MEMBERS_WRITE,
+            _P.ACCOUNTS_READ,
+            _P.ACCOUNTS_MANAGE,
+            _P.CASH_TRANSACT,
+            _P.TRANSFERS_CREATE,
+            _P.REVERSALS_REQUEST,
+        }
+    ),
+    Role.LOAN_OFFICER: frozenset(
+        {
+            _P.SESSION,
+            _P.MEMBERS_READ,
+            _P.ACCOUNTS_READ,
+            _P.LOANS_READ,
+            _P.LOANS_MANAGE,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            _P.SESSION,
+            _P.USERS_READ,
+            _P.AUDIT_READ,
+            _P.MEMBERS_READ,
+            _P.MEMBERS_READ_NI,
+            _P.MEMBERS_WRITE,
+            _P.ACCOUNTS_READ,
+            _P.ACCOUNTS_MANAGE,
+            _P.CASH_TRANSACT,
+            _P.TRANSFERS_CREATE,
+            _P.REVERSALS_REQUEST,
+            _P.APPROVALS_DECIDE,
+            _P.LOANS_READ,
+            _P.LOANS_MANAGE,
+            _P.LEDGER_READ,
+            _P.COB_RUN,
+        }
+    ),
+    Role.AUDITOR: frozenset(
+        {
+            _P.SESSION,
+            _P.USERS_READ,
+            _P.AUDIT_READ,
+            _P.MEMBERS_READ,
+            _P.ACCOUNTS_READ,
+            _P.LOANS_READ,
+            _P.LEDGER_READ,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {_P.SESSION, _P.USERS_READ, _P.USERS_MANAGE, _P.CONFIG_MANAGE},
+    ),
+}
+
+# Checked at import: the separation of duties the architecture promises.
+assert not ROLE_PERMISSIONS[Role.ADMIN] & MONEY_PERMISSIONS, "an admin never moves money"
+assert ROLE_PERMISSIONS[Role.AUDITOR] <= READ_PERMISSIONS, "an auditor only reads"
+assert set(ROLE_PERMISSIONS) == set(Role), "every role has its permissions listed"
+
+
+def roles_with(permission: Permission) -> tuple[Role, ...]:
+    """The roles holding `permission`, in the enum's order."""
+    return tuple(role for role in Role if permission in ROLE_PERMISSIONS[role])
+
+
+def has_permission(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

@@ -1,0 +1,1 @@
+"""HTTP idempotency keys: the stored answer to a request a client may send again."""

@@ -1,0 +1,54 @@
+"""Process logging: every record carries the request id, and no line carries a secret.
+
+The request id is added by a log record factory, so it is there whoever formats the
+record (our handler, pytest's capture, a library's own handler). Scrubbing happens in the
+formatter, on the final line including any traceback, because that is where a secret
+quoted in an exception message would otherwise get out.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Final
+
+from creditunion.redaction import scrub_text
+from creditunion.request_context import current_request_id
+
+LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+_installed = False
+
+
+def install_request_id_factory() -> None:
+    """Give every log record a `request_id` attribute ("-" outside a request). Idempotent."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = current_request_id() or "-"
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+class ScrubbingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = "-"
+        return scrub_text(super().format(record))
+
+
+def configure_logging(level: int | str = logging.INFO) -> None:
+    """Send the process's logs to stderr through the scrubbing formatter."""
+    install_request_id_factory()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(ScrubbingFormatter(LOG_FORMAT))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)

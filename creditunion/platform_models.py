@@ -1,0 +1,10 @@
+"""The API platform's tables (logins, refresh tokens, audit trail, HTTP idempotency).
+
+Imported by `creditunion.schema` so Alembic sees them; one line there registers all four.
+"""
+
+from __future__ import annotations
+
+import creditunion.audit.models  # noqa: F401
+import creditunion.auth.models  # noqa: F401
+import creditunion.idempotency.models  # noqa: F401
