@@ -44,7 +44,9 @@ class User(Base):
             unique=True,
             postgresql_where=text("member_id IS NOT NULL"),
         ),
-        CheckConstraint("(role = 'member') = (member_id IS NOT NULL)", name="member_role_has_member"),
+        CheckConstraint(
+            "(role = 'member') = (member_id IS NOT NULL)", name="member_role_has_member"
+        ),
         CheckConstraint("failed_login_count >= 0", name="failed_count_non_negative"),
         CheckConstraint("username ~ '^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$'", name="username_format"),
     )

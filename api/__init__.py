@@ -1,0 +1,1 @@
+"""HTTP API: FastAPI application, routers, auth, error mapping. See docs/api.md."""

@@ -1,0 +1,72 @@
+"""The application factory: `create_app()` for uvicorn (`creditunion serve`) and for tests."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Final
+
+from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import api.routers
+from api import health, problem_types, problems
+from api.context import AppContext
+from api.openapi import install_openapi
+from api.request_id import RequestIdMiddleware
+from creditunion.auth.tokens import resolve_secret
+from creditunion.logging_setup import install_request_id_factory
+from creditunion.settings import Settings, get_settings
+
+API_PREFIX: Final = "/v1"
+DESCRIPTION: Final = """\
+Core banking for credit unions: members, share accounts, loans and the ledger.
+
+All endpoints are under `/v1`; the health probes and problem-type pages are not.
+Errors are `application/problem+json` (RFC 9457). Amounts are JSON strings. Lists use
+cursor pagination. POSTs that move money need an `Idempotency-Key` header. Sign in with
+`POST /v1/auth/token` and send `Authorization: Bearer <access_token>`.
+"""
+
+
+def v1_routers() -> list[APIRouter]:
+    """The `router` of every module in `api.routers`, in module-name order."""
+    found: list[APIRouter] = []
+    for module_info in sorted(pkgutil.iter_modules(api.routers.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"api.routers.{module_info.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            found.append(router)
+    return found
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The API. With no engine, one is made from the settings when first needed."""
+    settings = settings or get_settings()
+    install_request_id_factory()
+    app = FastAPI(
+        title="Credit union core",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.context = AppContext.build(settings, resolve_secret(settings), engine)
+    app.add_middleware(RequestIdMiddleware)
+    app.add_exception_handler(StarletteHTTPException, problems.handle_http_exception)
+    app.add_exception_handler(RequestValidationError, problems.handle_request_validation)
+    # Keyed on BaseException so Starlette's ExceptionMiddleware (inside the request id
+    # middleware) answers every error from a route; the Exception key goes to the outer
+    # ServerErrorMiddleware and covers errors raised by middleware itself.
+    app.add_exception_handler(BaseException, problems.handle_any)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, problems.handle_escaped)
+    app.include_router(health.router)
+    app.include_router(problem_types.router)
+    for router in v1_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    install_openapi(app)
+    return app

@@ -1,0 +1,64 @@
+"""Probes for the orchestrator, outside /v1: they describe the process, not the API version.
+
+`/health/live`: the process answers. `/health/ready`: the database answers and its schema
+is at the migrations' head; until then the instance should get no traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from api.context import request_context
+from api.problems import PROBLEM_TYPE_PREFIX, problem_response, problem_responses
+from api.security import PUBLIC
+from creditunion.migrate import at_head
+
+router = APIRouter(prefix="/health", tags=["health"])
+log = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: Literal["live", "ready"]
+
+
+@router.get("/live", response_model=Health, openapi_extra=PUBLIC, summary="Liveness probe")
+def live() -> Health:
+    return Health(status="live")
+
+
+@router.get(
+    "/ready",
+    response_model=Health,
+    openapi_extra=PUBLIC,
+    responses=problem_responses(503),
+    summary="Readiness probe: database up and migrated to head",
+)
+def ready(request: Request) -> Health | JSONResponse:
+    engine = request_context(request).engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        migrated = at_head(engine)
+    except Exception:
+        log.warning("readiness: the database does not answer", exc_info=True)
+        return _not_ready(request, "the database does not answer")
+    if not migrated:
+        return _not_ready(request, "the database schema is not at the newest migration")
+    return Health(status="ready")
+
+
+def _not_ready(request: Request, detail: str) -> JSONResponse:
+    return problem_response(
+        request,
+        status=503,
+        title="Not ready",
+        type=PROBLEM_TYPE_PREFIX + "not-ready",
+        detail=detail,
+        headers={"Retry-After": "5"},
+    )

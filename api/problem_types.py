@@ -1,0 +1,56 @@
+"""`/problems/{slug}`: what each problem `type` URI in an error response means."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from api.problems import PROBLEM_TYPE_PREFIX, problem_responses, registered_problems
+from api.security import PUBLIC
+
+router = APIRouter(prefix="/problems", tags=["problems"])
+
+# Problems the platform answers without an exception class behind them.
+_BUILT_IN = {
+    "validation": ("Invalid request", 422),
+    "unauthenticated": ("Unauthorized", 401),
+    "invalid-credentials": ("Invalid credentials", 401),
+    "forbidden": ("Forbidden", 403),
+    "wrong-password": ("Wrong password", 403),
+    "busy": ("Busy", 503),
+    "not-ready": ("Not ready", 503),
+}
+
+
+class ProblemType(BaseModel):
+    type: str
+    title: str
+    status: int
+
+
+def all_problem_types() -> list[ProblemType]:
+    found = {slug: (spec.title, spec.status) for slug, spec in registered_problems().items()}
+    found.update(_BUILT_IN)
+    return [
+        ProblemType(type=PROBLEM_TYPE_PREFIX + slug, title=title, status=status)
+        for slug, (title, status) in sorted(found.items())
+    ]
+
+
+@router.get("", response_model=list[ProblemType], openapi_extra=PUBLIC, summary="Problem types")
+def list_problem_types() -> list[ProblemType]:
+    return all_problem_types()
+
+
+@router.get(
+    "/{slug}",
+    response_model=ProblemType,
+    openapi_extra=PUBLIC,
+    responses=problem_responses(404),
+    summary="One problem type",
+)
+def get_problem_type(slug: str) -> ProblemType:
+    for problem in all_problem_types():
+        if problem.type == PROBLEM_TYPE_PREFIX + slug:
+            return problem
+    raise HTTPException(404, f"no problem type {slug!r}")

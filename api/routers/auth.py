@@ -1,0 +1,161 @@
+"""Signing in (OAuth 2.0 password flow), refreshing, signing out, and the caller's own login."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.context import request_context
+from api.problems import PROBLEM_TYPE_PREFIX, problem_response, problem_responses
+from api.schemas.auth import MeOut, PasswordChangeIn, RefreshIn, TokenOut
+from api.security import PUBLIC, require
+from api.transactions import DbSession, api_router
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.login import change_own_password, sign_in
+from creditunion.auth.roles import Permission
+from creditunion.auth.sessions import revoke_presented, rotate_refresh_token
+
+router = api_router(prefix="/auth", tags=["auth"])
+
+# One answer for every refused sign-in, so it never tells which usernames exist or are locked.
+REFUSED_DETAIL: Final = "the username or password is wrong, or the login is locked or disabled"
+NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _refused(request: Request, detail: str) -> JSONResponse:
+    return problem_response(
+        request,
+        status=401,
+        title="Invalid credentials",
+        type=PROBLEM_TYPE_PREFIX + "invalid-credentials",
+        detail=detail,
+        headers={"WWW-Authenticate": 'Bearer realm="creditunion"', **NO_STORE},
+        extensions={"error": "invalid_grant"},
+    )
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    openapi_extra=PUBLIC,
+    responses=problem_responses(401, 422),
+    summary="Sign in with a username and password (OAuth 2.0 password grant)",
+)
+def issue_token(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Any:
+    """Lockout: after the configured number of wrong passwords in a row the login is locked
+    for a while; a locked login is refused exactly like a wrong password."""
+    context = request_context(request)
+    issued = sign_in(
+        session,
+        username=form.username,
+        password=form.password,
+        codec=context.tokens,
+        settings=context.settings,
+        now=dt.datetime.now(dt.UTC),
+    )
+    if issued is None:
+        return _refused(request, REFUSED_DETAIL)
+    response.headers.update(NO_STORE)
+    return TokenOut.of(issued)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenOut,
+    openapi_extra=PUBLIC,
+    responses=problem_responses(401, 422),
+    summary="Exchange a refresh token for a new token pair (the old one stops working)",
+)
+def refresh_token(request: Request, response: Response, session: DbSession, body: RefreshIn) -> Any:
+    """Presenting a refresh token that was already exchanged revokes its whole family:
+    whoever holds any token of that sign-in must sign in again."""
+    context = request_context(request)
+    issued = rotate_refresh_token(
+        session,
+        token=body.refresh_token,
+        codec=context.tokens,
+        settings=context.settings,
+        now=dt.datetime.now(dt.UTC),
+    )
+    if issued is None:
+        return _refused(request, "the refresh token is invalid, expired, used or revoked")
+    response.headers.update(NO_STORE)
+    return TokenOut.of(issued)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    openapi_extra=PUBLIC,
+    responses=problem_responses(422),
+    summary="Sign out: revoke the refresh token and every token of its sign-in",
+)
+def logout(request: Request, session: DbSession, body: RefreshIn) -> Response:
+    """Always 204, whether or not the token was valid (it reveals nothing)."""
+    user_id = revoke_presented(
+        session,
+        token=body.refresh_token,
+        codec=request_context(request).tokens,
+        now=dt.datetime.now(dt.UTC),
+    )
+    if user_id is not None:
+        audit.record(
+            session,
+            actor=None,
+            action="auth.logout",
+            target_type="user",
+            target_id=user_id,
+            summary={},
+        )
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeOut, summary="The signed-in user and their permissions")
+def me(actor: Annotated[Actor, require(Permission.SESSION)]) -> MeOut:
+    assert actor.user_id is not None and actor.role is not None
+    return MeOut.of(
+        user_id=actor.user_id, username=actor.username, role=actor.role, member_id=actor.member_id
+    )
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    responses=problem_responses(403, 422),
+    summary="Change your own password (every session of yours ends)",
+)
+def change_password(
+    request: Request,
+    session: DbSession,
+    body: PasswordChangeIn,
+    actor: Annotated[Actor, require(Permission.SESSION)],
+) -> Response:
+    """A wrong current password counts towards the lockout, like a failed sign-in."""
+    context = request_context(request)
+    changed = change_own_password(
+        session,
+        actor=actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        settings=context.settings,
+        now=dt.datetime.now(dt.UTC),
+    )
+    if not changed:
+        return problem_response(
+            request,
+            status=403,
+            title="Wrong password",
+            type=PROBLEM_TYPE_PREFIX + "wrong-password",
+            detail="the current password is wrong",
+        )
+    return Response(status_code=204)

@@ -1,0 +1,117 @@
+"""Administering logins: staff users, and looking after members' logins (admins only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request, Response
+
+from api.context import request_context
+from api.pagination import Page, PageRequest, paginate
+from api.problems import problem_responses
+from api.schemas.users import PasswordResetIn, StaffUserIn, UserOut
+from api.security import require
+from api.transactions import DbSession, api_router
+from creditunion.auth import users
+from creditunion.auth.actor import Actor
+from creditunion.auth.roles import Permission, Role
+
+router = api_router(prefix="/users", tags=["users"])
+
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The user's id.")]
+Manager = Annotated[Actor, require(Permission.USERS_MANAGE)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserOut,
+    responses=problem_responses(409, 422),
+    summary="Create a staff user",
+)
+def create_staff_user(
+    request: Request, session: DbSession, body: StaffUserIn, actor: Manager
+) -> UserOut:
+    """Staff roles only: a member's login is created when the member registers."""
+    user = users.create_staff_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        actor=actor,
+        settings=request_context(request).settings,
+    )
+    return UserOut.of(user)
+
+
+@router.get(
+    "",
+    response_model=Page[UserOut],
+    dependencies=[require(Permission.USERS_READ)],
+    summary="List users, in id order",
+)
+def list_users(
+    session: DbSession,
+    page: Annotated[PageRequest, Depends(paginate("users"))],
+    role: Annotated[Role | None, Query(description="Only this role.")] = None,
+    active: Annotated[bool | None, Query(description="Only active (or inactive) logins.")] = None,
+) -> Page[UserOut]:
+    rows = users.list_users(
+        session, after_id=page.after_int(), limit=page.fetch, role=role, active=active
+    )
+    return page.build(rows, position=lambda u: [u.id], convert=UserOut.of)
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserOut,
+    dependencies=[require(Permission.USERS_READ)],
+    responses=problem_responses(404),
+    summary="One user",
+)
+def get_user(session: DbSession, user_id: UserId) -> UserOut:
+    return UserOut.of(users.get_user(session, user_id))
+
+
+@router.post(
+    "/{user_id}/deactivate",
+    response_model=UserOut,
+    responses=problem_responses(404),
+    summary="Deactivate a login (its tokens stop working at once)",
+)
+def deactivate_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
+    """An administrator cannot deactivate their own login (403)."""
+    return UserOut.of(
+        users.deactivate_user(session, user_id=user_id, actor=actor, now=dt.datetime.now(dt.UTC))
+    )
+
+
+@router.post(
+    "/{user_id}/unlock",
+    response_model=UserOut,
+    responses=problem_responses(404),
+    summary="Lift a lock after failed sign-ins",
+)
+def unlock_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
+    return UserOut.of(users.unlock_user(session, user_id=user_id, actor=actor))
+
+
+@router.post(
+    "/{user_id}/password",
+    status_code=204,
+    responses=problem_responses(404, 422),
+    summary="Reset someone else's password (their sessions end)",
+)
+def reset_password(
+    request: Request, session: DbSession, user_id: UserId, body: PasswordResetIn, actor: Manager
+) -> Response:
+    users.reset_password(
+        session,
+        user_id=user_id,
+        new_password=body.new_password,
+        actor=actor,
+        now=dt.datetime.now(dt.UTC),
+        settings=request_context(request).settings,
+    )
+    return Response(status_code=204)

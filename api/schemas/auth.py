@@ -1,0 +1,60 @@
+"""Bodies of the sign-in endpoints."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from creditunion.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from creditunion.auth.sessions import IssuedTokens
+
+
+class TokenOut(BaseModel):
+    """OAuth 2.0 token response (RFC 6749 section 5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+    refresh_expires_in: int = Field(description="Seconds until the refresh token expires.")
+
+    @classmethod
+    def of(cls, issued: IssuedTokens) -> TokenOut:
+        return cls(
+            access_token=issued.access_token,
+            expires_in=issued.access_expires_in,
+            refresh_token=issued.refresh_token,
+            refresh_expires_in=issued.refresh_expires_in,
+        )
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class MeOut(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+    member_id: int | None
+    permissions: list[Permission]
+
+    @classmethod
+    def of(cls, *, user_id: int, username: str, role: Role, member_id: int | None) -> MeOut:
+        return cls(
+            user_id=user_id,
+            username=username,
+            role=role,
+            member_id=member_id,
+            permissions=sorted(ROLE_PERMISSIONS[role]),
+        )

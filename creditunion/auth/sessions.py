@@ -1,0 +1,196 @@
+"""Sign-in sessions: issuing an access and refresh token pair, rotating, revoking.
+
+A refresh token is a signed JWT of type "refresh" whose id names a row here; only its
+SHA-256 is stored. Each use marks the row used and issues the next token of the same
+family. A used token presented again means two parties hold it, so the whole family is
+revoked and everyone holding it must sign in again (OAuth 2.0 Security BCP, 4.14).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.models import RefreshToken, User
+from creditunion.auth.tokens import (
+    InvalidToken,
+    TokenClaims,
+    TokenCodec,
+    TokenType,
+    password_version,
+)
+from creditunion.settings import Settings
+from ledger.transaction import require_transaction
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    access_expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    user_id: int
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.id, username=user.username, role=user.role, member_id=user.member_id)
+
+
+def issue_tokens(
+    session: Session,
+    *,
+    user: User,
+    codec: TokenCodec,
+    settings: Settings,
+    now: dt.datetime,
+    family_id: uuid.UUID | None = None,
+) -> IssuedTokens:
+    """A new access token and a refresh token (of a new family unless one is given)."""
+    require_transaction(session)
+    access_ttl = dt.timedelta(minutes=settings.access_token_minutes)
+    refresh_ttl = dt.timedelta(days=settings.refresh_token_days)
+    issued_at = now.replace(microsecond=0)
+    common = {
+        "user_id": user.id,
+        "role": user.role,
+        "member_id": user.member_id,
+        "issued_at": issued_at,
+        "password_version": password_version(user.password_changed_at),
+    }
+    access = codec.encode(
+        TokenClaims(
+            **common,  # type: ignore[arg-type]
+            token_type=TokenType.ACCESS,
+            token_id=uuid.uuid4(),
+            expires_at=issued_at + access_ttl,
+        )
+    )
+    refresh_id = uuid.uuid4()
+    family = family_id or uuid.uuid4()
+    refresh = codec.encode(
+        TokenClaims(
+            **common,  # type: ignore[arg-type]
+            token_type=TokenType.REFRESH,
+            token_id=refresh_id,
+            expires_at=issued_at + refresh_ttl,
+            family_id=family,
+        )
+    )
+    session.add(
+        RefreshToken(
+            id=refresh_id,
+            family_id=family,
+            user_id=user.id,
+            token_hash=token_hash(refresh),
+            issued_at=issued_at,
+            expires_at=issued_at + refresh_ttl,
+        )
+    )
+    session.flush()
+    return IssuedTokens(
+        access_token=access,
+        access_expires_in=int(access_ttl.total_seconds()),
+        refresh_token=refresh,
+        refresh_expires_in=int(refresh_ttl.total_seconds()),
+        user_id=user.id,
+    )
+
+
+def rotate_refresh_token(
+    session: Session, *, token: str, codec: TokenCodec, settings: Settings, now: dt.datetime
+) -> IssuedTokens | None:
+    """The next token pair for a valid refresh token, or None (with any revocation done).
+
+    Returns rather than raises on refusal so that a revocation it made commits with the
+    caller's transaction.
+    """
+    require_transaction(session)
+    try:
+        claims = codec.decode(token, expected=TokenType.REFRESH)
+    except InvalidToken:
+        return None
+    row = session.get(RefreshToken, claims.token_id, with_for_update=True)
+    if row is None or not hmac.compare_digest(row.token_hash, token_hash(token)):
+        return None
+    user = session.get(User, row.user_id)
+    assert user is not None, "refresh tokens reference their user"
+    if row.revoked_at is not None:
+        return None
+    if row.used_at is not None:
+        revoked = revoke_family(session, family_id=row.family_id, reason="reuse_detected", now=now)
+        audit.record(
+            session,
+            actor=None,
+            action="auth.refresh_reuse",
+            target_type="user",
+            target_id=user.id,
+            summary={"family_id": str(row.family_id), "tokens_revoked": revoked},
+        )
+        return None
+    if row.expires_at <= now:
+        return None
+    if not user.active or password_version(user.password_changed_at) != claims.password_version:
+        revoke_family(session, family_id=row.family_id, reason="login_changed", now=now)
+        return None
+    issued = issue_tokens(
+        session, user=user, codec=codec, settings=settings, now=now, family_id=row.family_id
+    )
+    row.used_at = now
+    row.replaced_by_id = codec.decode(issued.refresh_token, expected=TokenType.REFRESH).token_id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor_of(user),
+        action="auth.token_refresh",
+        target_type="user",
+        target_id=user.id,
+        summary={"family_id": str(row.family_id)},
+    )
+    return issued
+
+
+def revoke_presented(
+    session: Session, *, token: str, codec: TokenCodec, now: dt.datetime
+) -> int | None:
+    """Sign out: revoke the family of a valid refresh token. The user's id, or None."""
+    try:
+        claims = codec.decode(token, expected=TokenType.REFRESH)
+    except InvalidToken:
+        return None
+    row = session.get(RefreshToken, claims.token_id, with_for_update=True)
+    if row is None or not hmac.compare_digest(row.token_hash, token_hash(token)):
+        return None
+    revoke_family(session, family_id=row.family_id, reason="signed_out", now=now)
+    return row.user_id
+
+
+def revoke_family(session: Session, *, family_id: uuid.UUID, reason: str, now: dt.datetime) -> int:
+    result = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_user_tokens(session: Session, *, user_id: int, reason: str, now: dt.datetime) -> int:
+    result = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,330 @@
+"""Creating and administering logins: staff users (by an admin) and members' logins.
+
+Permissions come from the role alone. An admin creates staff users and looks after
+logins (deactivate, unlock, reset a password) but never acts on money, and cannot act on
+their own login through these functions (an admin changes their own password like anyone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.models import USERNAME_LENGTH_MAX, User
+from creditunion.auth.passwords import check_password_rules, passwords_for
+from creditunion.auth.roles import STAFF_ROLES, Permission, Role
+from creditunion.auth.sessions import revoke_user_tokens
+from creditunion.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from creditunion.settings import Settings, get_settings
+from ledger.transaction import require_transaction
+
+PAGE_SIZE_MAX: Final = 1_000
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$")
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} does not exist")
+        self.user_id = user_id
+
+
+class UsernameTaken(Conflict):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"the username {username!r} is taken")
+
+
+class MemberLoginExists(Conflict):
+    def __init__(self, member_id: int) -> None:
+        super().__init__(f"member {member_id} already has a login")
+
+
+class InvalidUsername(InvalidInput):
+    pass
+
+
+class RoleNotAssignable(InvalidInput):
+    pass
+
+
+class NotAllowed(PermissionDenied):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: int
+    username: str
+    role: Role
+    active: bool
+    member_id: int | None
+    failed_login_count: int
+    locked_until: dt.datetime | None
+    password_changed_at: dt.datetime
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: User) -> UserView:
+        return cls(
+            id=row.id,
+            username=row.username,
+            role=row.role,
+            active=row.active,
+            member_id=row.member_id,
+            failed_login_count=row.failed_login_count,
+            locked_until=row.locked_until,
+            password_changed_at=row.password_changed_at,
+            created_at=row.created_at,
+        )
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.id, username=self.username, role=self.role, member_id=self.member_id
+        )
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise NotAllowed(f"this needs the {permission.value} permission")
+
+
+def _check_username(username: str) -> None:
+    if len(username) > USERNAME_LENGTH_MAX or not USERNAME.match(username):
+        raise InvalidUsername(
+            "a username is 3 to 64 letters, digits or . _ @ - and starts with a letter or digit"
+        )
+
+
+def _insert_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    member_id: int | None,
+    settings: Settings,
+) -> User:
+    _check_username(username)
+    check_password_rules(password, username=username, settings=settings)
+    taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    if taken is not None:
+        raise UsernameTaken(username)
+    row = User(
+        username=username,
+        password_hash=passwords_for(settings).hash(password),
+        role=role,
+        member_id=member_id,
+    )
+    try:
+        # A savepoint, so a lost race on the unique indexes leaves the caller's work intact.
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint == "uq_users_member_id" and member_id is not None:
+            raise MemberLoginExists(member_id) from exc
+        if constraint == "uq_users_username_lower":
+            raise UsernameTaken(username) from exc
+        raise
+    session.refresh(row)
+    return row
+
+
+def create_staff_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    actor: Actor,
+    settings: Settings | None = None,
+) -> UserView:
+    """An admin creates a staff login with one of the staff roles (never a member's)."""
+    require_transaction(session)
+    _require(actor, Permission.USERS_MANAGE)
+    if role not in STAFF_ROLES:
+        raise RoleNotAssignable("member logins are created when the member registers")
+    row = _insert_user(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        member_id=None,
+        settings=settings or get_settings(),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        target_type="user",
+        target_id=row.id,
+        summary={"username": row.username, "role": row.role.value},
+    )
+    return UserView.of(row)
+
+
+def create_member_login(
+    session: Session,
+    *,
+    member_id: int,
+    username: str,
+    password: str,
+    actor: Actor,
+    settings: Settings | None = None,
+) -> UserView:
+    """Give member `member_id` a login with the member role, in the caller's transaction.
+
+    Called by member registration. `actor` is the staff user registering the member (who
+    needs `members:write`) or a system actor (demo data, imports). One login per member:
+    a second raises `MemberLoginExists`; a taken username `UsernameTaken`; a password
+    that breaks the rules `WeakPassword`. Writes the audit record `user.member_login_create`.
+    """
+    require_transaction(session)
+    if not actor.is_system:
+        _require(actor, Permission.MEMBERS_WRITE)
+    if isinstance(member_id, bool) or not isinstance(member_id, int) or member_id <= 0:
+        raise InvalidInput("member_id must be a positive integer")
+    row = _insert_user(
+        session,
+        username=username,
+        password=password,
+        role=Role.MEMBER,
+        member_id=member_id,
+        settings=settings or get_settings(),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.member_login_create",
+        target_type="user",
+        target_id=row.id,
+        summary={"username": row.username, "member_id": member_id},
+    )
+    return UserView.of(row)
+
+
+def get_user(session: Session, user_id: int) -> UserView:
+    row = session.get(User, user_id)
+    if row is None:
+        raise UserNotFound(user_id)
+    return UserView.of(row)
+
+
+def list_users(
+    session: Session,
+    *,
+    after_id: int | None,
+    limit: int,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> list[UserView]:
+    """Up to `limit` users with ids above `after_id`, in id order."""
+    if not 0 < limit <= PAGE_SIZE_MAX:
+        raise ValueError(f"limit must be 1 to {PAGE_SIZE_MAX}")
+    query = select(User).order_by(User.id).limit(limit)
+    if after_id is not None:
+        query = query.where(User.id > after_id)
+    if role is not None:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active == active)
+    return [UserView.of(row) for row in session.scalars(query)]
+
+
+def _locked_target(session: Session, user_id: int, actor: Actor) -> User:
+    _require(actor, Permission.USERS_MANAGE)
+    if actor.user_id == user_id:
+        raise NotAllowed("an administrator cannot change their own login this way")
+    row = session.get(User, user_id, with_for_update=True)
+    if row is None:
+        raise UserNotFound(user_id)
+    return row
+
+
+def deactivate_user(session: Session, *, user_id: int, actor: Actor, now: dt.datetime) -> UserView:
+    """Stop a login: its tokens stop working at once and its refresh tokens are revoked."""
+    require_transaction(session)
+    row = _locked_target(session, user_id, actor)
+    was_active = row.active
+    row.active = False
+    session.flush()
+    revoked = revoke_user_tokens(session, user_id=user_id, reason="deactivated", now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.deactivate",
+        target_type="user",
+        target_id=user_id,
+        summary={"was_active": was_active, "refresh_tokens_revoked": revoked},
+    )
+    return UserView.of(row)
+
+
+def unlock_user(session: Session, *, user_id: int, actor: Actor) -> UserView:
+    """Lift a lock after failed sign-ins and start the count again."""
+    require_transaction(session)
+    row = _locked_target(session, user_id, actor)
+    summary = {
+        "locked_until": row.locked_until.isoformat() if row.locked_until else None,
+        "failed_login_count": row.failed_login_count,
+    }
+    row.locked_until = None
+    row.failed_login_count = 0
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.unlock",
+        target_type="user",
+        target_id=user_id,
+        summary=summary,
+    )
+    return UserView.of(row)
+
+
+def reset_password(
+    session: Session,
+    *,
+    user_id: int,
+    new_password: str,
+    actor: Actor,
+    now: dt.datetime,
+    settings: Settings | None = None,
+) -> UserView:
+    """Set a new password for someone else's login; their existing tokens stop working."""
+    require_transaction(session)
+    settings = settings or get_settings()
+    row = _locked_target(session, user_id, actor)
+    check_password_rules(new_password, username=row.username, settings=settings)
+    _set_password(session, row, new_password, now=now, settings=settings)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.password_reset",
+        target_type="user",
+        target_id=user_id,
+        summary={},
+    )
+    return UserView.of(row)
+
+
+def _set_password(
+    session: Session, row: User, password: str, *, now: dt.datetime, settings: Settings
+) -> None:
+    row.password_hash = passwords_for(settings).hash(password)
+    row.password_changed_at = now
+    row.failed_login_count = 0
+    row.locked_until = None
+    session.flush()
+    revoke_user_tokens(session, user_id=row.id, reason="password_changed", now=now)
