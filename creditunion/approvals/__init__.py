@@ -1,0 +1,1 @@
+"""Maker-checker: commands that take effect only when a second staff user approves them."""

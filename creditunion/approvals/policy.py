@@ -1,0 +1,31 @@
+"""Who may decide a request (pure). Routers check permissions too; the service checks again,
+so no route can forget to.
+
+It reads the one role table (`creditunion.auth.roles`): deciding any approval takes the
+`approvals:decide` permission, which only managers hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from creditunion.approvals.models import ApprovalKind
+from creditunion.auth.roles import Permission, Role, has_permission, roles_with
+
+DECIDE_PERMISSION: Final[Mapping[ApprovalKind, Permission]] = {
+    ApprovalKind.CASH_WITHDRAWAL: Permission.APPROVALS_DECIDE,
+    ApprovalKind.REVERSAL: Permission.APPROVALS_DECIDE,
+}
+
+
+def may_decide(kind: ApprovalKind, role: str) -> bool:
+    try:
+        known = Role(str(role))
+    except ValueError:
+        return False
+    return has_permission(known, DECIDE_PERMISSION[kind])
+
+
+def deciding_roles(kind: ApprovalKind) -> tuple[str, ...]:
+    return tuple(role.value for role in roles_with(DECIDE_PERMISSION[kind]))

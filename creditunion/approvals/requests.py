@@ -1,0 +1,88 @@
+"""Creating a pending approval, idempotently by its key (used by the commands that need one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from creditunion.approvals.models import ApprovalKind, PendingApproval
+from creditunion.approvals.views import ApprovalView
+from creditunion.errors import Conflict
+
+
+class ApprovalKeyReused(Conflict):
+    """The idempotency key already created a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+        self.key = key
+
+
+class ReversalAlreadyPending(Conflict):
+    def __init__(self, entry_id: uuid.UUID) -> None:
+        super().__init__(f"a reversal of entry {entry_id} is already awaiting approval")
+        self.entry_id = entry_id
+
+
+def find_by_key(session: Session, key: str) -> PendingApproval | None:
+    return session.scalar(
+        select(PendingApproval)
+        .where(PendingApproval.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def same_request(row: PendingApproval, kind: ApprovalKind, payload: dict[str, Any]) -> bool:
+    return row.kind is kind and dict(row.payload) == payload
+
+
+def create_pending(
+    session: Session,
+    *,
+    kind: ApprovalKind,
+    payload: dict[str, Any],
+    maker: str,
+    idempotency_key: str,
+    business_date: dt.date,
+    share_account_id: int | None = None,
+    amount_minor: int | None = None,
+    target_entry_id: uuid.UUID | None = None,
+) -> ApprovalView:
+    """Insert the request, or return the one this key already created (`replayed`).
+
+    Raises `ApprovalKeyReused` if the key created a different request, and
+    `ReversalAlreadyPending` if another request to reverse the same entry is pending.
+    """
+    # ON CONFLICT DO NOTHING: two identical requests racing both end with the one row,
+    # and the loser of a race on the pending-reversal index is told, not given an error.
+    inserted = session.execute(
+        insert(PendingApproval)
+        .values(
+            kind=kind,
+            payload=payload,
+            idempotency_key=idempotency_key,
+            maker=maker,
+            requested_on=business_date,
+            share_account_id=share_account_id,
+            amount_minor=amount_minor,
+            target_entry_id=target_entry_id,
+        )
+        .on_conflict_do_nothing()
+        .returning(PendingApproval.id)
+    ).scalar_one_or_none()
+    if inserted is not None:
+        row = session.get(PendingApproval, inserted, populate_existing=True)
+        assert row is not None
+        return ApprovalView.of(row)
+    existing = find_by_key(session, idempotency_key)
+    if existing is None:
+        assert target_entry_id is not None, "only the reversal index can conflict otherwise"
+        raise ReversalAlreadyPending(target_entry_id)
+    if not same_request(existing, kind, payload):
+        raise ApprovalKeyReused(idempotency_key)
+    return ApprovalView.of(existing, replayed=True)

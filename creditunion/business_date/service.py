@@ -1,0 +1,90 @@
+"""Reading, initialising and advancing the business date.
+
+The date is stored apart from the wall clock. `creditunion init` sets it once; after that
+only close of business moves it, one day at a time, with a compare-and-set on the date it
+closed, so a COB run twice for the same date cannot move it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from creditunion.business_date.models import CALENDAR_ROW_ID, BusinessCalendar
+from creditunion.errors import Conflict
+from ledger.periods import closed_through
+from ledger.transaction import require_transaction
+
+
+class BusinessDateNotInitialised(Conflict):
+    def __init__(self) -> None:
+        super().__init__("the business date is not set: run `creditunion init`")
+
+
+class BusinessDateMoved(Conflict):
+    """COB asked to advance from a date that is not the current business date."""
+
+    def __init__(self, from_date: dt.date, current: dt.date) -> None:
+        super().__init__(f"cannot advance from {from_date}: the business date is {current}")
+        self.from_date = from_date
+        self.current = current
+
+
+class BusinessDateStillOpen(Conflict):
+    """The ledger still takes postings on the date being left; close it first."""
+
+    def __init__(self, from_date: dt.date, closed: dt.date | None) -> None:
+        super().__init__(
+            f"cannot advance from {from_date}: the ledger is closed only through {closed}"
+        )
+        self.from_date = from_date
+        self.closed_through = closed
+
+
+def initialise_business_date(session: Session, *, business_date: dt.date) -> dt.date:
+    """Set the business date if it was never set; return the date in force either way."""
+    require_transaction(session)
+    if not isinstance(business_date, dt.date) or isinstance(business_date, dt.datetime):
+        raise TypeError("the business date must be a date")
+    session.execute(
+        insert(BusinessCalendar)
+        .values(id=CALENDAR_ROW_ID, business_date=business_date)
+        .on_conflict_do_nothing(index_elements=[BusinessCalendar.id])
+    )
+    return current_business_date(session)
+
+
+def current_business_date(session: Session) -> dt.date:
+    value = session.scalar(
+        select(BusinessCalendar.business_date).where(BusinessCalendar.id == CALENDAR_ROW_ID)
+    )
+    if value is None:
+        raise BusinessDateNotInitialised()
+    return value
+
+
+def advance_business_date(session: Session, *, from_date: dt.date) -> dt.date:
+    """Move the business date from `from_date` to the next day; return the new date.
+
+    Refused unless `from_date` is the current business date and the ledger has closed it,
+    so the date never moves past a day that still takes postings, and never twice.
+    """
+    require_transaction(session)
+    closed = closed_through(session)
+    if closed is None or closed < from_date:
+        raise BusinessDateStillOpen(from_date, closed)
+    moved = session.execute(
+        update(BusinessCalendar)
+        .where(
+            BusinessCalendar.id == CALENDAR_ROW_ID,
+            BusinessCalendar.business_date == from_date,
+        )
+        .values(business_date=from_date + dt.timedelta(days=1), updated_at=func.now())
+        .returning(BusinessCalendar.business_date)
+    ).scalar_one_or_none()
+    if moved is None:
+        raise BusinessDateMoved(from_date, current_business_date(session))
+    return moved

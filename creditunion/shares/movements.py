@@ -1,0 +1,680 @@
+"""Money in and out of share accounts: cash at a till, transfers, and approved withdrawals.
+
+Every movement is one balanced journal entry posted through `ledger.posting.post_entry`
+with the caller's idempotency key; nothing here writes a balance. Each command first locks
+the share account rows it touches (ascending id), then, unless its key has already posted
+(a replay, answered by the ledger), checks what the ledger cannot know: the account and
+member states, the currency, the product maximum, the Christmas saver window, and funds
+reserved by withdrawals awaiting approval. The ledger then enforces the floor itself.
+
+A cash withdrawal above the approval limit is not posted: it becomes a pending approval
+(maker-checker) that reserves the amount and posts when a manager approves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from creditunion.actors import require_actor
+from creditunion.approvals.models import ApprovalKind, PendingApproval
+from creditunion.approvals.requests import (
+    ApprovalKeyReused,
+    create_pending,
+    find_by_key,
+    same_request,
+)
+from creditunion.approvals.views import ApprovalView
+from creditunion.errors import Conflict, NotFound
+from creditunion.field_problems import FieldError, FieldProblem, ValidationProblem
+from creditunion.members.models import MemberStatus
+from creditunion.members.service import activate_if_pending, member_id_for_number
+from creditunion.members.text import clean_text
+from creditunion.shares.models import ProductKind, ShareAccount, ShareAccountStatus, ShareProduct
+from creditunion.shares.product_service import ChartNotInstalled
+from creditunion.shares.products import parse_windows, withdrawals_open
+from creditunion.shares.service import (
+    LockedAccount,
+    PendingApprovalsExist,
+    ShareAccountClosed,
+    ShareAccountNotFound,
+    available_minor,
+    lock_share_accounts,
+    pending_withdrawals_minor,
+    share_account_id_for_number,
+)
+from creditunion.shares.views import Movement
+from ledger.accounts import AccountNotFound, get_account, get_account_by_code
+from ledger.chart import CASH_IN_TILLS
+from ledger.entry import KEY_LENGTH_MAX, REFERENCE_LENGTH_MAX, EntryRequest, Line, PostedEntry
+from ledger.models import JournalEntry, LedgerAccount
+from ledger.money import Money
+from ledger.posting import post_entry
+
+KIND_DEPOSIT: Final = "shares.cash_deposit"
+KIND_WITHDRAWAL: Final = "shares.cash_withdrawal"
+KIND_TRANSFER: Final = "shares.transfer"
+
+
+class WrongCurrency(ValidationProblem):
+    def __init__(self, amount: Money, account_currency: str) -> None:
+        super().__init__(
+            [FieldProblem("amount", f"the account is in {account_currency}, not {amount.currency}")]
+        )
+
+
+class AboveMaximumBalance(Conflict):
+    def __init__(self, account_number: str, maximum: Money, balance_after: Money) -> None:
+        super().__init__(
+            f"share account {account_number} would hold {balance_after}, "
+            f"above its product's maximum of {maximum}"
+        )
+        self.account_number = account_number
+        self.maximum = maximum
+        self.balance_after = balance_after
+
+
+class OutsideWithdrawalWindow(Conflict):
+    def __init__(self, account_number: str, on: dt.date, windows: str) -> None:
+        super().__init__(
+            f"share account {account_number} allows withdrawals only in {windows}, not on {on}"
+        )
+        self.account_number = account_number
+
+
+class InsufficientAvailableBalance(Conflict):
+    """More than the account can give: its balance less its floor and pending withdrawals."""
+
+    def __init__(self, account_number: str, available: Money, requested: Money) -> None:
+        super().__init__(
+            f"share account {account_number} has {available} available, {requested} requested"
+        )
+        self.account_number = account_number
+        self.available = available
+        self.requested = requested
+
+
+class MemberCannotWithdraw(Conflict):
+    def __init__(self, account_number: str, status: MemberStatus) -> None:
+        super().__init__(
+            f"money cannot leave share account {account_number}: its member is {status}"
+        )
+        self.account_number = account_number
+        self.status = status
+
+
+class FinalWithdrawalMismatch(Conflict):
+    def __init__(self, account_number: str, balance: Money, requested: Money) -> None:
+        super().__init__(
+            f"a final withdrawal takes the whole balance of {account_number} ({balance}), "
+            f"not {requested}"
+        )
+        self.account_number = account_number
+
+
+class NoAccountToReceive(NotFound):
+    def __init__(self, membership_number: str) -> None:
+        super().__init__(f"member {membership_number} has no open share account to receive")
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalResult:
+    """Either posted (`movement`) or awaiting a second staff user's approval (`approval`)."""
+
+    status: Literal["posted", "pending_approval"]
+    movement: Movement | None = None
+    approval: ApprovalView | None = None
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _check_request(amount: object, actor: str, key: object, reference: object) -> str | None:
+    require_actor(actor)
+    problems: list[FieldProblem] = []
+    if not isinstance(amount, Money) or not amount.is_positive():
+        problems.append(FieldProblem("amount", "must be a positive amount of money"))
+    if (
+        not isinstance(key, str)
+        or not key.strip()
+        or len(key) > KEY_LENGTH_MAX
+        or not key.isprintable()
+    ):
+        problems.append(
+            FieldProblem("idempotency_key", f"must be 1 to {KEY_LENGTH_MAX} printable characters")
+        )
+    cleaned = None
+    if reference is not None:
+        try:
+            cleaned = clean_text(reference, max_length=REFERENCE_LENGTH_MAX)
+        except FieldError as exc:
+            problems.append(FieldProblem("reference", str(exc)))
+    if problems:
+        raise ValidationProblem(problems)
+    return cleaned
+
+
+def _require_open(locked: LockedAccount) -> None:
+    if locked.account.status is not ShareAccountStatus.OPEN:
+        raise ShareAccountClosed(locked.account.account_number)
+
+
+def _require_currency(locked: LockedAccount, amount: Money) -> None:
+    if amount.currency != locked.currency:
+        raise WrongCurrency(amount, locked.currency)
+
+
+def _require_can_receive(locked: LockedAccount, amount: Money) -> None:
+    _require_open(locked)
+    _require_currency(locked, amount)
+    maximum = locked.product.maximum_balance_minor
+    after = locked.ledger.balance.minor_units + amount.minor_units
+    if maximum is not None and after > maximum:
+        raise AboveMaximumBalance(
+            locked.account.account_number, locked.money(maximum), locked.money(after)
+        )
+
+
+def _require_can_give(
+    session: Session,
+    locked: LockedAccount,
+    amount: Money,
+    business_date: dt.date,
+    *,
+    final: bool = False,
+    excluding_approval: int | None = None,
+) -> None:
+    _require_open(locked)
+    _require_currency(locked, amount)
+    number = locked.account.account_number
+    status = locked.member.status
+    # A pending member may take back a deposit that never reached the minimum share,
+    # but only by emptying the account; a dormant member's money stays until reactivated.
+    if status is not MemberStatus.ACTIVE and not (final and status is MemberStatus.PENDING):
+        raise MemberCannotWithdraw(number, status)
+    windows = parse_windows(locked.product.withdrawal_windows)
+    if not withdrawals_open(windows, business_date):
+        described = ", ".join(f"{w.start} to {w.end}" for w in windows or ())
+        raise OutsideWithdrawalWindow(number, business_date, described)
+    balance = locked.ledger.balance.minor_units
+    pending = pending_withdrawals_minor(
+        session, locked.account.id, excluding_approval=excluding_approval
+    )
+    if final:
+        if pending:
+            raise PendingApprovalsExist(number)
+        if amount.minor_units != balance:
+            raise FinalWithdrawalMismatch(number, locked.money(balance), amount)
+        return
+    floor = 0 if locked.ledger.floor is None else locked.ledger.floor.minor_units
+    available = available_minor(balance, floor, pending)
+    if amount.minor_units > available:
+        raise InsufficientAvailableBalance(number, locked.money(available), amount)
+
+
+# ---------------------------------------------------------------------------- posting
+
+
+def _already_posted(session: Session, key: str) -> bool:
+    return bool(session.scalar(select(exists().where(JournalEntry.idempotency_key == key))))
+
+
+def _till_id(session: Session) -> int:
+    try:
+        return get_account_by_code(session, CASH_IN_TILLS).id
+    except AccountNotFound:
+        raise ChartNotInstalled("no cash-in-tills account: run `creditunion init`") from None
+
+
+def _post(
+    session: Session,
+    *,
+    key: str,
+    business_date: dt.date,
+    debit: int,
+    credit: int,
+    amount: Money,
+    description: str,
+    kind: str,
+    actor: str,
+    reference: str | None,
+    metadata: Mapping[str, Any],
+) -> PostedEntry:
+    return post_entry(
+        session,
+        EntryRequest(
+            idempotency_key=key,
+            business_date=business_date,
+            lines=(Line.debit(debit, amount), Line.credit(credit, amount)),
+            description=description,
+            posted_by=actor,
+            kind=kind,
+            reference=reference,
+            metadata=metadata,
+        ),
+    )
+
+
+def _movement(
+    session: Session,
+    entry: PostedEntry,
+    *,
+    kind: str,
+    amount: Money,
+    from_number: str | None,
+    to_number: str | None,
+    acted_on: LockedAccount,
+) -> Movement:
+    return Movement(
+        entry_id=entry.id,
+        sequence_no=entry.sequence_no,
+        business_date=entry.business_date,
+        posted_at=entry.posted_at,
+        replayed=entry.replayed,
+        kind=kind,
+        amount=amount,
+        from_account_number=from_number,
+        to_account_number=to_number,
+        balance_after=get_account(session, acted_on.account.ledger_account_id).balance,
+    )
+
+
+def _after_credit(session: Session, locked: LockedAccount, business_date: dt.date) -> None:
+    """Once an account first holds its product's minimum (and at least one minor unit),
+    raise its ledger floor to the minimum and activate a pending member."""
+    account = locked.account
+    if account.minimum_reached_on is not None:
+        return
+    balance = get_account(session, account.ledger_account_id).balance.minor_units
+    minimum = locked.product.minimum_balance_minor
+    if balance < max(minimum, 1):
+        return
+    if minimum:
+        _set_floor(session, account.ledger_account_id, minimum)
+    account.minimum_reached_on = business_date
+    session.flush()
+    activate_if_pending(session, member_id=account.member_id, business_date=business_date)
+
+
+def _set_floor(session: Session, ledger_account_id: int, floor_minor: int) -> None:
+    # The ledger has no call to move a floor. This changes only the floor, never a
+    # balance; the ledger's CHECK (balance >= floor) refuses a floor above the balance,
+    # and the row is already locked by this transaction's posting.
+    session.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == ledger_account_id)
+        .values(floor_minor=floor_minor)
+    )
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def deposit_cash(
+    session: Session,
+    *,
+    share_account_id: int,
+    amount: Money,
+    actor: str,
+    idempotency_key: str,
+    business_date: dt.date,
+    reference: str | None = None,
+) -> Movement:
+    """Cash paid in at a till: debit cash in tills, credit the member's shares.
+
+    Raises `ValidationProblem` (amount, key, reference), `WrongCurrency`,
+    `ShareAccountNotFound`, `ShareAccountClosed`, `AboveMaximumBalance`, and the ledger's
+    refusals (`IdempotencyConflict` for a reused key, `PeriodClosed`).
+    """
+    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    locked = lock_share_accounts(session, [share_account_id])[share_account_id]
+    replay = _already_posted(session, idempotency_key)
+    if not replay:
+        _require_can_receive(locked, amount)
+    number = locked.account.account_number
+    entry = _post(
+        session,
+        key=idempotency_key,
+        business_date=business_date,
+        debit=_till_id(session),
+        credit=locked.account.ledger_account_id,
+        amount=amount,
+        description="Cash deposit",
+        kind=KIND_DEPOSIT,
+        actor=actor,
+        reference=cleaned,
+        metadata={"share_account": number},
+    )
+    if not entry.replayed:
+        _after_credit(session, locked, business_date)
+    return _movement(
+        session,
+        entry,
+        kind=KIND_DEPOSIT,
+        amount=amount,
+        from_number=None,
+        to_number=number,
+        acted_on=locked,
+    )
+
+
+def _withdrawal_payload(
+    locked: LockedAccount, amount: Money, final: bool, reference: str | None
+) -> dict[str, Any]:
+    return {
+        "share_account_id": locked.account.id,
+        "account_number": locked.account.account_number,
+        "amount": str(amount.amount),
+        "currency": amount.currency,
+        "final": final,
+        "reference": reference,
+    }
+
+
+def needs_approval(amount: Money, approval_limit: Money) -> bool:
+    """Above the limit needs a second pair of eyes. The limit is in the books' currency;
+    with no exchange rates to compare by, any other currency always needs approval."""
+    return amount.currency != approval_limit.currency or amount > approval_limit
+
+
+def withdraw_cash(
+    session: Session,
+    *,
+    share_account_id: int,
+    amount: Money,
+    actor: str,
+    idempotency_key: str,
+    business_date: dt.date,
+    approval_limit: Money,
+    final: bool = False,
+    reference: str | None = None,
+) -> WithdrawalResult:
+    """Cash paid out at a till: debit the member's shares, credit cash in tills.
+
+    Above `approval_limit` (the `withdrawal_approval_limit` setting) nothing posts: a
+    pending approval is created and reserves the amount (`status == "pending_approval"`).
+    `final=True` empties the account, minimum share included, so it can be closed; the
+    amount must be the whole balance.
+
+    Raises `ValidationProblem`, `WrongCurrency`, `ShareAccountNotFound`,
+    `ShareAccountClosed`, `MemberCannotWithdraw`, `OutsideWithdrawalWindow`,
+    `InsufficientAvailableBalance`, `FinalWithdrawalMismatch`, `PendingApprovalsExist`,
+    `ApprovalKeyReused`, and the ledger's refusals (`InsufficientFunds`,
+    `IdempotencyConflict`, `PeriodClosed`).
+    """
+    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    locked = lock_share_accounts(session, [share_account_id])[share_account_id]
+    payload = _withdrawal_payload(locked, amount, bool(final), cleaned)
+    requested = find_by_key(session, idempotency_key)
+    if requested is not None:
+        if not same_request(requested, ApprovalKind.CASH_WITHDRAWAL, payload):
+            raise ApprovalKeyReused(idempotency_key)
+        return WithdrawalResult(
+            "pending_approval", approval=ApprovalView.of(requested, replayed=True)
+        )
+    replay = _already_posted(session, idempotency_key)
+    if not replay:
+        _require_can_give(session, locked, amount, business_date, final=bool(final))
+        if needs_approval(amount, approval_limit):
+            approval = create_pending(
+                session,
+                kind=ApprovalKind.CASH_WITHDRAWAL,
+                payload=payload,
+                maker=actor,
+                idempotency_key=idempotency_key,
+                business_date=business_date,
+                share_account_id=locked.account.id,
+                amount_minor=amount.minor_units,
+            )
+            return WithdrawalResult("pending_approval", approval=approval)
+    movement = _pay_out(
+        session,
+        locked,
+        amount,
+        key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+        final=bool(final) and not replay,
+        reference=cleaned,
+        metadata={"share_account": locked.account.account_number},
+    )
+    return WithdrawalResult("posted", movement=movement)
+
+
+def _pay_out(
+    session: Session,
+    locked: LockedAccount,
+    amount: Money,
+    *,
+    key: str,
+    business_date: dt.date,
+    actor: str,
+    final: bool,
+    reference: str | None,
+    metadata: Mapping[str, Any],
+) -> Movement:
+    number = locked.account.account_number
+    # A savepoint: if the posting is refused, the lowered floor is undone with it even
+    # when the caller catches the refusal and goes on in the same transaction.
+    with session.begin_nested():
+        if final:
+            _set_floor(session, locked.account.ledger_account_id, 0)
+            locked.account.minimum_reached_on = None
+            session.flush()
+        entry = _post(
+            session,
+            key=key,
+            business_date=business_date,
+            debit=locked.account.ledger_account_id,
+            credit=_till_id(session),
+            amount=amount,
+            description="Cash withdrawal",
+            kind=KIND_WITHDRAWAL,
+            actor=actor,
+            reference=reference,
+            metadata=metadata,
+        )
+    return _movement(
+        session,
+        entry,
+        kind=KIND_WITHDRAWAL,
+        amount=amount,
+        from_number=number,
+        to_number=None,
+        acted_on=locked,
+    )
+
+
+def execute_approved_withdrawal(
+    session: Session, *, approval: PendingApproval, checker: str, business_date: dt.date
+) -> Movement:
+    """Post a withdrawal a checker approved, under the key it was requested with.
+
+    The checks run again as of now (the account may have changed since the request),
+    counting every other pending withdrawal but not this one.
+    """
+    payload = approval.payload
+    account_id = int(payload["share_account_id"])
+    locked = lock_share_accounts(session, [account_id])[account_id]
+    amount = Money(str(payload["amount"]), str(payload["currency"]))
+    final = bool(payload["final"])
+    key = approval.idempotency_key
+    replay = _already_posted(session, key)
+    if not replay:
+        _require_can_give(
+            session, locked, amount, business_date, final=final, excluding_approval=approval.id
+        )
+    return _pay_out(
+        session,
+        locked,
+        amount,
+        key=key,
+        business_date=business_date,
+        actor=checker,
+        final=final and not replay,
+        reference=payload.get("reference"),
+        metadata={
+            "share_account": locked.account.account_number,
+            "approval_id": approval.id,
+            "maker": approval.maker,
+        },
+    )
+
+
+def _transfer(
+    session: Session,
+    *,
+    source_id: int,
+    target_id: int,
+    amount: Money,
+    actor: str,
+    key: str,
+    business_date: dt.date,
+    reference: str | None,
+    owner_of_source: int | None,
+    owner_of_target: int | None,
+    reveal_target: bool,
+) -> Movement:
+    if source_id == target_id:
+        raise ValidationProblem.single("to", "the source and target are the same account")
+    locked = lock_share_accounts(session, [source_id, target_id])
+    source, target = locked[source_id], locked[target_id]
+    if owner_of_source is not None and source.account.member_id != owner_of_source:
+        raise ShareAccountNotFound(source_id)
+    if owner_of_target is not None and target.account.member_id != owner_of_target:
+        raise ShareAccountNotFound(target_id)
+    replay = _already_posted(session, key)
+    if not replay:
+        _require_can_give(session, source, amount, business_date)
+        _require_can_receive(target, amount)
+    entry = _post(
+        session,
+        key=key,
+        business_date=business_date,
+        debit=source.account.ledger_account_id,
+        credit=target.account.ledger_account_id,
+        amount=amount,
+        description="Transfer between share accounts",
+        kind=KIND_TRANSFER,
+        actor=actor,
+        reference=reference,
+        metadata={"from": source.account.account_number, "to": target.account.account_number},
+    )
+    if not entry.replayed:
+        _after_credit(session, target, business_date)
+    return _movement(
+        session,
+        entry,
+        kind=KIND_TRANSFER,
+        amount=amount,
+        from_number=source.account.account_number,
+        to_number=target.account.account_number if reveal_target else None,
+        acted_on=source,
+    )
+
+
+def transfer_between_own_accounts(
+    session: Session,
+    *,
+    member_id: int,
+    from_share_account_id: int,
+    to_share_account_id: int,
+    amount: Money,
+    actor: str,
+    idempotency_key: str,
+    business_date: dt.date,
+    reference: str | None = None,
+) -> Movement:
+    """Move money between two accounts of the same member.
+
+    Raises `ShareAccountNotFound` if either account is not the member's, and as
+    `transfer_to_member` otherwise.
+    """
+    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    return _transfer(
+        session,
+        source_id=from_share_account_id,
+        target_id=to_share_account_id,
+        amount=amount,
+        actor=actor,
+        key=idempotency_key,
+        business_date=business_date,
+        reference=cleaned,
+        owner_of_source=member_id,
+        owner_of_target=member_id,
+        reveal_target=True,
+    )
+
+
+def transfer_to_member(
+    session: Session,
+    *,
+    from_share_account_id: int,
+    amount: Money,
+    actor: str,
+    idempotency_key: str,
+    business_date: dt.date,
+    member_id: int | None,
+    to_membership_number: str | None = None,
+    to_account_number: str | None = None,
+    reference: str | None = None,
+) -> Movement:
+    """Pay another member, named by membership number (their oldest open instant-access
+    account receives, else their oldest open account) or by account number.
+
+    `member_id` scopes the source to that member (a member's own request); None for staff.
+    A target named by membership number is not revealed in the result.
+
+    Raises `ValidationProblem` (none or both targets, a malformed account number, the
+    same account), `MemberNotFound`, `NoAccountToReceive`, `ShareAccountNotFound`,
+    `ShareAccountClosed`, `WrongCurrency`, `MemberCannotWithdraw`,
+    `OutsideWithdrawalWindow`, `InsufficientAvailableBalance`, `AboveMaximumBalance`,
+    and the ledger's refusals (`InsufficientFunds`, `IdempotencyConflict`, `PeriodClosed`).
+    """
+    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    if (to_membership_number is None) == (to_account_number is None):
+        raise ValidationProblem.single(
+            "to", "name the recipient by membership number or by account number (one of them)"
+        )
+    if to_account_number is not None:
+        target_id = share_account_id_for_number(
+            session, to_account_number, field="to_account_number"
+        )
+    else:
+        assert to_membership_number is not None
+        target_id = _receiving_account(session, to_membership_number)
+    return _transfer(
+        session,
+        source_id=from_share_account_id,
+        target_id=target_id,
+        amount=amount,
+        actor=actor,
+        key=idempotency_key,
+        business_date=business_date,
+        reference=cleaned,
+        owner_of_source=member_id,
+        owner_of_target=None,
+        reveal_target=to_account_number is not None,
+    )
+
+
+def _receiving_account(session: Session, membership_number: str) -> int:
+    target_member = member_id_for_number(session, membership_number)
+    found = session.scalar(
+        select(ShareAccount.id)
+        .join(ShareProduct, ShareProduct.id == ShareAccount.product_id)
+        .where(
+            ShareAccount.member_id == target_member,
+            ShareAccount.status == ShareAccountStatus.OPEN,
+        )
+        .order_by((ShareProduct.kind != ProductKind.INSTANT_ACCESS).asc(), ShareAccount.id)
+        .limit(1)
+    )
+    if found is None:
+        raise NoAccountToReceive(membership_number.strip().upper()[:20])
+    return found
