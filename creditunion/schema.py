@@ -6,6 +6,7 @@ import creditunion.cob.models  # noqa: F401  (each import registers that package
 import creditunion.members_shares_tables
 import creditunion.platform_models  # noqa: F401
 import ledger.models  # noqa: F401
+import ledger.seal_models  # noqa: F401
 from ledger.base import Base
 
 metadata = Base.metadata

@@ -1,0 +1,137 @@
+"""Reading the journal in sequence order through a server-side cursor, in bounded memory.
+
+Sealing and verifying a day read every entry of it with its postings; a day can hold a
+million postings, so rows arrive in batches from a named (server-side) cursor in the
+caller's transaction, and nothing holds more than one batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final, LiteralString
+
+from sqlalchemy.orm import Session
+
+from ledger.chain import EntryRecord, PostingRecord
+from ledger.transaction import driver_connection, require_transaction
+
+FETCH_ROWS: Final = 5_000
+
+_ENTRY_COLUMNS: Final = """
+    e.id, e.sequence_no, e.idempotency_key, e.content_hash, e.business_date, e.posted_at,
+    e.description, e.reference, e.kind, e.reverses_entry_id, e.metadata::text, e.posted_by,
+    p.ids, p.accounts, p.amounts, p.currencies, p.dates
+"""
+
+# Postings by entry through their entry_id index, so a day costs what it holds, not what
+# the whole journal holds.
+_POSTINGS_OF_ENTRY: Final = """
+LEFT JOIN LATERAL (
+    SELECT array_agg(id ORDER BY id) AS ids,
+           array_agg(account_id ORDER BY id) AS accounts,
+           array_agg(amount_minor ORDER BY id) AS amounts,
+           array_agg(currency::text ORDER BY id) AS currencies,
+           array_agg(business_date ORDER BY id) AS dates
+    FROM postings WHERE entry_id = e.id
+) AS p ON true
+"""
+
+ENTRIES_OF_RANGE: Final[LiteralString] = (
+    "SELECT"
+    + _ENTRY_COLUMNS
+    + "FROM journal_entries e"
+    + _POSTINGS_OF_ENTRY
+    + "WHERE e.business_date BETWEEN %(from_date)s AND %(to_date)s "
+    "ORDER BY e.business_date, e.sequence_no"
+)
+
+ENTRIES_WITH_LINKS_OF_RANGE: Final[LiteralString] = (
+    "SELECT" + _ENTRY_COLUMNS + ", c.entry_digest, c.chain_hash, c.business_date AS chain_date "
+    "FROM journal_entries e"
+    + _POSTINGS_OF_ENTRY
+    + "LEFT JOIN ledger_entry_chain c ON c.entry_id = e.id "
+    "WHERE e.business_date BETWEEN %(from_date)s AND %(to_date)s "
+    "ORDER BY e.business_date, e.sequence_no"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    entry_digest: bytes
+    chain_hash: bytes
+    business_date: dt.date
+
+
+def _entry(row: tuple[Any, ...]) -> EntryRecord:
+    ids, accounts, amounts, currencies, dates = row[12:17]
+    postings = (
+        ()
+        if ids is None
+        else tuple(
+            PostingRecord(i, a, m, c, d)
+            for i, a, m, c, d in zip(ids, accounts, amounts, currencies, dates, strict=True)
+        )
+    )
+    return EntryRecord(
+        id=row[0],
+        sequence_no=row[1],
+        idempotency_key=row[2],
+        content_hash=bytes(row[3]),
+        business_date=row[4],
+        posted_at=row[5],
+        description=row[6],
+        reference=row[7],
+        kind=row[8],
+        reverses_entry_id=row[9],
+        metadata_json=row[10],
+        posted_by=row[11],
+        postings=postings,
+    )
+
+
+def _server_side_rows(
+    session: Session, query: LiteralString, params: dict[str, Any]
+) -> Iterator[tuple[Any, ...]]:
+    require_transaction(session)
+    connection = driver_connection(session)
+    name = f"ledger_stream_{uuid.uuid4().hex}"
+    # Binary rows: arrays, integers and timestamps arrive without text parsing.
+    with connection.cursor(name=name, binary=True) as cursor:
+        cursor.itersize = FETCH_ROWS
+        cursor.execute(query, params)
+        while True:
+            batch = cursor.fetchmany(FETCH_ROWS)
+            if not batch:
+                return
+            yield from batch
+
+
+def entries_between(
+    session: Session, *, from_date: dt.date, to_date: dt.date
+) -> Iterator[EntryRecord]:
+    """Every entry dated in [from_date, to_date], in (business date, sequence) order."""
+    params = {"from_date": from_date, "to_date": to_date}
+    for row in _server_side_rows(session, ENTRIES_OF_RANGE, params):
+        yield _entry(row)
+
+
+def entries_with_links_between(
+    session: Session, *, from_date: dt.date, to_date: dt.date
+) -> Iterator[tuple[EntryRecord, StoredLink | None]]:
+    """As `entries_between`, each with its stored chain link (None if it has none)."""
+    params = {"from_date": from_date, "to_date": to_date}
+    for row in _server_side_rows(session, ENTRIES_WITH_LINKS_OF_RANGE, params):
+        link = None if row[17] is None else StoredLink(bytes(row[17]), bytes(row[18]), row[19])
+        yield _entry(row), link
+
+
+def batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of at most `size` items (the last may be shorter)."""
+    if size < 1:
+        raise ValueError("a batch holds at least one item")
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk
