@@ -57,16 +57,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.context = AppContext.build(settings, resolve_secret(settings), engine)
     app.add_middleware(RequestIdMiddleware)
-    app.add_exception_handler(StarletteHTTPException, problems.handle_http_exception)
-    app.add_exception_handler(RequestValidationError, problems.handle_request_validation)
-    # Keyed on BaseException so Starlette's ExceptionMiddleware (inside the request id
-    # middleware) answers every error from a route; the Exception key goes to the outer
-    # ServerErrorMiddleware and covers errors raised by middleware itself.
-    app.add_exception_handler(BaseException, problems.handle_any)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, problems.handle_escaped)
     app.include_router(health.router)
     app.include_router(problem_types.router)
     for router in v1_routers():
         app.include_router(router, prefix=API_PREFIX)
+    # Errors from transactional routes are answered inside the route; these handlers cover
+    # the rest (no such route, wrong method, the probes). Registered after the routers were
+    # imported, so the problems their modules registered are included.
+    app.add_exception_handler(StarletteHTTPException, problems.handle_exception)
+    app.add_exception_handler(RequestValidationError, problems.handle_exception)
+    for exc_type in problems.registered_exception_types():
+        app.add_exception_handler(exc_type, problems.handle_exception)
+    # The Exception key goes to Starlette's outermost middleware: a silent 500 for anything left.
+    app.add_exception_handler(Exception, problems.handle_escaped)
     install_openapi(app)
     return app

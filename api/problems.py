@@ -249,21 +249,15 @@ def validation_response(request: Request, fields: list[dict[str, Any]]) -> JSONR
 # ------------------------------------------------------------------------------------- handlers
 
 
-async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
-    if detail == http.HTTPStatus(exc.status_code).phrase:
-        detail = None
-    return problem_response(request, status=exc.status_code, detail=detail, headers=exc.headers)
-
-
-async def handle_request_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    return validation_response(request, field_errors(exc.errors()))
-
-
-async def handle_any(request: Request, exc: Exception) -> JSONResponse:
-    """Registered problems by MRO; the API's own errors; anything else is a silent 500."""
+def response_for(request: Request, exc: Exception) -> JSONResponse:
+    """The problem response for any exception: the one mapping everything goes through."""
+    if isinstance(exc, StarletteHTTPException):
+        detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+        if detail == http.HTTPStatus(exc.status_code).phrase:
+            detail = None
+        return problem_response(request, status=exc.status_code, detail=detail, headers=exc.headers)
+    if isinstance(exc, RequestValidationError):
+        return validation_response(request, field_errors(exc.errors()))
     if isinstance(exc, Unauthenticated):
         return problem_response(
             request,
@@ -302,6 +296,11 @@ async def handle_any(request: Request, exc: Exception) -> JSONResponse:
             extensions=spec.extensions(exc) if spec.extensions else None,
         )
     return internal_error(request, exc)
+
+
+async def handle_exception(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette exception handler: the same mapping."""
+    return response_for(request, exc)
 
 
 def internal_error(request: Request, exc: BaseException) -> JSONResponse:
@@ -431,3 +430,7 @@ def _register_builtin() -> None:
 
 
 _register_builtin()
+
+
+def registered_exception_types() -> list[type[Exception]]:
+    return [*_REGISTRY, Unauthenticated, Forbidden, RequestInvalid, ServiceBusy]

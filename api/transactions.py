@@ -3,7 +3,8 @@
 Routes made by `api_router()` run their whole handler (dependencies, endpoint, response
 serialisation) inside one database transaction:
 
-- the handler raised: roll back; the error is mapped to a problem response;
+- the handler raised: roll back; the error becomes a problem response here (so no
+  error from a route ever escapes to the server's own 500 page);
 - the handler returned (any status, even a problem it chose to return): store the
   answer for an idempotency key if one was claimed, then COMMIT, and only then send the
   response. A failed COMMIT becomes an error response, never a success;
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import request_context
-from api.problems import PROBLEM_MEDIA_TYPE, ServiceBusy
+from api.problems import PROBLEM_MEDIA_TYPE, ServiceBusy, response_for
 from creditunion.idempotency import store
 from ledger.transaction import is_transient
 
@@ -62,6 +63,9 @@ class IdempotentReplay(Exception):
 class RequestUnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Begun explicitly so services' `require_transaction` passes; no connection is
+        # taken from the pool until the first statement.
+        session.begin()
         self.idempotency_claim: store.Claim | None = None
 
     def finish(self, response: Response) -> None:
@@ -102,9 +106,9 @@ async def run_in_unit_of_work(request: Request, handler: Handler) -> Response:
         except Exception as exc:
             await run_in_threadpool(unit.abandon)
             if not is_transient(exc):
-                raise
+                return response_for(request, exc)
             if attempt == ATTEMPTS_MAX:
-                raise ServiceBusy() from exc
+                return response_for(request, ServiceBusy())
             log.info("transient database error, running the request again: %s", exc)
             await anyio.sleep(random.uniform(0, BACKOFF_S_BASE * 2**attempt))
         finally:

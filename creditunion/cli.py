@@ -84,3 +84,6 @@ def bench_ledger(
     from ops.bench_ledger import run
 
     _write_json(run(seconds=seconds, workers=workers, echo=typer.echo), json_path)
+
+
+import creditunion.cli_serve  # noqa: E402, F401  (registers `creditunion serve`)

@@ -52,3 +52,26 @@ def configure_logging(level: int | str = logging.INFO) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+
+
+def logging_config(level: str = "INFO") -> dict[str, object]:
+    """The same set-up as a `logging.config.dictConfig` dict (uvicorn applies it per worker)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "scrubbing": {"()": "creditunion.logging_setup.ScrubbingFormatter", "fmt": LOG_FORMAT}
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "scrubbing",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            name: {"handlers": [], "propagate": True, "level": level}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }

@@ -1,0 +1,56 @@
+"""`creditunion serve`: the HTTP API under uvicorn.
+
+Registered on the main command by one import line at the end of `creditunion/cli.py`.
+The API package is named to uvicorn as a string, so this module (in `creditunion`) does not
+import `api`, which sits above it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Annotated
+
+import typer
+
+from creditunion.cli import app, require_schema_at_head
+from creditunion.logging_setup import install_request_id_factory, logging_config
+from creditunion.settings import get_settings
+
+APP_FACTORY = "api.app:create_app"
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Serve the API (defaults from CREDITUNION_SERVE_HOST, _PORT, _WORKERS)."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.jwt_secret is None:
+        if settings.environment == "production":
+            typer.echo("CREDITUNION_JWT_SECRET must be set in production", err=True)
+            raise typer.Exit(2)
+        # One throwaway secret for every worker, so a token from one is valid at the others.
+        os.environ["CREDITUNION_JWT_SECRET"] = secrets.token_urlsafe(48)
+        typer.echo(
+            "WARNING: CREDITUNION_JWT_SECRET is not set; using a random secret until this "
+            "server stops. Never do this in production.",
+            err=True,
+        )
+        get_settings.cache_clear()
+    require_schema_at_head()
+    install_request_id_factory()
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host or settings.serve_host,
+        port=port or settings.serve_port,
+        workers=workers or settings.serve_workers,
+        log_config=logging_config(log_level.upper()),
+        server_header=False,
+    )

@@ -1,0 +1,110 @@
+"""The API over the shared test database: an app, a client, users of every role, tokens.
+
+The app gets a test-only router (`/v1/_test/...`) with endpoints that break on purpose or
+count how often they ran, for the platform tests; it is never part of the real API.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.app import create_app
+from creditunion.auth.models import User
+from creditunion.auth.roles import Role
+from creditunion.settings import Settings, get_settings
+from tests.api.factories import PASSWORD, bind_factories, make_user
+from tests.api.probe_router import router as test_router
+
+TEST_ENV = {
+    "CREDITUNION_ENVIRONMENT": "test",
+    "CREDITUNION_JWT_SECRET": "test-secret-" + "x" * 40,
+    "CREDITUNION_PASSWORD_HASH_TIME_COST": "1",
+    "CREDITUNION_PASSWORD_HASH_MEMORY_KIB": "8",
+    "CREDITUNION_PASSWORD_HASH_PARALLELISM": "1",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_settings() -> Iterator[None]:
+    """Cheap password hashing for everything in tests/api, including code reading get_settings()."""
+    saved = {name: os.environ.get(name) for name in TEST_ENV}
+    os.environ.update(TEST_ENV)
+    get_settings.cache_clear()
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def api_settings(_fast_settings: None) -> Settings:
+    return Settings()
+
+
+def build_app(settings: Settings, engine: Engine) -> FastAPI:
+    app = create_app(settings, engine=engine)
+    app.include_router(test_router, prefix="/v1")
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(api_settings: Settings, engine: Engine) -> FastAPI:
+    bind_factories(engine)
+    return build_app(api_settings, engine)
+
+
+@pytest.fixture(scope="session")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    user: User
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def login(client: TestClient, user: User, password: str = PASSWORD) -> LoggedIn:
+    response = client.post("/v1/auth/token", data={"username": user.username, "password": password})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return LoggedIn(user, body["access_token"], body["refresh_token"])
+
+
+@pytest.fixture
+def login_as(client: TestClient) -> Callable[[Role], LoggedIn]:
+    def make(role: Role) -> LoggedIn:
+        return login(client, make_user(role))
+
+    return make
+
+
+@pytest.fixture
+def admin(client: TestClient) -> LoggedIn:
+    return login(client, make_user(Role.ADMIN))
+
+
+@pytest.fixture
+def auditor(client: TestClient) -> LoggedIn:
+    return login(client, make_user(Role.AUDITOR))
+
+
+@pytest.fixture
+def teller(client: TestClient) -> LoggedIn:
+    return login(client, make_user(Role.TELLER))
