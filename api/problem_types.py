@@ -16,7 +16,6 @@ _BUILT_IN = {
     "unauthenticated": ("Unauthorized", 401),
     "invalid-credentials": ("Invalid credentials", 401),
     "forbidden": ("Forbidden", 403),
-    "wrong-password": ("Wrong password", 403),
     "busy": ("Busy", 503),
     "not-ready": ("Not ready", 503),
 }

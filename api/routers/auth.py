@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.context import request_context
-from api.problems import PROBLEM_TYPE_PREFIX, problem_response, problem_responses
+from api.problems import (
+    PROBLEM_TYPE_PREFIX,
+    problem_response,
+    problem_responses,
+    validation_response,
+)
 from api.schemas.auth import MeOut, PasswordChangeIn, RefreshIn, TokenOut
 from api.security import PUBLIC, require
 from api.transactions import DbSession, api_router
@@ -131,7 +136,7 @@ def me(actor: Annotated[Actor, require(Permission.SESSION)]) -> MeOut:
 @router.post(
     "/password",
     status_code=204,
-    responses=problem_responses(403, 422),
+    responses=problem_responses(422),
     summary="Change your own password (every session of yours ends)",
 )
 def change_password(
@@ -151,11 +156,15 @@ def change_password(
         now=dt.datetime.now(dt.UTC),
     )
     if not changed:
-        return problem_response(
+        # Returned, not raised: the failed attempt it counted must be committed.
+        return validation_response(
             request,
-            status=403,
-            title="Wrong password",
-            type=PROBLEM_TYPE_PREFIX + "wrong-password",
-            detail="the current password is wrong",
+            [
+                {
+                    "location": "body",
+                    "pointer": "#/current_password",
+                    "detail": "is not your current password",
+                }
+            ],
         )
     return Response(status_code=204)

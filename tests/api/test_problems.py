@@ -1,0 +1,116 @@
+"""Every error is problem+json from the one mapping; a 500 reveals nothing but the request id."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.problems import problem_spec_for, register_problem
+from creditunion.database import make_engine
+from creditunion.settings import Settings
+from tests.api.conftest import LoggedIn, build_app
+
+PROBLEM_KEYS = {"type", "title", "status", "instance", "request_id"}
+
+
+def _assert_problem(response: object, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body = response.json()  # type: ignore[attr-defined]
+    assert PROBLEM_KEYS <= set(body), body
+    assert body["status"] == status
+    assert body["request_id"] == response.headers["x-request-id"]  # type: ignore[attr-defined]
+    return dict(body)
+
+
+def test_401_403_404_405(client: TestClient, teller: LoggedIn) -> None:
+    unauthenticated = client.get("/v1/audit-log")
+    assert _assert_problem(unauthenticated, 401)["type"] == "/problems/unauthenticated"
+    assert unauthenticated.headers["www-authenticate"] == 'Bearer realm="creditunion"'
+    _assert_problem(client.get("/v1/audit-log", headers=teller.headers), 403)
+    _assert_problem(client.get("/v1/no-such-thing"), 404)
+    not_allowed = client.delete("/v1/auth/me")
+    _assert_problem(not_allowed, 405)
+    assert not_allowed.headers["allow"] == "GET"
+
+
+def test_422_points_at_each_field(client: TestClient) -> None:
+    response = client.post("/v1/_test/money", json={"amount": 12.5, "currency": "gbp", "x": 1})
+    body = _assert_problem(response, 422)
+    assert body["type"] == "/problems/validation"
+    errors = {e["pointer"]: e for e in body["errors"]}  # type: ignore[attr-defined]
+    assert set(errors) == {"#/amount", "#/currency", "#/x"}
+    assert all(e["location"] == "body" for e in errors.values())
+    assert "12.5" not in str(body)  # the input is not echoed back
+    bad_json = client.post(
+        "/v1/_test/money", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert _assert_problem(bad_json, 422)["errors"][0]["pointer"] == "#"  # type: ignore[index]
+
+
+def test_query_parameter_errors_carry_their_location(client: TestClient, auditor: LoggedIn) -> None:
+    response = client.get(
+        "/v1/audit-log", params={"limit": 0, "actor_user_id": "x"}, headers=auditor.headers
+    )
+    errors = _assert_problem(response, 422)["errors"]
+    assert {(e["location"], e["pointer"]) for e in errors} == {  # type: ignore[attr-defined]
+        ("query", "#/limit"),
+        ("query", "#/actor_user_id"),
+    }
+
+
+def test_ledger_and_registered_domain_errors_are_409(client: TestClient) -> None:
+    insufficient = _assert_problem(client.post("/v1/_test/insufficient"), 409)
+    assert insufficient["type"] == "/problems/insufficient-funds"
+    assert insufficient["title"] == "Insufficient funds"
+    widget = _assert_problem(client.post("/v1/_test/widget"), 409)
+    assert widget["type"] == "/problems/widget-jammed"
+    assert widget["detail"] == "the widget jammed"
+    assert client.get("/problems/widget-jammed").json()["status"] == 409
+
+
+def test_the_most_specific_registration_wins() -> None:
+    class Base(Exception):
+        pass
+
+    class Special(Base):
+        pass
+
+    class MoreSpecial(Special):
+        pass
+
+    register_problem(Base, 409, "Base", "base-test")
+    register_problem(Special, 422, "Special", "special-test")
+    assert problem_spec_for(MoreSpecial()).status == 422  # type: ignore[union-attr]
+    assert problem_spec_for(Base()).status == 409  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        register_problem(Base, 200, "Not an error", "ok")
+
+
+def test_a_500_hides_everything_but_logs_the_request_id_and_traceback(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="api.problems"):
+        response = client.get("/v1/_test/boom", headers={"X-Request-ID": "trace-me-500"})
+    body = _assert_problem(response, 500)
+    assert body["request_id"] == "trace-me-500"
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    record = next(r for r in caplog.records if "trace-me-500" in r.getMessage())
+    assert record.request_id == "trace-me-500"  # type: ignore[attr-defined]
+    assert record.exc_info is not None and "secret internal detail 42" in str(record.exc_info[1])
+
+
+def test_an_unreachable_database_is_a_503(api_settings: Settings) -> None:
+    dead: Engine = make_engine("postgresql://postgres@127.0.0.1:1/none", api_settings)
+    with TestClient(build_app(api_settings, dead), raise_server_exceptions=False) as client:
+        response = client.post("/v1/auth/token", data={"username": "someone", "password": "x"})
+        body = _assert_problem(response, 503)
+        assert body["type"] == "/problems/database-unavailable"
+        assert response.headers["retry-after"] == "5"
+        assert "127.0.0.1" not in response.text
+        ready = client.get("/health/ready")
+        assert _assert_problem(ready, 503)["type"] == "/problems/not-ready"
+    dead.dispose()

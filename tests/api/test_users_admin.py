@@ -1,0 +1,198 @@
+"""Administering logins, and the member-login service the members module calls."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from creditunion.auth.actor import Actor
+from creditunion.auth.passwords import WeakPassword
+from creditunion.auth.roles import Role
+from creditunion.auth.users import (
+    MemberLoginExists,
+    NotAllowed,
+    UsernameTaken,
+    create_member_login,
+)
+from creditunion.database import unit_of_work
+from tests.api.conftest import LoggedIn, login
+from tests.api.factories import PASSWORD, make_user
+
+STRONG = "a perfectly long password"
+
+
+def test_an_admin_creates_a_staff_user_who_can_sign_in(
+    client: TestClient, admin: LoggedIn, engine: Engine
+) -> None:
+    response = client.post(
+        "/v1/users",
+        json={"username": "Teller.Jo", "password": STRONG, "role": "teller"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["role"] == "teller" and created["active"] and created["member_id"] is None
+    token = client.post("/v1/auth/token", data={"username": "teller.jo", "password": STRONG})
+    assert token.status_code == 200
+    with engine.connect() as conn:
+        record = conn.execute(
+            text(
+                "SELECT actor_user_id, summary FROM audit_log WHERE action = 'user.create' AND target_id = :id"
+            ),
+            {"id": str(created["id"])},
+        ).one()
+    assert record.actor_user_id == admin.user.id
+    assert record.summary == {"username": "Teller.Jo", "role": "teller"}
+    assert "password" not in str(record.summary).lower()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "pointer"),
+    [
+        ({"username": "ab", "password": STRONG, "role": "teller"}, 422, "#/username"),
+        ({"username": "someone", "password": "short", "role": "teller"}, 422, "#"),
+        ({"username": "someone", "password": "someone-is-my-password", "role": "teller"}, 422, "#"),
+        ({"username": "someone", "password": STRONG, "role": "member"}, 422, "#"),
+        ({"username": "someone", "password": STRONG, "role": "overlord"}, 422, "#/role"),
+        ({"username": "someone", "password": STRONG, "role": "teller", "extra": 1}, 422, "#/extra"),
+    ],
+)
+def test_bad_staff_users_are_refused_with_pointers(
+    client: TestClient, admin: LoggedIn, body: dict[str, object], status: int, pointer: str
+) -> None:
+    response = client.post("/v1/users", json=body, headers=admin.headers)
+    assert response.status_code == status, response.text
+    assert pointer in [e["pointer"] for e in response.json()["errors"]]
+
+
+def test_usernames_are_unique_whatever_the_case(client: TestClient, admin: LoggedIn) -> None:
+    existing = make_user(Role.TELLER)
+    response = client.post(
+        "/v1/users",
+        json={"username": existing.username.upper(), "password": STRONG, "role": "auditor"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 409
+    assert response.json()["type"] == "/problems/username-taken"
+
+
+def test_list_users_pages_through_with_filters(client: TestClient, admin: LoggedIn) -> None:
+    made = {make_user(Role.LOAN_OFFICER).id for _ in range(5)}
+    seen: list[int] = []
+    cursor = None
+    for _ in range(100):
+        params: dict[str, object] = {"role": "loan_officer", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/v1/users", params=params, headers=admin.headers).json()
+        assert len(page["items"]) <= 2
+        assert all(item["role"] == "loan_officer" for item in page["items"])
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    assert made <= set(seen)
+
+
+def test_deactivation_ends_tokens_and_admins_cannot_act_on_themselves(
+    client: TestClient, admin: LoggedIn
+) -> None:
+    victim = login(client, make_user(Role.TELLER))
+    response = client.post(f"/v1/users/{victim.user.id}/deactivate", headers=admin.headers)
+    assert response.status_code == 200 and response.json()["active"] is False
+    assert client.get("/v1/auth/me", headers=victim.headers).status_code == 401
+    assert (
+        client.post("/v1/auth/refresh", json={"refresh_token": victim.refresh_token}).status_code
+        == 401
+    )
+    for action in ("deactivate", "unlock"):
+        own = client.post(f"/v1/users/{admin.user.id}/{action}", headers=admin.headers)
+        assert own.status_code == 403, action
+    assert (
+        client.post(
+            f"/v1/users/{admin.user.id}/password",
+            json={"new_password": STRONG},
+            headers=admin.headers,
+        ).status_code
+        == 403
+    )
+    assert client.post("/v1/users/999999999/deactivate", headers=admin.headers).status_code == 404
+
+
+def test_a_password_reset_ends_the_users_sessions(client: TestClient, admin: LoggedIn) -> None:
+    victim = login(client, make_user(Role.MEMBER))
+    reset = client.post(
+        f"/v1/users/{victim.user.id}/password", json={"new_password": STRONG}, headers=admin.headers
+    )
+    assert reset.status_code == 204
+    assert client.get("/v1/auth/me", headers=victim.headers).status_code == 401
+    assert login(client, victim.user, STRONG).access_token
+    assert (
+        client.post(
+            "/v1/auth/token", data={"username": victim.user.username, "password": PASSWORD}
+        ).status_code
+        == 401
+    )
+
+
+def test_create_member_login_for_the_members_module(engine: Engine, client: TestClient) -> None:
+    teller = make_user(Role.TELLER)
+    actor = Actor(user_id=teller.id, username=teller.username, role=Role.TELLER)
+    member_id = 7_000_000_000 + teller.id
+    username = f"member{teller.id}"
+    with unit_of_work(engine) as session:
+        view = create_member_login(
+            session, member_id=member_id, username=username, password=STRONG, actor=actor
+        )
+    assert view.role is Role.MEMBER and view.member_id == member_id
+    token = client.post("/v1/auth/token", data={"username": username, "password": STRONG})
+    me = client.get(
+        "/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.json()["member_id"] == member_id
+    with pytest.raises(MemberLoginExists), unit_of_work(engine) as session:
+        create_member_login(
+            session, member_id=member_id, username=username + "b", password=STRONG, actor=actor
+        )
+    with pytest.raises(UsernameTaken), unit_of_work(engine) as session:
+        create_member_login(
+            session,
+            member_id=member_id + 1,
+            username=username.upper(),
+            password=STRONG,
+            actor=actor,
+        )
+    with pytest.raises(WeakPassword), unit_of_work(engine) as session:
+        create_member_login(
+            session, member_id=member_id + 2, username=username + "c", password="short", actor=actor
+        )
+    auditor = Actor(user_id=1, username="aud", role=Role.AUDITOR)
+    with pytest.raises(NotAllowed), unit_of_work(engine) as session:
+        create_member_login(
+            session,
+            member_id=member_id + 3,
+            username=username + "d",
+            password=STRONG,
+            actor=auditor,
+        )
+    with unit_of_work(engine) as session:  # demo seeding and imports act as the system
+        create_member_login(
+            session,
+            member_id=member_id + 4,
+            username=username + "e",
+            password=STRONG,
+            actor=Actor.system("demo"),
+        )
+
+
+def test_the_database_refuses_a_member_login_without_a_member(engine: Engine) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (username, password_hash, role) VALUES ('nomember1', 'x', 'member')"
+            )
+        )
