@@ -37,10 +37,10 @@ def parse_date(raw: object) -> dt.date:
 
 
 def check_date_of_birth(raw: object, *, business_date: dt.date) -> dt.date:
-    """A date of birth that is real, not in the future, and at most 120 years ago."""
+    """A date of birth that is real, not in the future, and gives an age of 0 to 120."""
     born = parse_date(raw)
     if born > business_date:
         raise FieldError("is in the future")
     if age_on(born, business_date) > AGE_YEARS_MAX:
-        raise FieldError(f"is more than {AGE_YEARS_MAX} years ago")
+        raise FieldError(f"gives an age over {AGE_YEARS_MAX}")
     return born

@@ -1,0 +1,3 @@
+from tests.members_shares_helpers import books
+
+__all__ = ["books"]
