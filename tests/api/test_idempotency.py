@@ -87,8 +87,9 @@ def test_missing_or_malformed_keys_are_422_pointing_at_the_header(
         response = _post(client, teller, key)
         assert response.status_code == 422, key
         errors = response.json()["errors"]
-        assert {"location": "header", "pointer": "#/Idempotency-Key"} == {
-            k: errors[0][k] for k in ("location", "pointer")
+        assert {k: errors[0][k] for k in ("location", "pointer")} == {
+            "location": "header",
+            "pointer": "#/Idempotency-Key",
         }, errors
     assert _post(client, teller, "k" * 200).status_code == 201
 

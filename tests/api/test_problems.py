@@ -20,7 +20,7 @@ def _assert_problem(response: object, status: int) -> dict[str, object]:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
     assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
-    assert PROBLEM_KEYS <= set(body), body
+    assert set(body) >= PROBLEM_KEYS, body
     assert body["status"] == status
     assert body["request_id"] == response.headers["x-request-id"]  # type: ignore[attr-defined]
     return dict(body)

@@ -47,7 +47,7 @@ def _request_for(method: str, path: str) -> dict[str, Any]:
 
 
 def test_every_endpoint_with_every_role(
-    client: TestClient, app: FastAPI, login_as: Callable[[Role], LoggedIn]
+    client: TestClient, login_as: Callable[[Role], LoggedIn]
 ) -> None:
     sessions = {role: login_as(role) for role in Role}
     checked = 0
