@@ -5,6 +5,6 @@ Imported by `creditunion.schema` so Alembic sees them; one line there registers 
 
 from __future__ import annotations
 
-import creditunion.audit.models  # noqa: F401
-import creditunion.auth.models  # noqa: F401
+import creditunion.audit.models
+import creditunion.auth.models
 import creditunion.idempotency.models  # noqa: F401
