@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditunion.actors import require_actor
 from creditunion.approvals.models import ApprovalKind, PendingApproval
 from creditunion.approvals.requests import (
     ApprovalKeyReused,
@@ -30,91 +29,36 @@ from creditunion.approvals.requests import (
     same_request,
 )
 from creditunion.approvals.views import ApprovalView
-from creditunion.errors import Conflict, NotFound
-from creditunion.field_problems import FieldError, FieldProblem, ValidationProblem
-from creditunion.members.models import MemberStatus
-from creditunion.members.service import activate_if_pending, member_id_for_number
-from creditunion.members.text import clean_text
+from creditunion.errors import NotFound
+from creditunion.field_problems import ValidationProblem
+from creditunion.members.service import member_id_for_number
+from creditunion.shares.ledger_link import (
+    after_credit,
+    already_posted,
+    movement_of,
+    post_movement,
+    set_floor,
+    till_id,
+)
 from creditunion.shares.models import ProductKind, ShareAccount, ShareAccountStatus, ShareProduct
-from creditunion.shares.product_service import ChartNotInstalled
-from creditunion.shares.products import parse_windows, withdrawals_open
+from creditunion.shares.movement_rules import (
+    check_request,
+    needs_approval,
+    require_can_give,
+    require_can_receive,
+)
 from creditunion.shares.service import (
     LockedAccount,
-    PendingApprovalsExist,
-    ShareAccountClosed,
     ShareAccountNotFound,
-    available_minor,
     lock_share_accounts,
-    pending_withdrawals_minor,
     share_account_id_for_number,
 )
 from creditunion.shares.views import Movement
-from ledger.accounts import AccountNotFound, get_account, get_account_by_code
-from ledger.chart import CASH_IN_TILLS
-from ledger.entry import KEY_LENGTH_MAX, REFERENCE_LENGTH_MAX, EntryRequest, Line, PostedEntry
-from ledger.models import JournalEntry, LedgerAccount
 from ledger.money import Money
-from ledger.posting import post_entry
 
 KIND_DEPOSIT: Final = "shares.cash_deposit"
 KIND_WITHDRAWAL: Final = "shares.cash_withdrawal"
 KIND_TRANSFER: Final = "shares.transfer"
-
-
-class WrongCurrency(ValidationProblem):
-    def __init__(self, amount: Money, account_currency: str) -> None:
-        super().__init__(
-            [FieldProblem("amount", f"the account is in {account_currency}, not {amount.currency}")]
-        )
-
-
-class AboveMaximumBalance(Conflict):
-    def __init__(self, account_number: str, maximum: Money, balance_after: Money) -> None:
-        super().__init__(
-            f"share account {account_number} would hold {balance_after}, "
-            f"above its product's maximum of {maximum}"
-        )
-        self.account_number = account_number
-        self.maximum = maximum
-        self.balance_after = balance_after
-
-
-class OutsideWithdrawalWindow(Conflict):
-    def __init__(self, account_number: str, on: dt.date, windows: str) -> None:
-        super().__init__(
-            f"share account {account_number} allows withdrawals only in {windows}, not on {on}"
-        )
-        self.account_number = account_number
-
-
-class InsufficientAvailableBalance(Conflict):
-    """More than the account can give: its balance less its floor and pending withdrawals."""
-
-    def __init__(self, account_number: str, available: Money, requested: Money) -> None:
-        super().__init__(
-            f"share account {account_number} has {available} available, {requested} requested"
-        )
-        self.account_number = account_number
-        self.available = available
-        self.requested = requested
-
-
-class MemberCannotWithdraw(Conflict):
-    def __init__(self, account_number: str, status: MemberStatus) -> None:
-        super().__init__(
-            f"money cannot leave share account {account_number}: its member is {status}"
-        )
-        self.account_number = account_number
-        self.status = status
-
-
-class FinalWithdrawalMismatch(Conflict):
-    def __init__(self, account_number: str, balance: Money, requested: Money) -> None:
-        super().__init__(
-            f"a final withdrawal takes the whole balance of {account_number} ({balance}), "
-            f"not {requested}"
-        )
-        self.account_number = account_number
 
 
 class NoAccountToReceive(NotFound):
@@ -129,190 +73,6 @@ class WithdrawalResult:
     status: Literal["posted", "pending_approval"]
     movement: Movement | None = None
     approval: ApprovalView | None = None
-
-
-# ---------------------------------------------------------------------------- checks
-
-
-def _check_request(amount: object, actor: str, key: object, reference: object) -> str | None:
-    require_actor(actor)
-    problems: list[FieldProblem] = []
-    if not isinstance(amount, Money) or not amount.is_positive():
-        problems.append(FieldProblem("amount", "must be a positive amount of money"))
-    if (
-        not isinstance(key, str)
-        or not key.strip()
-        or len(key) > KEY_LENGTH_MAX
-        or not key.isprintable()
-    ):
-        problems.append(
-            FieldProblem("idempotency_key", f"must be 1 to {KEY_LENGTH_MAX} printable characters")
-        )
-    cleaned = None
-    if reference is not None:
-        try:
-            cleaned = clean_text(reference, max_length=REFERENCE_LENGTH_MAX)
-        except FieldError as exc:
-            problems.append(FieldProblem("reference", str(exc)))
-    if problems:
-        raise ValidationProblem(problems)
-    return cleaned
-
-
-def _require_open(locked: LockedAccount) -> None:
-    if locked.account.status is not ShareAccountStatus.OPEN:
-        raise ShareAccountClosed(locked.account.account_number)
-
-
-def _require_currency(locked: LockedAccount, amount: Money) -> None:
-    if amount.currency != locked.currency:
-        raise WrongCurrency(amount, locked.currency)
-
-
-def _require_can_receive(locked: LockedAccount, amount: Money) -> None:
-    _require_open(locked)
-    _require_currency(locked, amount)
-    maximum = locked.product.maximum_balance_minor
-    after = locked.ledger.balance.minor_units + amount.minor_units
-    if maximum is not None and after > maximum:
-        raise AboveMaximumBalance(
-            locked.account.account_number, locked.money(maximum), locked.money(after)
-        )
-
-
-def _require_can_give(
-    session: Session,
-    locked: LockedAccount,
-    amount: Money,
-    business_date: dt.date,
-    *,
-    final: bool = False,
-    excluding_approval: int | None = None,
-) -> None:
-    _require_open(locked)
-    _require_currency(locked, amount)
-    number = locked.account.account_number
-    status = locked.member.status
-    # A pending member may take back a deposit that never reached the minimum share,
-    # but only by emptying the account; a dormant member's money stays until reactivated.
-    if status is not MemberStatus.ACTIVE and not (final and status is MemberStatus.PENDING):
-        raise MemberCannotWithdraw(number, status)
-    windows = parse_windows(locked.product.withdrawal_windows)
-    if not withdrawals_open(windows, business_date):
-        described = ", ".join(f"{w.start} to {w.end}" for w in windows or ())
-        raise OutsideWithdrawalWindow(number, business_date, described)
-    balance = locked.ledger.balance.minor_units
-    pending = pending_withdrawals_minor(
-        session, locked.account.id, excluding_approval=excluding_approval
-    )
-    if final:
-        if pending:
-            raise PendingApprovalsExist(number)
-        if amount.minor_units != balance:
-            raise FinalWithdrawalMismatch(number, locked.money(balance), amount)
-        return
-    floor = 0 if locked.ledger.floor is None else locked.ledger.floor.minor_units
-    available = available_minor(balance, floor, pending)
-    if amount.minor_units > available:
-        raise InsufficientAvailableBalance(number, locked.money(available), amount)
-
-
-# ---------------------------------------------------------------------------- posting
-
-
-def _already_posted(session: Session, key: str) -> bool:
-    return bool(session.scalar(select(exists().where(JournalEntry.idempotency_key == key))))
-
-
-def _till_id(session: Session) -> int:
-    try:
-        return get_account_by_code(session, CASH_IN_TILLS).id
-    except AccountNotFound:
-        raise ChartNotInstalled("no cash-in-tills account: run `creditunion init`") from None
-
-
-def _post(
-    session: Session,
-    *,
-    key: str,
-    business_date: dt.date,
-    debit: int,
-    credit: int,
-    amount: Money,
-    description: str,
-    kind: str,
-    actor: str,
-    reference: str | None,
-    metadata: Mapping[str, Any],
-) -> PostedEntry:
-    return post_entry(
-        session,
-        EntryRequest(
-            idempotency_key=key,
-            business_date=business_date,
-            lines=(Line.debit(debit, amount), Line.credit(credit, amount)),
-            description=description,
-            posted_by=actor,
-            kind=kind,
-            reference=reference,
-            metadata=metadata,
-        ),
-    )
-
-
-def _movement(
-    session: Session,
-    entry: PostedEntry,
-    *,
-    kind: str,
-    amount: Money,
-    from_number: str | None,
-    to_number: str | None,
-    acted_on: LockedAccount,
-) -> Movement:
-    return Movement(
-        entry_id=entry.id,
-        sequence_no=entry.sequence_no,
-        business_date=entry.business_date,
-        posted_at=entry.posted_at,
-        replayed=entry.replayed,
-        kind=kind,
-        amount=amount,
-        from_account_number=from_number,
-        to_account_number=to_number,
-        balance_after=get_account(session, acted_on.account.ledger_account_id).balance,
-    )
-
-
-def _after_credit(session: Session, locked: LockedAccount, business_date: dt.date) -> None:
-    """Once an account first holds its product's minimum (and at least one minor unit),
-    raise its ledger floor to the minimum and activate a pending member."""
-    account = locked.account
-    if account.minimum_reached_on is not None:
-        return
-    balance = get_account(session, account.ledger_account_id).balance.minor_units
-    minimum = locked.product.minimum_balance_minor
-    if balance < max(minimum, 1):
-        return
-    if minimum:
-        _set_floor(session, account.ledger_account_id, minimum)
-    account.minimum_reached_on = business_date
-    session.flush()
-    activate_if_pending(session, member_id=account.member_id, business_date=business_date)
-
-
-def _set_floor(session: Session, ledger_account_id: int, floor_minor: int) -> None:
-    # The ledger has no call to move a floor. This changes only the floor, never a
-    # balance; the ledger's CHECK (balance >= floor) refuses a floor above the balance,
-    # and the row is already locked by this transaction's posting.
-    session.execute(
-        update(LedgerAccount)
-        .where(LedgerAccount.id == ledger_account_id)
-        .values(floor_minor=floor_minor)
-    )
-
-
-# ---------------------------------------------------------------------------- commands
 
 
 def deposit_cash(
@@ -331,17 +91,17 @@ def deposit_cash(
     `ShareAccountNotFound`, `ShareAccountClosed`, `AboveMaximumBalance`, and the ledger's
     refusals (`IdempotencyConflict` for a reused key, `PeriodClosed`).
     """
-    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    cleaned = check_request(amount, actor, idempotency_key, reference)
     locked = lock_share_accounts(session, [share_account_id])[share_account_id]
-    replay = _already_posted(session, idempotency_key)
+    replay = already_posted(session, idempotency_key)
     if not replay:
-        _require_can_receive(locked, amount)
+        require_can_receive(locked, amount)
     number = locked.account.account_number
-    entry = _post(
+    entry = post_movement(
         session,
         key=idempotency_key,
         business_date=business_date,
-        debit=_till_id(session),
+        debit=till_id(session),
         credit=locked.account.ledger_account_id,
         amount=amount,
         description="Cash deposit",
@@ -351,8 +111,8 @@ def deposit_cash(
         metadata={"share_account": number},
     )
     if not entry.replayed:
-        _after_credit(session, locked, business_date)
-    return _movement(
+        after_credit(session, locked, business_date)
+    return movement_of(
         session,
         entry,
         kind=KIND_DEPOSIT,
@@ -374,12 +134,6 @@ def _withdrawal_payload(
         "final": final,
         "reference": reference,
     }
-
-
-def needs_approval(amount: Money, approval_limit: Money) -> bool:
-    """Above the limit needs a second pair of eyes. The limit is in the books' currency;
-    with no exchange rates to compare by, any other currency always needs approval."""
-    return amount.currency != approval_limit.currency or amount > approval_limit
 
 
 def withdraw_cash(
@@ -407,7 +161,7 @@ def withdraw_cash(
     `ApprovalKeyReused`, and the ledger's refusals (`InsufficientFunds`,
     `IdempotencyConflict`, `PeriodClosed`).
     """
-    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    cleaned = check_request(amount, actor, idempotency_key, reference)
     locked = lock_share_accounts(session, [share_account_id])[share_account_id]
     payload = _withdrawal_payload(locked, amount, bool(final), cleaned)
     requested = find_by_key(session, idempotency_key)
@@ -417,9 +171,9 @@ def withdraw_cash(
         return WithdrawalResult(
             "pending_approval", approval=ApprovalView.of(requested, replayed=True)
         )
-    replay = _already_posted(session, idempotency_key)
+    replay = already_posted(session, idempotency_key)
     if not replay:
-        _require_can_give(session, locked, amount, business_date, final=bool(final))
+        require_can_give(session, locked, amount, business_date, final=bool(final))
         if needs_approval(amount, approval_limit):
             approval = create_pending(
                 session,
@@ -463,15 +217,15 @@ def _pay_out(
     # when the caller catches the refusal and goes on in the same transaction.
     with session.begin_nested():
         if final:
-            _set_floor(session, locked.account.ledger_account_id, 0)
+            set_floor(session, locked.account.ledger_account_id, 0)
             locked.account.minimum_reached_on = None
             session.flush()
-        entry = _post(
+        entry = post_movement(
             session,
             key=key,
             business_date=business_date,
             debit=locked.account.ledger_account_id,
-            credit=_till_id(session),
+            credit=till_id(session),
             amount=amount,
             description="Cash withdrawal",
             kind=KIND_WITHDRAWAL,
@@ -479,7 +233,7 @@ def _pay_out(
             reference=reference,
             metadata=metadata,
         )
-    return _movement(
+    return movement_of(
         session,
         entry,
         kind=KIND_WITHDRAWAL,
@@ -504,9 +258,9 @@ def execute_approved_withdrawal(
     amount = Money(str(payload["amount"]), str(payload["currency"]))
     final = bool(payload["final"])
     key = approval.idempotency_key
-    replay = _already_posted(session, key)
+    replay = already_posted(session, key)
     if not replay:
-        _require_can_give(
+        require_can_give(
             session, locked, amount, business_date, final=final, excluding_approval=approval.id
         )
     return _pay_out(
@@ -548,11 +302,11 @@ def _transfer(
         raise ShareAccountNotFound(source_id)
     if owner_of_target is not None and target.account.member_id != owner_of_target:
         raise ShareAccountNotFound(target_id)
-    replay = _already_posted(session, key)
+    replay = already_posted(session, key)
     if not replay:
-        _require_can_give(session, source, amount, business_date)
-        _require_can_receive(target, amount)
-    entry = _post(
+        require_can_give(session, source, amount, business_date)
+        require_can_receive(target, amount)
+    entry = post_movement(
         session,
         key=key,
         business_date=business_date,
@@ -566,8 +320,8 @@ def _transfer(
         metadata={"from": source.account.account_number, "to": target.account.account_number},
     )
     if not entry.replayed:
-        _after_credit(session, target, business_date)
-    return _movement(
+        after_credit(session, target, business_date)
+    return movement_of(
         session,
         entry,
         kind=KIND_TRANSFER,
@@ -595,7 +349,7 @@ def transfer_between_own_accounts(
     Raises `ShareAccountNotFound` if either account is not the member's, and as
     `transfer_to_member` otherwise.
     """
-    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    cleaned = check_request(amount, actor, idempotency_key, reference)
     return _transfer(
         session,
         source_id=from_share_account_id,
@@ -636,7 +390,7 @@ def transfer_to_member(
     `OutsideWithdrawalWindow`, `InsufficientAvailableBalance`, `AboveMaximumBalance`,
     and the ledger's refusals (`InsufficientFunds`, `IdempotencyConflict`, `PeriodClosed`).
     """
-    cleaned = _check_request(amount, actor, idempotency_key, reference)
+    cleaned = check_request(amount, actor, idempotency_key, reference)
     if (to_membership_number is None) == (to_account_number is None):
         raise ValidationProblem.single(
             "to", "name the recipient by membership number or by account number (one of them)"

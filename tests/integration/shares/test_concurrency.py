@@ -8,9 +8,11 @@ from collections import Counter
 from sqlalchemy import Engine
 
 from creditunion.database import run_command, unit_of_work
-from creditunion.shares.movements import (
+from creditunion.shares.movement_rules import (
     AboveMaximumBalance,
     InsufficientAvailableBalance,
+)
+from creditunion.shares.movements import (
     deposit_cash,
     transfer_to_member,
     withdraw_cash,

@@ -30,10 +30,12 @@ from creditunion.approvals.service import (
 from creditunion.approvals.views import ApprovalView
 from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
-from creditunion.shares.movements import (
+from creditunion.shares.movement_rules import (
     InsufficientAvailableBalance,
-    WithdrawalResult,
     needs_approval,
+)
+from creditunion.shares.movements import (
+    WithdrawalResult,
     withdraw_cash,
 )
 from creditunion.shares.service import (

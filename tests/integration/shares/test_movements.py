@@ -11,14 +11,16 @@ from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status, get_member
-from creditunion.shares.movements import (
+from creditunion.shares.movement_rules import (
     AboveMaximumBalance,
     FinalWithdrawalMismatch,
     InsufficientAvailableBalance,
     MemberCannotWithdraw,
-    NoAccountToReceive,
     OutsideWithdrawalWindow,
     WrongCurrency,
+)
+from creditunion.shares.movements import (
+    NoAccountToReceive,
     deposit_cash,
     transfer_between_own_accounts,
     transfer_to_member,
