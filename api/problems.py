@@ -395,6 +395,16 @@ def _register_builtin() -> None:
     register_problem(CheckerNotAllowed, 403, "Approver not allowed", "checker-not-allowed")
 
     def single_error(exc: Exception) -> Mapping[str, Any]:
+        # An error naming its fields (`problems` of objects with `pointer` and `message`,
+        # like creditunion.field_problems.ValidationProblem) gets one pointer per field.
+        problems = getattr(exc, "problems", None)
+        if problems and all(hasattr(p, "pointer") and hasattr(p, "message") for p in problems):
+            return {
+                "errors": [
+                    {"location": "body", "pointer": "#" + p.pointer, "detail": p.message}
+                    for p in problems
+                ]
+            }
         return {"errors": [{"location": "body", "pointer": "#", "detail": str(exc)}]}
 
     for exc_type, title, slug in [

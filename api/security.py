@@ -12,7 +12,6 @@ An endpoint anyone may call says so with `openapi_extra=PUBLIC`.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Security
@@ -63,8 +62,6 @@ def current_actor(
         or user.member_id != claims.member_id
     ):
         raise Unauthenticated("the access token is no longer valid", invalid=True)
-    if user.locked_until is not None and user.locked_until > dt.datetime.now(dt.UTC):
-        raise Unauthenticated("the login is locked", invalid=True)
     actor = Actor(user_id=user.id, username=user.username, role=user.role, member_id=user.member_id)
     request.state.actor = actor
     return actor

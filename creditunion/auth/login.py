@@ -18,7 +18,7 @@ from creditunion.auth.models import USERNAME_LENGTH_MAX, User
 from creditunion.auth.passwords import check_password_rules, passwords_for
 from creditunion.auth.sessions import IssuedTokens, actor_of, issue_tokens
 from creditunion.auth.tokens import TokenCodec
-from creditunion.auth.users import _set_password
+from creditunion.auth.users import replace_password
 from creditunion.settings import Settings
 from ledger.transaction import require_transaction
 
@@ -139,7 +139,7 @@ def change_own_password(
             session, user, reason="wrong_current_password", locked_until=user.locked_until
         )
         return False
-    _set_password(session, user, new_password, now=now, settings=settings)
+    replace_password(session, user, new_password, now=now, settings=settings)
     audit.record(
         session,
         actor=actor,

@@ -307,7 +307,7 @@ def reset_password(
     settings = settings or get_settings()
     row = _locked_target(session, user_id, actor)
     check_password_rules(new_password, username=row.username, settings=settings)
-    _set_password(session, row, new_password, now=now, settings=settings)
+    replace_password(session, row, new_password, now=now, settings=settings)
     audit.record(
         session,
         actor=actor,
@@ -319,7 +319,7 @@ def reset_password(
     return UserView.of(row)
 
 
-def _set_password(
+def replace_password(
     session: Session, row: User, password: str, *, now: dt.datetime, settings: Settings
 ) -> None:
     row.password_hash = passwords_for(settings).hash(password)

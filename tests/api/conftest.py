@@ -31,7 +31,7 @@ TEST_ENV = {
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _fast_settings() -> Iterator[None]:
     """Cheap password hashing for everything in tests/api, including code reading get_settings()."""
     saved = {name: os.environ.get(name) for name in TEST_ENV}
@@ -46,7 +46,7 @@ def _fast_settings() -> Iterator[None]:
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_settings(_fast_settings: None) -> Settings:
     return Settings()
 
@@ -57,13 +57,13 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app(api_settings: Settings, engine: Engine) -> FastAPI:
     bind_factories(engine)
     return build_app(api_settings, engine)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

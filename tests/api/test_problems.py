@@ -114,3 +114,23 @@ def test_an_unreachable_database_is_a_503(api_settings: Settings) -> None:
         ready = client.get("/health/ready")
         assert _assert_problem(ready, 503)["type"] == "/problems/not-ready"
     dead.dispose()
+
+
+def test_input_errors_naming_their_fields_get_one_pointer_each() -> None:
+    from starlette.requests import Request
+
+    from api.problems import response_for
+    from creditunion.field_problems import FieldProblem, ValidationProblem
+
+    request = Request({"type": "http", "method": "POST", "path": "/v1/members", "headers": []})
+    error = ValidationProblem(
+        [FieldProblem("postcode", "is not a UK postcode"), FieldProblem("a/b", "bad")]
+    )
+    response = response_for(request, error)
+    assert response.status_code == 422
+    import json
+
+    assert json.loads(bytes(response.body))["errors"] == [
+        {"location": "body", "pointer": "#/postcode", "detail": "is not a UK postcode"},
+        {"location": "body", "pointer": "#/a~1b", "detail": "bad"},
+    ]
