@@ -93,14 +93,18 @@ def _entry(row: tuple[Any, ...]) -> EntryRecord:
     )
 
 
-def _server_side_rows(
-    session: Session, query: LiteralString, params: dict[str, Any]
+def server_side_rows(
+    session: Session, query: LiteralString, params: dict[str, Any], *, binary: bool = True
 ) -> Iterator[tuple[Any, ...]]:
+    """The query's rows, fetched in batches through a named cursor in the session's transaction.
+
+    Binary rows suit arrays, integers and timestamps; text rows suit values cast to text
+    in the query, which then need no parsing at all.
+    """
     require_transaction(session)
     connection = driver_connection(session)
     name = f"ledger_stream_{uuid.uuid4().hex}"
-    # Binary rows: arrays, integers and timestamps arrive without text parsing.
-    with connection.cursor(name=name, binary=True) as cursor:
+    with connection.cursor(name=name, binary=binary) as cursor:
         cursor.itersize = FETCH_ROWS
         cursor.execute(query, params)
         while True:
@@ -115,7 +119,7 @@ def entries_between(
 ) -> Iterator[EntryRecord]:
     """Every entry dated in [from_date, to_date], in (business date, sequence) order."""
     params = {"from_date": from_date, "to_date": to_date}
-    for row in _server_side_rows(session, ENTRIES_OF_RANGE, params):
+    for row in server_side_rows(session, ENTRIES_OF_RANGE, params):
         yield _entry(row)
 
 
@@ -124,7 +128,7 @@ def entries_with_links_between(
 ) -> Iterator[tuple[EntryRecord, StoredLink | None]]:
     """As `entries_between`, each with its stored chain link (None if it has none)."""
     params = {"from_date": from_date, "to_date": to_date}
-    for row in _server_side_rows(session, ENTRIES_WITH_LINKS_OF_RANGE, params):
+    for row in server_side_rows(session, ENTRIES_WITH_LINKS_OF_RANGE, params):
         link = None if row[17] is None else StoredLink(bytes(row[17]), bytes(row[18]), row[19])
         yield _entry(row), link
 
