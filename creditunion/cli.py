@@ -86,4 +86,5 @@ def bench_ledger(
     _write_json(run(seconds=seconds, workers=workers, echo=typer.echo), json_path)
 
 
+import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
 import creditunion.cli_serve  # noqa: E402, F401  (registers `creditunion serve`)

@@ -1,0 +1,263 @@
+"""`creditunion export ...`, `creditunion audit verify|seal` and `creditunion bench export`.
+
+Registered on the main command by one import line at the end of `creditunion/cli.py`.
+Exports and verification read through `read_engine()`: the replica named by
+DATABASE_READ_URL when one is configured, so an audit does not load the primary.
+
+Each export command is one small function that builds its report and hands it to
+`_export`; another report (the audit log, say) is one more such function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from creditunion.cli import JsonOption, _write_json, app, bench_app, require_schema_at_head
+from creditunion.database import default_engine, make_engine, resolve_database_url, unit_of_work
+from creditunion.settings import get_settings
+from ledger.export.camt053 import NothingToState
+from ledger.export.gl import general_ledger
+from ledger.export.journal import JournalFilter, journal_listing
+from ledger.export.report import Report
+from ledger.export.run import (
+    ExportFormat,
+    ExportResult,
+    UnsupportedFormat,
+    snapshot,
+    write_camt053,
+    write_report,
+)
+from ledger.export.statement import StatementFilter, statement_report
+from ledger.export.trial_balance import trial_balance_report
+from ledger.periods import closed_through
+from ledger.seal import ONE_DAY, SealRefused, next_date_to_seal, seal_day
+from ledger.verify import verify
+
+# An export's first fetch may sort a year of postings; a replica can afford the wait.
+EXPORT_STATEMENT_TIMEOUT_MS: Final = 30 * 60 * 1000
+SEAL_DAYS_MAX: Final = 3_660
+
+export_app = typer.Typer(no_args_is_help=True, help="Auditors' exports, each with a manifest.")
+audit_app = typer.Typer(no_args_is_help=True, help="Tamper evidence: day seals and verify.")
+app.add_typer(export_app, name="export")
+app.add_typer(audit_app, name="audit")
+
+DateOption = Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])]
+FromOption = Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"])]
+ToOption = Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"])]
+FormatOption = Annotated[ExportFormat, typer.Option("--format", case_sensitive=False)]
+OutOption = Annotated[Path, typer.Option("--out", help="File to write (parts go beside it).")]
+AmountOption = Annotated[str | None, typer.Option(help="A decimal amount, e.g. 100.00.")]
+
+
+def read_engine() -> Engine:
+    """An engine on the read replica (DATABASE_READ_URL) if configured, else the primary."""
+    settings = get_settings()
+    url = settings.database_read_url or resolve_database_url(settings)
+    patient = settings.model_copy(update={"db_statement_timeout_ms": EXPORT_STATEMENT_TIMEOUT_MS})
+    return make_engine(url, patient, pool_size=2)
+
+
+def _decimal(value: str | None, option: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value.strip())
+    except decimal.InvalidOperation:
+        raise typer.BadParameter(f"{value!r} is not a decimal amount", param_hint=option) from None
+    if not amount.is_finite() or amount < 0:
+        raise typer.BadParameter("amounts are finite and not negative", param_hint=option)
+    return amount
+
+
+def _export(
+    build: Callable[[Session], Report],
+    export_format: ExportFormat,
+    out: Path,
+    *,
+    account_code: str | None = None,
+) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    engine = read_engine()
+    try:
+        with snapshot(engine) as session:
+            report = build(session)
+            result: ExportResult = (
+                write_camt053(session, report, out, account_code=account_code)
+                if export_format is ExportFormat.CAMT053
+                else write_report(session, report, export_format, out)
+            )
+    except (UnsupportedFormat, NothingToState, ValueError, LookupError) as exc:
+        typer.echo(f"export refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    for name, part in result.manifest["parts"].items():
+        typer.echo(f"{name}: {part['rows']} rows")
+    for path in result.files:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"manifest {result.manifest_path}")
+
+
+@export_app.command("gl")
+def export_gl(
+    from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """General-ledger detail (every posting) and each account's opening and closing balance."""
+    start, end = from_date.date(), to_date.date()
+    _export(lambda s: general_ledger(s, from_date=start, to_date=end), export_format, out)
+
+
+@export_app.command("trial-balance")
+def export_trial_balance(
+    to_date: Annotated[
+        dt.datetime, typer.Option("--to", "--as-of", formats=["%Y-%m-%d"], help="As of.")
+    ],
+    export_format: FormatOption,
+    out: OutOption,
+    from_date: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="Accepted for symmetry; unused."),
+    ] = None,
+) -> None:
+    """Trial balance as of a date (--to), grouped by type, with totals per currency."""
+    as_of = to_date.date()
+    if from_date is not None and from_date.date() > as_of:
+        raise typer.BadParameter("--from is after --to", param_hint="--from")
+    _export(lambda s: trial_balance_report(s, as_of=as_of), export_format, out)
+
+
+@export_app.command("journal")
+def export_journal(
+    from_date: FromOption,
+    to_date: ToOption,
+    export_format: FormatOption,
+    out: OutOption,
+    account: Annotated[str | None, typer.Option(help="Entries with a line on this code.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Entries of this kind.")] = None,
+    posted_by: Annotated[str | None, typer.Option(help="Entries posted by this user.")] = None,
+    min_amount: AmountOption = None,
+    max_amount: AmountOption = None,
+    currency: Annotated[str, typer.Option(help="Currency of the amount range.")] = "GBP",
+) -> None:
+    """Journal listing: whole entries chosen by account, kind, user and size."""
+    journal_filter = JournalFilter(
+        from_date=from_date.date(),
+        to_date=to_date.date(),
+        account_code=account,
+        kind=kind,
+        posted_by=posted_by,
+        min_amount=_decimal(min_amount, "--min-amount"),
+        max_amount=_decimal(max_amount, "--max-amount"),
+        currency=currency.upper(),
+    )
+    _export(lambda s: journal_listing(s, journal_filter=journal_filter), export_format, out)
+
+
+@export_app.command("statement")
+def export_statement(
+    account: Annotated[str, typer.Option(help="The account's code.")],
+    from_date: FromOption,
+    to_date: ToOption,
+    export_format: FormatOption,
+    out: OutOption,
+    kind: Annotated[str | None, typer.Option(help="Lines of this kind.")] = None,
+    min_amount: AmountOption = None,
+    max_amount: AmountOption = None,
+) -> None:
+    """One account's statement: opening, lines with running balance, closing."""
+    statement_filter = StatementFilter(
+        account_code=account,
+        from_date=from_date.date(),
+        to_date=to_date.date(),
+        kind=kind,
+        min_amount=_decimal(min_amount, "--min-amount"),
+        max_amount=_decimal(max_amount, "--max-amount"),
+    )
+    _export(
+        lambda s: statement_report(s, statement_filter=statement_filter),
+        export_format,
+        out,
+        account_code=account,
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    from_date: Annotated[dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"])] = None,
+    to_date: Annotated[dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"])] = None,
+) -> None:
+    """Recompute the sealed days' hash chain and check invariants 1-3; exit 1 on a break."""
+    engine = read_engine()
+    try:
+        with snapshot(engine) as session:
+            report = verify(
+                session,
+                from_date=None if from_date is None else from_date.date(),
+                to_date=None if to_date is None else to_date.date(),
+            )
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"verified {report.days_verified} sealed days, {report.entries_verified} entries, "
+        f"{report.postings_verified} postings"
+    )
+    if report.first_break is not None:
+        typer.echo(f"BROKEN: {report.first_break}", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok: the seals and the ledger's invariants hold")
+
+
+@audit_app.command("seal")
+def audit_seal(
+    through: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day to seal (default: last closed)."),
+    ] = None,
+    sealed_by: Annotated[str, typer.Option(help="Who seals (recorded on each seal).")] = "cli",
+) -> None:
+    """Seal every closed day after the last sealed one, in order (close of business does
+    this itself; this catches up days closed before sealing existed)."""
+    require_schema_at_head()
+    engine = default_engine()
+    with unit_of_work(engine) as session:
+        start = next_date_to_seal(session)
+        closed = closed_through(session)
+    last = closed if through is None or closed is None else min(closed, through.date())
+    if start is None or last is None or start > last:
+        typer.echo("nothing to seal")
+        return
+    day = start
+    for _ in range(SEAL_DAYS_MAX):
+        if day > last:
+            break
+        try:
+            with unit_of_work(engine) as session:
+                seal = seal_day(session, business_date=day, sealed_by=sealed_by)
+        except SealRefused as exc:
+            typer.echo(f"seal refused: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"sealed {day}: {seal.entry_count} entries, seal {seal.seal_hash.hex()}")
+        day += ONE_DAY
+    else:
+        typer.echo(f"stopped after {SEAL_DAYS_MAX} days; run again to go on")
+
+
+@bench_app.command("export")
+def bench_export(
+    json_path: JsonOption = None,
+    postings: Annotated[int, typer.Option(min=1_000, help="Postings to generate.")] = 1_000_000,
+) -> None:
+    """Generate N postings, seal them, then time CSV, xlsx and JSON Lines exports of them."""
+    from ops.bench_export import run
+
+    _write_json(run(postings=postings, echo=typer.echo), json_path)

@@ -1,0 +1,135 @@
+"""`creditunion bench export`: seal and export a journal of N postings; time and memory.
+
+In a scratch database (dropped afterwards): N postings written set-based over a few
+business dates; the dates closed and sealed (timed, as the seal throughput); verify
+(timed); then the general ledger of the whole range exported as CSV, xlsx and JSON Lines,
+each in a child process of its own that reports its own peak resident memory
+(`ru_maxrss`), so one export's memory is never mistaken for another's.
+
+Run as `python -m ops.bench_export --child URL FORMAT OUT` it is that child.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from creditunion.database import make_engine, sqlalchemy_url, unit_of_work
+from creditunion.migrate import upgrade
+from ledger.export.gl import general_ledger
+from ledger.export.run import ExportFormat, snapshot, write_report
+from ledger.periods import close_business_date
+from ledger.seal import seal_day
+from ledger.verify import verify
+from ops.bench_data import business_dates, generate_journal
+from ops.bench_ledger import drop_database, scratch_database, server_url
+
+DAYS: Final = 5
+DATABASE: Final = "cu_bench_export"
+CHILD_TIMEOUT_S: Final = 3_600
+
+
+def export_in_child(url: str, export_format: ExportFormat, out: Path) -> dict[str, float]:
+    """Run one export in a fresh interpreter; its seconds and peak RSS (MB)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "ops.bench_export", "--child", url, export_format.value, str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
+    figures: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _child(url: str, export_format: str, out: str) -> None:
+    engine = make_engine(url, pool_size=1)
+    days = business_dates(DAYS)
+    started = time.perf_counter()
+    with snapshot(engine) as session:
+        report = general_ledger(session, from_date=days[0], to_date=days[-1])
+        result = write_report(session, report, ExportFormat(export_format), Path(out))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    # ru_maxrss is in KiB on Linux.
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = result.manifest["parts"]["postings"]["rows"]
+    print(
+        json.dumps({"seconds": round(seconds, 2), "peak_rss_mb": round(peak_mb, 1), "rows": rows})
+    )
+
+
+def _timed(label: str, echo: Callable[[str], Any], work: Callable[[], Any]) -> float:
+    echo(f"{label} ...")
+    started = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - started
+    echo(f"  {seconds:.1f} s")
+    return seconds
+
+
+def seal_days(url: str) -> None:
+    engine = make_engine(url, pool_size=1)
+    days = business_dates(DAYS)
+    with unit_of_work(engine) as session:
+        close_business_date(session, business_date=days[-1], closed_by="bench")
+    for day in days:
+        with unit_of_work(engine) as session:
+            seal_day(session, business_date=day, sealed_by="bench")
+    engine.dispose()
+
+
+def verify_all(url: str) -> None:
+    engine = make_engine(url, pool_size=1)
+    with snapshot(engine) as session:
+        report = verify(session)
+    engine.dispose()
+    if not report.ok:
+        raise AssertionError(f"verify failed on a fresh bench journal: {report.first_break}")
+
+
+def run(*, postings: int, echo: Callable[[str], Any]) -> dict[str, Any]:
+    server = server_url()
+    url = scratch_database(server, DATABASE)
+    figures: dict[str, Any] = {"postings": postings}
+    try:
+        upgrade(sqlalchemy_url(url))
+        generate = _timed(
+            f"generating {postings:,} postings",
+            echo,
+            lambda: generate_journal(url, postings=postings, days=DAYS),
+        )
+        seal = _timed(f"closing and sealing {DAYS} days", echo, lambda: seal_days(url))
+        check = _timed("verifying the seals and invariants", echo, lambda: verify_all(url))
+        figures |= {
+            "generate_seconds": round(generate, 2),
+            "seal_seconds": round(seal, 2),
+            "seal_postings_per_second": round(postings / seal),
+            "verify_seconds": round(check, 2),
+        }
+        with tempfile.TemporaryDirectory(prefix="cu-bench-export-") as folder:
+            for export_format in (ExportFormat.CSV, ExportFormat.XLSX, ExportFormat.JSONL):
+                echo(f"exporting the general ledger as {export_format} ...")
+                out = Path(folder) / f"gl{export_format.suffix}"
+                child = export_in_child(url, export_format, out)
+                echo(f"  {child['seconds']:.1f} s, peak {child['peak_rss_mb']:.0f} MB")
+                figures[f"{export_format}_seconds"] = child["seconds"]
+                figures[f"{export_format}_peak_rss_mb"] = child["peak_rss_mb"]
+                figures[f"{export_format}_bytes"] = out.stat().st_size
+    finally:
+        drop_database(server, DATABASE)
+    return figures
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        raise SystemExit("usage: python -m ops.bench_export --child URL FORMAT OUT")
