@@ -1,0 +1,1 @@
+"""Database services of the loans package: keyword-only, the `Session` first, never committing."""

@@ -1,0 +1,18 @@
+"""Transaction-scoped advisory locks that serialise commands on one member or one product."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
+
+
+def lock_member(session: Session, member_id: int) -> None:
+    """Held to commit: two decisions or acceptances for one member never overlap, so limits
+    such as one payday alternative loan at a time hold under concurrency."""
+    session.execute(_LOCK, {"name": f"loans.member:{member_id}"})
+
+
+def lock_product_code(session: Session, code: str) -> None:
+    session.execute(_LOCK, {"name": f"loans.product:{code}"})

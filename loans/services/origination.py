@@ -1,0 +1,319 @@
+"""Accepting an offer: the loan is made and disbursed in one balanced journal entry.
+
+The entry, for a loan of amount A with fees by treatment (`loans.product.FeeTreatment`):
+
+    Dr  loan principal        A + financed (added) fees
+    Cr  member's shares       A - deducted fees              the advance
+    Dr  member's shares       upfront fees                   paid from shares at once
+    Cr  fee income            deducted + added + upfront fees
+
+so the member receives exactly the credit the quote's APR used (A less deducted fees),
+pays upfront fees on the disbursement date as the quote's payments say, and repays the
+schedule's principal (A plus financed fees) by the schedule's instalments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ledger.entry import EntryRequest, Line
+from ledger.money import Money
+from ledger.posting import post_entry
+from loans.accrual import opening_state
+from loans.codec import product_to_json
+from loans.decision import DecisionPolicy, MemberFacts, Reason, eligibility, loan_facts
+from loans.errors import LoansConflict, LoansRefused
+from loans.models import (
+    ApplicationStatus,
+    LoanProductRow,
+    LoanRow,
+    LoanStatus,
+    LoanTransactionRow,
+    PaymentSource,
+    TransactionKind,
+)
+from loans.product import FeeTreatment, LoanProduct
+from loans.quote import Quote, QuoteRefused, quote
+from loans.registry import code_of
+from loans.reschedule import PlannedInstalment
+from loans.services.accounts import (
+    LoanAccounts,
+    chart,
+    check_lending_currency,
+    check_share_account,
+    open_loan_accounts,
+)
+from loans.services.applications import (
+    InvalidTransition,
+    lock_application,
+    move,
+    request_of,
+)
+from loans.services.history import member_loan_history
+from loans.services.instalments import insert_rows
+from loans.services.locks import lock_member
+from loans.services.products import product_of
+from loans.services.state import store_state, terms_of
+
+_NEXT_LOAN_ID = text("SELECT nextval(pg_get_serial_sequence('loans', 'id'))")
+
+
+class OfferExpired(LoansConflict):
+    def __init__(self, application_id: int, expired_on: dt.date) -> None:
+        super().__init__(f"the offer on application {application_id} lapsed after {expired_on}")
+        self.application_id = application_id
+
+
+class AcceptanceRefused(LoansRefused):
+    """The loan can no longer be made as offered; `reasons` names each rule."""
+
+    def __init__(self, reasons: tuple[Reason, ...]) -> None:
+        super().__init__("; ".join(f"{r.code}: {r.message}" for r in reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSplit:
+    deducted: Money
+    added: Money
+    upfront: Money
+
+    @property
+    def total(self) -> Money:
+        return self.deducted + self.added + self.upfront
+
+
+def fee_split(product: LoanProduct) -> FeeSplit:
+    zero = Money.zero(product.currency)
+    by_treatment = dict.fromkeys(FeeTreatment, zero)
+    for fee in product.fees:
+        by_treatment[fee.treatment] = by_treatment[fee.treatment] + fee.amount
+    return FeeSplit(
+        by_treatment[FeeTreatment.DEDUCTED],
+        by_treatment[FeeTreatment.ADDED],
+        by_treatment[FeeTreatment.UPFRONT],
+    )
+
+
+def disbursement_lines(
+    *,
+    amount: Money,
+    fees: FeeSplit,
+    accounts: LoanAccounts,
+    share_account_id: int,
+    fee_income_id: int,
+) -> tuple[Line, ...]:
+    lines = [
+        Line.debit(accounts.principal, amount + fees.added),
+        Line.credit(share_account_id, amount - fees.deducted),
+    ]
+    if fees.upfront.is_positive():
+        lines.append(Line.debit(share_account_id, fees.upfront))
+    if fees.total.is_positive():
+        lines.append(Line.credit(fee_income_id, fees.total))
+    return tuple(lines)
+
+
+def accept_offer(
+    session: Session,
+    *,
+    application_id: int,
+    member: MemberFacts,
+    share_account_id: int,
+    policy: DecisionPolicy,
+    business_date: dt.date,
+    collection_mandate: bool = True,
+) -> int:
+    """The member accepts an offer: make the loan and pay it into their shares.
+
+    Returns the loan id. The loan is priced again for today's date and checked again
+    against the rule set, the member's limits and eligibility. With `collection_mandate`,
+    instalments are collected from the same share account as they fall due.
+
+    Raises ApplicationNotFound (not this member's), InvalidTransition (not offered),
+    OfferExpired, AcceptanceRefused (with reasons), NotAShareAccount, CurrencyNotLent,
+    and ledger refusals such as InsufficientFunds (an upfront fee the shares cannot pay).
+    """
+    with session.begin_nested():
+        application = lock_application(session, application_id, member_id=member.member_id)
+        if application.status is not ApplicationStatus.OFFERED:
+            raise InvalidTransition(application.id, application.status, "accept")
+        assert application.offer_expires_on is not None, "an offer always has an expiry"
+        if business_date > application.offer_expires_on:
+            raise OfferExpired(application.id, application.offer_expires_on)
+        lock_member(session, member.member_id)
+        product_row = session.get(LoanProductRow, application.product_id)
+        assert product_row is not None, "an application's product version always exists"
+        product = product_of(product_row)
+        books = chart(session)
+        check_lending_currency(books, product.currency)
+        check_share_account(
+            session, account_id=share_account_id, currency=product.currency, books=books
+        )
+        priced = _price_again(session, application_id, product, member, policy, business_date)
+        loan_id = int(session.scalar(_NEXT_LOAN_ID) or 0)
+        accounts = open_loan_accounts(
+            session, loan_id=loan_id, currency=product.currency, books=books
+        )
+        fees = fee_split(product)
+        row = _loan_row(
+            loan_id,
+            application.id,
+            member.member_id,
+            product_row,
+            product,
+            priced,
+            fees,
+            accounts,
+            share_account_id,
+            collection_mandate,
+            business_date,
+        )
+        session.add(row)
+        session.flush()
+        insert_rows(
+            session,
+            loan_id=loan_id,
+            rows=(
+                PlannedInstalment(
+                    r.number, r.due_date, r.principal.minor_units, r.interest.minor_units
+                )
+                for r in priced.schedule.rows
+            ),
+        )
+        entry = post_entry(
+            session,
+            EntryRequest(
+                idempotency_key=f"loan:{loan_id}:disburse",
+                business_date=business_date,
+                lines=disbursement_lines(
+                    amount=priced.amount,
+                    fees=fees,
+                    accounts=accounts,
+                    share_account_id=share_account_id,
+                    fee_income_id=books.fee_income,
+                ),
+                description=f"Loan {loan_id} advance of {priced.amount}",
+                posted_by=f"member:{member.member_id}",
+                kind="loan.disbursement",
+                reference=f"loan:{loan_id}",
+                metadata={"application_id": application.id, "apr": str(priced.apr)},
+            ),
+        )
+        row.disbursement_entry_id = entry.id
+        session.add(
+            LoanTransactionRow(
+                loan_id=loan_id,
+                kind=TransactionKind.DISBURSEMENT,
+                business_date=business_date,
+                amount_minor=priced.amount.minor_units,
+                fees_minor=fees.total.minor_units,
+                principal_minor=(priced.amount + fees.added).minor_units,
+                source=PaymentSource.SHARES,
+                source_account_id=share_account_id,
+                journal_entry_id=entry.id,
+                actor=f"member:{member.member_id}",
+            )
+        )
+        application.closed_on = business_date
+        move(
+            session,
+            application,
+            ApplicationStatus.ACCEPTED,
+            business_date,
+            f"member:{member.member_id}",
+            f"loan {loan_id}",
+        )
+        session.flush()
+    return loan_id
+
+
+def _price_again(
+    session: Session,
+    application_id: int,
+    product: LoanProduct,
+    member: MemberFacts,
+    policy: DecisionPolicy,
+    business_date: dt.date,
+) -> Quote:
+    application = lock_application(session, application_id)
+    request = request_of(application)
+    history = member_loan_history(
+        session, member_id=member.member_id, currency=product.currency, on=business_date
+    )
+    # Referral points were weighed when the offer was made; only declines count now.
+    declines, _ = eligibility(member, history, request, policy, on=business_date)
+    try:
+        priced = quote(
+            product,
+            request.amount,
+            request.term,
+            request.frequency,
+            business_date,
+            loan_facts(member, history),
+        )
+    except QuoteRefused as refused:
+        declines += [Reason(v.code, v.message) for v in refused.violations]
+        raise AcceptanceRefused(tuple(declines)) from refused
+    if declines:
+        raise AcceptanceRefused(tuple(declines))
+    return priced
+
+
+def _loan_row(
+    loan_id: int,
+    application_id: int,
+    member_id: int,
+    product_row: LoanProductRow,
+    product: LoanProduct,
+    priced: Quote,
+    fees: FeeSplit,
+    accounts: LoanAccounts,
+    share_account_id: int,
+    collection_mandate: bool,
+    business_date: dt.date,
+) -> LoanRow:
+    schedule = priced.schedule
+    row = LoanRow(
+        id=loan_id,
+        member_id=member_id,
+        application_id=application_id,
+        product_id=product_row.id,
+        product_code=product_row.code,
+        rule_set=code_of(product.rule_set),
+        currency=product.currency,
+        terms=product_to_json(product),
+        amount_minor=priced.amount.minor_units,
+        principal_minor=schedule.principal.minor_units,
+        credit_minor=priced.advances[0][1].minor_units,
+        fees_minor=fees.total.minor_units,
+        apr=priced.apr,
+        rate=product.rate.value,
+        rate_basis=product.rate.basis.value,
+        day_count=product.day_count.value,
+        frequency=schedule.frequency.value,
+        interest_rounding=product.interest_rounding,
+        instalment_minor=schedule.instalment.minor_units,
+        instalments=len(schedule.rows),
+        late_fee_minor=None if product.late_fee is None else product.late_fee.minor_units,
+        nsf_fee_minor=None if product.nsf_fee is None else product.nsf_fee.minor_units,
+        principal_account_id=accounts.principal,
+        interest_account_id=accounts.interest,
+        fees_account_id=accounts.fees,
+        disbursement_account_id=share_account_id,
+        collection_account_id=share_account_id if collection_mandate else None,
+        status=LoanStatus.ACTIVE,
+        disbursed_on=business_date,
+        maturity_date=schedule.final_due_date,
+        last_instalment_no=len(schedule.rows),
+        accrual_denominator=1,
+        created_by=f"member:{member_id}",
+    )
+    terms = terms_of(row)
+    row.accrual_denominator = terms.denominator
+    store_state(row, opening_state(terms))
+    return row

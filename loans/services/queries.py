@@ -1,0 +1,346 @@
+"""Read models for staff and members: a loan, its schedule, payments, arrears, journal.
+
+With `member_id`, each read returns only that member's loan (and LoanNotFound otherwise),
+so a router can pass the caller's own member id and never leak another member's loan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.models import JournalEntry, Posting
+from ledger.money import Money
+from loans.daycount import DayCount
+from loans.errors import LoansRefused
+from loans.frequency import Frequency
+from loans.models import (
+    LoanInstalmentRow,
+    LoanRow,
+    LoanStatus,
+    LoanTransactionRow,
+    PaymentSource,
+    TransactionKind,
+)
+from loans.rate import InterestRate, RateBasis
+from loans.services.repayments import SettlementFigure, settlement_figure
+from loans.services.state import balances, get_loan_row
+
+PAGE_MAX: Final = 500
+SCHEDULE_MAX: Final = 1_200
+
+
+@dataclass(frozen=True, slots=True)
+class NextPayment:
+    number: int
+    due_date: dt.date
+    amount: Money  # for the last instalment: all the loan will owe on that date
+
+
+@dataclass(frozen=True, slots=True)
+class LoanView:
+    id: int
+    member_id: int
+    application_id: int
+    product_code: str
+    rule_set: str
+    status: LoanStatus
+    amount: Money  # lent
+    principal: Money  # scheduled at disbursement: amount + financed fees
+    credit: Money  # credit provided (the APR's advance)
+    fees_charged: Money
+    apr: Decimal
+    rate: InterestRate
+    day_count: DayCount
+    frequency: Frequency
+    instalment: Money
+    disbursed_on: dt.date
+    maturity_date: dt.date
+    principal_outstanding: Money
+    interest_receivable: Money
+    fees_receivable: Money
+    accrued_through: dt.date
+    days_past_due: int
+    arrears_bucket: str
+    arrears: Money
+    settled_on: dt.date | None
+    withdrawn_on: dt.date | None
+    written_off_on: dt.date | None
+    written_off: Money
+    recovered: Money
+    disbursement_account_id: int
+    collection_account_id: int | None
+    next_payment: NextPayment | None
+
+    @property
+    def outstanding(self) -> Money:
+        return self.principal_outstanding + self.interest_receivable + self.fees_receivable
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentView:
+    number: int
+    due_date: dt.date
+    principal: Money
+    interest: Money
+    fees: Money  # late and failed-payment fees added to it
+    paid: Money
+    paid_on: dt.date | None
+    late_fee_charged: bool
+
+    @property
+    def amount(self) -> Money:
+        return self.principal + self.interest + self.fees
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionView:
+    id: int
+    kind: TransactionKind
+    business_date: dt.date
+    amount: Money
+    fees: Money
+    interest: Money
+    principal: Money
+    source: PaymentSource | None
+    journal_entry_id: uuid.UUID | None
+    actor: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLine:
+    account_id: int
+    role: str  # principal, interest, fees (the loan's own accounts) or other
+    amount: Money  # positive debit, negative credit
+
+
+@dataclass(frozen=True, slots=True)
+class LoanEntry:
+    id: uuid.UUID
+    sequence_no: int
+    business_date: dt.date
+    kind: str
+    description: str
+    lines: tuple[EntryLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLoan:
+    loan: LoanView
+    settlement: SettlementFigure  # what clears it today
+
+
+def get_loan(session: Session, *, loan_id: int, member_id: int | None = None) -> LoanView:
+    row = get_loan_row(session, loan_id, member_id=member_id)
+    return _view(session, row)
+
+
+def loan_schedule(
+    session: Session, *, loan_id: int, member_id: int | None = None
+) -> list[InstalmentView]:
+    row = get_loan_row(session, loan_id, member_id=member_id)
+    rows = session.scalars(
+        select(LoanInstalmentRow)
+        .where(LoanInstalmentRow.loan_id == row.id)
+        .order_by(LoanInstalmentRow.number)
+        .limit(SCHEDULE_MAX)
+    )
+    money = _money(row.currency)
+    return [
+        InstalmentView(
+            number=r.number,
+            due_date=r.due_date,
+            principal=money(r.principal_minor),
+            interest=money(r.interest_minor),
+            fees=money(r.fees_minor),
+            paid=money(r.paid_minor),
+            paid_on=r.paid_on,
+            late_fee_charged=r.late_fee_charged,
+        )
+        for r in rows
+    ]
+
+
+def loan_transactions(
+    session: Session,
+    *,
+    loan_id: int,
+    member_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[TransactionView]:
+    _check_page(limit)
+    row = get_loan_row(session, loan_id, member_id=member_id)
+    rows = session.scalars(
+        select(LoanTransactionRow)
+        .where(LoanTransactionRow.loan_id == row.id, LoanTransactionRow.id > after_id)
+        .order_by(LoanTransactionRow.id)
+        .limit(limit)
+    )
+    money = _money(row.currency)
+    return [
+        TransactionView(
+            id=t.id,
+            kind=t.kind,
+            business_date=t.business_date,
+            amount=money(t.amount_minor),
+            fees=money(t.fees_minor),
+            interest=money(t.interest_minor),
+            principal=money(t.principal_minor),
+            source=t.source,
+            journal_entry_id=t.journal_entry_id,
+            actor=t.actor,
+            note=t.note,
+        )
+        for t in rows
+    ]
+
+
+def loan_ledger_entries(
+    session: Session, *, loan_id: int, after_sequence: int = 0, limit: int = 100
+) -> list[LoanEntry]:
+    """The journal entries of the loan (referenced `loan:{id}`), accruals included."""
+    _check_page(limit)
+    row = get_loan_row(session, loan_id)
+    entries = session.execute(
+        select(
+            JournalEntry.id,
+            JournalEntry.sequence_no,
+            JournalEntry.business_date,
+            JournalEntry.kind,
+            JournalEntry.description,
+        )
+        .where(
+            JournalEntry.reference == f"loan:{row.id}", JournalEntry.sequence_no > after_sequence
+        )
+        .order_by(JournalEntry.sequence_no)
+        .limit(limit)
+    ).all()
+    ids = [entry.id for entry in entries]
+    lines: dict[uuid.UUID, list[EntryLine]] = {entry_id: [] for entry_id in ids}
+    roles = {
+        row.principal_account_id: "principal",
+        row.interest_account_id: "interest",
+        row.fees_account_id: "fees",
+    }
+    if ids:
+        for entry_id, account_id, amount, currency in session.execute(
+            select(Posting.entry_id, Posting.account_id, Posting.amount_minor, Posting.currency)
+            .where(Posting.entry_id.in_(ids))
+            .order_by(Posting.id)
+        ):
+            lines[entry_id].append(
+                EntryLine(
+                    account_id, roles.get(account_id, "other"), Money.from_minor(amount, currency)
+                )
+            )
+    return [
+        LoanEntry(e.id, e.sequence_no, e.business_date, e.kind, e.description, tuple(lines[e.id]))
+        for e in entries
+    ]
+
+
+def member_loans(
+    session: Session,
+    *,
+    member_id: int,
+    business_date: dt.date,
+    include_closed: bool = False,
+    limit: int = 50,
+) -> list[MemberLoan]:
+    """The member's loans (active only unless asked), each with today's settlement figure."""
+    _check_page(limit)
+    query = select(LoanRow).where(LoanRow.member_id == member_id)
+    if not include_closed:
+        query = query.where(LoanRow.status == LoanStatus.ACTIVE)
+    rows = session.scalars(query.order_by(LoanRow.id).limit(limit)).all()
+    return [
+        MemberLoan(
+            _view(session, row),
+            settlement_figure(session, loan_id=row.id, on=max(business_date, row.accrued_through)),
+        )
+        for row in rows
+    ]
+
+
+def next_payment(session: Session, row: LoanRow) -> NextPayment | None:
+    if row.status is not LoanStatus.ACTIVE:
+        return None
+    due = session.scalar(
+        select(LoanInstalmentRow)
+        .where(LoanInstalmentRow.loan_id == row.id, LoanInstalmentRow.paid_on.is_(None))
+        .order_by(LoanInstalmentRow.number)
+        .limit(1)
+    )
+    if due is None:
+        return None
+    if due.number == row.last_instalment_no:
+        on = max(due.due_date, row.accrued_through)
+        amount = settlement_figure(session, loan_id=row.id, on=on).total
+    else:
+        unpaid = due.principal_minor + due.interest_minor + due.fees_minor - due.paid_minor
+        amount = Money.from_minor(max(unpaid, 0), row.currency)
+    return NextPayment(due.number, due.due_date, amount)
+
+
+def _view(session: Session, row: LoanRow) -> LoanView:
+    owed = balances(session, row)
+    money = _money(row.currency)
+    return LoanView(
+        id=row.id,
+        member_id=row.member_id,
+        application_id=row.application_id,
+        product_code=row.product_code,
+        rule_set=row.rule_set,
+        status=row.status,
+        amount=money(row.amount_minor),
+        principal=money(row.principal_minor),
+        credit=money(row.credit_minor),
+        fees_charged=money(row.fees_minor),
+        apr=row.apr,
+        rate=InterestRate(row.rate, RateBasis(row.rate_basis)),
+        day_count=DayCount(row.day_count),
+        frequency=Frequency(row.frequency),
+        instalment=money(row.instalment_minor),
+        disbursed_on=row.disbursed_on,
+        maturity_date=row.maturity_date,
+        principal_outstanding=money(owed.principal),
+        interest_receivable=money(owed.interest),
+        fees_receivable=money(owed.fees),
+        accrued_through=row.accrued_through,
+        days_past_due=row.days_past_due,
+        arrears_bucket=row.arrears_bucket,
+        arrears=money(row.arrears_minor),
+        settled_on=row.settled_on,
+        withdrawn_on=row.withdrawn_on,
+        written_off_on=row.written_off_on,
+        written_off=money(row.written_off_minor),
+        recovered=money(row.recovered_minor),
+        disbursement_account_id=row.disbursement_account_id,
+        collection_account_id=row.collection_account_id,
+        next_payment=next_payment(session, row),
+    )
+
+
+def _check_page(limit: int) -> None:
+    if not 1 <= limit <= PAGE_MAX:
+        raise LoansRefused(f"a page holds 1 to {PAGE_MAX} items")
+
+
+@dataclass(frozen=True, slots=True)
+class _Money:
+    currency: str
+
+    def __call__(self, minor: int) -> Money:
+        return Money.from_minor(minor, self.currency)
+
+
+def _money(currency: str) -> _Money:
+    return _Money(currency)

@@ -1,0 +1,401 @@
+"""Repayments from shares, cash at a branch or an external payment; settlement figures.
+
+A payment first accrues interest to its business date, then meets fees, interest and
+principal in that order, all in one journal entry keyed by the client's idempotency key.
+A payment larger than the instalments due shortens the term (the instalment is kept);
+one that clears the loan settles it, with interest charged to the settlement date only
+and no early-repayment charge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.entry import EntryRequest, Line
+from ledger.money import Money
+from ledger.posting import post_entry
+from loans.accrual import accrue_through, closing_minor
+from loans.allocation import Allocation, PaymentExceedsBalance, allocate
+from loans.errors import LoansConflict, LoansRefused
+from loans.models import (
+    LoanRow,
+    LoanStatus,
+    LoanTransactionRow,
+    PaymentSource,
+    TransactionKind,
+)
+from loans.reschedule import rederive
+from loans.services.accounts import Chart, chart, check_share_account
+from loans.services.instalments import apply_payments, close_rows, replace_future
+from loans.services.products import check_actor
+from loans.services.state import (
+    balances,
+    catch_up,
+    get_loan_row,
+    lock_loan,
+    require_active,
+    state_of,
+    terms_of,
+)
+
+KEY_LENGTH_MAX: Final = 100
+
+
+class RepaymentKeyConflict(LoansConflict):
+    """The idempotency key was used for a different repayment."""
+
+
+class InvalidRepayment(LoansRefused):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RepaymentSource:
+    kind: PaymentSource
+    share_account_id: int | None = None
+
+    @classmethod
+    def shares(cls, account_id: int) -> RepaymentSource:
+        return cls(PaymentSource.SHARES, account_id)
+
+    @classmethod
+    def cash(cls) -> RepaymentSource:
+        return cls(PaymentSource.CASH)
+
+    @classmethod
+    def external(cls) -> RepaymentSource:
+        return cls(PaymentSource.EXTERNAL)
+
+
+@dataclass(frozen=True, slots=True)
+class RepaymentResult:
+    transaction_id: int
+    loan_id: int
+    amount: Money
+    fees: Money
+    interest: Money
+    principal: Money
+    overpayment: Money  # beyond the instalments due: it shortened the term
+    settled: bool
+    entry_id: uuid.UUID | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementFigure:
+    loan_id: int
+    on: dt.date
+    principal: Money
+    interest: Money  # receivable plus interest to `on`, the part period rounded in full
+    fees: Money
+
+    @property
+    def total(self) -> Money:
+        return self.principal + self.interest + self.fees
+
+
+def source_account(
+    session: Session, source: RepaymentSource, *, loan: LoanRow, books: Chart
+) -> int:
+    if source.kind is PaymentSource.SHARES:
+        if source.share_account_id is None:
+            raise InvalidRepayment("a repayment from shares names the share account")
+        check_share_account(
+            session, account_id=source.share_account_id, currency=loan.currency, books=books
+        )
+        return source.share_account_id
+    if source.share_account_id is not None:
+        raise InvalidRepayment(f"a {source.kind.value} repayment names no share account")
+    return books.cash if source.kind is PaymentSource.CASH else books.bank
+
+
+def repay(
+    session: Session,
+    *,
+    loan_id: int,
+    amount: Money,
+    source: RepaymentSource,
+    idempotency_key: str,
+    business_date: dt.date,
+    actor: str,
+    member_id: int | None = None,
+) -> RepaymentResult:
+    """Pay `amount` off the loan; a retry with the same key returns the first result.
+
+    Raises LoanNotFound, LoanNotActive, InvalidRepayment, RepaymentKeyConflict,
+    PaymentExceedsBalance (more than the settlement figure), NotAShareAccount, and ledger
+    refusals (InsufficientFunds when the shares cannot pay, PeriodClosed).
+    """
+    check_actor(actor)
+    _check_key(idempotency_key)
+    with session.begin_nested():
+        loan = lock_loan(session, loan_id, member_id=member_id)
+        if not isinstance(amount, Money) or amount.currency != loan.currency:
+            raise InvalidRepayment(f"a repayment is a {loan.currency} amount")
+        if not amount.is_positive():
+            raise InvalidRepayment("a repayment must be positive")
+        key = f"loan:{loan.id}:repay:{idempotency_key}"
+        earlier = session.scalar(
+            select(LoanTransactionRow).where(LoanTransactionRow.idempotency_key == key)
+        )
+        books = chart(session)
+        if earlier is not None:
+            return _replay(earlier, loan, amount, source, books)
+        require_active(loan)
+        account_id = source_account(session, source, loan=loan, books=books)
+        result = _pay(
+            session,
+            loan=loan,
+            amount_minor=amount.minor_units,
+            account_id=account_id,
+            source=source.kind,
+            key=key,
+            business_date=business_date,
+            actor=actor,
+            books=books,
+            kind=TransactionKind.REPAYMENT,
+        )
+    return result
+
+
+def settlement_figure(
+    session: Session, *, loan_id: int, on: dt.date, member_id: int | None = None
+) -> SettlementFigure:
+    """What clears the loan on `on` (today or later), if nothing else is paid before then.
+
+    Interest runs to `on` only, on today's principal; no early-repayment charge.
+    """
+    loan = get_loan_row(session, loan_id, member_id=member_id)
+    zero = Money.zero(loan.currency)
+    if loan.status is not LoanStatus.ACTIVE:
+        return SettlementFigure(loan.id, on, zero, zero, zero)
+    if on < loan.accrued_through:
+        raise LoansRefused(
+            f"loan {loan.id} is accrued through {loan.accrued_through}; ask for {on} or later"
+        )
+    owed = balances(session, loan)
+    terms = terms_of(loan)
+    state, posted = accrue_through(
+        terms, state_of(loan), principal_minor=owed.principal, through=on
+    )
+    interest = owed.interest + posted + closing_minor(terms, state)
+    return SettlementFigure(
+        loan.id,
+        on,
+        Money.from_minor(owed.principal, loan.currency),
+        Money.from_minor(interest, loan.currency),
+        Money.from_minor(owed.fees, loan.currency),
+    )
+
+
+def settle(
+    session: Session,
+    *,
+    loan_id: int,
+    source: RepaymentSource,
+    idempotency_key: str,
+    business_date: dt.date,
+    actor: str,
+    member_id: int | None = None,
+) -> RepaymentResult:
+    """Pay today's settlement figure: the loan is cleared and closed."""
+    figure = settlement_figure(session, loan_id=loan_id, on=business_date, member_id=member_id)
+    if not figure.total.is_positive():
+        raise LoansConflict(f"loan {loan_id} owes nothing")
+    return repay(
+        session,
+        loan_id=loan_id,
+        amount=figure.total,
+        source=source,
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+        member_id=member_id,
+    )
+
+
+def _pay(
+    session: Session,
+    *,
+    loan: LoanRow,
+    amount_minor: int,
+    account_id: int,
+    source: PaymentSource,
+    key: str,
+    business_date: dt.date,
+    actor: str,
+    books: Chart,
+    kind: TransactionKind,
+) -> RepaymentResult:
+    catch_up(
+        session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
+    )
+    owed = balances(session, loan)
+    closing = closing_minor(terms_of(loan), state_of(loan))
+    if amount_minor > owed.total + closing:
+        raise PaymentExceedsBalance(amount_minor, owed.total + closing)
+    if closing and amount_minor == owed.total + closing:
+        # It clears the loan: the part period's interest is rounded in full and charged.
+        catch_up(
+            session,
+            loan,
+            through=business_date,
+            actor=actor,
+            interest_income_id=books.interest_income,
+            closing=True,
+        )
+        owed = balances(session, loan)
+    split = allocate(amount_minor, owed)
+    entry_id = _post_repayment(session, loan, split, account_id, key, business_date, actor)
+    met = apply_payments(
+        session, payments=[(loan.id, amount_minor)], business_date=business_date
+    ).get(loan.id, 0)
+    overpayment = amount_minor - met if business_date < loan.maturity_date else 0
+    settled = split.total == owed.total
+    if settled:
+        _settle(session, loan, business_date)
+    elif overpayment > 0:
+        after = balances(session, loan)
+        planned = rederive(
+            terms_of(loan),
+            principal_minor=after.principal,
+            instalment_minor=loan.instalment_minor,
+            paid_on=business_date,
+            last_number=loan.last_instalment_no,
+        )
+        replace_future(session, loan=loan, after=business_date, rows=planned)
+    transaction = LoanTransactionRow(
+        loan_id=loan.id,
+        kind=kind,
+        business_date=business_date,
+        amount_minor=amount_minor,
+        fees_minor=split.fees,
+        interest_minor=split.interest,
+        principal_minor=split.principal,
+        source=source,
+        source_account_id=account_id,
+        journal_entry_id=entry_id,
+        idempotency_key=key,
+        actor=actor,
+    )
+    session.add(transaction)
+    session.flush()
+    currency = loan.currency
+    return RepaymentResult(
+        transaction_id=transaction.id,
+        loan_id=loan.id,
+        amount=Money.from_minor(amount_minor, currency),
+        fees=Money.from_minor(split.fees, currency),
+        interest=Money.from_minor(split.interest, currency),
+        principal=Money.from_minor(split.principal, currency),
+        overpayment=Money.from_minor(max(overpayment, 0), currency),
+        settled=settled,
+        entry_id=entry_id,
+    )
+
+
+def repayment_lines(
+    split: Allocation, *, loan: LoanRow, account_id: int, currency: str
+) -> tuple[Line, ...]:
+    lines = [Line.debit(account_id, Money.from_minor(split.total, currency))]
+    for part, target in (
+        (split.fees, loan.fees_account_id),
+        (split.interest, loan.interest_account_id),
+        (split.principal, loan.principal_account_id),
+    ):
+        if part:
+            lines.append(Line.credit(target, Money.from_minor(part, currency)))
+    return tuple(lines)
+
+
+def _post_repayment(
+    session: Session,
+    loan: LoanRow,
+    split: Allocation,
+    account_id: int,
+    key: str,
+    business_date: dt.date,
+    actor: str,
+) -> uuid.UUID:
+    posted = post_entry(
+        session,
+        EntryRequest(
+            idempotency_key=key,
+            business_date=business_date,
+            lines=repayment_lines(split, loan=loan, account_id=account_id, currency=loan.currency),
+            description=f"Loan {loan.id} repayment",
+            posted_by=actor,
+            kind="loan.repayment",
+            reference=f"loan:{loan.id}",
+            metadata={"fees": split.fees, "interest": split.interest, "principal": split.principal},
+        ),
+    )
+    return posted.id
+
+
+def _settle(session: Session, loan: LoanRow, business_date: dt.date) -> None:
+    loan.status = LoanStatus.SETTLED
+    loan.settled_on = business_date
+    loan.days_past_due = 0
+    loan.arrears_minor = 0
+    loan.arrears_bucket = "current"
+    close_rows(session, loan_ids=[loan.id], business_date=business_date)
+    session.flush()
+
+
+def _replay(
+    earlier: LoanTransactionRow,
+    loan: LoanRow,
+    amount: Money,
+    source: RepaymentSource,
+    books: Chart,
+) -> RepaymentResult:
+    if source.kind is PaymentSource.SHARES:
+        account_id = source.share_account_id
+    else:
+        account_id = books.cash if source.kind is PaymentSource.CASH else books.bank
+    if (
+        earlier.amount_minor != amount.minor_units
+        or earlier.source is not source.kind
+        or earlier.source_account_id != account_id
+    ):
+        raise RepaymentKeyConflict("the idempotency key was used for a different repayment")
+    currency = loan.currency
+    return RepaymentResult(
+        transaction_id=earlier.id,
+        loan_id=loan.id,
+        amount=Money.from_minor(earlier.amount_minor, currency),
+        fees=Money.from_minor(earlier.fees_minor, currency),
+        interest=Money.from_minor(earlier.interest_minor, currency),
+        principal=Money.from_minor(earlier.principal_minor, currency),
+        overpayment=Money.zero(currency),
+        settled=loan.status is LoanStatus.SETTLED,
+        entry_id=earlier.journal_entry_id,
+        replayed=True,
+    )
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key.strip() or len(key) > KEY_LENGTH_MAX:
+        raise InvalidRepayment(f"an idempotency key is 1 to {KEY_LENGTH_MAX} characters")
+    if not key.isprintable():
+        raise InvalidRepayment("an idempotency key is printable text")
+
+
+__all__ = [
+    "InvalidRepayment",
+    "PaymentExceedsBalance",
+    "RepaymentKeyConflict",
+    "RepaymentResult",
+    "RepaymentSource",
+    "SettlementFigure",
+    "repay",
+    "settle",
+    "settlement_figure",
+]

@@ -1,0 +1,131 @@
+"""The products a new credit union starts with (`creditunion init`, the demo).
+
+Two Great Britain products lent in pounds, and the two NCUA payday alternative loans in
+dollars as worked examples of the US rule sets. Products in another currency than the
+credit union's books are seeded inactive: they exercise their rule sets but cannot lend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from ledger.money import Money
+from loans.daycount import DayCount
+from loans.frequency import Frequency
+from loans.product import (
+    AmountRange,
+    Fee,
+    FeeKind,
+    FeeTreatment,
+    LoanProduct,
+    TermRange,
+    TermUnit,
+)
+from loans.rate import InterestRate
+from loans.rulesets.gb import GB_CREDIT_UNION, ThresholdBehaviour
+from loans.rulesets.pal import PAL_I, PAL_II
+from loans.services.products import ProductNotFound, create_product, get_product
+
+
+def gbp(amount: str) -> Money:
+    return Money(amount, "GBP")
+
+
+def usd(amount: str) -> Money:
+    return Money(amount, "USD")
+
+
+ALL_FREQUENCIES: Final = frozenset(Frequency)
+
+# 2% a month on the reducing balance: APR 26.8% paid monthly, a third below the 3% cap,
+# with no fees, so it stays far inside both the cap and the 42.6% exempt-agreement line
+# at every frequency (and refuses, rather than flags, a quote that would cross it).
+PAYDAY_ALTERNATIVE: Final = LoanProduct(
+    name="Payday alternative",
+    currency="GBP",
+    amounts=AmountRange(gbp("100"), gbp("1000")),
+    terms=TermRange(3, 12, TermUnit.MONTHS),
+    frequencies=ALL_FREQUENCIES,
+    rate=InterestRate.monthly(Decimal("0.02")),
+    rule_set=GB_CREDIT_UNION,
+    exempt_threshold=ThresholdBehaviour.REFUSE,
+)
+
+# 1% a month (12.7% APR) for larger, longer family borrowing.
+FAMILY_LOAN: Final = LoanProduct(
+    name="Family loan",
+    currency="GBP",
+    amounts=AmountRange(gbp("500"), gbp("5000")),
+    terms=TermRange(6, 36, TermUnit.MONTHS),
+    frequencies=frozenset({Frequency.WEEKLY, Frequency.FORTNIGHTLY, Frequency.MONTHLY}),
+    rate=InterestRate.monthly(Decimal("0.01")),
+    rule_set=GB_CREDIT_UNION,
+    min_membership_days=28,
+    exempt_threshold=ThresholdBehaviour.REFUSE,
+)
+
+# 28% a year on 30/360 (daily accrual over a 31-day month would disclose 28.54%), a $20
+# application fee every applicant pays (not a finance charge, 12 CFR 1026.4(c)(1)).
+_APPLICATION_FEE: Final = Fee(
+    FeeKind.APPLICATION, usd("20"), FeeTreatment.UPFRONT, finance_charge=False
+)
+
+PAL_I_EXAMPLE: Final = LoanProduct(
+    name="PAL I",
+    currency="USD",
+    amounts=AmountRange(usd("200"), usd("1000")),
+    terms=TermRange(1, 6, TermUnit.MONTHS),
+    frequencies=frozenset({Frequency.MONTHLY}),
+    rate=InterestRate.annual(Decimal("0.28")),
+    rule_set=PAL_I,
+    fees=(_APPLICATION_FEE,),
+    min_membership_days=31,
+    day_count=DayCount.THIRTY_360,
+    late_fee=usd("10"),
+)
+
+PAL_II_EXAMPLE: Final = LoanProduct(
+    name="PAL II",
+    currency="USD",
+    amounts=AmountRange(usd("100"), usd("2000")),
+    terms=TermRange(1, 12, TermUnit.MONTHS),
+    frequencies=frozenset({Frequency.MONTHLY}),
+    rate=InterestRate.annual(Decimal("0.28")),
+    rule_set=PAL_II,
+    fees=(_APPLICATION_FEE,),
+    day_count=DayCount.THIRTY_360,
+    late_fee=usd("10"),
+)
+
+SEED_PRODUCTS: Final = (
+    ("GB-PAYDAY-ALT", PAYDAY_ALTERNATIVE),
+    ("GB-FAMILY", FAMILY_LOAN),
+    ("US-PAL-I", PAL_I_EXAMPLE),
+    ("US-PAL-II", PAL_II_EXAMPLE),
+)
+
+
+def seed_products(session: Session, *, currency: str, actor: str, business_date: dt.date) -> int:
+    """Create each seed product that is missing; return how many were created.
+
+    A product is active only if it lends in `currency`, the credit union's book currency.
+    """
+    created = 0
+    for code, product in SEED_PRODUCTS:
+        try:
+            get_product(session, code=code)
+        except ProductNotFound:
+            create_product(
+                session,
+                code=code,
+                product=product,
+                active=product.currency == currency.upper(),
+                actor=actor,
+                business_date=business_date,
+            )
+            created += 1
+    return created

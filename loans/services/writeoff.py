@@ -1,0 +1,266 @@
+"""Writing a loan off (a manager's decision) and recoveries after it.
+
+The write-off entry clears the loan's three accounts against the allowance for loan
+losses as far as it holds a provision, and impairment expense for the rest:
+
+    Dr allowance for loan losses   up to its credit balance
+    Dr impairment expense          the remainder
+    Cr principal, interest receivable, fees receivable   their balances
+
+Accrual stops. Money recovered later is income of its own (recoveries of loans written
+off), never a reopening of the loan: Dr the source, Cr recoveries income, up to what was
+written off. Maker-checker on the decision is the caller's (the router's) job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.entry import EntryRequest, Line
+from ledger.models import LedgerAccount
+from ledger.money import Money
+from ledger.posting import post_entry
+from loans.errors import LoansConflict, LoansRefused
+from loans.models import LoanStatus, LoanTransactionRow, TransactionKind
+from loans.services.accounts import chart
+from loans.services.arrears import age_loan
+from loans.services.products import check_actor
+from loans.services.repayments import (
+    InvalidRepayment,
+    RepaymentKeyConflict,
+    RepaymentSource,
+    source_account,
+)
+from loans.services.state import balances, lock_loan, require_active
+
+NOTE_LENGTH_MAX = 2_000
+
+
+class WriteOffNotDue(LoansConflict):
+    pass
+
+
+class RecoveryExceedsWrittenOff(LoansRefused):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffResult:
+    loan_id: int
+    principal: Money
+    interest: Money
+    fees: Money
+    from_allowance: Money
+    to_expense: Money
+    entry_id: uuid.UUID
+
+    @property
+    def total(self) -> Money:
+        return self.principal + self.interest + self.fees
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryResult:
+    transaction_id: int
+    loan_id: int
+    amount: Money
+    recovered_to_date: Money
+    entry_id: uuid.UUID | None
+    replayed: bool = False
+
+
+def write_off_loan(
+    session: Session,
+    *,
+    loan_id: int,
+    business_date: dt.date,
+    actor: str,
+    reason: str,
+    min_days_past_due: int,
+) -> WriteOffResult:
+    """Write the loan off; it must be at least `min_days_past_due` past due today.
+
+    Raises LoanNotFound, LoanNotActive, WriteOffNotDue.
+    """
+    check_actor(actor)
+    if not reason.strip() or len(reason) > NOTE_LENGTH_MAX:
+        raise LoansRefused(f"a write-off gives a reason of 1 to {NOTE_LENGTH_MAX} characters")
+    with session.begin_nested():
+        loan = lock_loan(session, loan_id)
+        require_active(loan)
+        age_loan(session, loan_id=loan.id, business_date=business_date)
+        session.refresh(loan)
+        if loan.days_past_due < min_days_past_due:
+            raise WriteOffNotDue(
+                f"loan {loan.id} is {loan.days_past_due} days past due; "
+                f"write-off needs {min_days_past_due}"
+            )
+        books = chart(session)
+        owed = balances(session, loan)
+        total = owed.total
+        if total <= 0:
+            raise LoansConflict(f"loan {loan.id} owes nothing to write off")
+        allowance_credit = -int(
+            session.scalar(
+                select(LedgerAccount.balance_minor)
+                .where(LedgerAccount.id == books.allowance)
+                .with_for_update()
+            )
+            or 0
+        )
+        from_allowance = min(max(allowance_credit, 0), total)
+        to_expense = total - from_allowance
+        currency = loan.currency
+        lines = []
+        for amount, account in (
+            (from_allowance, books.allowance),
+            (to_expense, books.impairment),
+        ):
+            if amount:
+                lines.append(Line.debit(account, Money.from_minor(amount, currency)))
+        for amount, account in (
+            (owed.principal, loan.principal_account_id),
+            (owed.interest, loan.interest_account_id),
+            (owed.fees, loan.fees_account_id),
+        ):
+            if amount:
+                lines.append(Line.credit(account, Money.from_minor(amount, currency)))
+        entry = post_entry(
+            session,
+            EntryRequest(
+                idempotency_key=f"loan:{loan.id}:write-off",
+                business_date=business_date,
+                lines=tuple(lines),
+                description=f"Loan {loan.id} written off",
+                posted_by=actor,
+                kind="loan.write_off",
+                reference=f"loan:{loan.id}",
+                metadata={"reason": reason.strip()[:500], "days_past_due": loan.days_past_due},
+            ),
+        )
+        loan.status = LoanStatus.WRITTEN_OFF
+        loan.written_off_on = business_date
+        loan.written_off_minor = total
+        session.add(
+            LoanTransactionRow(
+                loan_id=loan.id,
+                kind=TransactionKind.WRITE_OFF,
+                business_date=business_date,
+                amount_minor=total,
+                fees_minor=owed.fees,
+                interest_minor=owed.interest,
+                principal_minor=owed.principal,
+                journal_entry_id=entry.id,
+                actor=actor,
+                note=reason.strip(),
+            )
+        )
+        session.flush()
+    return WriteOffResult(
+        loan_id=loan.id,
+        principal=Money.from_minor(owed.principal, currency),
+        interest=Money.from_minor(owed.interest, currency),
+        fees=Money.from_minor(owed.fees, currency),
+        from_allowance=Money.from_minor(from_allowance, currency),
+        to_expense=Money.from_minor(to_expense, currency),
+        entry_id=entry.id,
+    )
+
+
+def record_recovery(
+    session: Session,
+    *,
+    loan_id: int,
+    amount: Money,
+    source: RepaymentSource,
+    idempotency_key: str,
+    business_date: dt.date,
+    actor: str,
+) -> RecoveryResult:
+    """Money recovered on a written-off loan; never more than was written off.
+
+    Raises LoanNotFound, LoansConflict (not written off), RecoveryExceedsWrittenOff,
+    RepaymentKeyConflict, and ledger refusals.
+    """
+    check_actor(actor)
+    if not idempotency_key.strip() or len(idempotency_key) > 100:
+        raise InvalidRepayment("an idempotency key is 1 to 100 characters")
+    with session.begin_nested():
+        loan = lock_loan(session, loan_id)
+        if not isinstance(amount, Money) or amount.currency != loan.currency:
+            raise InvalidRepayment(f"a recovery is a {loan.currency} amount")
+        if not amount.is_positive():
+            raise InvalidRepayment("a recovery must be positive")
+        key = f"loan:{loan.id}:recovery:{idempotency_key}"
+        earlier = session.scalar(
+            select(LoanTransactionRow).where(LoanTransactionRow.idempotency_key == key)
+        )
+        currency = loan.currency
+        if earlier is not None:
+            if earlier.amount_minor != amount.minor_units or earlier.source is not source.kind:
+                raise RepaymentKeyConflict("the idempotency key was used for another recovery")
+            return RecoveryResult(
+                earlier.id,
+                loan.id,
+                amount,
+                Money.from_minor(loan.recovered_minor, currency),
+                earlier.journal_entry_id,
+                replayed=True,
+            )
+        if loan.status is not LoanStatus.WRITTEN_OFF:
+            raise LoansConflict(f"loan {loan.id} is {loan.status.value}, not written off")
+        if loan.recovered_minor + amount.minor_units > loan.written_off_minor:
+            raise RecoveryExceedsWrittenOff(
+                f"{Money.from_minor(loan.written_off_minor - loan.recovered_minor, currency)} "
+                f"is left to recover on loan {loan.id}"
+            )
+        books = chart(session)
+        account_id = source_account(session, source, loan=loan, books=books)
+        entry = post_entry(
+            session,
+            EntryRequest(
+                idempotency_key=key,
+                business_date=business_date,
+                lines=(Line.debit(account_id, amount), Line.credit(books.recoveries, amount)),
+                description=f"Loan {loan.id} recovery after write-off",
+                posted_by=actor,
+                kind="loan.recovery",
+                reference=f"loan:{loan.id}",
+            ),
+        )
+        loan.recovered_minor += amount.minor_units
+        transaction = LoanTransactionRow(
+            loan_id=loan.id,
+            kind=TransactionKind.RECOVERY,
+            business_date=business_date,
+            amount_minor=amount.minor_units,
+            source=source.kind,
+            source_account_id=account_id,
+            journal_entry_id=entry.id,
+            idempotency_key=key,
+            actor=actor,
+        )
+        session.add(transaction)
+        session.flush()
+    return RecoveryResult(
+        transaction.id,
+        loan.id,
+        amount,
+        Money.from_minor(loan.recovered_minor, currency),
+        entry.id,
+    )
+
+
+__all__ = [
+    "RecoveryExceedsWrittenOff",
+    "RecoveryResult",
+    "WriteOffNotDue",
+    "WriteOffResult",
+    "record_recovery",
+    "write_off_loan",
+]

@@ -1,0 +1,228 @@
+"""Builders for the loans tests: products, members' share accounts, loans made through the services.
+
+Members and share accounts come from another package; here a member is only an id and the
+facts passed in, and a share account is a ledger account under members' shares (floor 0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from creditunion.database import unit_of_work
+from ledger.accounts import get_account_by_code, open_account
+from ledger.balances import balance
+from ledger.chart import CASH_IN_TILLS, MEMBERS_SHARES, install_chart
+from ledger.entry import EntryRequest, Line
+from ledger.models import AccountType
+from ledger.money import Money
+from ledger.posting import post_entry
+from loans.affordability import AffordabilityPolicy, IncomeExpenditure
+from loans.decision import DecisionPolicy, MemberFacts
+from loans.frequency import Frequency
+from loans.models import LoanRow
+from loans.product import AmountRange, LoanProduct, TermRange, TermUnit
+from loans.rate import InterestRate
+from loans.rulesets.gb import GB_CREDIT_UNION, ThresholdBehaviour
+from loans.services.applications import decide_application, submit_application
+from loans.services.origination import accept_offer
+from loans.services.products import create_product
+
+TODAY = dt.date(2026, 1, 15)
+MANAGER = "user:manager-1"
+OFFICER = "user:officer-1"
+_members = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
+
+
+def gbp(amount: str) -> Money:
+    return Money(amount, "GBP")
+
+
+def usd(amount: str) -> Money:
+    return Money(amount, "USD")
+
+
+def next_member_id() -> int:
+    return next(_members)
+
+
+def member(
+    member_id: int | None = None,
+    *,
+    status: str = "active",
+    since: dt.date = dt.date(2020, 1, 1),
+    born: dt.date | None = dt.date(1985, 6, 1),
+    net_worth: Money | None = None,
+) -> MemberFacts:
+    return MemberFacts(
+        member_id=next_member_id() if member_id is None else member_id,
+        status=status,
+        membership_start=since,
+        date_of_birth=born,
+        net_worth=net_worth,
+    )
+
+
+def policy(currency: str = "GBP", **overrides: Any) -> DecisionPolicy:
+    base = DecisionPolicy(
+        affordability=AffordabilityPolicy(
+            minimum_margin=Money("50", currency),
+            referral_band=Money("50", currency),
+        ),
+        max_outstanding_loans=2,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+def statement(income: str = "1800", currency: str = "GBP", **outgoings: str) -> IncomeExpenditure:
+    items = outgoings or {"rent": "650", "food": "300", "utilities": "150"}
+    return IncomeExpenditure(
+        monthly_net_income=Money(income, currency),
+        outgoings=tuple((name, Money(value, currency)) for name, value in items.items()),
+        dependants=0,
+    )
+
+
+def gb_product(**overrides: Any) -> LoanProduct:
+    base = LoanProduct(
+        name="Test loan",
+        currency="GBP",
+        amounts=AmountRange(gbp("100"), gbp("2000")),
+        terms=TermRange(1, 24, TermUnit.INSTALMENTS),
+        frequencies=frozenset(Frequency),
+        rate=InterestRate.monthly(Decimal("0.02")),
+        rule_set=GB_CREDIT_UNION,
+        exempt_threshold=ThresholdBehaviour.FLAG,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+def unique_code(prefix: str = "T") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+
+
+def make_product(
+    session: Session, product: LoanProduct | None = None, *, code: str | None = None
+) -> str:
+    code = code or unique_code()
+    create_product(
+        session,
+        code=code,
+        product=product or gb_product(),
+        active=True,
+        actor=MANAGER,
+        business_date=TODAY,
+    )
+    return code
+
+
+def books(session: Session, currency: str = "GBP") -> None:
+    install_chart(session, currency=currency)
+
+
+def share_account(session: Session, opening: Money, *, on: dt.date = TODAY) -> int:
+    """A member's share account (floor 0) holding `opening`, paid in as cash."""
+    header = get_account_by_code(session, MEMBERS_SHARES)
+    account = open_account(
+        session,
+        code=f"SH-{uuid.uuid4().hex[:12]}",
+        name="Member shares",
+        type=AccountType.LIABILITY,
+        currency=opening.currency,
+        floor=Money.zero(opening.currency),
+        parent_id=header.id,
+    )
+    if opening.is_positive():
+        deposit(session, account.id, opening, on=on)
+    return account.id
+
+
+def deposit(session: Session, account_id: int, amount: Money, *, on: dt.date) -> None:
+    cash = get_account_by_code(session, CASH_IN_TILLS)
+    post_entry(
+        session,
+        EntryRequest(
+            idempotency_key=f"test-deposit-{uuid.uuid4()}",
+            business_date=on,
+            lines=(Line.debit(cash.id, amount), Line.credit(account_id, amount)),
+            description="cash paid in",
+            posted_by="test",
+            kind="test.deposit",
+        ),
+    )
+
+
+def shares_balance(session: Session, account_id: int) -> Money:
+    return balance(session, account_id=account_id)
+
+
+def loan_row(session: Session, loan_id: int) -> LoanRow:
+    row = session.get(LoanRow, loan_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def account_minor(session: Session, account_id: int) -> int:
+    """A ledger account's balance in minor units, on its normal side."""
+    return balance(session, account_id=account_id).minor_units
+
+
+def make_loan(
+    engine: Engine,
+    *,
+    product: LoanProduct | None = None,
+    amount: str = "1000",
+    term: int = 12,
+    frequency: Frequency = Frequency.MONTHLY,
+    on: dt.date = TODAY,
+    shares: str = "0",
+    mandate: bool = True,
+    facts: MemberFacts | None = None,
+    currency: str = "GBP",
+) -> tuple[int, int, MemberFacts]:
+    """(loan id, share account id, member) for a loan made and disbursed on `on`."""
+    facts = facts or member()
+    with unit_of_work(engine) as s:
+        books(s, currency)
+        code = make_product(s, product)
+        account = share_account(s, Money(shares, currency), on=on)
+        application = submit_application(
+            s,
+            member_id=facts.member_id,
+            product_code=code,
+            amount=Money(amount, currency),
+            term=term,
+            frequency=frequency,
+            purpose="car repair",
+            statement=statement("5000", currency),
+            business_date=on,
+        )
+        decided = decide_application(
+            s,
+            application_id=application.id,
+            member=facts,
+            policy=policy(currency),
+            business_date=on,
+        )
+        assert decided.status.value == "offered", decided.reasons
+        loan_id = accept_offer(
+            s,
+            application_id=application.id,
+            member=facts,
+            share_account_id=account,
+            policy=policy(currency),
+            business_date=on,
+            collection_mandate=mandate,
+        )
+    return loan_id, account, facts
+
+
+def loan_ids_of_member(session: Session, member_id: int) -> list[int]:
+    return list(session.scalars(select(LoanRow.id).where(LoanRow.member_id == member_id)))
