@@ -25,6 +25,10 @@ class AccountNotEmpty(ValueError):
     """Only an account at zero balance can be closed."""
 
 
+class FloorAboveBalance(ValueError):
+    """A floor may not be set above the balance the account holds now."""
+
+
 @dataclass(frozen=True, slots=True)
 class AccountView:
     id: int
@@ -125,6 +129,23 @@ def close_account(session: Session, *, account_id: int, closed_at: dt.datetime) 
         .values(status=AccountStatus.CLOSED, closed_at=closed_at)
     )
     session.refresh(row)
+    return AccountView.of(row)
+
+
+def set_floor(session: Session, *, account_id: int, floor: Money | None) -> AccountView:
+    """Change the lowest balance the account may reach (None: no floor); balances untouched."""
+    require_transaction(session)
+    row = session.get(LedgerAccount, account_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise AccountNotFound(f"account {account_id} does not exist")
+    if floor is not None:
+        if floor.currency != row.currency:
+            raise ValueError(f"the floor is in {floor.currency}, the account in {row.currency}")
+        normal = row.balance_minor if row.type.debit_normal else -row.balance_minor
+        if normal < floor.minor_units:
+            raise FloorAboveBalance(f"account {account_id} holds less than {floor}")
+    row.floor_minor = None if floor is None else floor.minor_units
+    session.flush()
     return AccountView.of(row)
 
 

@@ -10,17 +10,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from creditunion.members.service import activate_if_pending
 from creditunion.shares.product_service import ChartNotInstalled
 from creditunion.shares.service import LockedAccount
 from creditunion.shares.views import Movement
-from ledger.accounts import AccountNotFound, get_account, get_account_by_code
+from ledger.accounts import AccountNotFound, get_account, get_account_by_code, set_floor
 from ledger.chart import CASH_IN_TILLS
 from ledger.entry import EntryRequest, Line, PostedEntry
-from ledger.models import JournalEntry, LedgerAccount
+from ledger.models import JournalEntry
 from ledger.money import Money
 from ledger.posting import post_entry
 
@@ -100,18 +100,12 @@ def after_credit(session: Session, locked: LockedAccount, business_date: dt.date
     if balance < max(minimum, 1):
         return
     if minimum:
-        set_floor(session, account.ledger_account_id, minimum)
+        currency = locked.product.currency
+        set_floor(
+            session,
+            account_id=account.ledger_account_id,
+            floor=Money.from_minor(minimum, currency),
+        )
     account.minimum_reached_on = business_date
     session.flush()
     activate_if_pending(session, member_id=account.member_id, business_date=business_date)
-
-
-def set_floor(session: Session, ledger_account_id: int, floor_minor: int) -> None:
-    # The ledger has no call to move a floor. This changes only the floor, never a
-    # balance; the ledger's CHECK (balance >= floor) refuses a floor above the balance,
-    # and the row is already locked by this transaction's posting.
-    session.execute(
-        update(LedgerAccount)
-        .where(LedgerAccount.id == ledger_account_id)
-        .values(floor_minor=floor_minor)
-    )

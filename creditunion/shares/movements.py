@@ -37,7 +37,6 @@ from creditunion.shares.ledger_link import (
     already_posted,
     movement_of,
     post_movement,
-    set_floor,
     till_id,
 )
 from creditunion.shares.models import ProductKind, ShareAccount, ShareAccountStatus, ShareProduct
@@ -54,6 +53,7 @@ from creditunion.shares.service import (
     share_account_id_for_number,
 )
 from creditunion.shares.views import Movement
+from ledger.accounts import set_floor
 from ledger.money import Money
 
 KIND_DEPOSIT: Final = "shares.cash_deposit"
@@ -217,7 +217,11 @@ def _pay_out(
     # when the caller catches the refusal and goes on in the same transaction.
     with session.begin_nested():
         if final:
-            set_floor(session, locked.account.ledger_account_id, 0)
+            set_floor(
+                session,
+                account_id=locked.account.ledger_account_id,
+                floor=Money.zero(amount.currency),
+            )
             locked.account.minimum_reached_on = None
             session.flush()
         entry = post_movement(
