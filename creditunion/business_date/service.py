@@ -2,7 +2,13 @@
 
 The date is stored apart from the wall clock. `creditunion init` sets it once; after that
 only close of business moves it, one day at a time, with a compare-and-set on the date it
-closed, so a COB run twice for the same date cannot move it twice.
+leaves, so a COB run twice for the same date cannot move it twice.
+
+Close of business for date D first moves the date to D + 1 (the cut-off: the branch and
+the app carry on, posting on D + 1), then works on a D that nothing else can post to any
+more, and finally closes D in the ledger. For the cut-off to be exact, every reader takes
+a share lock on the calendar row until its transaction ends: the move waits for requests
+that read D to finish, and requests that start after it read D + 1.
 """
 
 from __future__ import annotations
@@ -34,11 +40,12 @@ class BusinessDateMoved(Conflict):
 
 
 class BusinessDateStillOpen(Conflict):
-    """The ledger still takes postings on the date being left; close it first."""
+    """The day before the one being left is not closed yet: finish its COB first."""
 
     def __init__(self, from_date: dt.date, closed: dt.date | None) -> None:
         super().__init__(
-            f"cannot advance from {from_date}: the ledger is closed only through {closed}"
+            f"cannot advance from {from_date}: the ledger is closed only through {closed}, "
+            "so the close of business of an earlier day is unfinished"
         )
         self.from_date = from_date
         self.closed_through = closed
@@ -58,8 +65,11 @@ def initialise_business_date(session: Session, *, business_date: dt.date) -> dt.
 
 
 def current_business_date(session: Session) -> dt.date:
+    """The business date, share-locked until the caller's transaction ends (see above)."""
     value = session.scalar(
-        select(BusinessCalendar.business_date).where(BusinessCalendar.id == CALENDAR_ROW_ID)
+        select(BusinessCalendar.business_date)
+        .where(BusinessCalendar.id == CALENDAR_ROW_ID)
+        .with_for_update(read=True)
     )
     if value is None:
         raise BusinessDateNotInitialised()
@@ -69,12 +79,13 @@ def current_business_date(session: Session) -> dt.date:
 def advance_business_date(session: Session, *, from_date: dt.date) -> dt.date:
     """Move the business date from `from_date` to the next day; return the new date.
 
-    Refused unless `from_date` is the current business date and the ledger has closed it,
-    so the date never moves past a day that still takes postings, and never twice.
+    Refused unless `from_date` is the current business date and every day before it is
+    closed in the ledger, so at most one day is ever between cut-off and close, and the
+    date never moves twice for one close of business.
     """
     require_transaction(session)
     closed = closed_through(session)
-    if closed is None or closed < from_date:
+    if closed is not None and closed != from_date - dt.timedelta(days=1):
         raise BusinessDateStillOpen(from_date, closed)
     moved = session.execute(
         update(BusinessCalendar)

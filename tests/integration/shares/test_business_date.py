@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import zoneinfo
 
 import pytest
@@ -40,18 +41,43 @@ def test_uninitialised_then_set_once(fresh_engine: Engine) -> None:
         s.execute(text("INSERT INTO business_calendar (id, business_date) VALUES (2, now())"))
 
 
-def test_advance_needs_the_ledger_closed_and_the_right_date(fresh_engine: Engine) -> None:
+def test_advance_needs_the_day_before_closed_and_the_right_date(fresh_engine: Engine) -> None:
+    next_day = DAY + dt.timedelta(days=1)
     with unit_of_work(fresh_engine) as s:
         initialise_business_date(s, business_date=DAY)
-    with unit_of_work(fresh_engine) as s, pytest.raises(BusinessDateStillOpen):
-        advance_business_date(s, from_date=DAY)
-    with unit_of_work(fresh_engine) as s:
-        close_business_date(s, business_date=DAY, closed_by="system:cob")
-        assert advance_business_date(s, from_date=DAY) == DAY + dt.timedelta(days=1)
+        assert advance_business_date(s, from_date=DAY) == next_day
     # A second COB for the same date cannot move it again.
     with unit_of_work(fresh_engine) as s, pytest.raises(BusinessDateMoved) as caught:
         advance_business_date(s, from_date=DAY)
-    assert caught.value.current == DAY + dt.timedelta(days=1)
+    assert caught.value.current == next_day
+    # Nor can the next day's cut-off come before DAY is closed in the ledger.
+    with unit_of_work(fresh_engine) as s, pytest.raises(BusinessDateStillOpen):
+        close_business_date(s, business_date=DAY - dt.timedelta(days=5), closed_by="cob")
+        advance_business_date(s, from_date=next_day)
+    with unit_of_work(fresh_engine) as s:
+        close_business_date(s, business_date=DAY, closed_by="system:cob")
+        assert advance_business_date(s, from_date=next_day) == next_day + dt.timedelta(days=1)
+
+
+def test_the_cut_off_waits_for_requests_that_read_the_old_date(fresh_engine: Engine) -> None:
+    with unit_of_work(fresh_engine) as s:
+        initialise_business_date(s, business_date=DAY)
+    moved: list[dt.date] = []
+
+    def cut_off() -> None:
+        with unit_of_work(fresh_engine) as s:
+            moved.append(advance_business_date(s, from_date=DAY))
+
+    with unit_of_work(fresh_engine) as reader:
+        assert current_business_date(reader) == DAY
+        mover = threading.Thread(target=cut_off)
+        mover.start()
+        mover.join(0.5)
+        assert moved == []  # still waiting: a request that read DAY is in flight
+    mover.join(10)
+    assert moved == [DAY + dt.timedelta(days=1)]
+    with unit_of_work(fresh_engine) as s:
+        assert current_business_date(s) == DAY + dt.timedelta(days=1)
 
 
 def test_init_seeds_chart_products_and_date(fresh_engine: Engine) -> None:
