@@ -87,4 +87,5 @@ def bench_ledger(
 
 
 import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
+import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
 import creditunion.cli_serve  # noqa: E402, F401  (registers `creditunion serve`)

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8000, ge=1, le=65_535)
     serve_workers: int = Field(default=1, ge=1, le=64)
     api_runs_scheduler: bool = False
+    # Local time in the business zone at which close of business runs each day.
+    cob_time: str = Field(default="22:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
     @field_validator("jwt_secret")
     @classmethod

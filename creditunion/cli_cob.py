@@ -1,0 +1,101 @@
+"""`creditunion cob run`, `cob history` and `creditunion scheduler`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy import text
+
+from creditunion.cli import app, require_schema_at_head
+from creditunion.cob.leader import CobBusy
+from creditunion.cob.plan import run_close_of_business
+from creditunion.cob.runner import StepFailed
+from creditunion.database import default_engine
+from creditunion.settings import get_settings
+
+cob_app = typer.Typer(no_args_is_help=True, help="Close of business.")
+app.add_typer(cob_app, name="cob")
+
+
+@cob_app.command("run")
+def cob_run(
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Close every business date up to this one."),
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Wait if another runner holds the lock.")] = False,
+) -> None:
+    """Close the current business date (or catch up day by day to --until)."""
+    require_schema_at_head()
+    engine = default_engine()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns) as bar:
+        tasks: dict[tuple[str, dt.date], TaskID] = {}
+
+        def on_progress(step: str, business_date: dt.date, done: int, total: int | None) -> None:
+            key = (step, business_date)
+            if key not in tasks:
+                tasks[key] = bar.add_task(f"{business_date} {step}", total=total)
+            bar.update(tasks[key], completed=done, total=total)
+
+        try:
+            reports = run_close_of_business(
+                engine, until=until.date() if until else None, wait=wait, on_progress=on_progress
+            )
+        except CobBusy as busy:
+            typer.echo(str(busy), err=True)
+            raise typer.Exit(3) from None
+        except StepFailed as failed:
+            typer.echo(str(failed), err=True)
+            raise typer.Exit(1) from None
+    if not reports:
+        typer.echo("nothing to close: the books are closed through the requested date")
+    for report in reports:
+        typer.echo(
+            f"{report.business_date} {report.step:<18} {report.status:<9} "
+            f"{report.seconds:8.2f}s items={report.items if report.items is not None else '-'}"
+        )
+
+
+@cob_app.command("history")
+def cob_history(limit: int = 30) -> None:
+    """The latest step runs, newest first."""
+    with default_engine().connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT business_date, step, status, attempts, duration_ms, items, error "
+                "FROM cob_step_runs ORDER BY business_date DESC, position DESC LIMIT :n"
+            ),
+            {"n": max(1, min(limit, 1000))},
+        ).all()
+    for row in rows:
+        typer.echo(
+            f"{row.business_date} {row.step:<18} {row.status:<9} attempts={row.attempts} "
+            f"ms={row.duration_ms} items={row.items} {row.error or ''}"
+        )
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run close of business daily at CREDITUNION_COB_TIME (catching up missed days first)."""
+    from creditunion.cob.scheduler import build_scheduler
+
+    require_schema_at_head()
+    settings = get_settings()
+    typer.echo(f"close of business daily at {settings.cob_time} {settings.business_timezone}")
+    build_scheduler(default_engine(), settings, background=False).start()

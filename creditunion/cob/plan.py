@@ -1,0 +1,118 @@
+"""The close-of-business plan: which steps run, in which order, for which dates.
+
+For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
+posting at period ends, dividends due, loan accrual, loan collection, arrears, expiry of
+cash withdrawals left unapproved, then the ledger closes D and seals it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Final
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from creditunion.approvals.service import expire_stale_approvals
+from creditunion.business_date.service import advance_business_date, current_business_date
+from creditunion.cob.leader import leadership
+from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
+from creditunion.cob.steps import Progress, Step, StepOutcome
+from creditunion.database import unit_of_work
+from creditunion.savings.cob_steps import (
+    accrue_savings_interest,
+    pay_dividends,
+    post_savings_interest,
+)
+from ledger.periods import close_business_date, closed_through
+from ledger.seal import seal_day
+
+CATCH_UP_DAYS_MAX: Final = 3_660
+CLOSED_BY: Final = "system:cob"
+
+
+class BusinessDateAhead(RuntimeError):
+    """The stored business date is not where close of business expects it."""
+
+
+def cut_off(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
+    current = current_business_date(session)
+    if current == business_date:
+        advance_business_date(session, from_date=business_date)
+    elif current != business_date + dt.timedelta(days=1):
+        raise BusinessDateAhead(f"closing {business_date} but the business date is {current}")
+    progress(1, 1)
+    return StepOutcome(items=1, totals={"online_date": str(business_date + dt.timedelta(1))})
+
+
+def expire_approvals(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
+    expired = expire_stale_approvals(session, business_date=business_date + dt.timedelta(days=1))
+    progress(expired, expired)
+    return StepOutcome(items=expired)
+
+
+def close_and_seal(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
+    close_business_date(session, business_date=business_date, closed_by=CLOSED_BY)
+    seal = seal_day(session, business_date=business_date, sealed_by=CLOSED_BY)
+    progress(seal.entry_count, seal.entry_count)
+    return StepOutcome(items=seal.entry_count, totals={"seal": seal.seal_hash.hex()})
+
+
+STEPS: Final[tuple[Step, ...]] = (
+    Step("cut_off", cut_off),
+    Step("savings_accrual", accrue_savings_interest),
+    Step("savings_posting", post_savings_interest),
+    Step("dividends", pay_dividends),
+    Step("approvals_expiry", expire_approvals),
+    Step("close_and_seal", close_and_seal),
+)
+
+
+def dates_to_close(engine: Engine, *, until: dt.date | None) -> list[dt.date]:
+    """The days to close, in order: an unfinished one first, then up to `until`.
+
+    Without `until`: finish an interrupted close of business if there is one, otherwise
+    close the current business date.
+    """
+    with unit_of_work(engine) as session:
+        business = current_business_date(session)
+        closed = closed_through(session)
+        first = closed + dt.timedelta(days=1) if closed else _first_cut_off(session) or business
+    last = (
+        until
+        if until is not None
+        else (business - dt.timedelta(1) if first < business else business)
+    )
+    if last < first:
+        return []
+    days = (last - first).days + 1
+    if days > CATCH_UP_DAYS_MAX:
+        raise ValueError(f"{days} days to close: at most {CATCH_UP_DAYS_MAX} in one run")
+    return [first + dt.timedelta(days=n) for n in range(days)]
+
+
+def _first_cut_off(session: Session) -> dt.date | None:
+    value = session.scalar(
+        text("SELECT min(business_date) FROM cob_step_runs WHERE step = 'cut_off'")
+    )
+    assert value is None or isinstance(value, dt.date)
+    return value
+
+
+def run_close_of_business(
+    engine: Engine,
+    *,
+    until: dt.date | None = None,
+    wait: bool = False,
+    steps: Sequence[Step] = STEPS,
+    on_progress: OnProgress | None = None,
+) -> list[StepReport]:
+    """Close each day due, every step in order, as the deployment's only runner."""
+    reports: list[StepReport] = []
+    with leadership(engine, wait=wait):
+        for business_date in dates_to_close(engine, until=until):
+            reports += run_steps_for_date(
+                engine, steps=steps, business_date=business_date, on_progress=on_progress
+            )
+    return reports

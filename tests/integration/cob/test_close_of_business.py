@@ -1,0 +1,241 @@
+"""Close of business over real days: savings interest exact to the penny, invariants daily,
+one posting per day however often COB runs, catch-up in order, seals that verify."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import uuid
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy import Engine, text
+
+from creditunion.business_date.service import current_business_date
+from creditunion.cob.plan import STEPS, dates_to_close, run_close_of_business
+from creditunion.cob.runner import run_steps_for_date
+from creditunion.database import unit_of_work
+from creditunion.savings.accrual import daily_accrual_units, daily_factor
+from creditunion.settings import Settings
+from creditunion.setup import initialise
+from creditunion.shares.movement_rules import InsufficientAvailableBalance
+from creditunion.shares.movements import deposit_cash, withdraw_cash
+from creditunion.shares.product_service import create_share_product
+from creditunion.shares.products import ProductDefinition
+from ledger.invariants import check_invariants
+from ledger.money import Money
+from ledger.verify import verify
+from loans.daycount import DayCount, year_fraction_ratio
+from tests.factories import MemberFactory, ShareAccountFactory
+
+START = dt.date(2026, 1, 1)
+STAFF = "user:teller-1"
+LIMIT = Money("100000.00", "GBP")
+PRODUCTS = (
+    ("SAV_M365", "0.02", DayCount.ACT_365_FIXED),
+    ("SAV_M360", "0.035", DayCount.ACT_360),
+    ("SAV_MAA", "0.0125", DayCount.ACT_ACT_ISDA),
+    ("SAV_M30", "0.05", DayCount.THIRTY_360),
+)
+
+
+def _setup(engine: Engine, accounts_per_product: int) -> dict[int, tuple[Decimal, DayCount]]:
+    with unit_of_work(engine) as s:
+        initialise(s, settings=Settings(base_currency="GBP"), business_date=START)
+        for code, rate, day_count in PRODUCTS:
+            create_share_product(
+                s,
+                definition=ProductDefinition(
+                    code=code,
+                    name=f"Saver {code}",
+                    kind="instant_access",
+                    currency="GBP",
+                    minimum_balance="0.00",
+                    maximum_balance="100000.00",
+                    return_basis="interest",
+                    posting_frequency="monthly",
+                    annual_rate=rate,
+                    day_count=day_count,
+                ),
+                actor="user:manager-1",
+            )
+    terms: dict[int, tuple[Decimal, DayCount]] = {}
+    with unit_of_work(engine) as s:
+        for code, rate, day_count in PRODUCTS:
+            for _ in range(accounts_per_product):
+                member = MemberFactory.create(session=s, business_date=START)
+                account = ShareAccountFactory.create(
+                    session=s, member_id=member.id, product_code=code, business_date=START
+                )
+                deposit_cash(
+                    s,
+                    share_account_id=account.id,
+                    amount=Money.from_minor(100 + 97 * len(terms), "GBP"),
+                    actor=STAFF,
+                    idempotency_key=f"open-{account.id}",
+                    business_date=START,
+                )
+                terms[account.id] = (Decimal(rate), day_count)
+    return terms
+
+
+def _day_of_activity(engine: Engine, rng: random.Random, ids: list[int]) -> None:
+    with unit_of_work(engine) as s:
+        today = current_business_date(s)
+        for account_id in rng.sample(ids, len(ids) // 3):
+            amount = Money.from_minor(rng.randint(100, 500_000), "GBP")
+            if rng.random() < 0.75:
+                deposit_cash(
+                    s,
+                    share_account_id=account_id,
+                    amount=amount,
+                    actor=STAFF,
+                    idempotency_key=f"t-{uuid.uuid4()}",
+                    business_date=today,
+                )
+                continue
+            with contextlib.suppress(InsufficientAvailableBalance):
+                withdraw_cash(
+                    s,
+                    share_account_id=account_id,
+                    amount=amount,
+                    actor=STAFF,
+                    idempotency_key=f"t-{uuid.uuid4()}",
+                    business_date=today,
+                    approval_limit=LIMIT,
+                )
+
+
+def _ledger_id(engine: Engine, share_account_id: int) -> int:
+    with unit_of_work(engine) as s:
+        return int(
+            s.scalar(
+                text("SELECT ledger_account_id FROM share_accounts WHERE id = :i"),
+                {"i": share_account_id},
+            )
+        )
+
+
+def _end_of_day_balances(engine: Engine, ledger_id: int, days: list[dt.date]) -> list[int]:
+    with unit_of_work(engine) as s:
+        rows = {
+            d: int(v)
+            for d, v in s.execute(
+                text(
+                    "SELECT p.business_date, -sum(p.amount_minor) FROM postings p "
+                    "JOIN journal_entries e ON e.id = p.entry_id "
+                    "WHERE p.account_id = :a AND e.kind <> 'savings_interest' "
+                    "GROUP BY p.business_date"
+                ),
+                {"a": ledger_id},
+            )
+        }
+    balances, running = [], 0
+    for day in days:
+        running += rows.get(day, 0)
+        balances.append(running)
+    return balances
+
+
+def test_a_month_of_close_of_business_pays_exact_interest(fresh_engine: Engine) -> None:
+    terms = _setup(fresh_engine, accounts_per_product=50)
+    ids = list(terms)
+    rng = random.Random(31)
+    days = [START + dt.timedelta(days=n) for n in range(31)]
+
+    for day in days:
+        _day_of_activity(fresh_engine, rng, ids)
+        reports = run_close_of_business(fresh_engine)
+        assert {r.business_date for r in reports} == {day}
+        assert [r.status for r in reports] == ["completed"] * len(reports)
+        with unit_of_work(fresh_engine) as s:
+            assert check_invariants(s).ok
+            assert current_business_date(s) == day + dt.timedelta(days=1)
+
+    with unit_of_work(fresh_engine) as s:
+        posted = dict(
+            s.execute(
+                text(
+                    "SELECT sa.id, -sum(p.amount_minor) FROM share_accounts sa "
+                    "JOIN postings p ON p.account_id = sa.ledger_account_id "
+                    "JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'savings_interest' "
+                    "GROUP BY sa.id"
+                )
+            ).all()
+        )
+        assert verify(s).ok
+    checked = 0
+    for account_id, (rate, day_count) in terms.items():
+        balances = _end_of_day_balances(fresh_engine, _ledger_id(fresh_engine, account_id), days)
+        exact = sum(
+            (
+                Fraction(max(b, 0))
+                * Fraction(rate)
+                * year_fraction_ratio(d - dt.timedelta(1), d, convention=day_count)
+                for b, d in zip(balances, days, strict=True)
+            ),
+            Fraction(0),
+        )
+        paid = int(posted.get(account_id, 0))
+        assert paid <= exact < paid + 1, (account_id, paid, float(exact))
+        checked += exact >= 1
+    assert checked > 150  # most accounts earned at least a penny
+
+
+def test_running_close_of_business_again_posts_nothing(fresh_engine: Engine) -> None:
+    _setup(fresh_engine, accounts_per_product=3)
+    first = run_close_of_business(fresh_engine)
+    with unit_of_work(fresh_engine) as s:
+        entries = s.scalar(text("SELECT count(*) FROM journal_entries"))
+
+    again = run_close_of_business(fresh_engine, until=START)
+
+    assert {r.business_date for r in first} == {START}
+    assert again == []
+    with unit_of_work(fresh_engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM journal_entries")) == entries
+
+
+def test_missed_days_are_caught_up_in_order(fresh_engine: Engine) -> None:
+    _setup(fresh_engine, accounts_per_product=2)
+    until = START + dt.timedelta(days=4)
+
+    assert dates_to_close(fresh_engine, until=until) == [START + dt.timedelta(n) for n in range(5)]
+    reports = run_close_of_business(fresh_engine, until=until)
+
+    closed_dates = [r.business_date for r in reports if r.step == "close_and_seal"]
+    assert closed_dates == [START + dt.timedelta(n) for n in range(5)]
+    order = [(r.business_date, r.step) for r in reports]
+    assert order == sorted(order, key=lambda x: (x[0], [r.step for r in reports].index(x[1])))
+    with unit_of_work(fresh_engine) as s:
+        assert current_business_date(s) == until + dt.timedelta(days=1)
+        assert verify(s).ok
+
+
+def test_an_interrupted_close_is_finished_before_anything_else(fresh_engine: Engine) -> None:
+    terms = _setup(fresh_engine, accounts_per_product=2)
+    run_steps_for_date(fresh_engine, steps=STEPS[:2], business_date=START)  # killed after accrual
+
+    assert dates_to_close(fresh_engine, until=None) == [START]
+    reports = run_close_of_business(fresh_engine)
+
+    assert [r.status for r in reports[:2]] == ["skipped", "skipped"]
+    assert {r.business_date for r in reports} == {START}
+    with unit_of_work(fresh_engine) as s:
+        assert current_business_date(s) == START + dt.timedelta(days=1)
+        accrued = {
+            r[0]: (int(r[1]), int(r[2]))
+            for r in s.execute(
+                text(
+                    "SELECT a.share_account_id, a.accrued_units, -la.balance_minor "
+                    "FROM share_accruals a JOIN share_accounts sa ON sa.id = a.share_account_id "
+                    "JOIN ledger_accounts la ON la.id = sa.ledger_account_id"
+                )
+            )
+        }
+    assert set(accrued) == set(terms)
+    for account_id, (units, balance) in accrued.items():
+        rate, day_count = terms[account_id]
+        factor = daily_factor(annual_rate=rate, day_count=day_count, on=START)
+        assert units == daily_accrual_units(balance, factor)  # one day's accrual, not two
