@@ -6,11 +6,13 @@ business dates; the dates closed and sealed (timed, as the seal throughput); ver
 each in a child process of its own that reports its own peak resident memory
 (`ru_maxrss`), so one export's memory is never mistaken for another's.
 
-Run as `python -m ops.bench_export --child URL FORMAT OUT` it is that child.
+Run as `python -m ops.bench_export --child URL FORMAT OUT FROM TO` it is that child (the
+streaming-memory test runs it too).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import resource
 import subprocess
@@ -24,7 +26,7 @@ from typing import Any, Final
 from creditunion.database import make_engine, sqlalchemy_url, unit_of_work
 from creditunion.migrate import upgrade
 from ledger.export.gl import general_ledger
-from ledger.export.run import ExportFormat, snapshot, write_report
+from ledger.export.run import ExportFormat, snapshot, write_camt053, write_report
 from ledger.periods import close_business_date
 from ledger.seal import seal_day
 from ledger.verify import verify
@@ -36,10 +38,20 @@ DATABASE: Final = "cu_bench_export"
 CHILD_TIMEOUT_S: Final = 3_600
 
 
-def export_in_child(url: str, export_format: ExportFormat, out: Path) -> dict[str, float]:
-    """Run one export in a fresh interpreter; its seconds and peak RSS (MB)."""
+def export_in_child(
+    url: str,
+    export_format: ExportFormat,
+    out: Path,
+    *,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+) -> dict[str, float]:
+    """Run one general-ledger export in a fresh interpreter; its seconds and peak RSS (MB)."""
+    days = business_dates(DAYS)
+    first, last = from_date or days[0], to_date or days[-1]
+    command = [sys.executable, "-m", "ops.bench_export", "--child", url, export_format.value]
     completed = subprocess.run(
-        [sys.executable, "-m", "ops.bench_export", "--child", url, export_format.value, str(out)],
+        [*command, str(out), first.isoformat(), last.isoformat()],
         check=True,
         capture_output=True,
         text=True,
@@ -49,18 +61,22 @@ def export_in_child(url: str, export_format: ExportFormat, out: Path) -> dict[st
     return figures
 
 
-def _child(url: str, export_format: str, out: str) -> None:
+def _child(url: str, export_format: str, out: str, first: str, last: str) -> None:
     engine = make_engine(url, pool_size=1)
-    days = business_dates(DAYS)
+    from_date, to_date = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     started = time.perf_counter()
     with snapshot(engine) as session:
-        report = general_ledger(session, from_date=days[0], to_date=days[-1])
-        result = write_report(session, report, ExportFormat(export_format), Path(out))
+        report = general_ledger(session, from_date=from_date, to_date=to_date)
+        if export_format == ExportFormat.CAMT053:
+            result = write_camt053(session, report, Path(out))
+        else:
+            result = write_report(session, report, ExportFormat(export_format), Path(out))
     seconds = time.perf_counter() - started
     engine.dispose()
     # ru_maxrss is in KiB on Linux.
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows = result.manifest["parts"]["postings"]["rows"]
+    parts = result.manifest["parts"]
+    rows = parts["entries" if "entries" in parts else "postings"]["rows"]
     print(
         json.dumps({"seconds": round(seconds, 2), "peak_rss_mb": round(peak_mb, 1), "rows": rows})
     )
@@ -129,7 +145,7 @@ def run(*, postings: int, echo: Callable[[str], Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        _child(sys.argv[2], sys.argv[3], sys.argv[4])
+    if len(sys.argv) == 7 and sys.argv[1] == "--child":
+        _child(*sys.argv[2:])
     else:
-        raise SystemExit("usage: python -m ops.bench_export --child URL FORMAT OUT")
+        raise SystemExit("usage: python -m ops.bench_export --child URL FORMAT OUT FROM TO")

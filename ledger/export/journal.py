@@ -18,6 +18,8 @@ from ledger.export.gl import POSTING_COLUMNS, POSTING_LINES, posting_rows
 from ledger.export.report import Part, Report
 from ledger.money import minor_unit_exponent
 
+BIGINT_MAX: Final = 2**63 - 1
+
 _FILTERED: Final[LiteralString] = (
     POSTING_LINES
     + """
@@ -67,9 +69,13 @@ def _minor(amount: Decimal | None, currency: str) -> int | None:
         return None
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise TypeError("amount filters are finite Decimals")
+    if amount.adjusted() > 18:  # beyond any BIGINT of minor units; scaling it could overflow
+        raise ValueError(f"{amount} is not an amount the ledger can hold")
     scaled = amount.scaleb(minor_unit_exponent(currency))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{amount} has more decimals than {currency} allows")
+    if not 0 <= scaled <= BIGINT_MAX:
+        raise ValueError(f"{amount} is not an amount the ledger can hold")
     return int(scaled)
 
 
