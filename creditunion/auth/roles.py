@@ -52,6 +52,7 @@ class Permission(enum.StrEnum):
     LOANS_APPLY_SELF = "loans:apply_self"
     # The books.
     LEDGER_READ = "ledger:read"
+    COB_READ = "cob:read"
     COB_RUN = "cob:run"
 
 
@@ -80,6 +81,7 @@ READ_PERMISSIONS: Final = frozenset(
         Permission.SELF_READ,
         Permission.LOANS_READ,
         Permission.LEDGER_READ,
+        Permission.COB_READ,
     }
 )
 
@@ -91,6 +93,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.TELLER: frozenset(
         {
             _P.SESSION,
+            _P.COB_READ,
             _P.MEMBERS_READ,
             _P.MEMBERS_WRITE,
             _P.ACCOUNTS_READ,
@@ -103,6 +106,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.LOAN_OFFICER: frozenset(
         {
             _P.SESSION,
+            _P.COB_READ,
             _P.MEMBERS_READ,
             _P.ACCOUNTS_READ,
             _P.LOANS_READ,
@@ -112,6 +116,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.MANAGER: frozenset(
         {
             _P.SESSION,
+            _P.COB_READ,
             _P.USERS_READ,
             _P.AUDIT_READ,
             _P.MEMBERS_READ,
@@ -132,6 +137,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.AUDITOR: frozenset(
         {
             _P.SESSION,
+            _P.COB_READ,
             _P.USERS_READ,
             _P.AUDIT_READ,
             _P.MEMBERS_READ,
@@ -141,7 +147,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
         }
     ),
     Role.ADMIN: frozenset(
-        {_P.SESSION, _P.USERS_READ, _P.USERS_MANAGE, _P.CONFIG_MANAGE},
+        {_P.SESSION, _P.USERS_READ, _P.USERS_MANAGE, _P.CONFIG_MANAGE, _P.COB_READ},
     ),
 }
 
