@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Final
 
 from fastapi import APIRouter, FastAPI
@@ -42,11 +44,32 @@ def v1_routers() -> list[APIRouter]:
     return found
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the close-of-business scheduler beside the API when the settings ask for it.
+
+    Every worker may start one: the leader lock lets only one of them run each day.
+    """
+    context: AppContext = app.state.context
+    if not context.settings.api_runs_scheduler:
+        yield
+        return
+    from creditunion.cob.scheduler import build_scheduler
+
+    scheduler = build_scheduler(context.engine(), context.settings, background=True)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The API. With no engine, one is made from the settings when first needed."""
     settings = settings or get_settings()
     install_request_id_factory()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Credit union core",
         version="1",
         description=DESCRIPTION,
