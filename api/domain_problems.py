@@ -1,0 +1,149 @@
+"""How the member, share account, approval and dividend refusals are answered over HTTP.
+
+The bases in `creditunion.errors` already map NotFound to 404, Conflict to 409,
+PermissionDenied to 403 and InvalidInput (with a pointer per field) to 422. Each domain
+error is registered here anyway, for a title and problem type of its own; the statuses
+chosen where the base alone would not say enough:
+
+- refusals that depend on the state of an account or member, not on the request's form,
+  are 409 even where the amount is involved: above the product's maximum balance,
+  outside a Christmas saver's withdrawal window, more than the available balance, a
+  final withdrawal that is not the whole balance. The same request can succeed another
+  day or after another movement, which is what a conflict means; a 422 would tell the
+  client to fix its input.
+- an amount in the wrong currency for the account is a 422 pointing at
+  `#/amount/currency`: the request itself is wrong.
+- a database without the chart of accounts or the business date (`creditunion init` not
+  run) is a 503: the service is not ready, nothing the caller sent is wrong.
+
+Router modules import this module; registering at import happens once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from api.problems import register_problem
+from creditunion.approvals import requests as approval_requests
+from creditunion.approvals import service as approvals
+from creditunion.business_date import service as business_dates
+from creditunion.errors import Conflict, NotFound
+from creditunion.members import closure, status
+from creditunion.members import service as members
+from creditunion.savings import dividends
+from creditunion.shares import movement_rules, movements, product_service
+from creditunion.shares import service as shares
+
+RETRY_AFTER_NOT_READY_S: Final = 60
+
+
+class RecipientNotFound(NotFound):
+    """A member paying someone by membership number named no one who can receive.
+
+    Whether the number is unknown, closed or has no open account is not told apart, so a
+    member cannot learn more about other members than that a payment went through.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("no member with that membership number can receive a payment")
+
+
+class RecipientCannotReceive(Conflict):
+    """The recipient's account refused the credit (its maximum balance, for instance).
+
+    The share service's own message names the account and its balance after the credit,
+    which a member must not learn about another member's account.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the recipient's account cannot accept this payment")
+
+
+def _currency_pointer(exc: Exception) -> Mapping[str, Any]:
+    return {"errors": [{"location": "body", "pointer": "#/amount/currency", "detail": str(exc)}]}
+
+
+_NOT_FOUND: Final[list[tuple[type[Exception], str, str]]] = [
+    (members.MemberNotFound, "Member not found", "member-not-found"),
+    (shares.ShareAccountNotFound, "Share account not found", "share-account-not-found"),
+    (product_service.ProductNotFound, "Share product not found", "share-product-not-found"),
+    (movements.NoAccountToReceive, "No account to receive", "no-account-to-receive"),
+    (approvals.ApprovalNotFound, "Approval not found", "approval-not-found"),
+    (approvals.EntryToReverseNotFound, "Entry not found", "entry-not-found"),
+    (dividends.DividendProductNotFound, "Dividend product not found", "dividend-product-not-found"),
+    (RecipientNotFound, "Recipient not found", "recipient-not-found"),
+]
+
+_CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
+    (members.DuplicateMember, "Member already registered", "duplicate-member"),
+    (members.MemberClosed, "Member closed", "member-closed"),
+    (status.StatusTransitionRefused, "Status change refused", "status-transition-refused"),
+    (closure.MemberClosureRefused, "Member cannot be closed", "member-closure-refused"),
+    (shares.ShareAccountClosed, "Share account closed", "share-account-closed"),
+    (shares.ShareAccountNotEmpty, "Share account not empty", "share-account-not-empty"),
+    (shares.PendingApprovalsExist, "Withdrawals awaiting approval", "pending-approvals-exist"),
+    (shares.ProductNotOffered, "Product no longer offered", "product-not-offered"),
+    (shares.MemberNotEligible, "Member not eligible", "member-not-eligible"),
+    (product_service.ProductCodeTaken, "Product code taken", "product-code-taken"),
+    (movement_rules.AboveMaximumBalance, "Above maximum balance", "above-maximum-balance"),
+    (
+        movement_rules.OutsideWithdrawalWindow,
+        "Outside the withdrawal window",
+        "outside-withdrawal-window",
+    ),
+    (
+        movement_rules.InsufficientAvailableBalance,
+        "Insufficient available balance",
+        "insufficient-available-balance",
+    ),
+    (movement_rules.MemberCannotWithdraw, "Member cannot withdraw", "member-cannot-withdraw"),
+    (
+        movement_rules.FinalWithdrawalMismatch,
+        "Final withdrawal is not the balance",
+        "final-withdrawal-mismatch",
+    ),
+    (approvals.ApprovalAlreadyDecided, "Approval already decided", "approval-already-decided"),
+    (approvals.ApprovalExpired, "Approval lapsed", "approval-expired"),
+    (approvals.EntryNotReversible, "Entry cannot be reversed", "entry-not-reversible"),
+    (approval_requests.ApprovalKeyReused, "Approval key reused", "approval-key-reused"),
+    (
+        approval_requests.ReversalAlreadyPending,
+        "Reversal already pending",
+        "reversal-already-pending",
+    ),
+    (business_dates.BusinessDateMoved, "Business date moved", "business-date-moved"),
+    (business_dates.BusinessDateStillOpen, "Business date still open", "business-date-open"),
+    (dividends.DividendOverlaps, "Dividend periods overlap", "dividend-overlaps"),
+    (RecipientCannotReceive, "Recipient cannot receive", "recipient-cannot-receive"),
+]
+
+
+def _register() -> None:
+    for exc_type, title, slug in _NOT_FOUND:
+        register_problem(exc_type, 404, title, slug)
+    for exc_type, title, slug in _CONFLICTS:
+        register_problem(exc_type, 409, title, slug)
+    # The same problem types as the platform's maker-checker refusals (api.problems).
+    register_problem(approvals.SelfApprovalRefused, 403, "Self-approval refused", "self-approval")
+    register_problem(
+        approvals.ApproverRoleRefused, 403, "Approver not allowed", "checker-not-allowed"
+    )
+    register_problem(
+        movement_rules.WrongCurrency,
+        422,
+        "Wrong currency",
+        "wrong-currency",
+        extensions=_currency_pointer,
+    )
+    for exc_type in (product_service.ChartNotInstalled, business_dates.BusinessDateNotInitialised):
+        register_problem(
+            exc_type,
+            503,
+            "Not initialised",
+            "not-initialised",
+            headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)},
+        )
+
+
+_register()

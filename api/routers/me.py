@@ -1,0 +1,191 @@
+"""A member's own records and money, from the mobile app: `/v1/me/...`.
+
+Every account id is checked against the signed-in member: another member's account is
+"not found" (404), exactly like an id that does not exist, so existence does not leak.
+Paying another member is by membership number; the answer never shows the recipient's
+account or anything about its balance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+from sqlalchemy.orm import Session
+
+from api import domain_problems  # noqa: F401  (registers the members' problem types)
+from api.domain import ID_MAX, actor_label, business_date
+from api.domain_problems import RecipientCannotReceive, RecipientNotFound
+from api.idempotency import IdempotencyDep
+from api.pagination import PageRequest, paginate
+from api.problems import problem_responses
+from api.schemas.members import MemberOut
+from api.schemas.movements import MovementOut, MyTransferIn
+from api.schemas.shares import ShareAccountOut, TransactionsPage
+from api.security import require
+from api.statements import FromDate, ToDate, transactions_page
+from api.transactions import DbSession, api_router
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.roles import Permission
+from creditunion.members.service import MemberNotFound, get_member
+from creditunion.shares import movements
+from creditunion.shares.movement_rules import AboveMaximumBalance
+from creditunion.shares.service import (
+    ShareAccountClosed,
+    get_share_account,
+    list_member_share_accounts,
+)
+from creditunion.shares.views import Movement
+
+router = api_router(prefix="/me", tags=["me"])
+
+AccountId = Annotated[int, Path(ge=1, le=ID_MAX, description="One of your share accounts.")]
+Member = Annotated[Actor, require(Permission.SELF_READ)]
+
+
+def own_member_id(actor: Actor) -> int:
+    """The signed-in member's id; a login without one has no records (404)."""
+    if actor.member_id is None:
+        raise MemberNotFound("of this login")
+    return actor.member_id
+
+
+@router.get("", response_model=MemberOut, responses=problem_responses(404), summary="My profile")
+def my_profile(session: DbSession, actor: Member) -> MemberOut:
+    return MemberOut.of(get_member(session, member_id=own_member_id(actor)))
+
+
+@router.get(
+    "/accounts",
+    response_model=list[ShareAccountOut],
+    summary="My share accounts, with ledger and available balances",
+)
+def my_accounts(session: DbSession, actor: Member) -> list[ShareAccountOut]:
+    views = list_member_share_accounts(session, member_id=own_member_id(actor))
+    return [ShareAccountOut.of(view) for view in views]
+
+
+@router.get(
+    "/accounts/{account_id}",
+    response_model=ShareAccountOut,
+    responses=problem_responses(404),
+    summary="One of my share accounts",
+)
+def my_account(session: DbSession, account_id: AccountId, actor: Member) -> ShareAccountOut:
+    return ShareAccountOut.of(
+        get_share_account(session, share_account_id=account_id, member_id=own_member_id(actor))
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/transactions",
+    response_model=TransactionsPage,
+    responses=problem_responses(404),
+    summary="My transactions on one account, with a running balance, oldest first",
+)
+def my_transactions(
+    session: DbSession,
+    account_id: AccountId,
+    actor: Member,
+    page: Annotated[PageRequest, Depends(paginate("my-transactions"))],
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+) -> TransactionsPage:
+    return transactions_page(
+        session,
+        account_id=account_id,
+        member_id=own_member_id(actor),
+        page=page,
+        from_date=from_date,
+        to_date=to_date,
+    )
+
+
+@router.post(
+    "/transfers",
+    status_code=201,
+    response_model=MovementOut,
+    responses=problem_responses(404, 409),
+    summary="Move money to another of my accounts, or to another member",
+)
+def my_transfer(
+    session: DbSession,
+    body: MyTransferIn,
+    idem: IdempotencyDep,
+    actor: Annotated[Actor, require(Permission.SELF_TRANSFER)],
+) -> MovementOut:
+    member_id = own_member_id(actor)
+    today = business_date(session)
+    amount = body.amount.to_money()
+    if body.to_account_id is not None:
+        movement = movements.transfer_between_own_accounts(
+            session,
+            member_id=member_id,
+            from_share_account_id=body.from_account_id,
+            to_share_account_id=body.to_account_id,
+            amount=amount,
+            actor=actor_label(actor),
+            idempotency_key=idem.ledger_key(),
+            business_date=today,
+            reference=body.reference,
+        )
+    else:
+        assert body.to_membership_number is not None
+        movement = _pay_member(
+            session,
+            body=body,
+            to_membership_number=body.to_membership_number,
+            member_id=member_id,
+            actor=actor,
+            key=idem.ledger_key(),
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="transfer.create",
+        target_type="share_account",
+        target_id=body.from_account_id,
+        summary={
+            "amount": str(amount.amount),
+            "currency": amount.currency,
+            "to_account_id": body.to_account_id,
+            "to_membership_number": body.to_membership_number,
+            "entry_id": str(movement.entry_id),
+        },
+        business_date=today,
+    )
+    return MovementOut.of(movement)
+
+
+def _pay_member(
+    session: Session,
+    *,
+    body: MyTransferIn,
+    to_membership_number: str,
+    member_id: int,
+    actor: Actor,
+    key: str,
+) -> Movement:
+    # The source is checked first, so a refusal about the recipient is only ever reached
+    # with one of the member's own accounts; the recipient's refusals are then told in
+    # words that reveal nothing of the recipient's account.
+    source = get_share_account(session, share_account_id=body.from_account_id, member_id=member_id)
+    try:
+        return movements.transfer_to_member(
+            session,
+            from_share_account_id=source.id,
+            amount=body.amount.to_money(),
+            actor=actor_label(actor),
+            idempotency_key=key,
+            business_date=business_date(session),
+            member_id=member_id,
+            to_membership_number=to_membership_number,
+            reference=body.reference,
+        )
+    except (MemberNotFound, movements.NoAccountToReceive):
+        raise RecipientNotFound() from None
+    except (AboveMaximumBalance, ShareAccountClosed) as exc:
+        if exc.account_number == source.account_number:
+            raise
+        raise RecipientCannotReceive() from None
