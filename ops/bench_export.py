@@ -3,8 +3,8 @@
 In a scratch database (dropped afterwards): N postings written set-based over a few
 business dates; the dates closed and sealed (timed, as the seal throughput); verify
 (timed); then the general ledger of the whole range exported as CSV, xlsx and JSON Lines,
-each in a child process of its own that reports its own peak resident memory
-(`ru_maxrss`), so one export's memory is never mistaken for another's.
+each in a child process of its own that reports its own peak resident memory (VmHWM),
+so one export's memory is never mistaken for another's or the parent's.
 
 Run as `python -m ops.bench_export --child URL FORMAT OUT FROM TO` it is that child (the
 streaming-memory test runs it too).
@@ -73,13 +73,28 @@ def _child(url: str, export_format: str, out: str, first: str, last: str) -> Non
             result = write_report(session, report, ExportFormat(export_format), Path(out))
     seconds = time.perf_counter() - started
     engine.dispose()
-    # ru_maxrss is in KiB on Linux.
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     parts = result.manifest["parts"]
     rows = parts["entries" if "entries" in parts else "postings"]["rows"]
     print(
         json.dumps({"seconds": round(seconds, 2), "peak_rss_mb": round(peak_mb, 1), "rows": rows})
     )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started (exec'd), in MB.
+
+    Linux's VmHWM, not getrusage's ru_maxrss: the kernel carries ru_maxrss across exec, so a
+    child forked from a large parent would report the parent's peak as its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _timed(label: str, echo: Callable[[str], Any], work: Callable[[], Any]) -> float:

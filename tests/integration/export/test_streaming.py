@@ -19,7 +19,7 @@ from ops.bench_data import business_dates, generate_journal
 from ops.bench_export import export_in_child
 
 POSTINGS_PER_DAY = 20_000
-GROWTH_MB_MAX = 25.0
+GROWTH_MB_MAX = 15.0
 
 
 @pytest.fixture
