@@ -20,13 +20,12 @@ from sqlalchemy.orm import Session
 from ledger.chain import (
     GENESIS,
     CurrencyTotal,
-    DayAccumulator,
-    entry_canonical_bytes,
+    DaySummary,
     entry_digest,
     next_link,
     seal_hash,
 )
-from ledger.journal_stream import batched, entries_between
+from ledger.journal_stream import batched, canonical_entries_of_day, day_totals
 from ledger.periods import closed_through
 from ledger.transaction import driver_connection, require_transaction
 
@@ -176,8 +175,7 @@ def seal_day(session: Session, *, business_date: dt.date, sealed_by: str) -> Sea
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEAL_LOCK_KEY})
     previous = _check_order(session, business_date)
     previous_hash = GENESIS if previous is None else previous.seal_hash
-    link, day = _write_links(session, business_date, previous_hash)
-    summary = day.summary(business_date)
+    link, summary = _write_links(session, business_date, previous_hash)
     digest = seal_hash(previous_hash, link, summary)
     session.execute(
         _INSERT_SEAL,
@@ -233,23 +231,32 @@ def _check_order(session: Session, business_date: dt.date) -> SealView | None:
 
 def _write_links(
     session: Session, business_date: dt.date, previous_hash: bytes
-) -> tuple[bytes, DayAccumulator]:
-    # The seal row is written last (its totals are known only then); the links' foreign key
-    # to it is deferred to commit.
+) -> tuple[bytes, DaySummary]:
+    # The seal row is written last, once the day's summary is known.
     connection = driver_connection(session)
     link = previous_hash
-    day = DayAccumulator()
-    entries = entries_between(session, from_date=business_date, to_date=business_date)
+    entry_count, first, last = 0, None, None
+    entries = canonical_entries_of_day(session, business_date)
     for batch in batched(entries, LINK_BATCH_ROWS):
         ids, sequences, digests, links = [], [], [], []
-        for entry in batch:
-            canonical = entry_canonical_bytes(entry)
+        for entry_id, sequence_no, canonical in batch:
             link = next_link(link, canonical)
-            day.add(entry.sequence_no, entry.postings)
-            ids.append(entry.id)
-            sequences.append(entry.sequence_no)
+            ids.append(entry_id)
+            sequences.append(sequence_no)
             digests.append(entry_digest(canonical))
             links.append(link)
+        entry_count += len(batch)
+        first = sequences[0] if first is None else first
+        last = sequences[-1]
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_LINKS, (business_date, ids, sequences, digests, links))
-    return link, day
+    totals = day_totals(session, business_date)
+    summary = DaySummary(
+        business_date=business_date,
+        entry_count=entry_count,
+        posting_count=sum(count for _, count, _, _ in totals),
+        first_sequence_no=first,
+        last_sequence_no=last,
+        totals=tuple(CurrencyTotal(c, debit, credit) for c, _, debit, credit in totals),
+    )
+    return link, summary

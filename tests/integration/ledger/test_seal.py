@@ -338,3 +338,56 @@ def test_verify_of_an_unsealed_ledger_checks_the_invariants_only(fresh_engine: E
 
     assert report.ok
     assert report.days_verified == 0
+
+
+def test_the_sql_and_python_encoders_agree_on_hostile_entries(fresh_engine: Engine) -> None:
+    """Sealing encodes entries in SQL, verify in Python: they must give the same bytes."""
+    from ledger.entry import EntryRequest, Line
+    from ledger.journal_stream import canonical_entries_of_day
+    from ledger.money import Money
+    from ledger.posting import post_entry
+    from tests.ledger_helpers import new_account
+
+    texts = [
+        "é",
+        "e\u0301",
+        "😀 emoji",
+        "tab\there",
+        "line\nbreak",
+        "1:2:3",
+        "-",
+        " padded ",
+        "x" * 500,
+    ]
+    with unit_of_work(fresh_engine) as s:
+        gbp_a, gbp_b = new_account(s), new_account(s)
+        jpy_a, jpy_b = new_account(s, currency="JPY"), new_account(s, currency="JPY")
+        for n, description in enumerate(texts):
+            post_entry(
+                s,
+                EntryRequest(
+                    idempotency_key=f"hostile-{n}-é😀-{uuid.uuid4()}",
+                    business_date=D1,
+                    lines=(
+                        Line.debit(gbp_a.id, Money("0.01", "GBP")),
+                        Line.credit(gbp_b.id, Money("0.01", "GBP")),
+                        Line.debit(jpy_a.id, Money(n + 1, "JPY")),
+                        Line.credit(jpy_b.id, Money(n + 1, "JPY")),
+                    ),
+                    description=description,
+                    posted_by=f"user {description[:50]}",
+                    kind="hostile.kind_1",
+                    reference=None if n % 2 else description[:200],
+                    metadata={"note": description, "n": n, "nested": {"ünï": [1, "2", None]}},
+                ),
+            )
+    with unit_of_work(fresh_engine) as s:
+        s.execute(text("SET LOCAL TimeZone = 'America/New_York'"))
+        from_sql = {e: c for e, _, c in canonical_entries_of_day(s, D1)}
+        from_python = {
+            e.id: entry_canonical_bytes(e) for e in entries_between(s, from_date=D1, to_date=D1)
+        }
+    assert len(from_sql) == len(texts)
+    assert from_sql == from_python
+    close_and_seal(fresh_engine, [D1])
+    assert _verify(fresh_engine).ok
