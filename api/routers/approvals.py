@@ -29,7 +29,7 @@ from creditunion.field_problems import ValidationProblem
 
 router = api_router(prefix="/approvals", tags=["approvals"])
 
-ApprovalId = Annotated[int, Path(ge=1, le=ID_MAX, description="The approval's id.")]
+ApprovalId = Annotated[int, Path(ge=1, le=ID_MAX, description="The approval's id.", examples=[1])]
 Checker = Annotated[Actor, require(Permission.APPROVALS_DECIDE)]
 
 

@@ -61,7 +61,7 @@ def declare(
             "period_start": declared.period_start,
             "period_end": declared.period_end,
             "pay_on": declared.pay_on,
-            "annual_rate": format(declared.annual_rate, "f"),
+            "annual_rate": format(declared.annual_rate.normalize(), "f"),
         },
         business_date=today,
     )

@@ -40,7 +40,9 @@ from creditunion.shares.views import Movement
 
 router = api_router(prefix="/me", tags=["me"])
 
-AccountId = Annotated[int, Path(ge=1, le=ID_MAX, description="One of your share accounts.")]
+AccountId = Annotated[
+    int, Path(ge=1, le=ID_MAX, description="One of your share accounts.", examples=[1])
+]
 Member = Annotated[Actor, require(Permission.SELF_READ)]
 
 

@@ -45,7 +45,7 @@ from creditunion.shares.service import list_member_share_accounts
 
 router = api_router(prefix="/members", tags=["members"])
 
-MemberId = Annotated[int, Path(ge=1, le=ID_MAX, description="The member's id.")]
+MemberId = Annotated[int, Path(ge=1, le=ID_MAX, description="The member's id.", examples=[1])]
 Reader = Annotated[Actor, require(Permission.MEMBERS_READ)]
 Writer = Annotated[Actor, require(Permission.MEMBERS_WRITE)]
 

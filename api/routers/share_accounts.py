@@ -26,7 +26,9 @@ from creditunion.shares import service as shares
 
 router = api_router(prefix="/share-accounts", tags=["share accounts"])
 
-AccountId = Annotated[int, Path(ge=1, le=ID_MAX, description="The share account's id.")]
+AccountId = Annotated[
+    int, Path(ge=1, le=ID_MAX, description="The share account's id.", examples=[1])
+]
 Manager = Annotated[Actor, require(Permission.ACCOUNTS_MANAGE)]
 
 

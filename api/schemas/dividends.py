@@ -34,7 +34,7 @@ class DividendOut(BaseModel):
     period_start: dt.date
     period_end: dt.date
     pay_on: dt.date
-    annual_rate: str = Field(examples=["0.02500000"])
+    annual_rate: str = Field(examples=["0.025"])
     status: DividendStatus
     declared_by: str
     paid_members: int | None
@@ -48,7 +48,7 @@ class DividendOut(BaseModel):
             period_start=view.period_start,
             period_end=view.period_end,
             pay_on=view.pay_on,
-            annual_rate=format(view.annual_rate, "f"),
+            annual_rate=format(view.annual_rate.normalize(), "f"),
             status=view.status,
             declared_by=view.declared_by,
             paid_members=view.paid_members,

@@ -42,11 +42,15 @@ class _MovementIn(BaseModel):
 
 
 class DepositIn(_MovementIn):
-    account_id: int = Field(ge=1, le=ID_MAX, description="The share account paid into.")
+    account_id: int = Field(
+        ge=1, le=ID_MAX, description="The share account paid into.", examples=[1]
+    )
 
 
 class WithdrawalIn(_MovementIn):
-    account_id: int = Field(ge=1, le=ID_MAX, description="The share account paid out of.")
+    account_id: int = Field(
+        ge=1, le=ID_MAX, description="The share account paid out of.", examples=[1]
+    )
     final: bool = Field(
         default=False,
         description="Pay out the whole balance, minimum share included, so the account can be "
@@ -58,7 +62,7 @@ class TransferIn(_MovementIn):
     """Staff move money from one member's account to another's, named by account number or
     (its oldest open instant-access account receiving) by membership number."""
 
-    from_account_id: int = Field(ge=1, le=ID_MAX)
+    from_account_id: int = Field(ge=1, le=ID_MAX, examples=[1])
     to_account_number: AccountNumber | None = None
     to_membership_number: MembershipNumber | None = None
 
@@ -121,8 +125,8 @@ class MyTransferIn(_MovementIn):
     """A member moves money from one of their accounts: to another of their own
     (`to_account_id`) or to another member (`to_membership_number`)."""
 
-    from_account_id: int = Field(ge=1, le=ID_MAX)
-    to_account_id: int | None = Field(default=None, ge=1, le=ID_MAX)
+    from_account_id: int = Field(ge=1, le=ID_MAX, examples=[1])
+    to_account_id: int | None = Field(default=None, ge=1, le=ID_MAX, examples=[2])
     to_membership_number: MembershipNumber | None = None
 
     @model_validator(mode="after")

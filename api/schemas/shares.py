@@ -69,7 +69,9 @@ class ShareProductOut(BaseModel):
             else [WithdrawalWindowOut.of(w) for w in view.withdrawal_windows],
             maximum_age_years=view.maximum_age_years,
             return_basis=view.return_basis,
-            annual_rate=None if view.annual_rate is None else format(view.annual_rate, "f"),
+            annual_rate=None
+            if view.annual_rate is None
+            else format(view.annual_rate.normalize(), "f"),
             day_count=str(view.day_count.value),
             posting_frequency=view.posting_frequency,
             active=view.active,
@@ -79,7 +81,7 @@ class ShareProductOut(BaseModel):
 class ShareAccountOpenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    member_id: int = Field(ge=1, le=2**63 - 1)
+    member_id: int = Field(ge=1, le=2**63 - 1, examples=[1])
     product_code: str = Field(pattern=PRODUCT_CODE_PATTERN, examples=["INSTANT"])
     repayment_mandate: bool = Field(
         default=False, description="The member allows loan repayments to be collected from it."
