@@ -35,8 +35,9 @@ def list_audit_log(
             description='Actions starting with this, e.g. "auth." or "user.create".',
         ),
     ] = None,
-    target_type: Annotated[str | None, Query(max_length=40)] = None,
-    target_id: Annotated[str | None, Query(max_length=64)] = None,
+    # No control characters: PostgreSQL text cannot hold a NUL, and no target has one.
+    target_type: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00-\x1f]*$")] = None,
+    target_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")] = None,
     occurred_from: Annotated[
         AwareDatetime | None, Query(description="Inclusive; with a time zone.")
     ] = None,

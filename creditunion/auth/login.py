@@ -40,7 +40,8 @@ def sign_in(
     require_transaction(session)
     passwords = passwords_for(settings)
     user = None
-    if 0 < len(username) <= USERNAME_LENGTH_MAX:
+    # No username holds a NUL (PostgreSQL text cannot), so one is unknown, not an error.
+    if 0 < len(username) <= USERNAME_LENGTH_MAX and "\x00" not in username:
         # Locked so that concurrent attempts count one by one.
         user = session.scalars(
             select(User).where(func.lower(User.username) == username.lower()).with_for_update()

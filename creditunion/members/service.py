@@ -138,7 +138,12 @@ def member_id_for_number(session: Session, membership_number: str) -> int:
 
 
 def _clean_number(membership_number: object) -> str:
-    if not isinstance(membership_number, str) or len(membership_number) > 32:
+    # Not printable (a NUL, which PostgreSQL text cannot hold): no member has that number.
+    if (
+        not isinstance(membership_number, str)
+        or len(membership_number) > 32
+        or not membership_number.isprintable()
+    ):
         return ""
     return membership_number.strip().upper()
 
@@ -330,6 +335,9 @@ def _like_prefix(raw: object, problems: Problems) -> str | None:
     text = unicodedata.normalize("NFC", raw).strip().lower()
     if not text or len(text) > NAME_PREFIX_LENGTH_MAX:
         problems.add("name_prefix", f"must be 1 to {NAME_PREFIX_LENGTH_MAX} characters")
+        return None
+    if not text.isprintable():
+        problems.add("name_prefix", "must not contain control characters")
         return None
     # A typed "%" or "_" is a character to find, not a wildcard.
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
