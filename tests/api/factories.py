@@ -1,8 +1,10 @@
-"""factory-boy factories for logins, written straight to the shared test database."""
+"""factory-boy factories for logins, written straight to the shared test database.
+
+A member's login belongs to a real member, registered through the member service.
+"""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from typing import Any
 
@@ -14,11 +16,11 @@ from sqlalchemy.orm import Session
 from creditunion.auth.models import User
 from creditunion.auth.passwords import Passwords
 from creditunion.auth.roles import Role
+from tests.factories import MemberFactory
 
 PASSWORD = "correct horse battery staple"
 # Cheap hashing for tests only; production settings refuse anything this weak.
 TEST_PASSWORDS = Passwords(time_cost=1, memory_kib=8, parallelism=1)
-_member_ids = itertools.count(uuid.uuid4().int % 10**9 * 1000)
 
 
 class _SessionSource:
@@ -34,6 +36,12 @@ def bind_factories(engine: Engine) -> None:
     _SessionSource.engine = engine
 
 
+def registered_member_id() -> int:
+    """A newly registered (pending) member's id, for a member's login."""
+    with _SessionSource.session() as session, session.begin():
+        return int(MemberFactory.create(session=session).id)
+
+
 class UserFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
     class Meta:
         model = User
@@ -47,7 +55,7 @@ class UserFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
     role = Role.TELLER
     password_hash = factory.LazyAttribute(lambda o: TEST_PASSWORDS.hash(o.password))
     member_id = factory.LazyAttribute(
-        lambda o: next(_member_ids) if o.role is Role.MEMBER else None
+        lambda o: registered_member_id() if o.role is Role.MEMBER else None
     )
 
 
