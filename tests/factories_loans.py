@@ -27,7 +27,7 @@ from ledger.posting import post_entry
 from loans.affordability import AffordabilityPolicy, IncomeExpenditure
 from loans.decision import DecisionPolicy, MemberFacts
 from loans.frequency import Frequency
-from loans.models import LoanRow
+from loans.models import LoanAccrualRow, LoanRow
 from loans.product import AmountRange, LoanProduct, TermRange, TermUnit
 from loans.rate import InterestRate
 from loans.rulesets.gb import GB_CREDIT_UNION, ThresholdBehaviour
@@ -165,6 +165,12 @@ def shares_balance(session: Session, account_id: int) -> Money:
 
 def loan_row(session: Session, loan_id: int) -> LoanRow:
     row = session.get(LoanRow, loan_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def accrual_of(session: Session, loan_id: int) -> LoanAccrualRow:
+    row = session.get(LoanAccrualRow, loan_id, populate_existing=True)
     assert row is not None
     return row
 

@@ -53,7 +53,7 @@ WITH due AS (
     WHERE paid_on IS NULL AND due_date <= :d
     GROUP BY loan_id
 )
-SELECT l.id, l.currency, l.rule_set, l.nsf_fee_minor, l.maturity_date, l.accrued_through,
+SELECT l.id, l.currency, l.rule_set, l.nsf_fee_minor, l.maturity_date, a.accrued_through,
        l.collection_account_id, l.principal_account_id, l.interest_account_id,
        l.fees_account_id, due.unpaid, due.today_number, coalesce(due.nsf_charged, false)
            AS nsf_charged,
@@ -63,6 +63,7 @@ SELECT l.id, l.currency, l.rule_set, l.nsf_fee_minor, l.maturity_date, l.accrued
            AND s.currency = l.currency AS share_usable
 FROM due
 JOIN loans l ON l.id = due.loan_id
+JOIN loan_accruals a ON a.loan_id = l.id
 JOIN ledger_accounts p ON p.id = l.principal_account_id
 JOIN ledger_accounts i ON i.id = l.interest_account_id
 JOIN ledger_accounts f ON f.id = l.fees_account_id

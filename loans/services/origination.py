@@ -29,6 +29,7 @@ from loans.decision import DecisionPolicy, MemberFacts, Reason, eligibility, loa
 from loans.errors import LoansConflict, LoansRefused
 from loans.models import (
     ApplicationStatus,
+    LoanAccrualRow,
     LoanProductRow,
     LoanRow,
     LoanStatus,
@@ -175,6 +176,9 @@ def accept_offer(
         )
         session.add(row)
         session.flush()
+        accrual = LoanAccrualRow(loan_id=loan_id)
+        store_state(accrual, opening_state(terms_of(row)))
+        session.add(accrual)
         insert_rows(
             session,
             loan_id=loan_id,
@@ -313,7 +317,5 @@ def _loan_row(
         accrual_denominator=1,
         created_by=f"member:{member_id}",
     )
-    terms = terms_of(row)
-    row.accrual_denominator = terms.denominator
-    store_state(row, opening_state(terms))
+    row.accrual_denominator = terms_of(row).denominator
     return row

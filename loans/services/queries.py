@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ledger.models import JournalEntry, Posting
@@ -30,7 +30,7 @@ from loans.models import (
 )
 from loans.rate import InterestRate, RateBasis
 from loans.services.repayments import SettlementFigure, settlement_figure
-from loans.services.state import balances, get_loan_row
+from loans.services.state import accrual_row, balances, get_loan_row
 
 PAGE_MAX: Final = 500
 SCHEDULE_MAX: Final = 1_200
@@ -206,9 +206,21 @@ def loan_transactions(
 def loan_ledger_entries(
     session: Session, *, loan_id: int, after_sequence: int = 0, limit: int = 100
 ) -> list[LoanEntry]:
-    """The journal entries of the loan (referenced `loan:{id}`), accruals included."""
+    """The loan's journal entries in sequence order, accruals included.
+
+    An entry of the loan's own (referenced `loan:{id}`) shows every line; an entry shared
+    with other loans (a close of business posting many loans' accruals together) shows
+    only this loan's lines.
+    """
     _check_page(limit)
     row = get_loan_row(session, loan_id)
+    reference = f"loan:{row.id}"
+    roles = {
+        row.principal_account_id: "principal",
+        row.interest_account_id: "interest",
+        row.fees_account_id: "fees",
+    }
+    touching = select(Posting.entry_id).where(Posting.account_id.in_(list(roles)))
     entries = session.execute(
         select(
             JournalEntry.id,
@@ -216,31 +228,28 @@ def loan_ledger_entries(
             JournalEntry.business_date,
             JournalEntry.kind,
             JournalEntry.description,
+            JournalEntry.reference,
         )
         .where(
-            JournalEntry.reference == f"loan:{row.id}", JournalEntry.sequence_no > after_sequence
+            or_(JournalEntry.reference == reference, JournalEntry.id.in_(touching)),
+            JournalEntry.sequence_no > after_sequence,
         )
         .order_by(JournalEntry.sequence_no)
         .limit(limit)
     ).all()
-    ids = [entry.id for entry in entries]
-    lines: dict[uuid.UUID, list[EntryLine]] = {entry_id: [] for entry_id in ids}
-    roles = {
-        row.principal_account_id: "principal",
-        row.interest_account_id: "interest",
-        row.fees_account_id: "fees",
-    }
-    if ids:
+    own = {entry.id for entry in entries if entry.reference == reference}
+    lines: dict[uuid.UUID, list[EntryLine]] = {entry.id: [] for entry in entries}
+    if entries:
         for entry_id, account_id, amount, currency in session.execute(
             select(Posting.entry_id, Posting.account_id, Posting.amount_minor, Posting.currency)
-            .where(Posting.entry_id.in_(ids))
+            .where(Posting.entry_id.in_(list(lines)))
             .order_by(Posting.id)
         ):
-            lines[entry_id].append(
-                EntryLine(
-                    account_id, roles.get(account_id, "other"), Money.from_minor(amount, currency)
+            role = roles.get(account_id, "other")
+            if entry_id in own or role != "other":
+                lines[entry_id].append(
+                    EntryLine(account_id, role, Money.from_minor(amount, currency))
                 )
-            )
     return [
         LoanEntry(e.id, e.sequence_no, e.business_date, e.kind, e.description, tuple(lines[e.id]))
         for e in entries
@@ -264,7 +273,11 @@ def member_loans(
     return [
         MemberLoan(
             _view(session, row),
-            settlement_figure(session, loan_id=row.id, on=max(business_date, row.accrued_through)),
+            settlement_figure(
+                session,
+                loan_id=row.id,
+                on=max(business_date, accrual_row(session, row.id).accrued_through),
+            ),
         )
         for row in rows
     ]
@@ -282,7 +295,7 @@ def next_payment(session: Session, row: LoanRow) -> NextPayment | None:
     if due is None:
         return None
     if due.number == row.last_instalment_no:
-        on = max(due.due_date, row.accrued_through)
+        on = max(due.due_date, accrual_row(session, row.id).accrued_through)
         amount = settlement_figure(session, loan_id=row.id, on=on).total
     else:
         unpaid = due.principal_minor + due.interest_minor + due.fees_minor - due.paid_minor
@@ -314,7 +327,7 @@ def _view(session: Session, row: LoanRow) -> LoanView:
         principal_outstanding=money(owed.principal),
         interest_receivable=money(owed.interest),
         fees_receivable=money(owed.fees),
-        accrued_through=row.accrued_through,
+        accrued_through=accrual_row(session, row.id).accrued_through,
         days_past_due=row.days_past_due,
         arrears_bucket=row.arrears_bucket,
         arrears=money(row.arrears_minor),

@@ -35,6 +35,7 @@ from loans.services.accounts import Chart, chart, check_share_account
 from loans.services.instalments import apply_payments, close_rows, replace_future
 from loans.services.products import check_actor
 from loans.services.state import (
+    accrual_row,
     balances,
     catch_up,
     get_loan_row,
@@ -175,14 +176,15 @@ def settlement_figure(
     zero = Money.zero(loan.currency)
     if loan.status is not LoanStatus.ACTIVE:
         return SettlementFigure(loan.id, on, zero, zero, zero)
-    if on < loan.accrued_through:
+    accrual = accrual_row(session, loan.id)
+    if on < accrual.accrued_through:
         raise LoansRefused(
-            f"loan {loan.id} is accrued through {loan.accrued_through}; ask for {on} or later"
+            f"loan {loan.id} is accrued through {accrual.accrued_through}; ask for {on} or later"
         )
     owed = balances(session, loan)
     terms = terms_of(loan)
     state, posted = accrue_through(
-        terms, state_of(loan), principal_minor=owed.principal, through=on
+        terms, state_of(accrual), principal_minor=owed.principal, through=on
     )
     interest = owed.interest + posted + closing_minor(terms, state)
     return SettlementFigure(
@@ -237,7 +239,7 @@ def _pay(
         session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
     )
     owed = balances(session, loan)
-    closing = closing_minor(terms_of(loan), state_of(loan))
+    closing = closing_minor(terms_of(loan), state_of(accrual_row(session, loan.id)))
     if amount_minor > owed.total + closing:
         raise PaymentExceedsBalance(amount_minor, owed.total + closing)
     if closing and amount_minor == owed.total + closing:

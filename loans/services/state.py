@@ -8,6 +8,7 @@ business date (`catch_up`), and the close of business accrues a day before it co
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,7 +32,7 @@ from loans.allocation import Owed
 from loans.daycount import DayCount
 from loans.errors import LoansConflict, LoansNotFound
 from loans.frequency import Frequency
-from loans.models import LoanRow, LoanStatus
+from loans.models import LoanAccrualRow, LoanRow, LoanStatus
 from loans.rate import InterestRate, RateBasis
 
 
@@ -49,15 +50,25 @@ class LoanNotActive(LoansConflict):
 @dataclass(frozen=True, slots=True)
 class CatchUp:
     posted_minor: int
-    entry_id: object | None
+    entry_id: uuid.UUID | None
 
 
 def lock_loan(session: Session, loan_id: int, *, member_id: int | None = None) -> LoanRow:
-    """The loan's row, locked to commit; with `member_id`, only if it is that member's."""
+    """The loan's row and its accrual state, locked to commit (loan first, as everywhere).
+
+    With `member_id`, only if it is that member's loan.
+    """
     require_transaction(session)
     row = session.get(LoanRow, loan_id, with_for_update=True, populate_existing=True)
     if row is None or (member_id is not None and row.member_id != member_id):
         raise LoanNotFound(f"no loan {loan_id}")
+    accrual_row(session, loan_id, lock=True)
+    return row
+
+
+def accrual_row(session: Session, loan_id: int, *, lock: bool = False) -> LoanAccrualRow:
+    row = session.get(LoanAccrualRow, loan_id, with_for_update=lock, populate_existing=True)
+    assert row is not None, "every loan has its accrual state"
     return row
 
 
@@ -83,7 +94,7 @@ def terms_of(row: LoanRow) -> AccrualTerms:
     )
 
 
-def state_of(row: LoanRow) -> AccrualState:
+def state_of(row: LoanAccrualRow) -> AccrualState:
     return AccrualState(
         period=AccrualPeriod(
             row.period_no,
@@ -98,7 +109,7 @@ def state_of(row: LoanRow) -> AccrualState:
     )
 
 
-def store_state(row: LoanRow, state: AccrualState) -> None:
+def store_state(row: LoanAccrualRow, state: AccrualState) -> None:
     row.period_no = state.period.number
     row.period_start = state.period.start
     row.period_end = state.period.end
@@ -139,19 +150,22 @@ def catch_up(
 
     The principal owed is the account's balance, unchanged since `accrued_through`.
     """
-    if through < row.accrued_through:
+    accrual = accrual_row(session, row.id, lock=True)
+    if through < accrual.accrued_through:
         raise LoansConflict(
-            f"loan {row.id} is accrued through {row.accrued_through}, after {through}"
+            f"loan {row.id} is accrued through {accrual.accrued_through}, after {through}"
         )
     terms = terms_of(row)
     principal = balances(session, row).principal
-    state, posted = accrue_through(terms, state_of(row), principal_minor=principal, through=through)
+    state, posted = accrue_through(
+        terms, state_of(accrual), principal_minor=principal, through=through
+    )
     days = posted
     extra = 0
     if closing:
         extra = closing_minor(terms, state)
         state = closed(state, terms)
-    store_state(row, state)
+    store_state(accrual, state)
     entry_id = None
     if days:
         entry_id = _post_accrual(
@@ -185,7 +199,7 @@ def _post_accrual(
     business_date: dt.date,
     actor: str,
     interest_income_id: int,
-) -> object:
+) -> uuid.UUID:
     amount = Money.from_minor(minor, row.currency)
     posted = post_entry(
         session,

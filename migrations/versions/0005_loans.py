@@ -1,7 +1,10 @@
-"""Loans: versioned products, applications and their events, loans, instalments, transactions.
+"""Loans: versioned products, applications and their events, loans with their accrual state,
+instalments and transactions.
 
 `member_id` columns are indexed without a foreign key: the members table is on another
-branch (0003), and the foreign keys are added when the branches merge.
+branch (0003), and the foreign keys are added when the branches merge. `loan_accruals`
+is updated for every active loan every day: it is narrow, indexes nothing that changes,
+and leaves 30% of each page free, so those updates stay in place (HOT).
 
 Revision ID: 0005
 Revises: 0001
@@ -262,15 +265,7 @@ def upgrade() -> None:
         sa.Column("maturity_date", sa.Date(), nullable=False),
         sa.Column("last_instalment_no", sa.Integer(), nullable=False),
         sa.Column("disbursement_entry_id", sa.Uuid(), nullable=True),
-        sa.Column("accrued_through", sa.Date(), nullable=False),
         sa.Column("accrual_denominator", sa.Integer(), nullable=False),
-        sa.Column("period_no", sa.Integer(), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("period_whole_months", sa.Integer(), nullable=False),
-        sa.Column("period_extra_days", sa.Integer(), nullable=False),
-        sa.Column("period_units", sa.Numeric(), nullable=False),
-        sa.Column("period_posted_minor", sa.BigInteger(), nullable=False),
         sa.Column("days_past_due", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column(
             "arrears_bucket",
@@ -302,19 +297,9 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("accrual_denominator >= 1", name=op.f("ck_loans_denominator_positive")),
         sa.CheckConstraint(
-            "accrued_through <= period_end", name=op.f("ck_loans_accrued_to_period_end")
-        ),
-        sa.CheckConstraint(
             "amount_minor > 0 AND principal_minor > 0", name=op.f("ck_loans_amounts_positive")
         ),
         sa.CheckConstraint("days_past_due >= 0", name=op.f("ck_loans_days_past_due_non_negative")),
-        sa.CheckConstraint("period_start < period_end", name=op.f("ck_loans_period_ordered")),
-        sa.CheckConstraint(
-            "period_start <= accrued_through", name=op.f("ck_loans_accrued_in_period")
-        ),
-        sa.CheckConstraint(
-            "period_units >= 0 AND period_posted_minor >= 0", name=op.f("ck_loans_accrual_positive")
-        ),
         sa.CheckConstraint(
             "recovered_minor >= 0 AND recovered_minor <= written_off_minor",
             name=op.f("ck_loans_recoveries"),
@@ -364,13 +349,41 @@ def upgrade() -> None:
         sa.UniqueConstraint("principal_account_id", name=op.f("uq_loans_principal_account_id")),
     )
     op.create_index(
-        "ix_loans_active_accrual",
+        "ix_loans_active",
         "loans",
-        ["accrued_through", "id"],
+        ["id"],
         unique=False,
         postgresql_where=sa.text("status = 'active'"),
     )
     op.create_index(op.f("ix_loans_member_id"), "loans", ["member_id"], unique=False)
+    op.create_table(
+        "loan_accruals",
+        sa.Column("loan_id", sa.BigInteger(), nullable=False),
+        sa.Column("accrued_through", sa.Date(), nullable=False),
+        sa.Column("period_no", sa.Integer(), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("period_whole_months", sa.Integer(), nullable=False),
+        sa.Column("period_extra_days", sa.Integer(), nullable=False),
+        sa.Column("period_units", sa.Numeric(), nullable=False),
+        sa.Column("period_posted_minor", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint(
+            "period_start < period_end", name=op.f("ck_loan_accruals_period_ordered")
+        ),
+        sa.CheckConstraint(
+            "period_start <= accrued_through AND accrued_through <= period_end",
+            name=op.f("ck_loan_accruals_accrued_in_period"),
+        ),
+        sa.CheckConstraint(
+            "period_units >= 0 AND period_posted_minor >= 0",
+            name=op.f("ck_loan_accruals_carry_positive"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_loan_accruals_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("loan_id", name=op.f("pk_loan_accruals")),
+        postgresql_with={"fillfactor": "70"},
+    )
     op.create_table(
         "loan_instalments",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -489,9 +502,10 @@ def downgrade() -> None:
         postgresql_where=sa.text("paid_on IS NULL"),
     )
     op.drop_table("loan_instalments")
+    op.drop_table("loan_accruals")
     op.drop_index(op.f("ix_loans_member_id"), table_name="loans")
     op.drop_index(
-        "ix_loans_active_accrual", table_name="loans", postgresql_where=sa.text("status = 'active'")
+        "ix_loans_active", table_name="loans", postgresql_where=sa.text("status = 'active'")
     )
     op.drop_table("loans")
     op.drop_index(

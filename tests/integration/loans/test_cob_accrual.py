@@ -15,13 +15,20 @@ from ledger.models import JournalEntry
 from ledger.periods import close_business_date
 from loans.accrual import period, replay
 from loans.daycount import DayCount
+from loans.errors import LoansRefused
 from loans.frequency import Frequency
-from loans.models import LoanRow
 from loans.rate import InterestRate
 from loans.services.cob_accrual import AccrualRefused, accrue_interest
-from loans.services.queries import get_loan
+from loans.services.queries import get_loan, loan_ledger_entries
 from loans.services.state import terms_of
-from tests.factories_loans import TODAY, account_minor, gb_product, loan_row, make_loan
+from tests.factories_loans import (
+    TODAY,
+    account_minor,
+    accrual_of,
+    gb_product,
+    loan_row,
+    make_loan,
+)
 
 PRODUCTS = {
     "monthly 2%": gb_product(),
@@ -118,9 +125,10 @@ def test_the_set_based_figures_are_the_pure_functions(
             )
             assert account_minor(s, row.interest_account_id) == expected, row.rate
             # The stored period is the pure function's too.
-            current = period(terms_of(row), row.period_no)
-            assert (row.period_start, row.period_end) == (current.start, current.end)
-            assert (row.period_whole_months, row.period_extra_days) == (
+            state = accrual_of(s, loan_id)
+            current = period(terms_of(row), state.period_no)
+            assert (state.period_start, state.period_end) == (current.start, current.end)
+            assert (state.period_whole_months, state.period_extra_days) == (
                 current.whole_months,
                 current.extra_days,
             )
@@ -135,7 +143,7 @@ def test_chunks_and_limits_process_every_loan_once(fresh_engine: Engine) -> None
         rest = accrue_interest(s, business_date=day, chunk_size=2)
     assert (part.loans, part.more, rest.loans, rest.more) == (3, True, 2, False)
     with unit_of_work(fresh_engine) as s:
-        assert {loan_row(s, i).accrued_through for i in ids} == {day}
+        assert {accrual_of(s, i).accrued_through for i in ids} == {day}
 
 
 def test_a_loan_left_behind_is_caught_up_first(fresh_engine: Engine) -> None:
@@ -157,5 +165,34 @@ def test_a_closed_date_refuses_and_nothing_stands(fresh_engine: Engine) -> None:
     with pytest.raises(AccrualRefused), unit_of_work(fresh_engine) as s:
         accrue_interest(s, business_date=day)
     with unit_of_work(fresh_engine) as s:
-        row = s.get(LoanRow, loan_id)
-        assert row is not None and row.accrued_through == TODAY
+        assert accrual_of(s, loan_id).accrued_through == TODAY
+
+
+def test_many_loans_an_entry_posts_the_same_amounts_in_fewer_entries(fresh_engine: Engine) -> None:
+    ids = [make_loan(fresh_engine, amount=str(200 + 10 * n))[0] for n in range(5)]
+    day = TODAY + dt.timedelta(days=1)
+    with unit_of_work(fresh_engine) as s:
+        run = accrue_interest(s, business_date=day, loans_per_entry=2)
+        keys = list(
+            s.scalars(
+                select(JournalEntry.idempotency_key)
+                .where(JournalEntry.kind == "loan.accrual")
+                .order_by(JournalEntry.sequence_no)
+            )
+        )
+        received = [account_minor(s, loan_row(s, i).interest_account_id) for i in ids]
+        entries = loan_ledger_entries(s, loan_id=ids[1])
+        assert check_invariants(s).ok
+    assert (run.loans, run.entries) == (5, 3)
+    assert keys == [
+        f"cob:{day}:loan-accrual:{ids[0]}-{ids[1]}",
+        f"cob:{day}:loan-accrual:{ids[2]}-{ids[3]}",
+        f"cob:{day}:loan-accrual:{ids[4]}-{ids[4]}",
+    ]
+    # A day of 1.02 ** (12/365) - 1 on 200.00, 210.00, ...: 13.03p, 13.68p, ... truncated.
+    assert received == [13, 13, 14, 14, 15]
+    # The loan's own view of the shared entry is its own line only.
+    shared = [e for e in entries if e.kind == "loan.accrual"]
+    assert [(line.role, line.amount.minor_units) for line in shared[0].lines] == [("interest", 13)]
+    with unit_of_work(fresh_engine) as s, pytest.raises(LoansRefused):
+        accrue_interest(s, business_date=day, loans_per_entry=200)

@@ -40,6 +40,7 @@ from loans.services.withdrawal import WithdrawalPeriodOver, withdraw_loan
 from tests.factories_loans import (
     TODAY,
     account_minor,
+    accrual_of,
     gb_product,
     gbp,
     loan_row,
@@ -197,7 +198,7 @@ def test_retries_replay_and_a_reused_key_is_a_conflict(engine: Engine) -> None:
 def test_refusals_change_nothing(engine: Engine) -> None:
     loan_id, shares, facts = make_loan(engine, shares="0", amount="500", term=6)
     with unit_of_work(engine) as s:
-        before = loan_row(s, loan_id).accrued_through
+        before = accrual_of(s, loan_id).accrued_through
         with pytest.raises(PaymentExceedsBalance):
             repay(
                 s,
@@ -231,7 +232,7 @@ def test_refusals_change_nothing(engine: Engine) -> None:
                 member_id=facts.member_id + 1,
             )
         # The refused payment three days on accrued nothing: its savepoint rolled back.
-        assert loan_row(s, loan_id).accrued_through == before
+        assert accrual_of(s, loan_id).accrued_through == before
         assert get_loan(s, loan_id=loan_id).interest_receivable == gbp("0")
         assert shares_balance(s, shares) == gbp("500")
         assert shares_balance(s, empty) == gbp("20")
