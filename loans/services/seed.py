@@ -31,11 +31,11 @@ from loans.rulesets.pal import PAL_I, PAL_II
 from loans.services.products import ProductNotFound, create_product, get_product
 
 
-def gbp(amount: str) -> Money:
+def _gbp(amount: str) -> Money:
     return Money(amount, "GBP")
 
 
-def usd(amount: str) -> Money:
+def _usd(amount: str) -> Money:
     return Money(amount, "USD")
 
 
@@ -47,7 +47,7 @@ ALL_FREQUENCIES: Final = frozenset(Frequency)
 PAYDAY_ALTERNATIVE: Final = LoanProduct(
     name="Payday alternative",
     currency="GBP",
-    amounts=AmountRange(gbp("100"), gbp("1000")),
+    amounts=AmountRange(_gbp("100"), _gbp("1000")),
     terms=TermRange(3, 12, TermUnit.MONTHS),
     frequencies=ALL_FREQUENCIES,
     rate=InterestRate.monthly(Decimal("0.02")),
@@ -59,7 +59,7 @@ PAYDAY_ALTERNATIVE: Final = LoanProduct(
 FAMILY_LOAN: Final = LoanProduct(
     name="Family loan",
     currency="GBP",
-    amounts=AmountRange(gbp("500"), gbp("5000")),
+    amounts=AmountRange(_gbp("500"), _gbp("5000")),
     terms=TermRange(6, 36, TermUnit.MONTHS),
     frequencies=frozenset({Frequency.WEEKLY, Frequency.FORTNIGHTLY, Frequency.MONTHLY}),
     rate=InterestRate.monthly(Decimal("0.01")),
@@ -71,13 +71,13 @@ FAMILY_LOAN: Final = LoanProduct(
 # 28% a year on 30/360 (daily accrual over a 31-day month would disclose 28.54%), a $20
 # application fee every applicant pays (not a finance charge, 12 CFR 1026.4(c)(1)).
 _APPLICATION_FEE: Final = Fee(
-    FeeKind.APPLICATION, usd("20"), FeeTreatment.UPFRONT, finance_charge=False
+    FeeKind.APPLICATION, _usd("20"), FeeTreatment.UPFRONT, finance_charge=False
 )
 
 PAL_I_EXAMPLE: Final = LoanProduct(
     name="PAL I",
     currency="USD",
-    amounts=AmountRange(usd("200"), usd("1000")),
+    amounts=AmountRange(_usd("200"), _usd("1000")),
     terms=TermRange(1, 6, TermUnit.MONTHS),
     frequencies=frozenset({Frequency.MONTHLY}),
     rate=InterestRate.annual(Decimal("0.28")),
@@ -85,20 +85,20 @@ PAL_I_EXAMPLE: Final = LoanProduct(
     fees=(_APPLICATION_FEE,),
     min_membership_days=31,
     day_count=DayCount.THIRTY_360,
-    late_fee=usd("10"),
+    late_fee=_usd("10"),
 )
 
 PAL_II_EXAMPLE: Final = LoanProduct(
     name="PAL II",
     currency="USD",
-    amounts=AmountRange(usd("100"), usd("2000")),
+    amounts=AmountRange(_usd("100"), _usd("2000")),
     terms=TermRange(1, 12, TermUnit.MONTHS),
     frequencies=frozenset({Frequency.MONTHLY}),
     rate=InterestRate.annual(Decimal("0.28")),
     rule_set=PAL_II,
     fees=(_APPLICATION_FEE,),
     day_count=DayCount.THIRTY_360,
-    late_fee=usd("10"),
+    late_fee=_usd("10"),
 )
 
 SEED_PRODUCTS: Final = (

@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import Engine
 
 from creditunion.database import unit_of_work
+from ledger.money import Money
 from loans.decision import MemberFacts
 from loans.frequency import Frequency
 from loans.models import ApplicationStatus, DecisionKind
 from loans.quote import QuoteRefused
 from loans.rate import InterestRate
 from loans.rulesets.gb import ThresholdBehaviour
+from loans.services.accounts import CurrencyNotLent
 from loans.services.applications import (
     ApplicationInvalid,
     ApplicationNotFound,
@@ -34,6 +36,7 @@ from loans.services.applications import (
 from loans.services.origination import OfferExpired, accept_offer
 from loans.services.products import ProductInactive, set_product_active
 from loans.services.quotes import quote_loan
+from loans.services.seed import PAL_II_EXAMPLE
 from tests.factories_loans import (
     MANAGER,
     OFFICER,
@@ -409,5 +412,41 @@ def test_submissions_refuse_bad_input(engine: Engine, code: str) -> None:
                 frequency=Frequency.MONTHLY,
                 purpose="x",
                 statement=statement(currency="USD"),
+                business_date=TODAY,
+            )
+
+
+def test_a_dollar_product_cannot_lend_from_pound_books(engine: Engine) -> None:
+    facts = member(net_worth=Money("10000000", "USD"))
+    with unit_of_work(engine) as s:
+        books(s)  # the shared books are in pounds
+        code = make_product(s, PAL_II_EXAMPLE)
+        application = submit_application(
+            s,
+            member_id=facts.member_id,
+            product_code=code,
+            amount=Money("400", "USD"),
+            term=3,
+            frequency=Frequency.MONTHLY,
+            purpose="rent",
+            statement=statement("4000", "USD"),
+            business_date=TODAY,
+        )
+        offered = decide_application(
+            s,
+            application_id=application.id,
+            member=facts,
+            policy=policy("USD"),
+            business_date=TODAY,
+        )
+        assert offered.status is S.OFFERED
+        account = share_account(s, gbp("0"))
+        with pytest.raises(CurrencyNotLent):
+            accept_offer(
+                s,
+                application_id=application.id,
+                member=facts,
+                share_account_id=account,
+                policy=policy("USD"),
                 business_date=TODAY,
             )

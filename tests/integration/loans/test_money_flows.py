@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from creditunion.database import unit_of_work
 from ledger.accounts import get_account_by_code
@@ -19,6 +20,7 @@ from ledger.chart import BANK_CLEARING, CASH_IN_TILLS, FEE_INCOME, LOAN_INTEREST
 from ledger.checks import InsufficientFunds
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry, Posting
+from ledger.money import Money
 from loans.allocation import PaymentExceedsBalance
 from loans.frequency import Frequency
 from loans.models import LoanStatus
@@ -26,10 +28,14 @@ from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, LoanProduct, 
 from loans.rate import InterestRate
 from loans.schedule import build_schedule
 from loans.schedule import settlement_figure as schedule_settlement
+from loans.services.accounts import NotAShareAccount
 from loans.services.arrears import charge_late_fees
+from loans.services.mandates import set_collection_mandate
 from loans.services.queries import get_loan, loan_ledger_entries, loan_schedule, loan_transactions
 from loans.services.repayments import (
+    InvalidRepayment,
     RepaymentKeyConflict,
+    RepaymentResult,
     RepaymentSource,
     repay,
     settle,
@@ -169,25 +175,27 @@ def test_repayment_meets_fees_then_interest_then_principal(engine: Engine) -> No
 
 def test_retries_replay_and_a_reused_key_is_a_conflict(engine: Engine) -> None:
     loan_id, shares, _ = make_loan(engine, shares="100")
-    pay = {
-        "loan_id": loan_id,
-        "source": RepaymentSource.shares(shares),
-        "business_date": TODAY,
-        "actor": ACTOR,
-    }
+    from_shares = RepaymentSource.shares(shares)
+
+    def pay(s: Session, amount: str, source: RepaymentSource = from_shares) -> RepaymentResult:
+        return repay(
+            s,
+            loan_id=loan_id,
+            amount=gbp(amount),
+            source=source,
+            idempotency_key="k",
+            business_date=TODAY,
+            actor=ACTOR,
+        )
+
     with unit_of_work(engine) as s:
-        first = repay(s, amount=gbp("50"), idempotency_key="k", **pay)  # type: ignore[arg-type]
+        first = pay(s, "50")
     with unit_of_work(engine) as s:
-        again = repay(s, amount=gbp("50"), idempotency_key="k", **pay)  # type: ignore[arg-type]
+        again = pay(s, "50")
         with pytest.raises(RepaymentKeyConflict):
-            repay(s, amount=gbp("51"), idempotency_key="k", **pay)  # type: ignore[arg-type]
+            pay(s, "51")
         with pytest.raises(RepaymentKeyConflict):
-            repay(
-                s,
-                amount=gbp("50"),
-                idempotency_key="k",
-                **(pay | {"source": RepaymentSource.cash()}),
-            )  # type: ignore[arg-type]
+            pay(s, "50", RepaymentSource.cash())
         assert shares_balance(s, shares) == gbp("1050")
     assert again.replayed and (again.transaction_id, again.entry_id) == (
         first.transaction_id,
@@ -430,3 +438,88 @@ def test_withdrawal_after_fourteen_days_is_refused(engine: Engine) -> None:
             business_date=TODAY + dt.timedelta(days=15),
             actor="member:1",
         )
+
+
+def test_money_only_moves_to_and_from_members_share_accounts(engine: Engine) -> None:
+    loan_id, shares, _ = make_loan(engine)
+    with unit_of_work(engine) as s:
+        fee_income = get_account_by_code(s, FEE_INCOME).id
+        shares_header = get_account_by_code(s, "2100").id
+        for account in (fee_income, shares_header, 999_999_999):
+            with pytest.raises(NotAShareAccount):
+                repay(
+                    s,
+                    loan_id=loan_id,
+                    amount=gbp("1"),
+                    source=RepaymentSource.shares(account),
+                    idempotency_key=f"bad-{account}",
+                    business_date=TODAY,
+                    actor=ACTOR,
+                )
+            with pytest.raises(NotAShareAccount):
+                set_collection_mandate(s, loan_id=loan_id, share_account_id=account, actor=ACTOR)
+        with pytest.raises(InvalidRepayment):
+            repay(
+                s,
+                loan_id=loan_id,
+                amount=Money("1", "USD"),
+                source=RepaymentSource.cash(),
+                idempotency_key="usd",
+                business_date=TODAY,
+                actor=ACTOR,
+            )
+        with pytest.raises(InvalidRepayment):
+            repay(
+                s,
+                loan_id=loan_id,
+                amount=gbp("1"),
+                source=RepaymentSource.cash(),
+                idempotency_key="x" * 101,
+                business_date=TODAY,
+                actor=ACTOR,
+            )
+        assert shares_balance(s, shares) == gbp("1000")
+
+
+def test_a_withdrawal_retried_replays(engine: Engine) -> None:
+    loan_id, shares, _ = make_loan(engine, amount="400", term=4, shares="10")
+    day = TODAY + dt.timedelta(days=3)
+    with unit_of_work(engine) as s:
+        first = withdraw_loan(
+            s,
+            loan_id=loan_id,
+            source=RepaymentSource.shares(shares),
+            idempotency_key="w",
+            business_date=day,
+            actor="member:1",
+        )
+    with unit_of_work(engine) as s:
+        again = withdraw_loan(
+            s,
+            loan_id=loan_id,
+            source=RepaymentSource.shares(shares),
+            idempotency_key="w",
+            business_date=day,
+            actor="member:1",
+        )
+        with pytest.raises(RepaymentKeyConflict):
+            withdraw_loan(
+                s,
+                loan_id=loan_id,
+                source=RepaymentSource.cash(),
+                idempotency_key="w",
+                business_date=day,
+                actor="member:1",
+            )
+        with pytest.raises(LoanNotActive):
+            withdraw_loan(
+                s,
+                loan_id=loan_id,
+                source=RepaymentSource.shares(shares),
+                idempotency_key="w2",
+                business_date=day,
+                actor="member:1",
+            )
+    # Three days on 400.00 at 2% a month: 400 x (1.02 ** (36/365) - 1) = 0.78.
+    assert (first.paid, first.interest) == (gbp("400.78"), gbp("0.78"))
+    assert again.replayed and (again.paid, again.entry_id) == (first.paid, first.entry_id)

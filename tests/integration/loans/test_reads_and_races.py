@@ -35,7 +35,7 @@ from loans.services.queries import (
     loan_transactions,
     member_loans,
 )
-from loans.services.repayments import RepaymentSource, repay
+from loans.services.repayments import RepaymentResult, RepaymentSource, repay
 from loans.services.seed import PAL_II_EXAMPLE
 from loans.services.state import LoanNotFound, catch_up, terms_of
 from tests.factories_loans import (
@@ -119,7 +119,7 @@ def test_staff_and_member_views(engine: Engine) -> None:
 def test_a_repayment_retried_at_once_posts_once(engine: Engine) -> None:
     loan_id, shares, _ = make_loan(engine, shares="100")
 
-    def pay(_: int) -> object:
+    def pay(_: int) -> RepaymentResult:
         return run_command(
             engine,
             lambda s: repay(
@@ -145,7 +145,7 @@ def test_a_repayment_retried_at_once_posts_once(engine: Engine) -> None:
             == 1
         )
         assert shares_balance(s, shares) == gbp("1075")
-        assert len({r.transaction_id for r in results}) == 1  # type: ignore[union-attr]
+        assert len({r.transaction_id for r in results if isinstance(r, RepaymentResult)}) == 1
 
 
 def test_two_pal_offers_accepted_at_once_make_one_loan(fresh_engine: Engine) -> None:
