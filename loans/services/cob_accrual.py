@@ -6,12 +6,13 @@ Set-based. For each chunk of loans accrued through the day before:
    (rate, basis, day count and the period in progress);
 2. the day's factor of each class (a few hundred at most, however many loans) is computed
    once by the pure `loans.accrual.day_factor`;
-3. one statement, given (loan, factor) pairs, applies `principal x factor` to every loan's exact carry in NUMERIC,
-   rounds as the contract says (truncated, or with the product's mode on a period's last
-   day), moves finished periods on, and returns the whole minor units to post;
-4. those post through `ledger.batch.post_batch`, one entry per loan:
+3. one statement, given (loan, factor) pairs, adds `principal x factor` to every loan's
+   exact carry in NUMERIC, rounds as the contract says (truncated, or with the product's
+   mode on a period's last day), moves finished periods on, and returns the whole minor
+   units to post;
+4. those post through `ledger.batch.post_batch`, by default one entry per loan:
    Dr the loan's interest receivable, Cr loan interest income, keyed
-   `cob:{date}:loan-accrual:{loan id}`.
+   `cob:{date}:loan-accrual:{loan id}` (or up to 199 loans an entry: `loans_per_entry`).
 
 A loan already accrued through the date is not touched again, so a rerun posts nothing.
 A loan left behind by more than a day (a date never closed) is caught up alone first.
