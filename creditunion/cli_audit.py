@@ -79,20 +79,14 @@ def _decimal(value: str | None, option: str) -> Decimal | None:
     return amount
 
 
-def _export(
-    build: Callable[[Session], Report],
-    export_format: ExportFormat,
-    out: Path,
-    *,
-    account_code: str | None = None,
-) -> None:
+def _export(build: Callable[[Session], Report], export_format: ExportFormat, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     engine = read_engine()
     try:
         with snapshot(engine) as session:
             report = build(session)
             result: ExportResult = (
-                write_camt053(session, report, out, account_code=account_code)
+                write_camt053(session, report, out)
                 if export_format is ExportFormat.CAMT053
                 else write_report(session, report, export_format, out)
             )
@@ -183,12 +177,7 @@ def export_statement(
         min_amount=_decimal(min_amount, "--min-amount"),
         max_amount=_decimal(max_amount, "--max-amount"),
     )
-    _export(
-        lambda s: statement_report(s, statement_filter=statement_filter),
-        export_format,
-        out,
-        account_code=account,
-    )
+    _export(lambda s: statement_report(s, statement_filter=statement_filter), export_format, out)
 
 
 @audit_app.command("verify")

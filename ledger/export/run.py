@@ -120,16 +120,17 @@ def write_report(
     return _finish(session, report, export_format, parts, digests, paths, out)
 
 
-def write_camt053(
-    session: Session,
-    report: Report,
-    out: Path,
-    *,
-    account_code: str | None = None,
-) -> ExportResult:
-    """The general ledger (or one account's statement) of `report`'s range as camt.053."""
+def write_camt053(session: Session, report: Report, out: Path) -> ExportResult:
+    """The general ledger (every account) or a statement (its account) as camt.053.
+
+    A camt.053 statement carries every line of its period, so a statement report with line
+    filters (kind, amount range) has no camt.053 form.
+    """
     if report.covers_from is None or report.name not in {"gl", "statement"}:
         raise UnsupportedFormat(f"the {report.name} report has no camt.053 form")
+    account_code = report.parameters["account"] if report.name == "statement" else None
+    if report.name == "statement" and report.parameters.keys() - {"account", "from", "to"}:
+        raise UnsupportedFormat("a camt.053 statement carries every line: drop the filters")
     tally = Camt053Tally()
     message_id = f"CU-{report.name.upper()}-{report.covers_from:%Y%m%d}-{report.covers_to:%Y%m%d}"
     chunks = camt053_chunks(

@@ -131,7 +131,7 @@ def test_a_statement_as_camt053_is_valid_even_when_the_account_is_quiet(
         statement_filter = StatementFilter(account_code=code, from_date=D1, to_date=D3)
         with snapshot(fresh_engine) as session:
             report = statement_report(session, statement_filter=statement_filter)
-            result = write_camt053(session, report, tmp_path / name, account_code=code)
+            result = write_camt053(session, report, tmp_path / name)
         schema.validate(str(tmp_path / name))
         assert result.manifest["parts"]["statements"]["rows"] == 1
     root = ET.parse(tmp_path / "alice.xml").getroot()
@@ -173,6 +173,18 @@ def test_only_ledger_and_statement_reports_have_a_camt053_form(
             general_ledger(session, from_date=D1, to_date=D3),
             ExportFormat.CAMT053,
             tmp_path / "gl.xml",
+        )
+
+
+def test_a_filtered_statement_has_no_camt053_form(
+    fresh_engine: Engine, sealed: History, tmp_path: Path
+) -> None:
+    statement_filter = StatementFilter(
+        account_code=sealed.bob.code, from_date=D1, to_date=D3, kind="transfer"
+    )
+    with snapshot(fresh_engine) as session, pytest.raises(UnsupportedFormat, match="filters"):
+        write_camt053(
+            session, statement_report(session, statement_filter=statement_filter), tmp_path / "x"
         )
 
 

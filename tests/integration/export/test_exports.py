@@ -36,12 +36,12 @@ from tests.seal_helpers import D1, D2, D3, History, build_history, close_and_sea
 Build = Callable[[Session], Report]
 
 
-def _export(engine: Engine, build: Build, fmt: ExportFormat, out: Path, **kw: Any) -> ExportResult:
+def _export(engine: Engine, build: Build, fmt: ExportFormat, out: Path) -> ExportResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     with snapshot(engine) as session:
         report = build(session)
         if fmt is ExportFormat.CAMT053:
-            return write_camt053(session, report, out, **kw)
+            return write_camt053(session, report, out)
         return write_report(session, report, fmt, out)
 
 
