@@ -33,6 +33,7 @@ from ledger.transaction import driver_connection, require_transaction
 SEAL_LOCK_KEY: Final = 0x4C45_4447_4552_0002
 LINK_BATCH_ROWS: Final = 10_000
 SEALS_LISTED_MAX: Final = 40_000  # more than a century of business days
+CATCH_UP_DAYS_MAX: Final = 400
 
 ONE_DAY: Final = dt.timedelta(days=1)
 
@@ -204,6 +205,35 @@ def seal_day(session: Session, *, business_date: dt.date, sealed_by: str) -> Sea
     seal = get_seal(session, business_date)
     assert seal is not None, "the seal was just written"
     return seal
+
+
+def seal_through(
+    session: Session,
+    *,
+    business_date: dt.date,
+    sealed_by: str,
+    days_max: int = CATCH_UP_DAYS_MAX,
+) -> list[SealView]:
+    """Seal every day from the next unsealed one through `business_date`, in order.
+
+    For a close of business on a ledger with history from before sealing began (or after
+    days closed while it was not sealing): the first seal must start at the journal's first
+    date, and no day may be skipped. Returns the seals written (none if all are sealed).
+    Refuses, writing nothing, a catch-up longer than `days_max` days: run
+    `creditunion audit seal`, which commits day by day, first.
+    """
+    start = next_date_to_seal(session)
+    if start is None or start > business_date:
+        return []
+    days = (business_date - start).days + 1
+    if days > days_max:
+        raise SealOutOfOrder(
+            business_date, f"{days} days from {start} are unsealed; seal them first in steps"
+        )
+    return [
+        seal_day(session, business_date=start + dt.timedelta(days=n), sealed_by=sealed_by)
+        for n in range(days)
+    ]
 
 
 def _check_order(session: Session, business_date: dt.date) -> SealView | None:

@@ -20,6 +20,7 @@ from ledger.seal import (
     get_seal,
     next_date_to_seal,
     seal_day,
+    seal_through,
 )
 from ledger.verify import BreakKind, verify
 from tests.seal_helpers import D1, D2, D3, build_history, close_and_seal, superuser, tamper
@@ -391,3 +392,16 @@ def test_the_sql_and_python_encoders_agree_on_hostile_entries(fresh_engine: Engi
     assert from_sql == from_python
     close_and_seal(fresh_engine, [D1])
     assert _verify(fresh_engine).ok
+
+
+def test_seal_through_catches_up_from_the_journal_s_first_day(fresh_engine: Engine) -> None:
+    build_history(fresh_engine)
+    with unit_of_work(fresh_engine) as s:
+        close_business_date(s, business_date=D4, closed_by="cob")
+        with pytest.raises(SealOutOfOrder, match="4 days"):
+            seal_through(s, business_date=D4, sealed_by="cob", days_max=3)
+        seals = seal_through(s, business_date=D4, sealed_by="cob")
+        assert seal_through(s, business_date=D4, sealed_by="cob") == []
+    assert [seal.business_date for seal in seals] == [D1, D2, D3, D4]
+    assert [seal.entry_count for seal in seals] == [3, 0, 2, 0]
+    assert _verify(fresh_engine).days_verified == 4
