@@ -59,15 +59,6 @@ def init() -> None:
     typer.echo(report)
 
 
-@app.command("demo")
-def demo() -> None:
-    """Migrate, initialise, and post a small demo history; print the trial balance."""
-    from creditunion.demo import run_demo
-
-    upgrade(resolve_database_url(get_settings()))
-    typer.echo(run_demo(default_engine(), settings=get_settings()))
-
-
 def _write_json(figures: dict[str, object], path: Path | None) -> None:
     typer.echo(json.dumps(figures, indent=2))
     if path is not None:
@@ -88,4 +79,5 @@ def bench_ledger(
 
 import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
 import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
+import creditunion.cli_demo  # noqa: E402  (registers `creditunion demo`)
 import creditunion.cli_serve  # noqa: E402, F401  (registers `creditunion serve`)

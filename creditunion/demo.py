@@ -1,98 +1,199 @@
-"""A small demonstration: members' share accounts with a few weeks of deposits and withdrawals."""
+"""`creditunion demo`: a credit union with staff, a few hundred members and months of history.
+
+Everything goes through the real services (registration, accounts, cash at the till,
+transfers, maker-checker), so the demo holds exactly what the application would. The
+history is dated in the past and the business date moves with it: it is set to the first
+day of the history and moves one day each time a day's movements are posted, so at the
+end it is today.
+
+Running it again adds nothing: the people are created in one transaction (the demo's
+admin login says they exist); each day of history is posted in one transaction with the
+move of the business date (so the date says how far the history got, and an interrupted
+demo carries on where it stopped); the last requests, left for the checkers, are keyed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from creditunion.approvals.service import request_reversal
+from creditunion.business_date.service import advance_business_date, current_business_date
 from creditunion.database import unit_of_work
+from creditunion.demo_data import day_activity
+from creditunion.demo_history import DayPoster
+from creditunion.demo_people import (
+    MEMBERS_MAX,
+    DemoBook,
+    Login,
+    create_people,
+    demo_exists,
+    load_book,
+    logins,
+)
+from creditunion.errors import DomainError
+from creditunion.members.models import Member
 from creditunion.settings import Settings
-from creditunion.setup import initialise
-from ledger.accounts import AccountNotFound, get_account_by_code, open_account
-from ledger.chart import CASH_IN_TILLS, MEMBERS_SHARES
-from ledger.checks import InsufficientFunds
-from ledger.entry import EntryRequest, Line
-from ledger.models import AccountType
+from creditunion.shares.movements import (
+    withdraw_cash,
+)
+from ledger.checks import PostingRefused
+from ledger.models import JournalEntry
 from ledger.money import Money
-from ledger.posting import post_entry
 from ledger.trial_balance import TrialBalance, trial_balance
 
-DEMO_MEMBERS = 20
-DEMO_DAYS = 30
+HISTORY_DAYS: Final = 90
+MEMBERS_DEFAULT: Final = 300
+DAY_MOVEMENTS_MAX: Final = 2_000
+LARGE_WITHDRAWAL: Final = Decimal("1250.00")  # above the default approval limit
+
+OnDay = Callable[[int, int], None]
 
 
-def run_demo(engine: Engine, *, settings: Settings) -> str:
-    currency = settings.base_currency
-    rng = random.Random(2026)
-    start = dt.date(2026, 10, 1)
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    created: bool  # False: the database already held the demo's people
+    members: int
+    accounts: int
+    entries: int
+    history_from: dt.date
+    business_date: dt.date
+    seconds: float
+    logins: tuple[Login, ...]
+    trial_balance: TrialBalance
+
+
+def run_demo(
+    engine: Engine,
+    *,
+    settings: Settings,
+    today: dt.date,
+    members: int = MEMBERS_DEFAULT,
+    on_day: OnDay | None = None,
+) -> DemoReport:
+    """Create the demo (or find it) and bring its history up to its last day.
+
+    `today` (the wall clock's date, read by the caller) places a new demo's history: it
+    runs from `today - HISTORY_DAYS` to `today`. An existing demo keeps its own dates.
+    `on_day(done, total)` reports progress through the history.
+    """
+    if not 1 <= members <= MEMBERS_MAX:
+        raise ValueError(f"the demo has 1 to {MEMBERS_MAX} members")
+    started = time.perf_counter()
     with unit_of_work(engine) as session:
-        initialise(session, settings=settings)
-        if not _already_seeded(session):
-            _seed(session, currency=currency, rng=rng, start=start)
-        report = trial_balance(session)
-    return _render(report)
-
-
-def _already_seeded(session: Session) -> bool:
-    try:
-        get_account_by_code(session, "DEMO-SH-0001")
-    except AccountNotFound:
-        return False
-    return True
-
-
-def _seed(session: Session, *, currency: str, rng: random.Random, start: dt.date) -> None:
-    cash = get_account_by_code(session, CASH_IN_TILLS)
-    control = get_account_by_code(session, MEMBERS_SHARES)
-    members = [
-        open_account(
-            session,
-            code=f"DEMO-SH-{n:04d}",
-            name=f"Demo member {n} shares",
-            type=AccountType.LIABILITY,
-            currency=currency,
-            floor=Money.zero(currency),
-            parent_id=control.id,
+        created = not demo_exists(session)
+        if created:
+            start = today - dt.timedelta(days=HISTORY_DAYS)
+            create_people(session, settings=settings, count=members, start=start)
+    with unit_of_work(engine) as session:
+        history_from = session.scalar(select(func.min(Member.joined_on)))
+        assert history_from is not None, "the demo's members are registered"
+        book = load_book(session, start=history_from)
+    end = history_from + dt.timedelta(days=HISTORY_DAYS)
+    _post_history(engine, book, settings=settings, first=history_from, end=end, on_day=on_day)
+    with unit_of_work(engine) as session:
+        _leave_requests_for_the_checkers(session, book, settings=settings, end=end)
+    with unit_of_work(engine) as session:
+        return DemoReport(
+            created=created,
+            members=len(book.people),
+            accounts=book.accounts,
+            entries=int(session.scalar(select(func.count()).select_from(JournalEntry)) or 0),
+            history_from=history_from,
+            business_date=current_business_date(session),
+            seconds=time.perf_counter() - started,
+            logins=logins(book),
+            trial_balance=trial_balance(session),
         )
-        for n in range(1, DEMO_MEMBERS + 1)
-    ]
-    for day in range(DEMO_DAYS):
-        for member in rng.sample(members, 5):
-            amount = Money.from_minor(rng.randint(500, 20_000), currency)
-            deposit = rng.random() < 0.7
-            lines = (
-                (Line.debit(cash.id, amount), Line.credit(member.id, amount))
-                if deposit
-                else (Line.debit(member.id, amount), Line.credit(cash.id, amount))
-            )
-            request = EntryRequest(
-                idempotency_key=f"demo-{member.code}-{day}",
-                business_date=start + dt.timedelta(days=day),
-                lines=lines,
-                description="Cash deposit" if deposit else "Cash withdrawal",
-                posted_by="demo",
-                kind="deposit" if deposit else "withdrawal",
-            )
-            try:
-                post_entry(session, request)
-            except InsufficientFunds:
-                continue  # a member asking for more than they hold is refused, as at a till
 
 
-def _render(report: TrialBalance) -> str:
-    lines_out = [f"Trial balance after {DEMO_DAYS} demo days ({DEMO_MEMBERS} members):"]
-    for account_type, rows in report.rows_by_type.items():
-        for row in rows:
-            lines_out.append(
-                f"  {account_type.value:<10} {row.code:<6} {row.name:<32} "
-                f"debit {row.debit.amount:>12} credit {row.credit.amount:>12}"
+def demo_only_advance_business_date(session: Session, *, from_date: dt.date) -> dt.date:
+    """DEMO ONLY: move the business date to the next day without a close of business.
+
+    A real day ends with close of business (accruals, dividends, lapsing approvals, the
+    ledger's close and seal). The demo posts months of history in seconds and only moves
+    the date, with the compare-and-set close of business uses (so it never moves twice).
+    Running close of business over those days is to replace this.
+    """
+    return advance_business_date(session, from_date=from_date)
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def _post_history(
+    engine: Engine,
+    book: DemoBook,
+    *,
+    settings: Settings,
+    first: dt.date,
+    end: dt.date,
+    on_day: OnDay | None,
+) -> None:
+    total = (end - first).days
+    for _ in range(total):
+        with unit_of_work(engine) as session:
+            day = current_business_date(session)
+            if day >= end:
+                break
+            poster = DayPoster(session, book, settings, day)
+            if day == first:
+                poster.opening_deposits()
+            for n, activity in enumerate(day_activity(book.people, day, limit=DAY_MOVEMENTS_MAX)):
+                poster.post(n, activity)
+            poster.finish()
+            demo_only_advance_business_date(session, from_date=day)
+        if on_day is not None:
+            on_day((day - first).days + 1, total)
+
+
+# -------------------------------------------------------------------- for the checkers
+
+
+def _leave_requests_for_the_checkers(
+    session: Session, book: DemoBook, *, settings: Settings, end: dt.date
+) -> None:
+    """Two large withdrawals and a reversal awaiting a manager, made by the demo teller.
+
+    Keyed, so a second run finds them instead of asking again.
+    """
+    today = current_business_date(session)
+    currency = settings.base_currency
+    for index in range(min(2, len(book.people))):
+        if index not in book.instant:
+            continue
+        try:
+            withdraw_cash(
+                session,
+                share_account_id=book.instant[index],
+                amount=Money(LARGE_WITHDRAWAL, currency),
+                actor=book.teller,
+                idempotency_key=f"demo:checker:withdrawal:{index}",
+                business_date=today,
+                approval_limit=settings.withdrawal_approval_limit_money,
             )
-    for total in report.totals:
-        lines_out.append(
-            f"  totals {total.currency}: debits {total.debits.amount} "
-            f"credits {total.credits.amount} balanced={total.balanced}"
-        )
-    return "\n".join(lines_out)
+        except (DomainError, PostingRefused):
+            continue  # not enough money in it any more: nothing to show
+    last_day = end - dt.timedelta(days=1)
+    entry_id = session.scalar(
+        select(JournalEntry.id).where(JournalEntry.idempotency_key == f"demo:{last_day}:0")
+    )
+    if entry_id is not None:
+        # Already reversed (by someone trying the demo): nothing left to show.
+        with contextlib.suppress(DomainError, PostingRefused):
+            request_reversal(
+                session,
+                entry_id=entry_id,
+                actor=book.teller,
+                idempotency_key="demo:checker:reversal",
+                business_date=today,
+                reason="Keyed against the wrong member",
+            )

@@ -1,0 +1,234 @@
+"""The demo's people: staff logins of every role, members with their accounts and app logins.
+
+Created once, in one transaction, through the real services; found again on later runs
+(the demo's admin login says they exist) together with the accounts' balances.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.models import User
+from creditunion.auth.passwords import passwords_for
+from creditunion.auth.roles import Role
+from creditunion.auth.users import create_member_login, create_staff_user
+from creditunion.business_date.service import current_business_date
+from creditunion.demo_data import DemoMember, demo_members
+from creditunion.members.models import Member
+from creditunion.members.service import register_member
+from creditunion.settings import Settings
+from creditunion.setup import initialise
+from creditunion.shares.models import ShareAccount, ShareProduct
+from creditunion.shares.products import CHRISTMAS_SAVER, INSTANT_ACCESS, JUNIOR_SAVER
+from creditunion.shares.service import open_share_account
+from ledger.models import LedgerAccount
+
+DEMO_PASSWORD: Final = "demo-password-2026"
+MEMBERS_MAX: Final = 5_000
+MEMBER_LOGINS: Final = 5
+ADMIN_USERNAME: Final = "demo.admin"
+STAFF: Final = (
+    ("demo.manager", Role.MANAGER),
+    ("demo.manager2", Role.MANAGER),
+    ("demo.teller", Role.TELLER),
+    ("demo.loans", Role.LOAN_OFFICER),
+    ("demo.auditor", Role.AUDITOR),
+)
+SYSTEM: Final = Actor.system("demo")
+
+
+class DemoRefused(RuntimeError):
+    """The database already runs at a business date the demo's history cannot start from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    username: str
+    role: Role
+    password: str
+    membership_number: str | None = None
+
+
+@dataclass
+class DemoBook:
+    """The demo's members and accounts, and their balances as the history is posted."""
+
+    teller: str  # actor strings of the demo's staff
+    manager: str
+    people: list[DemoMember]
+    member_ids: list[int]
+    membership_numbers: list[str]
+    instant: dict[int, int] = field(default_factory=dict)  # member index -> account id
+    christmas: dict[int, int] = field(default_factory=dict)
+    junior: dict[int, int] = field(default_factory=dict)
+    ledgers: dict[int, AccountLimits] = field(default_factory=dict)  # account id -> its state
+
+    @property
+    def accounts(self) -> int:
+        return len(self.instant) + len(self.christmas) + len(self.junior)
+
+    def main_account(self, index: int) -> int:
+        """The account a member is paid into and pays from: instant access, or a junior's."""
+        return self.junior[index] if index in self.junior else self.instant[index]
+
+
+@dataclass
+class AccountLimits:
+    """What the history poster needs to know to ask only for movements that can succeed:
+    the balance, the product's minimum share (the floor once reached) and maximum."""
+
+    number: str  # the account number
+    ledger_id: int  # its ledger account
+    balance: int  # minor units
+    minimum: int
+    maximum: int | None
+    minimum_reached: bool
+
+    def can_give(self, amount: int) -> bool:
+        floor = self.minimum if self.minimum_reached else 0
+        return amount <= self.balance - floor
+
+    def can_take(self, amount: int) -> bool:
+        return self.maximum is None or self.balance + amount <= self.maximum
+
+    def moved(self, change: int) -> None:
+        self.balance += change
+        self.minimum_reached = self.minimum_reached or self.balance >= max(self.minimum, 1)
+
+
+def demo_exists(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.username == ADMIN_USERNAME)) is not None
+
+
+def create_people(session: Session, *, settings: Settings, count: int, start: dt.date) -> None:
+    """Chart, products and business date (`start`), staff, `count` members and accounts."""
+    initialise(session, settings=settings, business_date=start)
+    current = current_business_date(session)
+    if current != start:
+        raise DemoRefused(
+            f"this database's business date is {current}, but the demo's history starts on "
+            f"{start}: run the demo on a new database (set DATABASE_URL, or remove "
+            f"{settings.embedded_data_dir})"
+        )
+    admin = _bootstrap_admin(session, settings)
+    staff = {
+        username: create_staff_user(
+            session,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            actor=admin,
+            settings=settings,
+        )
+        for username, role in STAFF
+    }
+    teller = f"user:{staff['demo.teller'].id}"
+    for person in demo_members(count, today=start):
+        member = register_member(
+            session, application=person.application, actor=teller, business_date=start
+        )
+        codes = [JUNIOR_SAVER] if person.junior else [INSTANT_ACCESS]
+        if person.christmas_saver:
+            codes.append(CHRISTMAS_SAVER)
+        for code in codes:
+            open_share_account(
+                session, member_id=member.id, product_code=code, actor=teller, business_date=start
+            )
+        if person.index < MEMBER_LOGINS:
+            create_member_login(
+                session,
+                member_id=member.id,
+                username=f"member{person.index + 1}",
+                password=DEMO_PASSWORD,
+                actor=SYSTEM,
+                settings=settings,
+            )
+
+
+def _bootstrap_admin(session: Session, settings: Settings) -> Actor:
+    # Creating a staff user takes an admin, and a new database has none: the demo writes
+    # its first admin's row itself and creates every other login through the user service.
+    row = User(
+        username=ADMIN_USERNAME,
+        password_hash=passwords_for(settings).hash(DEMO_PASSWORD),
+        role=Role.ADMIN,
+        member_id=None,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=SYSTEM,
+        action="user.create",
+        target_type="user",
+        target_id=row.id,
+        summary={"username": row.username, "role": row.role.value},
+    )
+    return Actor(user_id=row.id, username=row.username, role=Role.ADMIN)
+
+
+def _user_id(session: Session, username: str) -> int:
+    found = session.scalar(select(User.id).where(User.username == username))
+    if found is None:
+        raise DemoRefused(f"the demo's {username} login is missing: was it renamed?")
+    return found
+
+
+def load_book(session: Session, *, start: dt.date) -> DemoBook:
+    """The demo's members (registered by the demo teller, in order) and their accounts."""
+    teller = f"user:{_user_id(session, 'demo.teller')}"
+    rows = session.execute(
+        select(Member.id, Member.membership_number)
+        .where(Member.created_by == teller)
+        .order_by(Member.id)
+        .limit(MEMBERS_MAX)
+    ).all()
+    book = DemoBook(
+        teller=teller,
+        manager=f"user:{_user_id(session, 'demo.manager')}",
+        people=demo_members(len(rows), today=start),
+        member_ids=[member_id for member_id, _ in rows],
+        membership_numbers=[number for _, number in rows],
+    )
+    index_of = {member_id: index for index, member_id in enumerate(book.member_ids)}
+    by_product = {
+        INSTANT_ACCESS: book.instant,
+        CHRISTMAS_SAVER: book.christmas,
+        JUNIOR_SAVER: book.junior,
+    }
+    accounts = session.execute(
+        select(ShareAccount, ShareProduct, LedgerAccount.balance_minor)
+        .join(ShareProduct, ShareProduct.id == ShareAccount.product_id)
+        .join(LedgerAccount, LedgerAccount.id == ShareAccount.ledger_account_id)
+        .where(ShareAccount.member_id.in_(book.member_ids))
+        .order_by(ShareAccount.id)
+    ).all()
+    for account, product, balance_minor in accounts:
+        if product.code in by_product:
+            by_product[product.code].setdefault(index_of[account.member_id], account.id)
+        book.ledgers[account.id] = AccountLimits(
+            number=account.account_number,
+            ledger_id=account.ledger_account_id,
+            balance=balance_minor,
+            minimum=product.minimum_balance_minor,
+            maximum=product.maximum_balance_minor,
+            minimum_reached=account.minimum_reached_on is not None,
+        )
+    return book
+
+
+def logins(book: DemoBook) -> tuple[Login, ...]:
+    staff = [Login(ADMIN_USERNAME, Role.ADMIN, DEMO_PASSWORD)]
+    staff += [Login(username, role, DEMO_PASSWORD) for username, role in STAFF]
+    members = [
+        Login(f"member{index + 1}", Role.MEMBER, DEMO_PASSWORD, book.membership_numbers[index])
+        for index in range(min(MEMBER_LOGINS, len(book.member_ids)))
+    ]
+    return tuple(staff + members)

@@ -1,0 +1,85 @@
+"""`creditunion demo`: seeds a consistent credit union once, and its logins work on the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from api.app import create_app
+from creditunion.approvals.models import ApprovalStatus, PendingApproval
+from creditunion.database import unit_of_work
+from creditunion.demo import HISTORY_DAYS, run_demo
+from creditunion.demo_people import DemoRefused
+from creditunion.members.models import Member, MemberStatus
+from creditunion.settings import Settings
+from creditunion.setup import initialise
+from ledger.invariants import check_invariants
+from ledger.models import JournalEntry
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def test_the_demo_seeds_once_and_its_logins_sign_in(
+    fresh_engine: Engine, api_settings: Settings
+) -> None:
+    days: list[int] = []
+    first = run_demo(
+        fresh_engine,
+        settings=api_settings,
+        today=TODAY,
+        members=24,
+        on_day=lambda done, total: days.append(done),
+    )
+    again = run_demo(fresh_engine, settings=api_settings, today=TODAY + dt.timedelta(days=3))
+
+    assert first.created and not again.created
+    assert first.history_from == TODAY - dt.timedelta(days=HISTORY_DAYS)
+    assert first.business_date == again.business_date == TODAY
+    assert days == list(range(1, HISTORY_DAYS + 1))
+    assert (again.members, again.accounts, again.entries) == (
+        first.members,
+        first.accounts,
+        first.entries,
+    )
+    assert first.members == 24 and first.entries > 24 * 5
+    assert first.trial_balance.balanced
+    with unit_of_work(fresh_engine) as session:
+        assert check_invariants(session).ok
+        statuses = dict(
+            session.execute(select(Member.status, func.count()).group_by(Member.status)).all()
+        )
+        assert statuses == {MemberStatus.ACTIVE: 24}
+        pending = session.scalars(
+            select(PendingApproval.kind).where(PendingApproval.status == ApprovalStatus.PENDING)
+        ).all()
+        assert sorted(pending) == ["cash_withdrawal", "cash_withdrawal", "reversal"]
+        dates = session.execute(
+            select(func.min(JournalEntry.business_date), func.max(JournalEntry.business_date))
+        ).one()
+        assert dates == (first.history_from, TODAY - dt.timedelta(days=1))
+
+    with TestClient(create_app(api_settings, engine=fresh_engine)) as client:
+        for login in first.logins:
+            token = client.post(
+                "/v1/auth/token", data={"username": login.username, "password": login.password}
+            )
+            assert token.status_code == 200, login
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            me = client.get("/v1/auth/me", headers=headers).json()
+            assert me["role"] == login.role.value
+        mine = client.get("/v1/me/accounts", headers=headers).json()
+        assert mine and all(a["balance"]["amount"] != "0.00" for a in mine[:1])
+
+
+def test_the_demo_refuses_a_database_already_running_at_a_later_date(
+    fresh_engine: Engine, api_settings: Settings
+) -> None:
+    with unit_of_work(fresh_engine) as session:
+        initialise(session, settings=api_settings, business_date=TODAY)
+    with pytest.raises(DemoRefused, match="new database"):
+        run_demo(fresh_engine, settings=api_settings, today=TODAY, members=3)
+    with unit_of_work(fresh_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Member)) == 0
