@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     serve_port: int = Field(default=8000, ge=1, le=65_535)
     serve_workers: int = Field(default=1, ge=1, le=64)
     api_runs_scheduler: bool = False
+    # Loans: days past due after which a loan is listed for a manager to write off, and the
+    # days after a missed instalment before a late fee (where the rule set allows one).
+    loan_write_off_after_days: int = Field(default=180, ge=1, le=3650)
+    loan_late_fee_grace_days: int = Field(default=0, ge=0, le=365)
     # Local time in the business zone at which close of business runs each day.
     cob_time: str = Field(default="22:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 

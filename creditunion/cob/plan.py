@@ -1,8 +1,8 @@
 """The close-of-business plan: which steps run, in which order, for which dates.
 
 For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
-posting at period ends, dividends due, loan accrual, loan collection, arrears, expiry of
-cash withdrawals left unapproved, then the ledger closes D and seals it.
+posting at period ends, dividends due, loan accrual, loan collection, arrears, lapsed loan
+offers, expiry of cash withdrawals left unapproved, then the ledger closes D and seals it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ from sqlalchemy.orm import Session
 from creditunion.approvals.service import expire_stale_approvals
 from creditunion.business_date.service import advance_business_date, current_business_date
 from creditunion.cob.leader import leadership
+from creditunion.cob.loan_steps import (
+    accrue_loan_interest,
+    age_loan_arrears,
+    collect_loan_instalments,
+    lapse_loan_offers,
+)
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
 from creditunion.database import unit_of_work
@@ -64,6 +70,10 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("savings_accrual", accrue_savings_interest),
     Step("savings_posting", post_savings_interest),
     Step("dividends", pay_dividends),
+    Step("loan_accrual", accrue_loan_interest),
+    Step("loan_collection", collect_loan_instalments),
+    Step("loan_arrears", age_loan_arrears),
+    Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),
     Step("close_and_seal", close_and_seal),
 )

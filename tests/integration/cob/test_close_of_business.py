@@ -28,6 +28,8 @@ from ledger.money import Money
 from ledger.verify import verify
 from loans.daycount import DayCount, year_fraction_ratio
 from tests.factories import MemberFactory, ShareAccountFactory
+from tests.factories_loans import TODAY as LOAN_DAY
+from tests.factories_loans import account_minor, loan_row, make_loan
 
 START = dt.date(2026, 1, 1)
 STAFF = "user:teller-1"
@@ -239,3 +241,45 @@ def test_an_interrupted_close_is_finished_before_anything_else(fresh_engine: Eng
         rate, day_count = terms[account_id]
         factor = daily_factor(annual_rate=rate, day_count=day_count, on=START)
         assert units == daily_accrual_units(balance, factor)  # one day's accrual, not two
+
+
+def test_loans_accrue_and_collect_through_close_of_business(fresh_engine: Engine) -> None:
+    with unit_of_work(fresh_engine) as s:
+        initialise(s, settings=Settings(base_currency="GBP"), business_date=LOAN_DAY)
+    loan_id, shares_id, _ = make_loan(
+        fresh_engine, amount="600", term=6, shares="1000", on=LOAN_DAY
+    )
+    with unit_of_work(fresh_engine) as s:
+        shares_before = account_minor(s, shares_id)
+        first_due = s.scalar(
+            text("SELECT min(due_date) FROM loan_instalments WHERE loan_id = :l"), {"l": loan_id}
+        )
+        instalment = s.scalar(
+            text(
+                "SELECT principal_minor + interest_minor FROM loan_instalments "
+                "WHERE loan_id = :l AND due_date = :d"
+            ),
+            {"l": loan_id, "d": first_due},
+        )
+
+    reports = run_close_of_business(fresh_engine, until=first_due)
+    again = run_close_of_business(fresh_engine, until=first_due)
+
+    assert again == []
+    steps = {r.step for r in reports}
+    assert {"loan_accrual", "loan_collection", "loan_arrears", "loan_offer_expiry"} <= steps
+    with unit_of_work(fresh_engine) as s:
+        assert account_minor(s, shares_id) == shares_before - int(instalment)
+        row = loan_row(s, loan_id)
+        assert row.days_past_due == 0
+        interest_posted = s.scalar(
+            text(
+                "SELECT sum(p.amount_minor) FROM postings p JOIN loans l "
+                "ON p.account_id = l.interest_account_id JOIN journal_entries e "
+                "ON e.id = p.entry_id WHERE l.id = :l AND e.kind LIKE 'loan.accrual%'"
+            ),
+            {"l": loan_id},
+        )
+        assert interest_posted and interest_posted > 0
+        assert check_invariants(s).ok
+        assert verify(s).ok
