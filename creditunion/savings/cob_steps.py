@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import select, text
+from sqlalchemy import CursorResult, select, text
 from sqlalchemy.orm import Session
 
 from creditunion.cob.steps import Progress, StepOutcome
@@ -25,6 +25,7 @@ from ledger.fan_out import Direction, fan_out
 from ledger.money import Money
 
 POSTED_BY: Final = "system:cob"
+STREAM_ROWS: Final = 10_000
 
 # End-of-day balance on the shares' normal (credit) side, as of :d.
 _BALANCES_AS_OF = """
@@ -55,7 +56,6 @@ ON CONFLICT (share_account_id) DO UPDATE
     SET accrued_units = a.accrued_units + excluded.accrued_units,
         last_accrued_on = excluded.last_accrued_on
     WHERE a.last_accrued_on < excluded.last_accrued_on
-RETURNING accrued_units
 """)
 
 _DUE_FOR_POSTING = text("""
@@ -89,13 +89,15 @@ WITH accounts AS (
     JOIN accounts a ON a.id = p.account_id WHERE p.business_date < :period_start
     GROUP BY p.account_id
 ), moves AS (
-    SELECT p.account_id, sum(p.amount_minor * ((CAST(:period_end AS date) - p.business_date) + 1)) AS w
+    SELECT p.account_id,
+        sum(p.amount_minor * CAST((CAST(:period_end AS date) - p.business_date) + 1 AS numeric)) AS w
     FROM postings p JOIN accounts a ON a.id = p.account_id
     WHERE p.business_date BETWEEN :period_start AND :period_end
     GROUP BY p.account_id
 )
 SELECT a.id, div(
-    -(coalesce(o.s, 0) * :days + coalesce(m.w, 0)) * :rate_units, 365 * :rate_scale
+    -(coalesce(o.s, 0) * :days + coalesce(m.w, 0)) * CAST(:rate_units AS numeric),
+    365 * CAST(:rate_scale AS numeric)
 )::bigint AS dividend
 FROM accounts a LEFT JOIN opening o ON o.account_id = a.id LEFT JOIN moves m ON m.account_id = a.id
 WHERE -(coalesce(o.s, 0) * :days + coalesce(m.w, 0)) > 0
@@ -124,7 +126,7 @@ def accrue_savings_interest(
         )
         for p in products
     ]
-    rows = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         _ACCRUE,
         {
             "d": business_date,
@@ -132,9 +134,10 @@ def accrue_savings_interest(
             "nums": [f.numerator for f in factors],
             "dens": [f.denominator for f in factors],
         },
-    ).all()
-    progress(len(rows), len(rows))
-    return StepOutcome(items=len(rows), totals={"accounts_accruing": str(len(rows))})
+    )
+    accruing = result.rowcount
+    progress(accruing, accruing)
+    return StepOutcome(items=accruing, totals={"accounts_accruing": str(accruing)})
 
 
 def post_savings_interest(
@@ -149,7 +152,11 @@ def post_savings_interest(
     for currency in sorted({p.currency for p in due}):
         ids = [p.id for p in due if p.currency == currency]
         params = {"product_ids": ids, "unit": UNITS_PER_MINOR, "d": business_date}
-        pairs = [(row[0], int(row[1])) for row in session.execute(_DUE_FOR_POSTING, params)]
+        # Streamed from a server-side cursor: memory stays flat however many accounts.
+        due_rows = session.execute(
+            _DUE_FOR_POSTING, params, execution_options={"yield_per": STREAM_ROWS}
+        )
+        pairs = ((int(row[0]), int(row[1])) for row in due_rows)
         expense = get_account_by_code(session, DIVIDEND_AND_INTEREST_EXPENSE)
         result = fan_out(
             session,
@@ -163,11 +170,11 @@ def post_savings_interest(
             kind="savings_interest",
             posted_by=POSTED_BY,
         )
-        carried = session.execute(_CARRY_REMAINDER, params)
-        assert carried.rowcount == len(pairs), "carried exactly the accounts posted"  # type: ignore[attr-defined]
+        carried: CursorResult[Any] = session.execute(_CARRY_REMAINDER, params)  # type: ignore[assignment]
+        assert carried.rowcount == result.lines, "carried exactly the accounts posted"
         unpostable = int(session.scalar(_UNPOSTABLE, params) or 0)
         totals[currency] = str(Money.from_minor(result.total_minor, currency).amount)
-        totals[f"{currency}_accounts"] = str(len(pairs))
+        totals[f"{currency}_accounts"] = str(result.lines)
         totals[f"{currency}_closed_accounts_with_accrual"] = str(unpostable)
         posted_lines += result.lines
         progress(posted_lines, None)
@@ -191,20 +198,19 @@ def pay_dividends(session: Session, business_date: dt.date, progress: Progress) 
     for declaration in declarations:
         product = session.get_one(ShareProduct, declaration.product_id)
         days = (declaration.period_end - declaration.period_start).days + 1
-        pairs = [
-            (row[0], int(row[1]))
-            for row in session.execute(
-                _BALANCE_DAYS,
-                {
-                    "product": declaration.product_id,
-                    "period_start": declaration.period_start,
-                    "period_end": declaration.period_end,
-                    "days": days,
-                    "rate_units": rate_units(declaration.annual_rate),
-                    "rate_scale": 10**8,
-                },
-            )
-        ]
+        rows = session.execute(
+            _BALANCE_DAYS,
+            {
+                "product": declaration.product_id,
+                "period_start": declaration.period_start,
+                "period_end": declaration.period_end,
+                "days": days,
+                "rate_units": rate_units(declaration.annual_rate),
+                "rate_scale": 10**8,
+            },
+            execution_options={"yield_per": STREAM_ROWS},
+        )
+        pairs = ((int(row[0]), int(row[1])) for row in rows)
         result = fan_out(
             session,
             common_account_id=expense.id,
@@ -221,7 +227,7 @@ def pay_dividends(session: Session, business_date: dt.date, progress: Progress) 
             posted_by=POSTED_BY,
         )
         declaration.status = DividendStatus.PAID
-        declaration.paid_members = sum(1 for _, amount in pairs if amount)
+        declaration.paid_members = result.lines
         declaration.paid_total_minor = result.total_minor
         totals[f"declaration_{declaration.id}"] = str(
             Money.from_minor(result.total_minor, product.currency).amount

@@ -17,6 +17,7 @@ from creditunion.cob.plan import STEPS, dates_to_close, run_close_of_business
 from creditunion.cob.runner import run_steps_for_date
 from creditunion.database import unit_of_work
 from creditunion.savings.accrual import daily_accrual_units, daily_factor
+from creditunion.savings.dividends import declare_dividend
 from creditunion.settings import Settings
 from creditunion.setup import initialise
 from creditunion.shares.movement_rules import InsufficientAvailableBalance
@@ -283,3 +284,63 @@ def test_loans_accrue_and_collect_through_close_of_business(fresh_engine: Engine
         assert interest_posted and interest_posted > 0
         assert check_invariants(s).ok
         assert verify(s).ok
+
+
+def test_a_declared_dividend_is_paid_once_on_average_daily_balances(fresh_engine: Engine) -> None:
+    with unit_of_work(fresh_engine) as s:
+        initialise(s, settings=Settings(base_currency="GBP"), business_date=START)
+        accounts = [
+            ShareAccountFactory.create(session=s, business_date=START).id for _ in range(12)
+        ]
+    rng = random.Random(7)
+    for day in range(10):
+        with unit_of_work(fresh_engine) as s:
+            today = current_business_date(s)
+            for account_id in rng.sample(accounts, 6):
+                deposit_cash(
+                    s,
+                    share_account_id=account_id,
+                    amount=Money.from_minor(rng.randint(100, 90_000), "GBP"),
+                    actor=STAFF,
+                    idempotency_key=f"div-{day}-{account_id}",
+                    business_date=today,
+                )
+        run_close_of_business(fresh_engine)
+    period_end = START + dt.timedelta(days=9)
+    pay_on = period_end + dt.timedelta(days=2)
+    with unit_of_work(fresh_engine) as s:
+        declare_dividend(
+            s,
+            product_code="INSTANT",
+            period_start=START,
+            period_end=period_end,
+            pay_on=pay_on,
+            annual_rate="0.03",
+            declared_by="user:manager-1",
+            business_date=current_business_date(s),
+        )
+
+    run_close_of_business(fresh_engine, until=pay_on)
+    run_close_of_business(fresh_engine, until=pay_on + dt.timedelta(days=1))
+
+    days = [START + dt.timedelta(days=n) for n in range(10)]
+    with unit_of_work(fresh_engine) as s:
+        paid = {
+            int(account): int(amount)
+            for account, amount in s.execute(
+                text(
+                    "SELECT sa.id, -sum(p.amount_minor) FROM share_accounts sa "
+                    "JOIN postings p ON p.account_id = sa.ledger_account_id "
+                    "JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'dividend' "
+                    "GROUP BY sa.id"
+                )
+            )
+        }
+        status = s.scalar(text("SELECT status FROM dividend_declarations"))
+        assert check_invariants(s).ok
+    assert status == "paid"
+    for account_id in accounts:
+        balances = _end_of_day_balances(fresh_engine, _ledger_id(fresh_engine, account_id), days)
+        expected = int(Fraction(sum(balances)) * Fraction(3, 100) / 365)
+        assert paid.get(account_id, 0) == expected
+    assert sum(paid.values()) > 0
