@@ -65,6 +65,20 @@ def _write_json(figures: dict[str, object], path: Path | None) -> None:
         path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+@bench_app.command("cob")
+def bench_cob(
+    json_path: JsonOption = None,
+    accounts: Annotated[
+        int, typer.Option(help="Share accounts (1,000,000 for the scale run).")
+    ] = 100_000,
+    loans: Annotated[int, typer.Option(help="Active loans.")] = 20_000,
+) -> None:
+    """One ordinary close-of-business day and a month end over N accounts and M loans."""
+    from ops.bench_cob import run
+
+    _write_json(run(accounts=accounts, loans=loans, echo=typer.echo), json_path)
+
+
 @bench_app.command("ledger")
 def bench_ledger(
     json_path: JsonOption = None,
