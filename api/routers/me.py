@@ -8,6 +8,7 @@ account or anything about its balance.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Path
@@ -141,6 +142,7 @@ def my_transfer(
             member_id=member_id,
             actor=actor,
             key=idem.ledger_key(),
+            today=today,
         )
     audit.record(
         session,
@@ -168,6 +170,7 @@ def _pay_member(
     member_id: int,
     actor: Actor,
     key: str,
+    today: dt.date,
 ) -> Movement:
     # The source is checked first, so a refusal about the recipient is only ever reached
     # with one of the member's own accounts; the recipient's refusals are then told in
@@ -180,7 +183,7 @@ def _pay_member(
             amount=body.amount.to_money(),
             actor=actor_label(actor),
             idempotency_key=key,
-            business_date=business_date(session),
+            business_date=today,
             member_id=member_id,
             to_membership_number=to_membership_number,
             reference=body.reference,

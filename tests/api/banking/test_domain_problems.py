@@ -1,0 +1,68 @@
+"""Each refusal of the member, share, approval and dividend services has its own problem
+type and the status docs/members-and-accounts.md gives it."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import domain_problems
+from api.problems import problem_spec_for, registered_problems
+from creditunion.approvals import requests as approval_requests
+from creditunion.approvals import service as approvals
+from creditunion.business_date import service as business_dates
+from creditunion.members import closure, status
+from creditunion.members import service as members
+from creditunion.savings import dividends
+from creditunion.shares import movement_rules, movements, product_service
+from creditunion.shares import service as shares
+
+EXPECTED: dict[type[Exception], tuple[int, str]] = {
+    members.MemberNotFound: (404, "member-not-found"),
+    members.DuplicateMember: (409, "duplicate-member"),
+    members.MemberClosed: (409, "member-closed"),
+    status.StatusTransitionRefused: (409, "status-transition-refused"),
+    closure.MemberClosureRefused: (409, "member-closure-refused"),
+    shares.ShareAccountNotFound: (404, "share-account-not-found"),
+    shares.ShareAccountClosed: (409, "share-account-closed"),
+    shares.ShareAccountNotEmpty: (409, "share-account-not-empty"),
+    shares.PendingApprovalsExist: (409, "pending-approvals-exist"),
+    shares.ProductNotOffered: (409, "product-not-offered"),
+    shares.MemberNotEligible: (409, "member-not-eligible"),
+    product_service.ProductNotFound: (404, "share-product-not-found"),
+    product_service.ProductCodeTaken: (409, "product-code-taken"),
+    product_service.ChartNotInstalled: (503, "not-initialised"),
+    movement_rules.WrongCurrency: (422, "wrong-currency"),
+    movement_rules.AboveMaximumBalance: (409, "above-maximum-balance"),
+    movement_rules.OutsideWithdrawalWindow: (409, "outside-withdrawal-window"),
+    movement_rules.InsufficientAvailableBalance: (409, "insufficient-available-balance"),
+    movement_rules.MemberCannotWithdraw: (409, "member-cannot-withdraw"),
+    movement_rules.FinalWithdrawalMismatch: (409, "final-withdrawal-mismatch"),
+    movements.NoAccountToReceive: (404, "no-account-to-receive"),
+    approvals.ApprovalNotFound: (404, "approval-not-found"),
+    approvals.ApprovalAlreadyDecided: (409, "approval-already-decided"),
+    approvals.ApprovalExpired: (409, "approval-expired"),
+    approvals.SelfApprovalRefused: (403, "self-approval"),
+    approvals.ApproverRoleRefused: (403, "checker-not-allowed"),
+    approvals.EntryToReverseNotFound: (404, "entry-not-found"),
+    approvals.EntryNotReversible: (409, "entry-not-reversible"),
+    approval_requests.ApprovalKeyReused: (409, "approval-key-reused"),
+    approval_requests.ReversalAlreadyPending: (409, "reversal-already-pending"),
+    business_dates.BusinessDateNotInitialised: (503, "not-initialised"),
+    business_dates.BusinessDateMoved: (409, "business-date-moved"),
+    business_dates.BusinessDateStillOpen: (409, "business-date-open"),
+    dividends.DividendProductNotFound: (404, "dividend-product-not-found"),
+    dividends.DividendOverlaps: (409, "dividend-overlaps"),
+    domain_problems.RecipientNotFound: (404, "recipient-not-found"),
+    domain_problems.RecipientCannotReceive: (409, "recipient-cannot-receive"),
+}
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"), EXPECTED.items(), ids=lambda v: getattr(v, "__name__", "")
+)
+def test_each_refusal_has_its_problem(error: type[Exception], expected: tuple[int, str]) -> None:
+    spec = problem_spec_for(error.__new__(error))
+    assert spec is not None
+    assert (spec.status, spec.type_slug) == expected
+    assert spec.expose_message  # their messages are written for the caller
+    assert registered_problems()[spec.type_slug].status == spec.status
