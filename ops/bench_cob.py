@@ -66,8 +66,8 @@ JOIN members m ON m.membership_number = 'B' || lpad(n::text, 10, '0')
 JOIN ledger_accounts la ON la.code = 'SHB' || lpad(n::text, 10, '0')
 """)
 
-# One opening deposit per account, dated on the first measured day; the ledger's own
-# trigger still checks that every entry balances.
+# One opening deposit per account, dated the day before the first measured one (history,
+# closed and sealed before timing starts); the ledger's own trigger checks every entry.
 _ENTRIES = text("""
 INSERT INTO journal_entries (id, idempotency_key, content_hash, business_date, description,
     kind, metadata, posted_by)
@@ -108,7 +108,7 @@ def generate_share_book(engine: Engine, *, accounts: int, echo: Callable[[str], 
         window = {
             "first": first,
             "last": min(accounts, first + ROWS_PER_STATEMENT - 1),
-            "d": ORDINARY_DAY,
+            "d": ORDINARY_DAY - dt.timedelta(days=1),
         }
         with unit_of_work(engine) as session:
             session.execute(_MEMBERS, window)
