@@ -51,13 +51,14 @@ class AccountStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-def string_enum(enum_cls: type[enum.StrEnum], name: str) -> Enum:
+def string_enum(enum_cls: type[enum.StrEnum], name: str, *, length: int = 16) -> Enum:
+    """A VARCHAR with a CHECK of the values (adding a value is then a plain migration)."""
     return Enum(
         enum_cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

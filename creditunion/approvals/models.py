@@ -23,8 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from creditunion.members.models import str_enum
+from creditunion.members.models import ENUM_LENGTH
 from ledger.base import Base
+from ledger.models import string_enum
 
 
 class ApprovalKind(enum.StrEnum):
@@ -74,9 +75,12 @@ class PendingApproval(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    kind: Mapped[ApprovalKind] = mapped_column(str_enum(ApprovalKind, "approval_kind"))
+    kind: Mapped[ApprovalKind] = mapped_column(
+        string_enum(ApprovalKind, "approval_kind", length=ENUM_LENGTH)
+    )
     status: Mapped[ApprovalStatus] = mapped_column(
-        str_enum(ApprovalStatus, "approval_status"), server_default=ApprovalStatus.PENDING.value
+        string_enum(ApprovalStatus, "approval_status", length=ENUM_LENGTH),
+        server_default=ApprovalStatus.PENDING.value,
     )
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # The key the command posts under once approved; creating it again with the same key

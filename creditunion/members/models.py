@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     Identity,
     Index,
     Sequence,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.base import Base
+from ledger.models import string_enum
 
 
 class MemberStatus(enum.StrEnum):
@@ -40,17 +40,8 @@ class CommonBond(enum.StrEnum):
     ASSOCIATIONAL = "associational"
 
 
-def str_enum(enum_cls: type[enum.StrEnum], name: str, length: int = 32) -> Enum:
-    """A VARCHAR with a CHECK of the values (adding a value is then a plain migration)."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+# Member tables' enumerations are VARCHAR(32) with a CHECK of their values.
+ENUM_LENGTH = 32
 
 
 # Membership numbers come from a sequence, which never hands out a value twice (not even
@@ -100,10 +91,13 @@ class Member(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
     ni_number: Mapped[str | None] = mapped_column(String(9))
-    common_bond: Mapped[CommonBond] = mapped_column(str_enum(CommonBond, "common_bond"))
+    common_bond: Mapped[CommonBond] = mapped_column(
+        string_enum(CommonBond, "common_bond", length=ENUM_LENGTH)
+    )
     bond_detail: Mapped[str] = mapped_column(String(200))
     status: Mapped[MemberStatus] = mapped_column(
-        str_enum(MemberStatus, "member_status"), server_default=MemberStatus.PENDING.value
+        string_enum(MemberStatus, "member_status", length=ENUM_LENGTH),
+        server_default=MemberStatus.PENDING.value,
     )
     joined_on: Mapped[dt.date] = mapped_column(Date)
     activated_on: Mapped[dt.date | None] = mapped_column(Date)

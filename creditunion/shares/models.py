@@ -32,8 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from creditunion.members.models import str_enum
+from creditunion.members.models import ENUM_LENGTH
 from ledger.base import Base
+from ledger.models import string_enum
 from loans.daycount import DayCount
 
 
@@ -86,7 +87,9 @@ class ShareProduct(Base):
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[ProductKind] = mapped_column(str_enum(ProductKind, "share_product_kind"))
+    kind: Mapped[ProductKind] = mapped_column(
+        string_enum(ProductKind, "share_product_kind", length=ENUM_LENGTH)
+    )
     currency: Mapped[str] = mapped_column(String(3))
     minimum_balance_minor: Mapped[int] = mapped_column(BigInteger)
     maximum_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
@@ -95,11 +98,15 @@ class ShareProduct(Base):
     withdrawal_windows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # The member must be younger than this many years when the account is opened.
     maximum_age_years: Mapped[int | None] = mapped_column(SmallInteger)
-    return_basis: Mapped[ReturnBasis] = mapped_column(str_enum(ReturnBasis, "return_basis"))
+    return_basis: Mapped[ReturnBasis] = mapped_column(
+        string_enum(ReturnBasis, "return_basis", length=ENUM_LENGTH)
+    )
     annual_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 8))
-    day_count: Mapped[DayCount] = mapped_column(str_enum(DayCount, "share_day_count"))
+    day_count: Mapped[DayCount] = mapped_column(
+        string_enum(DayCount, "share_day_count", length=ENUM_LENGTH)
+    )
     posting_frequency: Mapped[PostingFrequency] = mapped_column(
-        str_enum(PostingFrequency, "posting_frequency")
+        string_enum(PostingFrequency, "posting_frequency", length=ENUM_LENGTH)
     )
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_by: Mapped[str] = mapped_column(String(100))
@@ -129,7 +136,7 @@ class ShareAccount(Base):
         BigInteger, ForeignKey("ledger_accounts.id"), unique=True
     )
     status: Mapped[ShareAccountStatus] = mapped_column(
-        str_enum(ShareAccountStatus, "share_account_status"),
+        string_enum(ShareAccountStatus, "share_account_status", length=ENUM_LENGTH),
         server_default=ShareAccountStatus.OPEN.value,
     )
     opened_on: Mapped[dt.date] = mapped_column(Date)
