@@ -14,10 +14,11 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import api.routers
-from api import health, problem_types, problems
+from api import health, metrics, problem_types, problems
 from api.context import AppContext
 from api.openapi import install_openapi
 from api.request_id import RequestIdMiddleware
+from creditunion import metrics as process_metrics
 from creditunion.auth.tokens import resolve_secret
 from creditunion.logging_setup import install_request_id_factory
 from creditunion.settings import Settings, get_settings
@@ -80,7 +81,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.context = AppContext.build(settings, resolve_secret(settings), engine)
     app.add_middleware(RequestIdMiddleware)
+    # Outside the request id: it times the whole request, including the id's own work.
+    app.add_middleware(metrics.MetricsMiddleware)
+    process_metrics.install()
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(problem_types.router)
     for router in v1_routers():
         app.include_router(router, prefix=API_PREFIX)

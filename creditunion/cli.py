@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from creditunion.database import default_engine, resolve_database_url, unit_of_work
+from creditunion.logging_setup import configure_logging, resolve_log_format
 from creditunion.migrate import at_head, current_revisions, upgrade
 from creditunion.settings import get_settings
 
@@ -24,9 +25,11 @@ JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the 
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    # Scrubbed, with request ids; JSON or text by CREDITUNION_LOG_FORMAT (logging_setup).
+    settings = get_settings()
+    configure_logging(
+        logging.INFO if verbose else logging.WARNING,
+        resolve_log_format(settings.log_format, environment=settings.environment),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from rich.progress import (
 )
 from sqlalchemy import text
 
+from creditunion import metrics
 from creditunion.cli import app, require_schema_at_head
 from creditunion.cob.leader import CobBusy
 from creditunion.cob.plan import run_close_of_business
@@ -97,5 +99,12 @@ def scheduler() -> None:
 
     require_schema_at_head()
     settings = get_settings()
+    # A service's log is its report: INFO unless the level was set lower already (-v).
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    metrics.install()
+    if settings.scheduler_metrics_port is not None:
+        metrics.serve_in_background(
+            port=settings.scheduler_metrics_port, host=settings.scheduler_metrics_host
+        )
     typer.echo(f"close of business daily at {settings.cob_time} {settings.business_timezone}")
     build_scheduler(default_engine(), settings, background=False).start()

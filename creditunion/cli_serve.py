@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from typing import Annotated
 
 import typer
 
 from creditunion.cli import app, require_schema_at_head
-from creditunion.logging_setup import install_request_id_factory, logging_config
+from creditunion.logging_setup import install_request_id_factory, logging_config, resolve_log_format
+from creditunion.metrics import MULTIPROC_ENV, clear_multiprocess_dir
 from creditunion.settings import get_settings
 
 APP_FACTORY = "api.app:create_app"
@@ -45,12 +47,30 @@ def serve(
         get_settings.cache_clear()
     require_schema_at_head()
     install_request_id_factory()
+    worker_count = workers or settings.serve_workers
+    _share_metrics_between_workers(worker_count)
+    log_format = resolve_log_format(settings.log_format, environment=settings.environment)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
         host=host or settings.serve_host,
         port=port or settings.serve_port,
-        workers=workers or settings.serve_workers,
-        log_config=logging_config(log_level.upper()),
+        workers=worker_count,
+        log_config=logging_config(log_level.upper(), log_format),
         server_header=False,
     )
+
+
+def _share_metrics_between_workers(worker_count: int) -> None:
+    """Several workers must count into one place, or each scrape sees one worker's figures.
+
+    With PROMETHEUS_MULTIPROC_DIR set, its old files are removed (a previous run's counts
+    would otherwise be added to this one's); with several workers and none set, a private
+    directory is made for this server. The workers inherit the variable when they start.
+    """
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        clear_multiprocess_dir(directory)
+    elif worker_count > 1:
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="creditunion-metrics-")

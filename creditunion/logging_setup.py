@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Final
+from typing import Any, Final, Literal, TextIO
 
 from creditunion.redaction import scrub_text
 from creditunion.request_context import current_request_id
 
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+LogFormat = Literal["json", "text"]
 _installed = False
 
 
@@ -42,11 +43,30 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub_text(super().format(record))
 
 
-def configure_logging(level: int | str = logging.INFO) -> None:
+def resolve_log_format(
+    setting: str, *, environment: str, stream: TextIO | None = None
+) -> LogFormat:
+    """`json` or `text` from the setting; `auto` is JSON for a production service."""
+    if setting in ("json", "text"):
+        return "json" if setting == "json" else "text"
+    if setting != "auto":
+        raise ValueError(f"log format is json, text or auto, not {setting!r}")
+    stream = stream or sys.stderr
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    return "json" if environment == "production" and not interactive else "text"
+
+
+def _formatter(log_format: LogFormat) -> logging.Formatter:
+    from creditunion.log_json import JsonFormatter
+
+    return JsonFormatter() if log_format == "json" else ScrubbingFormatter(LOG_FORMAT)
+
+
+def configure_logging(level: int | str = logging.INFO, log_format: LogFormat = "text") -> None:
     """Send the process's logs to stderr through the scrubbing formatter."""
     install_request_id_factory()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ScrubbingFormatter(LOG_FORMAT))
+    handler.setFormatter(_formatter(log_format))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -54,14 +74,17 @@ def configure_logging(level: int | str = logging.INFO) -> None:
     root.setLevel(level)
 
 
-def logging_config(level: str = "INFO") -> dict[str, object]:
+def logging_config(level: str = "INFO", log_format: LogFormat = "text") -> dict[str, object]:
     """The same set-up as a `logging.config.dictConfig` dict (uvicorn applies it per worker)."""
+    formatter: dict[str, object] = (
+        {"()": "creditunion.log_json.JsonFormatter"}
+        if log_format == "json"
+        else {"()": "creditunion.logging_setup.ScrubbingFormatter", "fmt": LOG_FORMAT}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "scrubbing": {"()": "creditunion.logging_setup.ScrubbingFormatter", "fmt": LOG_FORMAT}
-        },
+        "formatters": {"scrubbing": formatter},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         """Cash withdrawals above this need a second staff user's approval."""
         return Money(self.withdrawal_approval_limit, self.base_currency)
 
+    # --- operations (issue 7): log format and the scheduler's own metrics endpoint ---
+    # "auto": JSON for a production service (stderr not a terminal), text otherwise.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # `creditunion scheduler` serves /metrics on this port (127.0.0.1) when set.
+    scheduler_metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    scheduler_metrics_host: str = "127.0.0.1"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -9,7 +9,9 @@ balance update per account in three set-based statements.
 from __future__ import annotations
 
 import enum
+import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -25,6 +27,7 @@ from ledger.entry import (
     metadata_json,
     validate,
 )
+from ledger.observe import PostingEvent, notify, observed
 from ledger.periods import PeriodClosed
 from ledger.posting import IdempotencyConflict, lock_accounts, replay
 from ledger.transaction import SavepointCursor, in_savepoint_with_retries
@@ -99,11 +102,34 @@ def post_batch(session: Session, requests: Sequence[EntryRequest]) -> list[Batch
             continue
         candidates.append(_Pending(index, request, content_hash(request), uuid.uuid4()))
     if candidates:
+        started = time.perf_counter()
         written = in_savepoint_with_retries(session, lambda cur: _post_once(cur, candidates))
         for result in written:
             results[result.index] = result
+        if observed():
+            notify(session, _event(requests, written, time.perf_counter() - started))
     assert all(r is not None for r in results), "every request gets an outcome"
     return [r for r in results if r is not None]
+
+
+def _event(
+    requests: Sequence[EntryRequest], written: list[BatchResult], seconds: float
+) -> PostingEvent:
+    entries: Counter[str] = Counter()
+    postings: Counter[str] = Counter()
+    for result in written:
+        if result.outcome is Outcome.POSTED:
+            request = requests[result.index]
+            entries[request.kind] += 1
+            postings[request.kind] += len(request.lines)
+    replayed = sum(1 for r in written if r.outcome is Outcome.REPLAYED)
+    return PostingEvent(
+        operation="batch",
+        seconds=seconds,
+        entries_by_kind=dict(entries),
+        postings_by_kind=dict(postings),
+        replayed=replayed,
+    )
 
 
 def _post_once(cursor: SavepointCursor, candidates: list[_Pending]) -> list[BatchResult]:

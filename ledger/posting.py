@@ -8,6 +8,7 @@ one statement that also replays a known idempotency key and refuses a closed dat
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any, Final
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from ledger.checks import AccountState, PostingRefused, apply_lines
 from ledger.entry import EntryRequest, PostedEntry, content_hash, metadata_json, validate
 from ledger.models import AccountStatus, AccountType
+from ledger.observe import PostingEvent, notify, observed
 from ledger.periods import DAY_CLOSE_LOCK_KEY, PeriodClosed
 from ledger.transaction import SavepointCursor, in_savepoint_with_retries
 
@@ -98,8 +100,23 @@ def post_validated(
     session: Session, request: EntryRequest, *, reverses_entry_id: uuid.UUID | None
 ) -> PostedEntry:
     digest = content_hash(request, reverses_entry_id)
-    return in_savepoint_with_retries(
+    started = time.perf_counter()
+    posted = in_savepoint_with_retries(
         session, lambda cursor: _post_once(cursor, request, digest, reverses_entry_id)
+    )
+    if observed():
+        notify(session, _event(request, posted, time.perf_counter() - started))
+    return posted
+
+
+def _event(request: EntryRequest, posted: PostedEntry, seconds: float) -> PostingEvent:
+    if posted.replayed:
+        return PostingEvent(operation="entry", seconds=seconds, replayed=1)
+    return PostingEvent(
+        operation="entry",
+        seconds=seconds,
+        entries_by_kind={request.kind: 1},
+        postings_by_kind={request.kind: len(request.lines)},
     )
 
 

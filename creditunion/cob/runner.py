@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import Connection, CursorResult, Engine, text
 from sqlalchemy.orm import Session
 
+from creditunion import metrics
 from creditunion.cob.leader import COB_STEP_KEY
 from creditunion.cob.models import StepStatus
 from creditunion.cob.steps import Step, StepOutcome
@@ -102,7 +103,7 @@ def run_step(
     """Run `step` for `business_date` unless a run already completed it."""
     started = time.monotonic()
     if is_completed(engine, step.name, business_date):
-        return StepReport(step.name, business_date, "skipped", 0.0, None)
+        return _observed(StepReport(step.name, business_date, "skipped", 0.0, None))
     key = {"step": step.name, "d": business_date}
     with engine.connect() as side:
         side = side.execution_options(isolation_level="AUTOCOMMIT")
@@ -112,12 +113,23 @@ def run_step(
             outcome = _run_in_transaction(engine, step, business_date, reporter)
         except BaseException as exc:
             side.execute(_MARK_FAILED, key | {"error": repr(exc)[:ERROR_LENGTH_MAX]})
+            failed = StepReport(
+                step.name, business_date, "failed", time.monotonic() - started, None
+            )
+            _observed(failed)
             raise StepFailed(step.name, business_date, exc) from exc
     seconds = time.monotonic() - started
     if outcome is None:
-        return StepReport(step.name, business_date, "skipped", seconds, None)
+        return _observed(StepReport(step.name, business_date, "skipped", seconds, None))
     log.info("cob %s %s: %s items in %.2fs", business_date, step.name, outcome.items, seconds)
-    return StepReport(step.name, business_date, "completed", seconds, outcome.items)
+    return _observed(StepReport(step.name, business_date, "completed", seconds, outcome.items))
+
+
+def _observed(report: StepReport) -> StepReport:
+    metrics.observe_cob_step(
+        step=report.step, status=report.status, seconds=report.seconds, items=report.items
+    )
+    return report
 
 
 def _run_in_transaction(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 import zoneinfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 
 from creditunion.cob.leader import CobBusy
 from creditunion.cob.plan import run_close_of_business
+from creditunion.request_context import request_id_set
 from creditunion.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,12 @@ def close_through(now: dt.datetime, *, zone: zoneinfo.ZoneInfo, run_at: dt.time)
 
 
 def run_due(engine: Engine, settings: Settings) -> None:
+    # One id for the whole run, on every log line of it, as a request has.
+    with request_id_set(f"cob-{uuid.uuid4()}"):
+        _run_due(engine, settings)
+
+
+def _run_due(engine: Engine, settings: Settings) -> None:
     until = close_through(
         dt.datetime.now(dt.UTC), zone=settings.zone, run_at=parse_run_time(settings.cob_time)
     )
