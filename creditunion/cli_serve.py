@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 from typing import Annotated
 
@@ -48,29 +49,38 @@ def serve(
     require_schema_at_head()
     install_request_id_factory()
     worker_count = workers or settings.serve_workers
-    _share_metrics_between_workers(worker_count)
+    made_dir = _share_metrics_between_workers(worker_count)
     log_format = resolve_log_format(settings.log_format, environment=settings.environment)
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host or settings.serve_host,
-        port=port or settings.serve_port,
-        workers=worker_count,
-        log_config=logging_config(log_level.upper(), log_format),
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host or settings.serve_host,
+            port=port or settings.serve_port,
+            workers=worker_count,
+            log_config=logging_config(log_level.upper(), log_format),
+            server_header=False,
+        )
+    finally:
+        if made_dir is not None:
+            shutil.rmtree(made_dir, ignore_errors=True)
 
 
-def _share_metrics_between_workers(worker_count: int) -> None:
+def _share_metrics_between_workers(worker_count: int) -> str | None:
     """Several workers must count into one place, or each scrape sees one worker's figures.
 
     With PROMETHEUS_MULTIPROC_DIR set, its old files are removed (a previous run's counts
     would otherwise be added to this one's); with several workers and none set, a private
-    directory is made for this server. The workers inherit the variable when they start.
+    directory is made for this server (returned, to be removed when it stops). The workers
+    inherit the variable when they start.
     """
     directory = os.environ.get(MULTIPROC_ENV)
     if directory:
         os.makedirs(directory, exist_ok=True)
         clear_multiprocess_dir(directory)
-    elif worker_count > 1:
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="creditunion-metrics-")
+        return None
+    if worker_count > 1:
+        made = tempfile.mkdtemp(prefix="creditunion-metrics-")
+        os.environ[MULTIPROC_ENV] = made
+        return made
+    return None
