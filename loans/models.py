@@ -1,8 +1,9 @@
 """Tables of the loans package: products (versioned), applications, loans, schedules, activity.
 
 Amounts are BIGINT minor units beside the currency they are in. `member_id` is the
-membership side's member id: indexed, with no foreign key here (the lead adds it when the
-migrations merge). Ledger accounts and journal entries are referenced by foreign key.
+membership side's member id, a foreign key to `members.id` named by table only, so this
+package never imports the application's member model. Ledger accounts and journal entries
+are referenced by foreign key.
 A product row's terms are never changed: an update writes the next version, and a loan
 keeps a snapshot of the terms it was made on.
 """
@@ -158,7 +159,7 @@ class LoanApplicationRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    member_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("members.id"), index=True)
     product_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan_products.id"))
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -226,7 +227,7 @@ class LoanRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    member_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("members.id"), index=True)
     application_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("loan_applications.id"), unique=True
     )

@@ -1,7 +1,8 @@
 """A book of active loans made in bulk, for benchmarks (`bench cob --loans M` can use it too).
 
 The loans are what `loans.services.origination.accept_offer` would have made, written
-set-based: each member's share account and each loan's three accounts, a product, an
+set-based: a member for each loan (active, numbered `L` and the loan id), their share
+account's ledger account and each loan's three accounts, a product, an
 accepted application, the loan row with its schedule, the disbursement through the ledger,
 and the interest accrued from disbursement to the day before `business_date` (computed by
 the pure `loans.accrual` per distinct template and posted). Disbursement dates spread over
@@ -85,7 +86,8 @@ def generate_loan_book(
     app_offset = app_first - first
     _set_sequence(session, "loans", first + count)
     _set_sequence(session, "loan_applications", app_first + count)
-    echo(f"accounts for {count} loans")
+    echo(f"members and accounts for {count} loans")
+    _members(session, first, count, business_date)
     _open_accounts(session, first, count, currency)
     _applications(session, first, count, app_offset, product_id, currency, templates)
     echo("loan rows and schedules")
@@ -150,6 +152,30 @@ def _set_sequence(session: Session, table: str, next_value: int) -> None:
     )
 
 
+# Valid member rows (every CHECK holds: active with an activation date), a year before
+# the book so any product's membership period is met.
+_MEMBERS = text("""
+INSERT INTO members (membership_number, given_name, family_name, date_of_birth, address_line1,
+    town, postcode, common_bond, bond_detail, status, joined_on, activated_on, created_by)
+SELECT 'L' || lpad(n::text, 10, '0'), 'Bench', 'Borrower ' || n,
+       DATE '1970-01-01' + CAST(n % 9000 AS int), n || ' High Street', 'Preston', 'PR1 2HE',
+       'lives_in_area', 'Preston', 'active', :joined, :joined, 'bench'
+FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
+""")
+MEMBER_JOIN = "JOIN members m ON m.membership_number = 'L' || lpad(n::text, 10, '0')"
+
+
+def _members(session: Session, first: int, count: int, business_date: dt.date) -> None:
+    session.execute(
+        _MEMBERS,
+        {
+            "first": first,
+            "last": first + count - 1,
+            "joined": business_date - dt.timedelta(days=365),
+        },
+    )
+
+
 _ACCOUNTS = text("""
 INSERT INTO ledger_accounts (code, name, type, currency, floor_minor, parent_id, header, status,
     balance_minor)
@@ -186,10 +212,11 @@ _APPLICATIONS = text("""
 INSERT INTO loan_applications (id, member_id, product_id, currency, amount_minor, term,
     frequency, purpose, monthly_income_minor, outgoings, dependants, status, submitted_on,
     decided_on, decision_kind, decided_by, offer_expires_on, closed_on)
-SELECT n + :app_offset, 900000000 + n, :product, :currency, a.amount, a.term, a.frequency,
+SELECT n + :app_offset, m.id, :product, :currency, a.amount, a.term, a.frequency,
        'bench', 300000,
        '[]'::jsonb, 0, 'accepted', a.d, a.d, 'automated', 'automated', a.d, a.d
 FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
+""" + MEMBER_JOIN + """
 JOIN unnest(CAST(:amounts AS bigint[]), CAST(:terms AS int[]), CAST(:frequencies AS text[]),
     CAST(:dates AS date[])) WITH ORDINALITY AS a(amount, term, frequency, d, k)
   ON a.k = (n - :first) % :templates + 1
@@ -235,7 +262,7 @@ INSERT INTO loans (id, member_id, application_id, product_id, product_code, rule
     principal_account_id, interest_account_id, fees_account_id, disbursement_account_id,
     collection_account_id, status, disbursed_on, maturity_date, last_instalment_no,
     accrual_denominator, created_by)
-SELECT n, 900000000 + n, n + :app_offset, :product, :code, 'gb', :currency,
+SELECT n, m.id, n + :app_offset, :product, :code, 'gb', :currency,
        CAST(:terms_json AS jsonb), t.amount, t.amount, t.amount, 0, 26.8, :rate, :basis,
        :day_count, t.frequency, :rounding, t.instalment, t.instalments,
        p.id, i.id, f.id, s.id, s.id, 'active', t.d, t.maturity, t.instalments, 1, 'bench'
@@ -248,6 +275,7 @@ JOIN ledger_accounts p ON p.code = format('LN%s-P', lpad(n::text, 10, '0'))
 JOIN ledger_accounts i ON i.code = format('LN%s-I', lpad(n::text, 10, '0'))
 JOIN ledger_accounts f ON f.code = format('LN%s-F', lpad(n::text, 10, '0'))
 JOIN ledger_accounts s ON s.code = format('BENCH-SH-%s', lpad(n::text, 10, '0'))
+""" + MEMBER_JOIN + """
 """)
 
 _ACCRUALS = text("""

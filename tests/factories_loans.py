@@ -1,22 +1,23 @@
 """Builders for the loans tests: products, members' share accounts, loans made through the services.
 
-Members and share accounts come from another package; here a member is only an id and the
-facts passed in, and a share account is a ledger account under members' shares (floor 0).
+A member is registered through the member service (`member(db)`), since loans and
+applications point at `members.id`; the loans services still only see the facts passed in.
+A share account here is a bare ledger account under members' shares (floor 0).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from creditunion.database import unit_of_work
+from creditunion.members.models import Member, MemberStatus
 from ledger.accounts import get_account_by_code, open_account
 from ledger.balances import balance
 from ledger.chart import CASH_IN_TILLS, MEMBERS_SHARES, install_chart
@@ -34,11 +35,11 @@ from loans.rulesets.gb import GB_CREDIT_UNION, ThresholdBehaviour
 from loans.services.applications import decide_application, submit_application
 from loans.services.origination import accept_offer
 from loans.services.products import create_product
+from tests.factories import MemberFactory
 
 TODAY = dt.date(2026, 1, 15)
 MANAGER = "user:manager-1"
 OFFICER = "user:officer-1"
-_members = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
 
 
 def gbp(amount: str) -> Money:
@@ -49,20 +50,39 @@ def usd(amount: str) -> Money:
     return Money(amount, "USD")
 
 
-def next_member_id() -> int:
-    return next(_members)
+def register_member(
+    session: Session, *, since: dt.date, born: dt.date | None, active: bool
+) -> int:
+    """A member registered on `since` (and active from then, if `active`); their id."""
+    fields = {} if born is None else {"date_of_birth": born}
+    registered = MemberFactory.create(session=session, business_date=since, **fields)
+    if active:
+        session.execute(
+            update(Member)
+            .where(Member.id == registered.id)
+            .values(status=MemberStatus.ACTIVE, activated_on=since)
+        )
+    return int(registered.id)
 
 
 def member(
-    member_id: int | None = None,
+    db: Engine | Session,
     *,
     status: str = "active",
     since: dt.date = dt.date(2020, 1, 1),
     born: dt.date | None = dt.date(1985, 6, 1),
     net_worth: Money | None = None,
 ) -> MemberFacts:
+    """A registered member (`db`: an engine, or a session in a transaction) and their facts."""
+    if isinstance(db, Session):
+        member_id = register_member(db, since=since, born=born, active=status == "active")
+    else:
+        with unit_of_work(db) as session:
+            member_id = register_member(
+                session, since=since, born=born, active=status == "active"
+            )
     return MemberFacts(
-        member_id=next_member_id() if member_id is None else member_id,
+        member_id=member_id,
         status=status,
         membership_start=since,
         date_of_birth=born,
@@ -194,7 +214,7 @@ def make_loan(
     currency: str = "GBP",
 ) -> tuple[int, int, MemberFacts]:
     """(loan id, share account id, member) for a loan made and disbursed on `on`."""
-    facts = facts or member()
+    facts = facts or member(engine)
     with unit_of_work(engine) as s:
         books(s, currency)
         code = make_product(s, product)

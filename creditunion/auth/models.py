@@ -36,8 +36,7 @@ class User(Base):
     __table_args__ = (
         # Case-insensitive uniqueness: "Alice" and "alice" are the same login.
         Index("uq_users_username_lower", func.lower(text("username")), unique=True),
-        # One login per member. No foreign key yet: the members table belongs to another
-        # module, and the constraint is added when the two meet.
+        # One login per member.
         Index(
             "uq_users_member_id",
             "member_id",
@@ -66,7 +65,7 @@ class User(Base):
         )
     )
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    member_id: Mapped[int | None] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("members.id"))
     failed_login_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[dt.datetime] = mapped_column(

@@ -81,7 +81,7 @@ def test_the_status_shows_the_business_date_and_a_step_in_flight(
 
 
 def test_members_cannot_see_close_of_business(cob_client: TestClient) -> None:
-    member = make_user(Role.MEMBER, member_id=987_654)
+    member = make_user(Role.MEMBER)  # a registered member of the test's own database
     logged_in = login(cob_client, member)
 
     assert cob_client.get("/v1/cob/status", headers=logged_in.headers).status_code == 403

@@ -89,7 +89,7 @@ def code(engine: Engine) -> str:
 
 
 def test_approval_makes_an_offer_that_expires_in_fourteen_days(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     application_id = submit(engine, code, facts)
     with unit_of_work(engine) as s:
         view = decide_application(
@@ -117,7 +117,7 @@ def test_approval_makes_an_offer_that_expires_in_fourteen_days(engine: Engine, c
 
 
 def test_decline_gives_every_reason(engine: Engine, code: str) -> None:
-    facts = member(born=dt.date(2010, 3, 1))
+    facts = member(engine, born=dt.date(2010, 3, 1))
     application_id = submit(engine, code, facts, income="900", refinances_existing=True)
     with unit_of_work(engine) as s:
         view = decide_application(
@@ -140,7 +140,7 @@ def test_a_quote_over_the_exempt_line_is_declined_by_a_refusing_product(engine: 
     with unit_of_work(engine) as s:
         books(s)
         code = make_product(s, product)
-    facts = member()
+    facts = member(engine)
     on = dt.date(2026, 1, 31)
     application_id = submit(engine, code, facts, term=3, frequency=Frequency.FOUR_WEEKLY, on=on)
     with unit_of_work(engine) as s:
@@ -152,7 +152,7 @@ def test_a_quote_over_the_exempt_line_is_declined_by_a_refusing_product(engine: 
 
 
 def test_near_the_margin_goes_to_an_officer_who_approves(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     # 1,250 - 1,100 of outgoings = 150: 60.74 left after 89.26, within 50 of the 50 margin.
     application_id = submit(engine, code, facts, income="1250")
     with unit_of_work(engine) as s:
@@ -180,7 +180,7 @@ def test_near_the_margin_goes_to_an_officer_who_approves(engine: Engine, code: s
 
 
 def test_a_large_first_loan_is_referred_and_the_officer_declines(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     application_id = submit(engine, code, facts, amount="1500", term=12)
     rules = policy(first_loan_referral_threshold=gbp("1000"))
     with unit_of_work(engine) as s:
@@ -207,7 +207,7 @@ def test_a_large_first_loan_is_referred_and_the_officer_declines(engine: Engine,
 
 
 def test_an_officer_cannot_approve_what_now_declines(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     application_id = submit(engine, code, facts, income="1250")
     with unit_of_work(engine) as s:
         decide_application(
@@ -230,7 +230,7 @@ def test_an_officer_cannot_approve_what_now_declines(engine: Engine, code: str) 
 
 
 def test_transitions_that_do_not_exist_are_refused(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     application_id = submit(engine, code, facts)
     with unit_of_work(engine) as s:
         account = share_account(s, gbp("0"))
@@ -292,12 +292,12 @@ def test_transitions_that_do_not_exist_are_refused(engine: Engine, code: str) ->
         other = submit(engine, code, facts)
         with pytest.raises(ApplicationInvalid):
             decide_application(
-                s, application_id=other, member=member(), policy=policy(), business_date=TODAY
+                s, application_id=other, member=member(engine), policy=policy(), business_date=TODAY
             )
 
 
 def test_the_member_withdraws_and_no_one_else_can(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     application_id = submit(engine, code, facts)
     with unit_of_work(engine) as s:
         with pytest.raises(ApplicationNotFound):
@@ -313,7 +313,7 @@ def test_the_member_withdraws_and_no_one_else_can(engine: Engine, code: str) -> 
 
 
 def test_an_offer_lapses_after_its_last_day(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     application_id = submit(engine, code, facts)
     last_day = TODAY + dt.timedelta(days=14)
     with unit_of_work(engine) as s:
@@ -343,7 +343,7 @@ def test_an_inactive_product_takes_no_applications_or_quotes(engine: Engine, cod
     with unit_of_work(engine) as s:
         set_product_active(s, code=code, active=False, actor=MANAGER, business_date=TODAY)
     with pytest.raises(ProductInactive):
-        submit(engine, code, member())
+        submit(engine, code, member(engine))
     with unit_of_work(engine) as s, pytest.raises(ProductInactive):
         quote_loan(
             s,
@@ -351,7 +351,7 @@ def test_an_inactive_product_takes_no_applications_or_quotes(engine: Engine, cod
             amount=gbp("500"),
             term=6,
             frequency=Frequency.MONTHLY,
-            member=member(),
+            member=member(engine),
             business_date=TODAY,
         )
 
@@ -364,7 +364,7 @@ def test_quotes_price_for_the_member_and_refuse_with_rules(engine: Engine, code:
             amount=gbp("500"),
             term=6,
             frequency=Frequency.MONTHLY,
-            member=member(),
+            member=member(engine),
             business_date=TODAY,
         )
         assert (priced.instalment, priced.apr) == (gbp("89.26"), Decimal("26.8"))
@@ -375,14 +375,14 @@ def test_quotes_price_for_the_member_and_refuse_with_rules(engine: Engine, code:
                 amount=gbp("5000"),
                 term=30,
                 frequency=Frequency.MONTHLY,
-                member=member(),
+                member=member(engine),
                 business_date=TODAY,
             )
     assert refused.value.codes == ("product.amount_range", "product.term_range")
 
 
 def test_submissions_refuse_bad_input(engine: Engine, code: str) -> None:
-    facts = member()
+    facts = member(engine)
     with unit_of_work(engine) as s:
         for amount, term, purpose in (
             ("-5", 6, "x"),
@@ -417,7 +417,7 @@ def test_submissions_refuse_bad_input(engine: Engine, code: str) -> None:
 
 
 def test_a_dollar_product_cannot_lend_from_pound_books(engine: Engine) -> None:
-    facts = member(net_worth=Money("10000000", "USD"))
+    facts = member(engine, net_worth=Money("10000000", "USD"))
     with unit_of_work(engine) as s:
         books(s)  # the shared books are in pounds
         code = make_product(s, PAL_II_EXAMPLE)

@@ -44,8 +44,8 @@ from tests.factories_loans import (
 RICH = usd("10000000")
 
 
-def pal_member(**changes: object) -> MemberFacts:
-    return dataclasses.replace(member(net_worth=RICH), **changes)  # type: ignore[arg-type]
+def pal_member(engine: Engine, **changes: object) -> MemberFacts:
+    return dataclasses.replace(member(engine, net_worth=RICH), **changes)  # type: ignore[arg-type]
 
 
 def pal_loan(
@@ -94,7 +94,7 @@ def apply(
 
 
 def test_a_pal_is_disbursed_with_its_application_fee_outside_the_apr(fresh_engine: Engine) -> None:
-    loan_id, shares = pal_loan(fresh_engine, pal_member())
+    loan_id, shares = pal_loan(fresh_engine, pal_member(fresh_engine))
     with unit_of_work(fresh_engine) as s:
         loan = get_loan(s, loan_id=loan_id)
         assert shares_balance(s, shares) == usd("500")  # 20 + 500 advanced - the 20 fee
@@ -106,7 +106,7 @@ def test_a_pal_is_disbursed_with_its_application_fee_outside_the_apr(fresh_engin
 
 
 def test_one_pal_outstanding_at_a_time(fresh_engine: Engine) -> None:
-    facts = pal_member()
+    facts = pal_member(fresh_engine)
     pal_loan(fresh_engine, facts)
     _, codes, status = apply(fresh_engine, facts)
     assert status is ApplicationStatus.DECLINED
@@ -114,7 +114,7 @@ def test_one_pal_outstanding_at_a_time(fresh_engine: Engine) -> None:
 
 
 def test_three_in_any_six_months(fresh_engine: Engine) -> None:
-    facts = pal_member()
+    facts = pal_member(fresh_engine)
     for months_ago in (5, 3, 1):
         on = TODAY - dt.timedelta(days=30 * months_ago)
         loan_id, shares = pal_loan(fresh_engine, facts, on=on)
@@ -137,18 +137,18 @@ def test_three_in_any_six_months(fresh_engine: Engine) -> None:
 
 
 def test_the_portfolio_stays_under_a_fifth_of_net_worth(fresh_engine: Engine) -> None:
-    pal_loan(fresh_engine, pal_member())  # 500 of PAL balances in the book
+    pal_loan(fresh_engine, pal_member(fresh_engine))  # 500 of PAL balances in the book
     # Net worth 4,000: 20% is 800; 500 + 400 would be 900.
-    _, codes, status = apply(fresh_engine, pal_member(net_worth=usd("4000")))
+    _, codes, status = apply(fresh_engine, pal_member(fresh_engine, net_worth=usd("4000")))
     assert status is ApplicationStatus.DECLINED and codes == ["pal.portfolio_limit"]
-    _, codes, status = apply(fresh_engine, pal_member(net_worth=usd("4500")))
+    _, codes, status = apply(fresh_engine, pal_member(fresh_engine, net_worth=usd("4500")))
     assert (status, codes) == (ApplicationStatus.OFFERED, [])
     with pytest.raises(FactsError):
-        apply(fresh_engine, pal_member(net_worth=None))
+        apply(fresh_engine, pal_member(fresh_engine, net_worth=None))
 
 
 def test_pal_i_waits_a_month_of_membership_and_pal_ii_does_not(fresh_engine: Engine) -> None:
-    newcomer = pal_member(membership_start=TODAY - dt.timedelta(days=10))
+    newcomer = pal_member(fresh_engine, membership_start=TODAY - dt.timedelta(days=10))
     _, codes, status = apply(fresh_engine, newcomer, PAL_I_EXAMPLE)
     assert status is ApplicationStatus.DECLINED
     assert "pal.membership_period" in codes
@@ -157,7 +157,7 @@ def test_pal_i_waits_a_month_of_membership_and_pal_ii_does_not(fresh_engine: Eng
 
 
 def test_the_limits_are_checked_again_at_acceptance(fresh_engine: Engine) -> None:
-    facts = pal_member()
+    facts = pal_member(fresh_engine)
     first, _, _ = apply(fresh_engine, facts)
     second, _, _ = apply(fresh_engine, facts, PAL_I_EXAMPLE)
     with unit_of_work(fresh_engine) as s:

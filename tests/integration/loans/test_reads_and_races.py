@@ -149,7 +149,7 @@ def test_a_repayment_retried_at_once_posts_once(engine: Engine) -> None:
 
 
 def test_two_pal_offers_accepted_at_once_make_one_loan(fresh_engine: Engine) -> None:
-    facts = member(net_worth=usd("10000000"))
+    facts = member(fresh_engine, net_worth=usd("10000000"))
     applications = []
     with unit_of_work(fresh_engine) as s:
         books(s, "USD")
