@@ -15,7 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import api.routers
 from api import health, metrics, problem_types, problems
+from api.body_limit import BodyLimitMiddleware
 from api.context import AppContext
+from api.login_throttle import LoginThrottleMiddleware
 from api.openapi import install_openapi
 from api.request_id import RequestIdMiddleware
 from creditunion import metrics as process_metrics
@@ -80,6 +82,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.context = AppContext.build(settings, resolve_secret(settings), engine)
+    # Inside the request id, so that their refusals (413, 429) carry it.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        LoginThrottleMiddleware,
+        failures=settings.login_throttle_failures,
+        window_s=settings.login_throttle_window_s,
+    )
     app.add_middleware(RequestIdMiddleware)
     # Outside the request id: it times the whole request, including the id's own work.
     app.add_middleware(metrics.MetricsMiddleware)

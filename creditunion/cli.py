@@ -94,6 +94,18 @@ def bench_ledger(
     _write_json(run(seconds=seconds, workers=workers, echo=typer.echo), json_path)
 
 
+@bench_app.command("api")
+def bench_api(
+    json_path: JsonOption = None,
+    seconds: Annotated[float, typer.Option(help="Length of each timed phase.")] = 15.0,
+    workers: Annotated[int, typer.Option(help="API workers and direct posting processes.")] = 2,
+) -> None:
+    """The API's transfer endpoint vs the posting service called directly (ops/bench_api.py)."""
+    from ops.bench_api import run
+
+    _write_json(run(seconds=seconds, workers=workers, echo=typer.echo), json_path)
+
+
 import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
 import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
 import creditunion.cli_demo  # noqa: E402  (registers `creditunion demo`)

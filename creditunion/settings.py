@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     scheduler_metrics_port: int | None = Field(default=None, ge=1, le=65_535)
     scheduler_metrics_host: str = "127.0.0.1"
 
+    # --- hardening (issue 7): request body ceiling and per-address sign-in throttling ---
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)
+    # Refused sign-ins from one address within the window before it gets 429 (0: off).
+    login_throttle_failures: int = Field(default=100, ge=0, le=100_000)
+    login_throttle_window_s: int = Field(default=60, ge=1, le=86_400)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
