@@ -53,6 +53,11 @@ KINDS_MAX: Final = 64
 OTHER_KIND: Final = "other"
 SCRAPE_STATEMENT_TIMEOUT_MS: Final = 2_000
 
+# prometheus-client opens a file per process in the directory as each metric is made, at
+# import: a directory not made yet (a tmpfs, a fresh container) must not stop the process.
+if os.environ.get(MULTIPROC_ENV):
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
+
 _LATENCY_BUCKETS: Final = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _POSTING_BUCKETS: Final = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
 _STEP_BUCKETS: Final = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0)
