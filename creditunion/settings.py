@@ -106,6 +106,38 @@ class Settings(BaseSettings):
     scheduler_metrics_port: int | None = Field(default=None, ge=1, le=65_535)
     scheduler_metrics_host: str = "127.0.0.1"
 
+    # --- loans through the API (issue 4): the automated decision's policy, in the base
+    # currency (creditunion.lending.policy builds loans.decision.DecisionPolicy from these).
+    # Disposable income a member keeps each month after every outgoing and the instalment.
+    loan_affordability_margin: str = "50.00"
+    # ...or this share of net income, if larger ("0.10" is 10%).
+    loan_affordability_share_of_income: str = Field(
+        default="0", pattern=r"^0(\.[0-9]{1,6})?$"
+    )
+    # Disposable income this close above the margin sends the application to a loan officer.
+    loan_referral_band: str = "50.00"
+    loan_allowance_per_dependant: str = "0.00"
+    # A member's first loan above this goes to a loan officer (unset: no such referral).
+    loan_first_loan_referral_threshold: str | None = None
+    loan_max_outstanding: int = Field(default=1, ge=1, le=10)
+    loan_offer_validity_days: int = Field(default=14, ge=1, le=90)
+    # The credit union's net worth for the NCUA PAL portfolio limit, used while the books'
+    # general reserve and retained surplus hold nothing (creditunion.lending.facts).
+    loan_net_worth: str | None = None
+
+    @model_validator(mode="after")
+    def _loan_amounts_are_money(self) -> Settings:
+        for amount in (
+            self.loan_affordability_margin,
+            self.loan_referral_band,
+            self.loan_allowance_per_dependant,
+            self.loan_first_loan_referral_threshold,
+            self.loan_net_worth,
+        ):
+            if amount is not None and Money(amount, self.base_currency).is_negative():
+                raise ValueError("loan policy amounts cannot be negative")
+        return self
+
     # --- hardening (issue 7): request body ceiling and per-address sign-in throttling ---
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)
     # Refused sign-ins from one address within the window before it gets 429 (0: off).

@@ -11,12 +11,14 @@ from creditunion.business_date.service import initialise_business_date
 from creditunion.settings import Settings
 from creditunion.shares.product_service import install_standard_products
 from ledger.chart import install_chart
+from loans.rulesets.base import NoRuleInForce
+from loans.services.seed import seed_products
 
 
 def initialise(
     session: Session, *, settings: Settings, business_date: dt.date | None = None
 ) -> str:
-    """Chart, standard share products and the business date; each only if missing.
+    """Chart, standard share and loan products and the business date; each only if missing.
 
     The business date starts at `business_date`, or today in the business time zone
     (this runs at the edge, so it may read the clock); once set, only COB moves it.
@@ -27,5 +29,24 @@ def initialise(
     current = initialise_business_date(session, business_date=start)
     return (
         f"chart of accounts: {opened} accounts opened in {settings.base_currency}; "
-        f"share products: {products} added; business date: {current}"
+        f"share products: {products} added; {_seed_loan_products(session, settings, current)}; "
+        f"business date: {current}"
     )
+
+
+def _seed_loan_products(session: Session, settings: Settings, business_date: dt.date) -> str:
+    # Products lending in another currency than the books' are added inactive. A rule set
+    # whose configured caps have lapsed by the business date (the NCUA usury ceiling is
+    # configured to 10 Sep 2027) cannot validate its products: nothing is seeded then, and
+    # init says why, rather than failing the whole initialisation.
+    try:
+        with session.begin_nested():
+            added = seed_products(
+                session,
+                currency=settings.base_currency,
+                actor="system:init",
+                business_date=business_date,
+            )
+    except NoRuleInForce as exc:
+        return f"loan products: none added ({exc}; update the rule sets' configuration)"
+    return f"loan products: {added} added"

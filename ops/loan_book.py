@@ -162,7 +162,6 @@ SELECT 'L' || lpad(n::text, 10, '0'), 'Bench', 'Borrower ' || n,
        'lives_in_area', 'Preston', 'active', :joined, :joined, 'bench'
 FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
 """)
-MEMBER_JOIN = "JOIN members m ON m.membership_number = 'L' || lpad(n::text, 10, '0')"
 
 
 def _members(session: Session, first: int, count: int, business_date: dt.date) -> None:
@@ -216,7 +215,7 @@ SELECT n + :app_offset, m.id, :product, :currency, a.amount, a.term, a.frequency
        'bench', 300000,
        '[]'::jsonb, 0, 'accepted', a.d, a.d, 'automated', 'automated', a.d, a.d
 FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
-""" + MEMBER_JOIN + """
+JOIN members m ON m.membership_number = 'L' || lpad(n::text, 10, '0')
 JOIN unnest(CAST(:amounts AS bigint[]), CAST(:terms AS int[]), CAST(:frequencies AS text[]),
     CAST(:dates AS date[])) WITH ORDINALITY AS a(amount, term, frequency, d, k)
   ON a.k = (n - :first) % :templates + 1
@@ -275,7 +274,7 @@ JOIN ledger_accounts p ON p.code = format('LN%s-P', lpad(n::text, 10, '0'))
 JOIN ledger_accounts i ON i.code = format('LN%s-I', lpad(n::text, 10, '0'))
 JOIN ledger_accounts f ON f.code = format('LN%s-F', lpad(n::text, 10, '0'))
 JOIN ledger_accounts s ON s.code = format('BENCH-SH-%s', lpad(n::text, 10, '0'))
-""" + MEMBER_JOIN + """
+JOIN members m ON m.membership_number = 'L' || lpad(n::text, 10, '0')
 """)
 
 _ACCRUALS = text("""

@@ -50,6 +50,9 @@ class Permission(enum.StrEnum):
     LOANS_READ = "loans:read"
     LOANS_MANAGE = "loans:manage"
     LOANS_APPLY_SELF = "loans:apply_self"
+    # A manager's: loan products (what may be lent, at what price) and write-offs.
+    LOAN_PRODUCTS_MANAGE = "loan_products:manage"
+    LOANS_WRITE_OFF = "loans:write_off"
     # The books.
     LEDGER_READ = "ledger:read"
     COB_READ = "cob:read"
@@ -65,6 +68,8 @@ MONEY_PERMISSIONS: Final = frozenset(
         Permission.APPROVALS_DECIDE,
         Permission.SELF_TRANSFER,
         Permission.LOANS_MANAGE,
+        Permission.LOAN_PRODUCTS_MANAGE,
+        Permission.LOANS_WRITE_OFF,
         Permission.ACCOUNTS_MANAGE,
         Permission.COB_RUN,
     }
@@ -101,6 +106,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.CASH_TRANSACT,
             _P.TRANSFERS_CREATE,
             _P.REVERSALS_REQUEST,
+            _P.LOANS_READ,  # a repayment taken at the till needs the loan and what is due
         }
     ),
     Role.LOAN_OFFICER: frozenset(
@@ -130,6 +136,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.APPROVALS_DECIDE,
             _P.LOANS_READ,
             _P.LOANS_MANAGE,
+            _P.LOAN_PRODUCTS_MANAGE,
+            _P.LOANS_WRITE_OFF,
             _P.LEDGER_READ,
             _P.COB_RUN,
         }

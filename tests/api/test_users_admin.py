@@ -17,7 +17,7 @@ from creditunion.auth.users import (
 )
 from creditunion.database import unit_of_work
 from tests.api.conftest import LoggedIn, login
-from tests.api.factories import PASSWORD, make_user
+from tests.api.factories import PASSWORD, make_user, registered_member_id
 
 STRONG = "a perfectly long password"
 
@@ -140,7 +140,7 @@ def test_a_password_reset_ends_the_users_sessions(client: TestClient, admin: Log
 def test_create_member_login_for_the_members_module(engine: Engine, client: TestClient) -> None:
     teller = make_user(Role.TELLER)
     actor = Actor(user_id=teller.id, username=teller.username, role=Role.TELLER)
-    member_id = 7_000_000_000 + teller.id
+    member_id, second, third, fourth, fifth = (registered_member_id() for _ in range(5))
     username = f"member{teller.id}"
     with unit_of_work(engine) as session:
         view = create_member_login(
@@ -159,20 +159,20 @@ def test_create_member_login_for_the_members_module(engine: Engine, client: Test
     with pytest.raises(UsernameTaken), unit_of_work(engine) as session:
         create_member_login(
             session,
-            member_id=member_id + 1,
+            member_id=second,
             username=username.upper(),
             password=STRONG,
             actor=actor,
         )
     with pytest.raises(WeakPassword), unit_of_work(engine) as session:
         create_member_login(
-            session, member_id=member_id + 2, username=username + "c", password="short", actor=actor
+            session, member_id=third, username=username + "c", password="short", actor=actor
         )
     auditor = Actor(user_id=1, username="aud", role=Role.AUDITOR)
     with pytest.raises(NotAllowed), unit_of_work(engine) as session:
         create_member_login(
             session,
-            member_id=member_id + 3,
+            member_id=fourth,
             username=username + "d",
             password=STRONG,
             actor=auditor,
@@ -180,7 +180,7 @@ def test_create_member_login_for_the_members_module(engine: Engine, client: Test
     with unit_of_work(engine) as session:  # demo seeding and imports act as the system
         create_member_login(
             session,
-            member_id=member_id + 4,
+            member_id=fifth,
             username=username + "e",
             password=STRONG,
             actor=Actor.system("demo"),

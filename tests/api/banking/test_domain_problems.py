@@ -1,11 +1,15 @@
 """Each refusal of the member, share, approval and dividend services has its own problem
-type and the status docs/members-and-accounts.md gives it."""
+type and the status docs/members-and-accounts.md gives it; so has each of the loans
+package's (docs/loans-api.md)."""
 
 from __future__ import annotations
 
 import pytest
 
-from api import domain_problems
+from api import (
+    domain_problems,
+    loan_problems,  # noqa: F401  (registers the loans' problem types)
+)
 from api.problems import problem_spec_for, registered_problems
 from creditunion.approvals import requests as approval_requests
 from creditunion.approvals import service as approvals
@@ -15,6 +19,30 @@ from creditunion.members import service as members
 from creditunion.savings import dividends
 from creditunion.shares import movement_rules, movements, product_service
 from creditunion.shares import service as shares
+from loans import apr, errors, schedule
+from loans.affordability import StatementInvalid
+from loans.allocation import PaymentExceedsBalance
+from loans.checks import ProductInvalid
+from loans.facts import FactsError
+from loans.frequency import FrequencyError
+from loans.product import ProductError
+from loans.quote import QuoteRefused
+from loans.rate import RateError
+from loans.registry import UnknownRuleSet
+from loans.rulesets.base import NoRuleInForce
+from loans.services import (
+    accounts,
+    applications,
+    arrears,
+    cob_accrual,
+    collection,
+    origination,
+    products,
+    repayments,
+    state,
+    withdrawal,
+    writeoff,
+)
 
 EXPECTED: dict[type[Exception], tuple[int, str]] = {
     members.MemberNotFound: (404, "member-not-found"),
@@ -54,6 +82,44 @@ EXPECTED: dict[type[Exception], tuple[int, str]] = {
     dividends.DividendOverlaps: (409, "dividend-overlaps"),
     domain_problems.RecipientNotFound: (404, "recipient-not-found"),
     domain_problems.RecipientCannotReceive: (409, "recipient-cannot-receive"),
+    # Loans (api/loan_problems.py): the bases, then each error of the package.
+    errors.LoansNotFound: (404, "loans-not-found"),
+    errors.LoansConflict: (409, "loan-conflict"),
+    errors.LoansRefused: (422, "loan-refused"),
+    products.ProductNotFound: (404, "loan-product-not-found"),
+    products.ProductCodeTaken: (409, "loan-product-code-taken"),
+    products.ProductInactive: (422, "loan-product-not-offered"),
+    applications.ApplicationNotFound: (404, "loan-application-not-found"),
+    applications.ApplicationInvalid: (422, "loan-application-invalid"),
+    applications.InvalidTransition: (409, "loan-application-state"),
+    applications.ApprovalRefused: (422, "loan-approval-refused"),
+    origination.OfferExpired: (409, "loan-offer-expired"),
+    origination.AcceptanceRefused: (422, "loan-acceptance-refused"),
+    state.LoanNotFound: (404, "loan-not-found"),
+    state.LoanNotActive: (409, "loan-not-active"),
+    repayments.RepaymentKeyConflict: (409, "loan-payment-key-reused"),
+    repayments.InvalidRepayment: (422, "invalid-loan-payment"),
+    withdrawal.WithdrawalPeriodOver: (409, "loan-withdrawal-period-over"),
+    writeoff.WriteOffNotDue: (409, "loan-write-off-not-due"),
+    writeoff.RecoveryExceedsWrittenOff: (422, "recovery-exceeds-written-off"),
+    cob_accrual.AccrualRefused: (409, "loan-accrual-refused"),
+    collection.AccrualNotRun: (409, "loan-accrual-not-run"),
+    arrears.FeeRefused: (409, "loan-fee-refused"),
+    accounts.NotAShareAccount: (422, "not-a-share-account"),
+    accounts.CurrencyNotLent: (422, "currency-not-lent"),
+    accounts.ChartNotInstalled: (503, "not-initialised"),
+    QuoteRefused: (422, "loan-quote-refused"),
+    ProductInvalid: (422, "loan-product-breaks-rules"),
+    ProductError: (422, "loan-product-malformed"),
+    PaymentExceedsBalance: (422, "payment-exceeds-balance"),
+    StatementInvalid: (422, "statement-invalid"),
+    FactsError: (422, "loan-facts-missing"),
+    RateError: (422, "invalid-rate"),
+    FrequencyError: (422, "invalid-term"),
+    UnknownRuleSet: (422, "unknown-rule-set"),
+    NoRuleInForce: (422, "no-rule-in-force"),
+    apr.AprError: (422, "apr-not-computable"),
+    schedule.ScheduleError: (422, "schedule-invalid"),
 }
 
 

@@ -26,6 +26,7 @@ from creditunion.shares.views import ShareAccountView
 from tests.api.banking.bank import Bank, gbp, new_key
 from tests.api.conftest import LoggedIn, login
 from tests.api.factories import PASSWORD, make_user
+from tests.api.loans.matrix_cases import LOAN_CASES, LoanBuilder
 from tests.factories import ni_number
 
 OPERATIONS = operations(create_app(Settings(environment="test", jwt_secret="x" * 32)).openapi())
@@ -149,6 +150,10 @@ def _reversal(w: World) -> Call:
     return Call("POST", "/v1/reversals", 202, json=body, moves_money=True)
 
 
+def _loan_case(build: LoanBuilder) -> Builder:
+    return lambda w: Call(**vars(build(w)))
+
+
 CASES: dict[str, Builder] = {
     # The platform's endpoints.
     "GET /health/live": lambda w: Call("GET", "/health/live", 200),
@@ -261,6 +266,8 @@ CASES: dict[str, Builder] = {
         "GET", f"/v1/me/accounts/{w.member_accounts()[0].id}/transactions", 200
     ),
     "POST /v1/me/transfers": _my_transfer,
+    # Loans (their cases are in tests/api/loans/matrix_cases.py).
+    **{name: _loan_case(build) for name, build in LOAN_CASES.items()},
 }
 
 

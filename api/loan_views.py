@@ -1,0 +1,63 @@
+"""What the loans routers share: the member behind a token, settings, keys, loan answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Final
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from api.context import request_context
+from api.idempotency import IdempotencyContext
+from api.schemas.loans import LoanDetailOut, LoanOut, SettlementOut
+from creditunion.auth.actor import Actor
+from creditunion.lending.accounts import share_account_ids
+from creditunion.members.service import MemberNotFound
+from creditunion.settings import Settings
+from loans.models import LoanStatus
+from loans.services.queries import LoanView, get_loan
+from loans.services.repayments import settlement_figure
+
+# The loans services keep a client's key beside their own prefix, within 100 characters.
+LOAN_KEY_LENGTH_MAX: Final = 100
+
+
+def settings_of(request: Request) -> Settings:
+    return request_context(request).settings
+
+
+def own_member_id(actor: Actor) -> int:
+    """The signed-in member's id; a login without one has no records (404)."""
+    if actor.member_id is None:
+        raise MemberNotFound("of this login")
+    return actor.member_id
+
+
+def loan_key(idem: IdempotencyContext) -> str:
+    """The client's idempotency key as the loans services keep it (at most 100 characters)."""
+    plain = idem.ledger_key()
+    if len(plain) <= LOAN_KEY_LENGTH_MAX:
+        return plain
+    return f"http:{idem.user_id}:sha256:{hashlib.sha256(idem.key.encode()).hexdigest()}"
+
+
+def loan_out(session: Session, view: LoanView) -> LoanOut:
+    accounts = [view.disbursement_account_id]
+    if view.collection_account_id is not None:
+        accounts.append(view.collection_account_id)
+    return LoanOut.of(view, share_account_ids(session, accounts))
+
+
+def loan_detail_out(
+    session: Session, loan_id: int, *, member_id: int | None, today: dt.date
+) -> LoanDetailOut:
+    """A loan with what clears it today; with `member_id`, only that member's (LoanNotFound)."""
+    view = get_loan(session, loan_id=loan_id, member_id=member_id)
+    settlement = None
+    if view.status is LoanStatus.ACTIVE:
+        on = max(today, view.accrued_through)
+        settlement = SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on))
+    base = loan_out(session, view)
+    return LoanDetailOut(**base.model_dump(), settlement_today=settlement)

@@ -1,0 +1,182 @@
+"""Loan products: staff read every product, members the ones on offer; managers change them.
+
+A change never alters a version: it writes the next one (loans keep the terms they were
+made on). Every version is checked against its rule set; one that breaks it is refused
+(422 `loan-product-breaks-rules`) with the code of each rule.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+
+from api import loan_problems  # noqa: F401  (registers the loans' problem types)
+from api.domain import actor_label, business_date
+from api.pagination import Page, PageRequest, paginate
+from api.problems import InvalidField, RequestInvalid, problem_responses
+from api.schemas.loan_products import (
+    CODE,
+    LoanProductIn,
+    LoanProductOut,
+    LoanProductTermsIn,
+    ProductActiveIn,
+)
+from api.security import require
+from api.transactions import DbSession, api_router
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.roles import Permission
+from creditunion.lending import products as lending_products
+from loans.services import products
+from loans.services.products import ProductNotFound, ProductView
+
+router = api_router(tags=["loan products"])
+
+Code = Annotated[
+    str, Path(pattern=CODE, description="The product's code.", examples=["GB-PAYDAY-ALT"])
+]
+Manager = Annotated[Actor, require(Permission.LOAN_PRODUCTS_MANAGE)]
+
+
+def _page(session: DbSession, page: PageRequest, *, active_only: bool) -> Page[LoanProductOut]:
+    after = page.after[0] if page.after else None
+    if after is not None and not isinstance(after, str):
+        raise RequestInvalid(InvalidField("query", "cursor", "is not a cursor of this list"))
+    rows = products.list_products(
+        session, active_only=active_only, after_code=after, limit=page.fetch
+    )
+    return page.build(rows, position=lambda v: [v.code], convert=LoanProductOut.of)
+
+
+def _audit(session: DbSession, actor: Actor, action: str, view: ProductView) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="loan_product",
+        target_id=view.code,
+        summary={"version": view.version, "active": view.active, "name": view.product.name},
+    )
+
+
+@router.get(
+    "/loan-products",
+    response_model=Page[LoanProductOut],
+    dependencies=[require(Permission.LOANS_READ)],
+    summary="Every loan product's current version, offered or not, in code order",
+)
+def list_products(
+    session: DbSession,
+    page: Annotated[PageRequest, Depends(paginate("loan-products"))],
+    active: Annotated[bool | None, Query(description="Only offered (true) products.")] = None,
+) -> Page[LoanProductOut]:
+    return _page(session, page, active_only=bool(active))
+
+
+@router.get(
+    "/loan-products/{code}",
+    response_model=LoanProductOut,
+    dependencies=[require(Permission.LOANS_READ)],
+    responses=problem_responses(404),
+    summary="One product: its current version, or the version asked for",
+)
+def get_product(
+    session: DbSession,
+    code: Code,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> LoanProductOut:
+    return LoanProductOut.of(products.get_product(session, code=code, version=version))
+
+
+@router.post(
+    "/loan-products",
+    status_code=201,
+    response_model=LoanProductOut,
+    responses=problem_responses(409, 422),
+    summary="Create a loan product (checked against its rule set)",
+)
+def create_product(session: DbSession, body: LoanProductIn, actor: Manager) -> LoanProductOut:
+    view = lending_products.create_product(
+        session,
+        code=body.code,
+        product=body.product(),
+        active=body.active,
+        actor=actor_label(actor),
+        business_date=business_date(session),
+    )
+    _audit(session, actor, "loan_product.create", view)
+    return LoanProductOut.of(view)
+
+
+@router.put(
+    "/loan-products/{code}",
+    response_model=LoanProductOut,
+    responses=problem_responses(404, 422),
+    summary="Set a product's terms: the next version (the same terms again change nothing)",
+)
+def update_product(
+    session: DbSession, code: Code, body: LoanProductTermsIn, actor: Manager
+) -> LoanProductOut:
+    view = lending_products.update_product(
+        session,
+        code=code,
+        product=body.product(),
+        active=body.active,
+        actor=actor_label(actor),
+        business_date=business_date(session),
+    )
+    _audit(session, actor, "loan_product.update", view)
+    return LoanProductOut.of(view)
+
+
+@router.put(
+    "/loan-products/{code}/active",
+    response_model=LoanProductOut,
+    responses=problem_responses(404, 422),
+    summary="Offer a product to members, or withdraw it from new applications",
+)
+def set_product_active(
+    session: DbSession, code: Code, body: ProductActiveIn, actor: Manager
+) -> LoanProductOut:
+    view = lending_products.set_product_active(
+        session,
+        code=code,
+        active=body.active,
+        actor=actor_label(actor),
+        business_date=business_date(session),
+    )
+    _audit(
+        session, actor, "loan_product.activate" if body.active else "loan_product.deactivate", view
+    )
+    return LoanProductOut.of(view)
+
+
+# ---------------------------------------------------------------- a member's view
+
+
+@router.get(
+    "/me/loan-products",
+    response_model=Page[LoanProductOut],
+    dependencies=[require(Permission.SELF_READ)],
+    summary="The loan products on offer",
+)
+def offered_products(
+    session: DbSession,
+    page: Annotated[PageRequest, Depends(paginate("offered-loan-products"))],
+) -> Page[LoanProductOut]:
+    return _page(session, page, active_only=True)
+
+
+@router.get(
+    "/me/loan-products/{code}",
+    response_model=LoanProductOut,
+    dependencies=[require(Permission.SELF_READ)],
+    responses=problem_responses(404),
+    summary="One product on offer (a product not offered is not found)",
+)
+def offered_product(session: DbSession, code: Code) -> LoanProductOut:
+    view = products.get_product(session, code=code)
+    if not view.active:
+        raise ProductNotFound(f"no product {code!r}")
+    return LoanProductOut.of(view)

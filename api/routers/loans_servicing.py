@@ -1,0 +1,375 @@
+"""Loans as staff see and service them: reads, payments at the till, write-offs.
+
+Loan officers, managers, tellers and auditors read any loan: its balances and arrears,
+schedule, payments and journal entries. A teller takes a cash repayment at the till; a
+loan officer or manager records a payment received by bank. A manager writes off a loan
+past `CREDITUNION_LOAN_WRITE_OFF_AFTER_DAYS` days and records what is recovered after.
+Every POST here moves money and needs an `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+
+from api import loan_problems  # noqa: F401  (registers the loans' problem types)
+from api.domain import ID_MAX, actor_label, business_date
+from api.idempotency import IdempotencyDep
+from api.loan_views import loan_detail_out, loan_key, settings_of
+from api.pagination import Page, PageRequest, paginate
+from api.problems import problem_responses
+from api.schemas.loans import (
+    InstalmentOut,
+    LoanDetailOut,
+    LoanEntryOut,
+    LoanTransactionOut,
+    RecoveryIn,
+    RecoveryOut,
+    RepaymentOut,
+    SettlementOut,
+    StaffRepaymentIn,
+    WriteOffCandidateOut,
+    WriteOffIn,
+    WriteOffOut,
+)
+from api.security import require
+from api.transactions import DbSession, api_router
+from creditunion import audit
+from creditunion.auth.actor import Actor
+from creditunion.auth.roles import Permission
+from creditunion.lending import reads, servicing
+from creditunion.members.service import get_member
+from loans.models import LoanStatus, PaymentSource
+from loans.services import queries
+from loans.services.arrears import write_off_candidates
+from loans.services.repayments import RepaymentResult, settlement_figure
+
+router = api_router(tags=["loans"])
+
+LoanId = Annotated[int, Path(ge=1, le=ID_MAX, description="The loan's id.", examples=[1])]
+MemberId = Annotated[int, Path(ge=1, le=ID_MAX, description="The member's id.", examples=[1])]
+Reading = [require(Permission.LOANS_READ)]
+WritesOff = Annotated[Actor, require(Permission.LOANS_WRITE_OFF)]
+
+
+def _loans_page(
+    session: DbSession,
+    page: PageRequest,
+    *,
+    member_id: int | None,
+    status: LoanStatus | None,
+) -> Page[LoanDetailOut]:
+    today = business_date(session)
+    ids = reads.loan_ids(
+        session,
+        member_id=member_id,
+        status=status,
+        after_id=page.after_int() or 0,
+        limit=page.fetch,
+    )
+    return page.build(
+        ids,
+        position=lambda loan_id: [loan_id],
+        convert=lambda loan_id: loan_detail_out(session, loan_id, member_id=None, today=today),
+    )
+
+
+def _audit(
+    session: DbSession, actor: Actor, action: str, loan_id: int, summary: dict[str, object]
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="loan",
+        target_id=loan_id,
+        summary=summary,
+        business_date=business_date(session),
+    )
+
+
+@router.get(
+    "/loans",
+    response_model=Page[LoanDetailOut],
+    dependencies=Reading,
+    summary="Loans in id order, by member and status",
+)
+def list_loans(
+    session: DbSession,
+    page: Annotated[PageRequest, Depends(paginate("loans"))],
+    member_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    status: Annotated[LoanStatus | None, Query()] = None,
+) -> Page[LoanDetailOut]:
+    return _loans_page(session, page, member_id=member_id, status=status)
+
+
+@router.get(
+    "/members/{member_id}/loans",
+    response_model=Page[LoanDetailOut],
+    dependencies=Reading,
+    responses=problem_responses(404),
+    summary="A member's loans, oldest first",
+)
+def member_loans(
+    session: DbSession,
+    member_id: MemberId,
+    page: Annotated[PageRequest, Depends(paginate("member-loans"))],
+    status: Annotated[LoanStatus | None, Query()] = None,
+) -> Page[LoanDetailOut]:
+    get_member(session, member_id=member_id)
+    return _loans_page(session, page, member_id=member_id, status=status)
+
+
+# Declared before /loans/{loan_id}, which it would otherwise be read as.
+@router.get(
+    "/loans/write-off-candidates",
+    response_model=Page[WriteOffCandidateOut],
+    dependencies=Reading,
+    summary="Active loans at least the write-off threshold past due, as last aged",
+)
+def list_write_off_candidates(
+    request: Request,
+    session: DbSession,
+    page: Annotated[PageRequest, Depends(paginate("write-off-candidates"))],
+) -> Page[WriteOffCandidateOut]:
+    rows = write_off_candidates(
+        session,
+        min_days_past_due=settings_of(request).loan_write_off_after_days,
+        after_id=page.after_int() or 0,
+        limit=page.fetch,
+    )
+    return page.build(rows, position=lambda c: [c.loan_id], convert=WriteOffCandidateOut.of)
+
+
+@router.get(
+    "/loans/{loan_id}",
+    response_model=LoanDetailOut,
+    dependencies=Reading,
+    responses=problem_responses(404),
+    summary="A loan: balances, arrears, next payment, settlement figure today",
+)
+def get_loan(session: DbSession, loan_id: LoanId) -> LoanDetailOut:
+    return loan_detail_out(session, loan_id, member_id=None, today=business_date(session))
+
+
+@router.get(
+    "/loans/{loan_id}/schedule",
+    response_model=list[InstalmentOut],
+    dependencies=Reading,
+    responses=problem_responses(404),
+    summary="A loan's instalments, paid and to come",
+)
+def loan_schedule(session: DbSession, loan_id: LoanId) -> list[InstalmentOut]:
+    return [InstalmentOut.of(row) for row in queries.loan_schedule(session, loan_id=loan_id)]
+
+
+@router.get(
+    "/loans/{loan_id}/transactions",
+    response_model=Page[LoanTransactionOut],
+    dependencies=Reading,
+    responses=problem_responses(404),
+    summary="Money that moved on a loan (disbursement, payments, fees, write-off), in order",
+)
+def loan_transactions(
+    session: DbSession,
+    loan_id: LoanId,
+    page: Annotated[PageRequest, Depends(paginate("loan-transactions"))],
+) -> Page[LoanTransactionOut]:
+    rows = queries.loan_transactions(
+        session, loan_id=loan_id, after_id=page.after_int() or 0, limit=page.fetch
+    )
+    return page.build(rows, position=lambda t: [t.id], convert=LoanTransactionOut.of)
+
+
+@router.get(
+    "/loans/{loan_id}/ledger-entries",
+    response_model=Page[LoanEntryOut],
+    dependencies=Reading,
+    responses=problem_responses(404),
+    summary="The loan's journal entries in sequence order, interest accruals included",
+)
+def loan_ledger_entries(
+    session: DbSession,
+    loan_id: LoanId,
+    page: Annotated[PageRequest, Depends(paginate("loan-ledger-entries"))],
+) -> Page[LoanEntryOut]:
+    rows = queries.loan_ledger_entries(
+        session, loan_id=loan_id, after_sequence=page.after_int() or 0, limit=page.fetch
+    )
+    return page.build(rows, position=lambda e: [e.sequence_no], convert=LoanEntryOut.of)
+
+
+@router.get(
+    "/loans/{loan_id}/settlement",
+    response_model=SettlementOut,
+    dependencies=Reading,
+    responses=problem_responses(404),
+    summary="What clears the loan today",
+)
+def loan_settlement(session: DbSession, loan_id: LoanId) -> SettlementOut:
+    view = queries.get_loan(session, loan_id=loan_id)
+    on = max(business_date(session), view.accrued_through)
+    return SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on))
+
+
+def _staff_repayment(
+    session: DbSession,
+    *,
+    loan_id: int,
+    body: StaffRepaymentIn,
+    source: PaymentSource,
+    key: str,
+    actor: Actor,
+) -> RepaymentOut:
+    today = business_date(session)
+    result: RepaymentResult = servicing.staff_repayment(
+        session,
+        loan_id=loan_id,
+        amount=body.amount.to_money(),
+        source=source,
+        idempotency_key=key,
+        actor=actor_label(actor),
+        business_date=today,
+    )
+    _audit(
+        session,
+        actor,
+        "loan.repay",
+        loan_id,
+        {
+            "source": source.value,
+            "amount": result.amount.amount,
+            "currency": result.amount.currency,
+            "settled": result.settled,
+            "entry_id": result.entry_id,
+        },
+    )
+    return RepaymentOut.of(result, loan_detail_out(session, loan_id, member_id=None, today=today))
+
+
+@router.post(
+    "/loans/{loan_id}/repayments/cash",
+    status_code=201,
+    response_model=RepaymentOut,
+    responses=problem_responses(404, 409, 422),
+    summary="A repayment in cash at the till",
+)
+def cash_repayment(
+    session: DbSession,
+    loan_id: LoanId,
+    body: StaffRepaymentIn,
+    idem: IdempotencyDep,
+    actor: Annotated[Actor, require(Permission.CASH_TRANSACT)],
+) -> RepaymentOut:
+    return _staff_repayment(
+        session,
+        loan_id=loan_id,
+        body=body,
+        source=PaymentSource.CASH,
+        key=loan_key(idem),
+        actor=actor,
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/repayments/external",
+    status_code=201,
+    response_model=RepaymentOut,
+    responses=problem_responses(404, 409, 422),
+    summary="Record a repayment received by bank (standing order, faster payment)",
+)
+def external_repayment(
+    session: DbSession,
+    loan_id: LoanId,
+    body: StaffRepaymentIn,
+    idem: IdempotencyDep,
+    actor: Annotated[Actor, require(Permission.LOANS_MANAGE)],
+) -> RepaymentOut:
+    return _staff_repayment(
+        session,
+        loan_id=loan_id,
+        body=body,
+        source=PaymentSource.EXTERNAL,
+        key=loan_key(idem),
+        actor=actor,
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/write-off",
+    response_model=WriteOffOut,
+    responses=problem_responses(404, 409, 422),
+    summary="Write a loan off (a manager's decision, once past the write-off threshold)",
+)
+def write_off(
+    request: Request,
+    session: DbSession,
+    loan_id: LoanId,
+    body: WriteOffIn,
+    idem: IdempotencyDep,
+    actor: WritesOff,
+) -> WriteOffOut:
+    """Clears the loan's accounts against the allowance for loan losses as far as it holds
+    a provision, and impairment expense for the rest; accrual stops."""
+    today = business_date(session)
+    result = servicing.write_off(
+        session,
+        loan_id=loan_id,
+        reason=body.reason,
+        min_days_past_due=settings_of(request).loan_write_off_after_days,
+        actor=actor_label(actor),
+        business_date=today,
+    )
+    _audit(
+        session,
+        actor,
+        "loan.write_off",
+        loan_id,
+        {
+            "total": result.total.amount,
+            "currency": result.total.currency,
+            "reason": body.reason,
+            "entry_id": result.entry_id,
+            "idempotency_key": idem.key,
+        },
+    )
+    return WriteOffOut.of(result, loan_detail_out(session, loan_id, member_id=None, today=today))
+
+
+@router.post(
+    "/loans/{loan_id}/recoveries",
+    status_code=201,
+    response_model=RecoveryOut,
+    responses=problem_responses(404, 409, 422),
+    summary="Money recovered on a written-off loan (never more than was written off)",
+)
+def record_recovery(
+    session: DbSession,
+    loan_id: LoanId,
+    body: RecoveryIn,
+    idem: IdempotencyDep,
+    actor: WritesOff,
+) -> RecoveryOut:
+    result = servicing.recover(
+        session,
+        loan_id=loan_id,
+        amount=body.amount.to_money(),
+        source=body.payment_source,
+        idempotency_key=loan_key(idem),
+        actor=actor_label(actor),
+        business_date=business_date(session),
+    )
+    _audit(
+        session,
+        actor,
+        "loan.recovery",
+        loan_id,
+        {
+            "source": body.source,
+            "amount": result.amount.amount,
+            "currency": result.amount.currency,
+            "entry_id": result.entry_id,
+        },
+    )
+    return RecoveryOut.of(result)

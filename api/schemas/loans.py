@@ -1,0 +1,415 @@
+"""Bodies of the loan endpoints: a loan with what it owes, its schedule, payments, journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.domain import ID_MAX
+from api.money import MoneyOut, PositiveMoney
+from api.schemas.loan_applications import apr_text
+from api.schemas.loan_products import RateOut
+from api.schemas.loan_text import free_text
+from loans.daycount import DayCount
+from loans.frequency import Frequency
+from loans.models import LoanStatus, PaymentSource, TransactionKind
+from loans.services.arrears import WriteOffCandidate
+from loans.services.queries import (
+    InstalmentView,
+    LoanEntry,
+    LoanView,
+    NextPayment,
+    TransactionView,
+)
+from loans.services.repayments import RepaymentResult, SettlementFigure
+from loans.services.withdrawal import WithdrawalResult
+from loans.services.writeoff import RecoveryResult, WriteOffResult
+
+WITHDRAWAL_DAYS = 14
+ShareAccountId = Annotated[int, Field(ge=1, le=ID_MAX, examples=[1])]
+
+
+class FromSharesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_account_id: ShareAccountId = Field(description="One of your share accounts.")
+
+
+class SharesRepaymentIn(FromSharesIn):
+    amount: PositiveMoney
+
+
+class StaffRepaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveMoney
+
+
+class MandateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    share_account_id: ShareAccountId | None = Field(
+        description="Collect instalments from this share account of yours; null stops it."
+    )
+
+
+class WriteOffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, free_text(2_000)] = Field(
+        min_length=1, max_length=2_000, examples=["no contact for 200 days"]
+    )
+
+
+class RecoveryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveMoney
+    source: Literal["cash", "external"] = Field(
+        description="`cash` at the till, or `external` (received by bank)."
+    )
+
+    @property
+    def payment_source(self) -> PaymentSource:
+        return PaymentSource(self.source)
+
+
+class OutstandingOut(BaseModel):
+    principal: MoneyOut
+    interest: MoneyOut
+    fees: MoneyOut
+    total: MoneyOut
+
+
+class ArrearsOut(BaseModel):
+    days_past_due: int
+    bucket: str = Field(examples=["1-30"])
+    amount: MoneyOut
+
+
+class NextPaymentOut(BaseModel):
+    number: int
+    due_date: dt.date
+    amount: MoneyOut = Field(description="The last instalment: all the loan will owe then.")
+
+    @classmethod
+    def of(cls, payment: NextPayment) -> NextPaymentOut:
+        return cls(
+            number=payment.number, due_date=payment.due_date, amount=MoneyOut.of(payment.amount)
+        )
+
+
+class SettlementOut(BaseModel):
+    """What clears the loan on `on`: interest to that day only, no early-repayment charge."""
+
+    loan_id: int
+    on: dt.date
+    principal: MoneyOut
+    interest: MoneyOut
+    fees: MoneyOut
+    total: MoneyOut
+
+    @classmethod
+    def of(cls, figure: SettlementFigure) -> SettlementOut:
+        return cls(
+            loan_id=figure.loan_id,
+            on=figure.on,
+            principal=MoneyOut.of(figure.principal),
+            interest=MoneyOut.of(figure.interest),
+            fees=MoneyOut.of(figure.fees),
+            total=MoneyOut.of(figure.total),
+        )
+
+
+class LoanOut(BaseModel):
+    id: int
+    member_id: int
+    application_id: int
+    product_code: str
+    rule_set: str
+    status: LoanStatus
+    amount: MoneyOut = Field(description="The amount lent.")
+    principal: MoneyOut = Field(description="Scheduled at disbursement: amount + financed fees.")
+    credit: MoneyOut = Field(description="The credit provided (the APR's advance).")
+    fees_charged: MoneyOut
+    apr: str
+    rate: RateOut
+    day_count: DayCount
+    frequency: Frequency
+    instalment: MoneyOut
+    disbursed_on: dt.date
+    maturity_date: dt.date
+    withdrawal_until: dt.date = Field(description="The last day of the 14-day right to withdraw.")
+    outstanding: OutstandingOut
+    accrued_through: dt.date
+    arrears: ArrearsOut
+    next_payment: NextPaymentOut | None
+    settled_on: dt.date | None
+    withdrawn_on: dt.date | None
+    written_off_on: dt.date | None
+    written_off: MoneyOut
+    recovered: MoneyOut
+    paid_into_account_id: int | None = Field(description="The share account the loan paid into.")
+    collection_account_id: int | None = Field(
+        description="The share account instalments are collected from (the mandate), if any."
+    )
+
+    @classmethod
+    def of(cls, view: LoanView, share_accounts: Mapping[int, int]) -> LoanOut:
+        """`share_accounts`: share account id by ledger account id (see lending.accounts)."""
+        collection = view.collection_account_id
+        return cls(
+            id=view.id,
+            member_id=view.member_id,
+            application_id=view.application_id,
+            product_code=view.product_code,
+            rule_set=view.rule_set,
+            status=view.status,
+            amount=MoneyOut.of(view.amount),
+            principal=MoneyOut.of(view.principal),
+            credit=MoneyOut.of(view.credit),
+            fees_charged=MoneyOut.of(view.fees_charged),
+            apr=apr_text(view.apr),
+            rate=RateOut.of(view.rate),
+            day_count=view.day_count,
+            frequency=view.frequency,
+            instalment=MoneyOut.of(view.instalment),
+            disbursed_on=view.disbursed_on,
+            maturity_date=view.maturity_date,
+            withdrawal_until=view.disbursed_on + dt.timedelta(days=WITHDRAWAL_DAYS),
+            outstanding=OutstandingOut(
+                principal=MoneyOut.of(view.principal_outstanding),
+                interest=MoneyOut.of(view.interest_receivable),
+                fees=MoneyOut.of(view.fees_receivable),
+                total=MoneyOut.of(view.outstanding),
+            ),
+            accrued_through=view.accrued_through,
+            arrears=ArrearsOut(
+                days_past_due=view.days_past_due,
+                bucket=view.arrears_bucket,
+                amount=MoneyOut.of(view.arrears),
+            ),
+            next_payment=None
+            if view.next_payment is None
+            else NextPaymentOut.of(view.next_payment),
+            settled_on=view.settled_on,
+            withdrawn_on=view.withdrawn_on,
+            written_off_on=view.written_off_on,
+            written_off=MoneyOut.of(view.written_off),
+            recovered=MoneyOut.of(view.recovered),
+            paid_into_account_id=share_accounts.get(view.disbursement_account_id),
+            collection_account_id=None if collection is None else share_accounts.get(collection),
+        )
+
+
+class LoanDetailOut(LoanOut):
+    settlement_today: SettlementOut | None = Field(
+        description="What clears the loan today (null once it is closed)."
+    )
+
+
+class InstalmentOut(BaseModel):
+    number: int
+    due_date: dt.date
+    principal: MoneyOut
+    interest: MoneyOut
+    fees: MoneyOut = Field(description="Late and failed-payment fees added to it.")
+    amount: MoneyOut
+    paid: MoneyOut
+    paid_on: dt.date | None
+    late_fee_charged: bool
+
+    @classmethod
+    def of(cls, row: InstalmentView) -> InstalmentOut:
+        return cls(
+            number=row.number,
+            due_date=row.due_date,
+            principal=MoneyOut.of(row.principal),
+            interest=MoneyOut.of(row.interest),
+            fees=MoneyOut.of(row.fees),
+            amount=MoneyOut.of(row.amount),
+            paid=MoneyOut.of(row.paid),
+            paid_on=row.paid_on,
+            late_fee_charged=row.late_fee_charged,
+        )
+
+
+class LoanTransactionOut(BaseModel):
+    id: int
+    kind: TransactionKind
+    business_date: dt.date
+    amount: MoneyOut
+    fees: MoneyOut
+    interest: MoneyOut
+    principal: MoneyOut
+    source: PaymentSource | None
+    journal_entry_id: uuid.UUID | None
+    actor: str
+    note: str | None
+
+    @classmethod
+    def of(cls, t: TransactionView) -> LoanTransactionOut:
+        return cls(
+            id=t.id,
+            kind=t.kind,
+            business_date=t.business_date,
+            amount=MoneyOut.of(t.amount),
+            fees=MoneyOut.of(t.fees),
+            interest=MoneyOut.of(t.interest),
+            principal=MoneyOut.of(t.principal),
+            source=t.source,
+            journal_entry_id=t.journal_entry_id,
+            actor=t.actor,
+            note=t.note,
+        )
+
+
+class EntryLineOut(BaseModel):
+    account_id: int
+    role: str = Field(description="principal, interest, fees (the loan's accounts) or other.")
+    amount: MoneyOut = Field(description="Positive: a debit; negative: a credit.")
+
+
+class LoanEntryOut(BaseModel):
+    id: uuid.UUID
+    sequence_no: int
+    business_date: dt.date
+    kind: str
+    description: str
+    lines: list[EntryLineOut]
+
+    @classmethod
+    def of(cls, entry: LoanEntry) -> LoanEntryOut:
+        return cls(
+            id=entry.id,
+            sequence_no=entry.sequence_no,
+            business_date=entry.business_date,
+            kind=entry.kind,
+            description=entry.description,
+            lines=[
+                EntryLineOut(
+                    account_id=line.account_id, role=line.role, amount=MoneyOut.of(line.amount)
+                )
+                for line in entry.lines
+            ],
+        )
+
+
+class RepaymentOut(BaseModel):
+    """A payment and how it was allocated: fees, then interest, then principal."""
+
+    transaction_id: int
+    loan_id: int
+    amount: MoneyOut
+    fees: MoneyOut
+    interest: MoneyOut
+    principal: MoneyOut
+    overpayment: MoneyOut = Field(description="Beyond the instalments due: it shortened the term.")
+    settled: bool
+    entry_id: uuid.UUID | None
+    loan: LoanDetailOut
+
+    @classmethod
+    def of(cls, result: RepaymentResult, loan: LoanDetailOut) -> RepaymentOut:
+        return cls(
+            transaction_id=result.transaction_id,
+            loan_id=result.loan_id,
+            amount=MoneyOut.of(result.amount),
+            fees=MoneyOut.of(result.fees),
+            interest=MoneyOut.of(result.interest),
+            principal=MoneyOut.of(result.principal),
+            overpayment=MoneyOut.of(result.overpayment),
+            settled=result.settled,
+            entry_id=result.entry_id,
+            loan=loan,
+        )
+
+
+class WithdrawalOut(BaseModel):
+    """The 14-day withdrawal: the credit and interest on it to the day, every fee refunded."""
+
+    loan_id: int
+    paid: MoneyOut = Field(description="Taken from your shares now (negative: paid back).")
+    credit: MoneyOut
+    interest: MoneyOut
+    fees_refunded: MoneyOut
+    entry_id: uuid.UUID | None
+    loan: LoanDetailOut
+
+    @classmethod
+    def of(cls, result: WithdrawalResult, loan: LoanDetailOut) -> WithdrawalOut:
+        return cls(
+            loan_id=result.loan_id,
+            paid=MoneyOut.of(result.paid),
+            credit=MoneyOut.of(result.credit),
+            interest=MoneyOut.of(result.interest),
+            fees_refunded=MoneyOut.of(result.fees_refunded),
+            entry_id=result.entry_id,
+            loan=loan,
+        )
+
+
+class WriteOffOut(BaseModel):
+    loan_id: int
+    principal: MoneyOut
+    interest: MoneyOut
+    fees: MoneyOut
+    total: MoneyOut
+    from_allowance: MoneyOut
+    to_expense: MoneyOut
+    entry_id: uuid.UUID
+    loan: LoanDetailOut
+
+    @classmethod
+    def of(cls, result: WriteOffResult, loan: LoanDetailOut) -> WriteOffOut:
+        return cls(
+            loan_id=result.loan_id,
+            principal=MoneyOut.of(result.principal),
+            interest=MoneyOut.of(result.interest),
+            fees=MoneyOut.of(result.fees),
+            total=MoneyOut.of(result.total),
+            from_allowance=MoneyOut.of(result.from_allowance),
+            to_expense=MoneyOut.of(result.to_expense),
+            entry_id=result.entry_id,
+            loan=loan,
+        )
+
+
+class RecoveryOut(BaseModel):
+    transaction_id: int
+    loan_id: int
+    amount: MoneyOut
+    recovered_to_date: MoneyOut
+    entry_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, result: RecoveryResult) -> RecoveryOut:
+        return cls(
+            transaction_id=result.transaction_id,
+            loan_id=result.loan_id,
+            amount=MoneyOut.of(result.amount),
+            recovered_to_date=MoneyOut.of(result.recovered_to_date),
+            entry_id=result.entry_id,
+        )
+
+
+class WriteOffCandidateOut(BaseModel):
+    loan_id: int
+    member_id: int
+    days_past_due: int
+    arrears: MoneyOut
+    outstanding: MoneyOut
+
+    @classmethod
+    def of(cls, c: WriteOffCandidate) -> WriteOffCandidateOut:
+        return cls(
+            loan_id=c.loan_id,
+            member_id=c.member_id,
+            days_past_due=c.days_past_due,
+            arrears=MoneyOut.of(c.arrears),
+            outstanding=MoneyOut.of(c.outstanding),
+        )

@@ -1,0 +1,31 @@
+"""Lists of loans for the API, a page at a time (the `loans` read models give one loan)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loans.models import LoanRow, LoanStatus
+
+PAGE_MAX: Final = 200
+
+
+def loan_ids(
+    session: Session,
+    *,
+    member_id: int | None = None,
+    status: LoanStatus | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[int]:
+    """Loan ids in id order after `after_id`, filtered by member and status."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise ValueError(f"a page holds 1 to {PAGE_MAX} loans")
+    query = select(LoanRow.id).where(LoanRow.id > after_id)
+    if member_id is not None:
+        query = query.where(LoanRow.member_id == member_id)
+    if status is not None:
+        query = query.where(LoanRow.status == status)
+    return [int(i) for i in session.scalars(query.order_by(LoanRow.id).limit(limit))]

@@ -1,0 +1,196 @@
+"""Repayments, settlement and withdrawal from the member's shares; the till; write-offs.
+
+A member pays from one of their own share accounts, checked and locked as a share
+withdrawal is (`creditunion.lending.accounts`); the loan must be theirs (another member's
+is not found, before anything about the account is looked at). Staff take cash at the
+till or record a payment that came in by bank; a manager writes a loan off once it is
+past the configured number of days and records what is recovered afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from creditunion.lending import accounts
+from ledger.money import Money
+from loans.models import PaymentSource
+from loans.services.repayments import (
+    RepaymentResult,
+    RepaymentSource,
+    repay,
+    settle,
+    settlement_figure,
+)
+from loans.services.state import get_loan_row
+from loans.services.withdrawal import WithdrawalResult, withdraw_loan
+from loans.services.writeoff import RecoveryResult, WriteOffResult, record_recovery, write_off_loan
+
+
+def repay_from_shares(
+    session: Session,
+    *,
+    loan_id: int,
+    member_id: int,
+    share_account_id: int,
+    amount: Money,
+    idempotency_key: str,
+    actor: str,
+    business_date: dt.date,
+) -> RepaymentResult:
+    get_loan_row(session, loan_id, member_id=member_id)
+    locked = accounts.account_to_pay_from(
+        session,
+        member_id=member_id,
+        share_account_id=share_account_id,
+        amount=amount,
+        business_date=business_date,
+    )
+    return repay(
+        session,
+        loan_id=loan_id,
+        amount=amount,
+        source=RepaymentSource.shares(locked.account.ledger_account_id),
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+        member_id=member_id,
+    )
+
+
+def settle_from_shares(
+    session: Session,
+    *,
+    loan_id: int,
+    member_id: int,
+    share_account_id: int,
+    idempotency_key: str,
+    actor: str,
+    business_date: dt.date,
+) -> RepaymentResult:
+    """Pay today's settlement figure: interest to today only, no early-repayment charge."""
+    figure = settlement_figure(session, loan_id=loan_id, on=business_date, member_id=member_id)
+    locked = accounts.account_to_pay_from(
+        session,
+        member_id=member_id,
+        share_account_id=share_account_id,
+        amount=figure.total,
+        business_date=business_date,
+    )
+    return settle(
+        session,
+        loan_id=loan_id,
+        source=RepaymentSource.shares(locked.account.ledger_account_id),
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+        member_id=member_id,
+    )
+
+
+def withdraw_from_shares(
+    session: Session,
+    *,
+    loan_id: int,
+    member_id: int,
+    share_account_id: int,
+    idempotency_key: str,
+    actor: str,
+    business_date: dt.date,
+) -> WithdrawalResult:
+    """The 14-day right to withdraw, paid from the member's shares.
+
+    What it costs (credit outstanding and interest on it to the day) is worked out by the
+    loans service as it posts; it must fit what the account had available, or the whole
+    request is rolled back.
+    """
+    loan = get_loan_row(session, loan_id, member_id=member_id)
+    locked = accounts.account_to_pay_from(
+        session,
+        member_id=member_id,
+        share_account_id=share_account_id,
+        amount=Money.zero(loan.currency),
+        business_date=business_date,
+    )
+    before = accounts.available(session, locked)
+    result = withdraw_loan(
+        session,
+        loan_id=loan_id,
+        source=RepaymentSource.shares(locked.account.ledger_account_id),
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+        member_id=member_id,
+    )
+    if not result.replayed:
+        accounts.require_took_at_most(locked, taken=result.paid, available_before=before)
+    return result
+
+
+def staff_repayment(
+    session: Session,
+    *,
+    loan_id: int,
+    amount: Money,
+    source: PaymentSource,
+    idempotency_key: str,
+    actor: str,
+    business_date: dt.date,
+) -> RepaymentResult:
+    """Cash at the till (Dr cash in tills) or a payment received by bank (Dr bank clearing)."""
+    if source is PaymentSource.SHARES:
+        raise ValueError("staff repayments are cash or external")
+    by = RepaymentSource.cash() if source is PaymentSource.CASH else RepaymentSource.external()
+    return repay(
+        session,
+        loan_id=loan_id,
+        amount=amount,
+        source=by,
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+    )
+
+
+def write_off(
+    session: Session,
+    *,
+    loan_id: int,
+    reason: str,
+    min_days_past_due: int,
+    actor: str,
+    business_date: dt.date,
+) -> WriteOffResult:
+    return write_off_loan(
+        session,
+        loan_id=loan_id,
+        business_date=business_date,
+        actor=actor,
+        reason=reason,
+        min_days_past_due=min_days_past_due,
+    )
+
+
+def recover(
+    session: Session,
+    *,
+    loan_id: int,
+    amount: Money,
+    source: PaymentSource,
+    idempotency_key: str,
+    actor: str,
+    business_date: dt.date,
+) -> RecoveryResult:
+    if source is PaymentSource.SHARES:
+        raise ValueError("recoveries are cash or external")
+    by = RepaymentSource.cash() if source is PaymentSource.CASH else RepaymentSource.external()
+    return record_recovery(
+        session,
+        loan_id=loan_id,
+        amount=amount,
+        source=by,
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        actor=actor,
+    )
