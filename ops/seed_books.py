@@ -9,10 +9,12 @@ the day before the business date, as close of business would have. Close of busi
 `--behind-days N` the scheduler has N days to catch up, which keeps it busy long enough to
 show a second scheduler being turned away.
 
-The demo itself only moves the business date over its history (it does not close the
-days), and close of business cannot seal a first day after the journal's first date, so
-without this step `creditunion demo` followed by `creditunion cob run` stops at
-close_and_seal. Uses DATABASE_URL; prints one JSON object.
+The demo itself only moves the business date over its history (it neither closes nor
+seals those days); closing and sealing them here means close of business starts from a
+sealed ledger and each run does one day's work, whatever the version of close_and_seal
+(at the time of writing, close_and_seal sealed only its own day and so refused a first
+day after the journal's first date; a change making it catch up is in progress). Uses
+DATABASE_URL; prints one JSON object.
 """
 
 from __future__ import annotations
