@@ -222,8 +222,9 @@ def seal_through(
     Refuses, writing nothing, a catch-up longer than `days_max` days: run
     `creditunion audit seal`, which commits day by day, first.
     """
-    start = next_date_to_seal(session)
-    if start is None or start > business_date:
+    # An empty journal with no seal yet may start its chain on any day.
+    start = next_date_to_seal(session) or business_date
+    if start > business_date:
         return []
     days = (business_date - start).days + 1
     if days > days_max:

@@ -32,7 +32,7 @@ from creditunion.savings.cob_steps import (
     post_savings_interest,
 )
 from ledger.periods import close_business_date, closed_through
-from ledger.seal import seal_day
+from ledger.seal import seal_through
 
 CATCH_UP_DAYS_MAX: Final = 3_660
 CLOSED_BY: Final = "system:cob"
@@ -60,9 +60,17 @@ def expire_approvals(session: Session, business_date: dt.date, progress: Progres
 
 def close_and_seal(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
     close_business_date(session, business_date=business_date, closed_by=CLOSED_BY)
-    seal = seal_day(session, business_date=business_date, sealed_by=CLOSED_BY)
-    progress(seal.entry_count, seal.entry_count)
-    return StepOutcome(items=seal.entry_count, totals={"seal": seal.seal_hash.hex()})
+    # Normally one seal, for this day. A ledger with history from before its first close of
+    # business (a migration from another system, say) has its earlier days sealed first, in
+    # order, so the chain starts at the journal's first date.
+    seals = seal_through(session, business_date=business_date, sealed_by=CLOSED_BY)
+    assert seals and seals[-1].business_date == business_date, "the closed day was sealed"
+    entries = sum(seal.entry_count for seal in seals)
+    progress(entries, entries)
+    return StepOutcome(
+        items=entries,
+        totals={"seal": seals[-1].seal_hash.hex(), "days_sealed": str(len(seals))},
+    )
 
 
 STEPS: Final[tuple[Step, ...]] = (

@@ -344,3 +344,30 @@ def test_a_declared_dividend_is_paid_once_on_average_daily_balances(fresh_engine
         expected = int(Fraction(sum(balances)) * Fraction(3, 100) / 365)
         assert paid.get(account_id, 0) == expected
     assert sum(paid.values()) > 0
+
+
+def test_the_first_close_seals_history_posted_before_it(fresh_engine: Engine) -> None:
+    today = START + dt.timedelta(days=5)
+    with unit_of_work(fresh_engine) as s:
+        initialise(s, settings=Settings(base_currency="GBP"), business_date=today)
+        account = ShareAccountFactory.create(session=s, business_date=START).id
+        for day in range(5):  # migrated history, dated before the first close of business
+            deposit_cash(
+                s,
+                share_account_id=account,
+                amount=Money("10.00", "GBP"),
+                actor=STAFF,
+                idempotency_key=f"history-{day}",
+                business_date=START + dt.timedelta(days=day),
+            )
+
+    reports = run_close_of_business(fresh_engine)
+
+    seal = next(r for r in reports if r.step == "close_and_seal")
+    assert seal.business_date == today and seal.items == 5
+    with unit_of_work(fresh_engine) as s:
+        sealed = s.scalars(
+            text("SELECT business_date FROM ledger_day_seals ORDER BY business_date")
+        ).all()
+        assert sealed == [START + dt.timedelta(days=n) for n in range(6)]
+        assert verify(s).ok
