@@ -30,6 +30,7 @@ from creditunion.business_date.service import advance_business_date, current_bus
 from creditunion.database import unit_of_work
 from creditunion.demo_data import day_activity
 from creditunion.demo_history import DayPoster
+from creditunion.demo_loans import DemoLoans
 from creditunion.demo_people import (
     MEMBERS_MAX,
     DemoBook,
@@ -150,6 +151,8 @@ def _post_history(
             for n, activity in enumerate(day_activity(book.people, day, limit=DAY_MOVEMENTS_MAX)):
                 poster.post(n, activity)
             poster.finish()
+            offset = (day - first).days
+            DemoLoans(session, book, settings, day=day, offset=offset, last=total - 1).post()
             demo_only_advance_business_date(session, from_date=day)
         if on_day is not None:
             on_day((day - first).days + 1, total)

@@ -111,9 +111,7 @@ class Settings(BaseSettings):
     # Disposable income a member keeps each month after every outgoing and the instalment.
     loan_affordability_margin: str = "50.00"
     # ...or this share of net income, if larger ("0.10" is 10%).
-    loan_affordability_share_of_income: str = Field(
-        default="0", pattern=r"^0(\.[0-9]{1,6})?$"
-    )
+    loan_affordability_share_of_income: str = Field(default="0", pattern=r"^0(\.[0-9]{1,6})?$")
     # Disposable income this close above the margin sends the application to a loan officer.
     loan_referral_band: str = "50.00"
     loan_allowance_per_dependant: str = "0.00"

@@ -50,9 +50,7 @@ def usd(amount: str) -> Money:
     return Money(amount, "USD")
 
 
-def register_member(
-    session: Session, *, since: dt.date, born: dt.date | None, active: bool
-) -> int:
+def register_member(session: Session, *, since: dt.date, born: dt.date | None, active: bool) -> int:
     """A member registered on `since` (and active from then, if `active`); their id."""
     fields = {} if born is None else {"date_of_birth": born}
     registered = MemberFactory.create(session=session, business_date=since, **fields)
@@ -78,9 +76,7 @@ def member(
         member_id = register_member(db, since=since, born=born, active=status == "active")
     else:
         with unit_of_work(db) as session:
-            member_id = register_member(
-                session, since=since, born=born, active=status == "active"
-            )
+            member_id = register_member(session, since=since, born=born, active=status == "active")
     return MemberFacts(
         member_id=member_id,
         status=status,

@@ -115,6 +115,12 @@ def quote_body(member: int | None = None) -> dict[str, Any]:
     return body
 
 
+def _seeded(w: World, method: str, url: str) -> LoanCall:
+    """A read of a seeded product (seeded first: a case may run before any other)."""
+    builders(w)
+    return LoanCall(method, url, 200)
+
+
 def _staff_quote(w: World) -> LoanCall:
     member, _ = builders(w).member_with_shares()
     return LoanCall("POST", "/v1/loan-quotes", 200, json=quote_body(member))
@@ -206,7 +212,7 @@ LOAN_CASES: dict[str, LoanBuilder] = {
     "POST /v1/loan-products": lambda w: LoanCall(
         "POST", "/v1/loan-products", 201, json=product_body(new_code())
     ),
-    "GET /v1/loan-products/{code}": lambda w: LoanCall("GET", "/v1/loan-products/GB-FAMILY", 200),
+    "GET /v1/loan-products/{code}": lambda w: _seeded(w, "GET", "/v1/loan-products/GB-FAMILY"),
     "PUT /v1/loan-products/{code}": lambda w: LoanCall(
         "PUT", f"/v1/loan-products/{_product_code(w)}", 200, json=product_body()
     ),
@@ -214,8 +220,8 @@ LOAN_CASES: dict[str, LoanBuilder] = {
         "PUT", f"/v1/loan-products/{_product_code(w)}/active", 200, json={"active": False}
     ),
     "GET /v1/me/loan-products": lambda w: LoanCall("GET", "/v1/me/loan-products", 200),
-    "GET /v1/me/loan-products/{code}": lambda w: LoanCall(
-        "GET", "/v1/me/loan-products/GB-PAYDAY-ALT", 200
+    "GET /v1/me/loan-products/{code}": lambda w: _seeded(
+        w, "GET", "/v1/me/loan-products/GB-PAYDAY-ALT"
     ),
     "POST /v1/loan-quotes": _staff_quote,
     "POST /v1/me/loan-quotes": _my_quote,

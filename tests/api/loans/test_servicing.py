@@ -1,0 +1,196 @@
+"""Staff service loans: cash at the till, payments received by bank, retries, write-offs
+and recoveries; a member's mandate and the closure of a member who still owes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from creditunion.auth.roles import Role
+from creditunion.database import unit_of_work
+from loans.services.arrears import age_loan
+from tests.api.banking.bank import gbp, idem, new_key
+from tests.api.loans.builders import Builders
+from tests.api.loans.lending import Lending
+
+
+def _pay(lending: Lending, loan_id: int, kind: str, amount: str, who: Any, key: str) -> Any:
+    return lending.client.post(
+        f"/v1/loans/{loan_id}/repayments/{kind}",
+        json={"amount": gbp(amount)},
+        headers=idem(who, key),
+    )
+
+
+def test_a_teller_takes_cash_and_a_retry_changes_nothing(lending: Lending) -> None:
+    member = lending.borrower()
+    loan = lending.loan(member, amount="400.00")
+    teller = lending.staff(Role.TELLER)
+    key = new_key()
+    journal = lending.bank.journal_count()
+
+    first = _pay(lending, loan["id"], "cash", "50.00", teller, key)
+    again = _pay(lending, loan["id"], "cash", "50.00", teller, key)
+    other = _pay(lending, loan["id"], "cash", "60.00", teller, key)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert other.status_code == 409
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
+    body = first.json()
+    assert (body["amount"], body["interest"], body["principal"]) == (
+        gbp("50.00"),
+        gbp("0.00"),  # paid on the day it was made: no interest yet
+        gbp("50.00"),
+    )
+    assert body["overpayment"] == gbp("50.00")  # nothing was due yet: the term shortens
+    assert body["loan"]["outstanding"]["principal"] == gbp("350.00")
+    assert lending.bank.journal_count() == journal + 1
+    assert lending.bank.audit_actions("loan", loan["id"]) == ["loan.disburse", "loan.repay"]
+    lending.invariants_hold()
+
+
+def test_an_officer_records_a_bank_payment_and_no_more_than_is_owed(lending: Lending) -> None:
+    member = lending.borrower()
+    loan = lending.loan(member, amount="300.00")
+    officer = lending.staff(Role.LOAN_OFFICER)
+    too_much = _pay(lending, loan["id"], "external", "300.01", officer, new_key())
+    assert too_much.status_code == 422
+    assert too_much.json()["type"] == "/problems/payment-exceeds-balance"
+    assert too_much.json()["errors"][0]["pointer"] == "#/amount"
+    wrong_currency = lending.client.post(
+        f"/v1/loans/{loan['id']}/repayments/external",
+        json={"amount": {"amount": "10.00", "currency": "EUR"}},
+        headers=idem(officer),
+    )
+    assert wrong_currency.status_code == 422
+    whole = _pay(lending, loan["id"], "external", "300.00", officer, new_key())
+    assert whole.status_code == 201 and whole.json()["settled"] is True
+    after = _pay(lending, loan["id"], "external", "1.00", officer, new_key())
+    assert after.status_code == 409 and after.json()["type"] == "/problems/loan-not-active"
+    lending.invariants_hold()
+
+
+def test_a_member_repays_from_shares_only_what_is_available(lending: Lending) -> None:
+    member = lending.borrower(balance="10.00")
+    loan = lending.loan(member, amount="200.00")
+    assert lending.bank.balance(member.shares) == "210.00"
+    over = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/repayments",
+        json={"from_account_id": member.shares, "amount": gbp("209.50")},
+        headers=idem(member.login),
+    )
+    # The minimum share (1.00) stays: only 209.00 is available.
+    assert over.status_code == 409, over.text
+    assert over.json()["type"] == "/problems/insufficient-available-balance"
+    paid = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/repayments",
+        json={"from_account_id": member.shares, "amount": gbp("20.00")},
+        headers=idem(member.login),
+    )
+    assert paid.status_code == 201, paid.text
+    assert lending.bank.balance(member.shares) == "190.00"
+
+
+def test_write_off_past_the_threshold_and_recoveries_after(lending: Lending) -> None:
+    builders = Builders(lending.bank)
+    manager = lending.staff(Role.MANAGER)
+    overdue = builders.overdue_loan(days=300)
+    fresh = lending.loan(lending.borrower(), amount="300.00")
+
+    not_due = lending.client.post(
+        f"/v1/loans/{fresh['id']}/write-off", json={"reason": "early"}, headers=idem(manager)
+    )
+    assert not_due.status_code == 409
+    assert not_due.json()["type"] == "/problems/loan-write-off-not-due"
+
+    written = lending.client.post(
+        f"/v1/loans/{overdue}/write-off", json={"reason": "no contact"}, headers=idem(manager)
+    )
+    assert written.status_code == 200, written.text
+    body = written.json()
+    assert body["loan"]["status"] == "written_off"
+    assert body["loan"]["arrears"]["days_past_due"] >= 180
+    assert body["total"] == body["loan"]["written_off"]
+    assert Decimal(body["principal"]["amount"]) == Decimal("300.00")
+    assert Decimal(body["from_allowance"]["amount"]) + Decimal(
+        body["to_expense"]["amount"]
+    ) == Decimal(body["total"]["amount"])
+    total = Decimal(body["total"]["amount"])
+
+    too_much = lending.client.post(
+        f"/v1/loans/{overdue}/recoveries",
+        json={"amount": gbp(f"{total + Decimal('0.01')}"), "source": "external"},
+        headers=idem(manager),
+    )
+    assert too_much.status_code == 422
+    assert too_much.json()["type"] == "/problems/recovery-exceeds-written-off"
+    recovered = lending.client.post(
+        f"/v1/loans/{overdue}/recoveries",
+        json={"amount": gbp("25.00"), "source": "cash"},
+        headers=idem(manager),
+    )
+    assert recovered.status_code == 201, recovered.text
+    assert recovered.json()["recovered_to_date"] == gbp("25.00")
+    officer = lending.staff(Role.LOAN_OFFICER)
+    entries = lending.client.get(f"/v1/loans/{overdue}/ledger-entries", headers=officer.headers)
+    kinds = [entry["kind"] for entry in entries.json()["items"]]
+    assert kinds[0] == "loan.disbursement" and "loan.write_off" in kinds
+    assert lending.bank.audit_actions("loan", overdue) == ["loan.write_off", "loan.recovery"]
+    lending.invariants_hold()
+
+
+def test_the_write_off_candidates_are_the_loans_past_the_threshold(lending: Lending) -> None:
+    builders = Builders(lending.bank)
+    manager = lending.staff(Role.MANAGER)
+    overdue = builders.overdue_loan(days=400)
+    # The list is of arrears as last aged, which close of business does every day.
+    with unit_of_work(lending.bank.engine) as session:
+        age_loan(session, loan_id=overdue, business_date=lending.bank.today)
+    url = "/v1/loans/write-off-candidates?limit=100"
+    found: list[dict[str, Any]] = []
+    for _ in range(100):
+        page = lending.client.get(url, headers=manager.headers).json()
+        found += page["items"]
+        if page["next_cursor"] is None:
+            break
+        url = f"/v1/loans/write-off-candidates?limit=100&cursor={page['next_cursor']}"
+    mine = [c for c in found if c["loan_id"] == overdue]
+    assert len(mine) == 1 and mine[0]["days_past_due"] >= 180
+    assert all(c["days_past_due"] >= 180 for c in found)
+
+
+def test_the_mandate_moves_to_another_of_the_members_accounts(lending: Lending) -> None:
+    member = lending.borrower(accounts=2)
+    offered = lending.offer(member, amount="300.00")
+    accepted = lending.client.post(
+        f"/v1/me/loan-applications/{offered['id']}/accept",
+        json={"share_account_id": member.shares, "collection_account_id": member.accounts[1]},
+        headers=idem(member.login),
+    ).json()
+    assert accepted["paid_into_account_id"] == member.shares
+    assert accepted["collection_account_id"] == member.accounts[1]
+    account = lending.client.get(f"/v1/me/accounts/{member.accounts[1]}", headers=member.headers)
+    assert account.json()["repayment_mandate"] is True
+    stopped = lending.client.put(
+        f"/v1/me/loans/{accepted['id']}/collection-mandate",
+        json={"share_account_id": None},
+        headers=member.headers,
+    )
+    assert stopped.status_code == 200 and stopped.json()["collection_account_id"] is None
+
+
+def test_a_member_who_owes_or_waits_cannot_be_closed(lending: Lending) -> None:
+    teller = lending.staff(Role.TELLER)
+    borrower = lending.borrower()
+    lending.loan(borrower, amount="200.00")
+    applicant = lending.borrower()
+    lending.offer(applicant, amount="200.00")
+    for who, reason in ((borrower, "loan(s) still owed"), (applicant, "still open")):
+        refused = lending.client.post(
+            f"/v1/members/{who.member_id}/status", json={"status": "closed"}, headers=teller.headers
+        )
+        assert refused.status_code == 409
+        assert refused.json()["type"] == "/problems/member-closure-refused"
+        assert reason in refused.json()["detail"]
