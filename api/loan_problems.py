@@ -139,7 +139,7 @@ _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
     (arrears.FeeRefused, "Fee refused", "loan-fee-refused"),
 ]
 
-# (error, title, slug, where the field is; None: the body as a whole)
+# (error, title, slug, the field it is about: `#` for the request as a whole)
 _REFUSED: Final[list[tuple[type[Exception], str, str, str]]] = [
     (errors.LoansRefused, "Loan request refused", "loan-refused", "#"),
     (
