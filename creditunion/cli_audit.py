@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.cli import JsonOption, _write_json, app, bench_app, require_schema_at_head
 from creditunion.database import default_engine, make_engine, resolve_database_url, unit_of_work
+from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.settings import get_settings
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
@@ -178,6 +179,16 @@ def export_statement(
         max_amount=_decimal(max_amount, "--max-amount"),
     )
     _export(lambda s: statement_report(s, statement_filter=statement_filter), export_format, out)
+
+
+@export_app.command("audit-log")
+def export_audit_log(
+    from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """The audit trail (staff actions, sign-ins, ...) of the range's days in the business zone."""
+    audit_filter = AuditLogFilter(from_date=from_date.date(), to_date=to_date.date())
+    zone = get_settings().zone
+    _export(lambda s: audit_log_report(s, audit_filter=audit_filter, zone=zone), export_format, out)
 
 
 @audit_app.command("verify")

@@ -57,6 +57,8 @@ class Permission(enum.StrEnum):
     LEDGER_READ = "ledger:read"
     COB_READ = "cob:read"
     COB_RUN = "cob:run"
+    # Bulk exports (the ledger's reports, the audit trail): data leaving the system whole.
+    EXPORTS_READ = "exports:read"
 
 
 # Permissions that move money or change what is owed: an admin must never hold one.
@@ -87,6 +89,7 @@ READ_PERMISSIONS: Final = frozenset(
         Permission.LOANS_READ,
         Permission.LEDGER_READ,
         Permission.COB_READ,
+        Permission.EXPORTS_READ,
     }
 )
 
@@ -140,6 +143,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.LOANS_WRITE_OFF,
             _P.LEDGER_READ,
             _P.COB_RUN,
+            _P.EXPORTS_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -152,6 +156,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.ACCOUNTS_READ,
             _P.LOANS_READ,
             _P.LEDGER_READ,
+            _P.EXPORTS_READ,
         }
     ),
     Role.ADMIN: frozenset(
