@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from creditunion.auth.tokens import TokenCodec
 from creditunion.database import make_engine, resolve_database_url
+from creditunion.exports.service import make_read_engine
 from creditunion.settings import Settings
 
 
@@ -21,6 +22,7 @@ class AppContext:
     tokens: TokenCodec
     cursor_key: bytes
     _engine: Engine | None = None
+    _read_engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -45,6 +47,16 @@ class AppContext:
                 if self._engine is None:
                     self._engine = make_engine(resolve_database_url(self.settings), self.settings)
         return self._engine
+
+    def read_engine(self) -> Engine:
+        """Where exports and `verify` read: DATABASE_READ_URL's replica when configured,
+        else the primary, through a small pool of their own; made on first use."""
+        if self._read_engine is None:
+            primary_url = self.engine().url.render_as_string(hide_password=False)
+            with self._lock:
+                if self._read_engine is None:
+                    self._read_engine = make_read_engine(self.settings, primary_url=primary_url)
+        return self._read_engine
 
 
 def app_context(app: FastAPI) -> AppContext:

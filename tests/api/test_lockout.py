@@ -51,7 +51,8 @@ def test_repeated_failures_lock_the_login_and_locked_looks_like_wrong(
     with engine.connect() as conn:
         actions = conn.execute(
             text(
-                "SELECT action, summary->>'reason' FROM audit_log WHERE target_id = :id ORDER BY id"
+                "SELECT action, summary->>'reason' FROM audit_log "
+                "WHERE target_type = 'user' AND target_id = :id ORDER BY id"
             ),
             {"id": str(user.id)},
         ).all()

@@ -150,6 +150,9 @@ def _reversal(w: World) -> Call:
     return Call("POST", "/v1/reversals", 202, json=body, moves_money=True)
 
 
+_PAST = "from=2001-01-01&to=2001-01-31"
+
+
 def _loan_case(build: LoanBuilder) -> Builder:
     return lambda w: Call(**vars(build(w)))
 
@@ -268,6 +271,22 @@ CASES: dict[str, Builder] = {
     "POST /v1/me/transfers": _my_transfer,
     # Loans (their cases are in tests/api/loans/matrix_cases.py).
     **{name: _loan_case(build) for name, build in LOAN_CASES.items()},
+    # Auditors' exports and proof (a month before anything was posted: small answers).
+    "GET /v1/exports/gl": lambda w: Call("GET", f"/v1/exports/gl?format=csv&{_PAST}", 200),
+    "GET /v1/exports/trial-balance": lambda w: Call(
+        "GET", "/v1/exports/trial-balance?format=jsonl&as_of=2001-01-31", 200
+    ),
+    "GET /v1/exports/journal": lambda w: Call(
+        "GET", f"/v1/exports/journal?format=xlsx&{_PAST}", 200
+    ),
+    "GET /v1/exports/statement": lambda w: Call(
+        "GET", f"/v1/exports/statement?format=csv&account=1100&{_PAST}", 200
+    ),
+    "GET /v1/exports/audit-log": lambda w: Call(
+        "GET", f"/v1/exports/audit-log?format=csv&{_PAST}", 200
+    ),
+    "GET /v1/audit/verify": lambda w: Call("GET", f"/v1/audit/verify?{_PAST}", 200),
+    "GET /v1/audit/seals": lambda w: Call("GET", "/v1/audit/seals", 200),
 }
 
 
