@@ -42,7 +42,8 @@ class MemberApplicationFactory(factory.Factory):  # type: ignore[misc]
 
     given_name = factory.Faker("first_name", locale="en_GB")
     family_name = factory.Faker("last_name", locale="en_GB")
-    date_of_birth = factory.Sequence(lambda n: dt.date(1970 + n % 40, 1 + n % 12, 1 + n % 28))
+    # Adults (born 1960-1999): a member the tests make may borrow; a child is asked for.
+    date_of_birth = factory.Sequence(lambda n: dt.date(1960 + n % 40, 1 + n % 12, 1 + n % 28))
     address_line1 = factory.Sequence(lambda n: f"{n % 300 + 1} High Street")
     town = "Manchester"
     postcode = factory.Sequence(lambda n: POSTCODES[n % len(POSTCODES)])
