@@ -3,13 +3,13 @@
 Everything goes through the real services (registration, accounts, cash at the till,
 transfers, maker-checker), so the demo holds exactly what the application would. The
 history is dated in the past and the business date moves with it: it is set to the first
-day of the history and moves one day each time a day's movements are posted, so at the
-end it is today.
+day of the history, and after each day's movements close of business runs for that day
+(accruals, loan collections, close and seal) and moves it on, so at the end it is today.
 
 Running it again adds nothing: the people are created in one transaction (the demo's
 admin login says they exist); each day of history is posted in one transaction with the
-move of the business date (so the date says how far the history got, and an interrupted
-demo carries on where it stopped); the last requests, left for the checkers, are keyed.
+close of business that follows it (so the date says how far the history got, and an
+interrupted demo carries on where it stopped); the last requests, left for the checkers, are keyed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from creditunion.approvals.service import request_reversal
-from creditunion.business_date.service import advance_business_date, current_business_date
+from creditunion.business_date.service import current_business_date
+from creditunion.cob.plan import run_close_of_business
 from creditunion.database import unit_of_work
 from creditunion.demo_data import day_activity
 from creditunion.demo_history import DayPoster
@@ -116,17 +117,6 @@ def run_demo(
         )
 
 
-def demo_only_advance_business_date(session: Session, *, from_date: dt.date) -> dt.date:
-    """DEMO ONLY: move the business date to the next day without a close of business.
-
-    A real day ends with close of business (accruals, dividends, lapsing approvals, the
-    ledger's close and seal). The demo posts months of history in seconds and only moves
-    the date, with the compare-and-set close of business uses (so it never moves twice).
-    Running close of business over those days is to replace this.
-    """
-    return advance_business_date(session, from_date=from_date)
-
-
 # ----------------------------------------------------------------------------- history
 
 
@@ -153,7 +143,9 @@ def _post_history(
             poster.finish()
             offset = (day - first).days
             DemoLoans(session, book, settings, day=day, offset=offset, last=total - 1).post()
-            demo_only_advance_business_date(session, from_date=day)
+        # The day ends as every business day does: interest accrued, loans collected and
+        # aged, the ledger closed and sealed, the date moved on.
+        run_close_of_business(engine, until=day)
         if on_day is not None:
             on_day((day - first).days + 1, total)
 

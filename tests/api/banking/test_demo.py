@@ -18,6 +18,8 @@ from creditunion.settings import Settings
 from creditunion.setup import initialise
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
+from ledger.periods import closed_through
+from ledger.verify import verify
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -60,6 +62,10 @@ def test_the_demo_seeds_once_and_its_logins_sign_in(
             select(func.min(JournalEntry.business_date), func.max(JournalEntry.business_date))
         ).one()
         assert dates == (first.history_from, TODAY - dt.timedelta(days=1))
+        # Each day of history ended with close of business: closed, sealed, verified.
+        assert closed_through(session) == TODAY - dt.timedelta(days=1)
+        report = verify(session)
+        assert report.ok and report.days_verified == HISTORY_DAYS
 
     with TestClient(create_app(api_settings, engine=fresh_engine)) as client:
         for login in first.logins:
