@@ -22,7 +22,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Identity,
     Index,
@@ -39,6 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.base import Base
+from ledger.models import string_enum
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -79,18 +79,6 @@ class PaymentSource(enum.StrEnum):
     SHARES = "shares"
     CASH = "cash"
     EXTERNAL = "external"
-
-
-def _str_enum(enum_cls: type[enum.StrEnum], name: str, length: int = 24) -> Enum:
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class LoanProductRow(Base):
@@ -171,12 +159,12 @@ class LoanApplicationRow(Base):
     outgoings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     dependants: Mapped[int] = mapped_column(Integer)
     status: Mapped[ApplicationStatus] = mapped_column(
-        _str_enum(ApplicationStatus, "loan_application_status")
+        string_enum(ApplicationStatus, "loan_application_status", length=24)
     )
     submitted_on: Mapped[dt.date] = mapped_column(Date)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     decision_kind: Mapped[DecisionKind | None] = mapped_column(
-        _str_enum(DecisionKind, "loan_decision_kind", 16)
+        string_enum(DecisionKind, "loan_decision_kind", length=16)
     )
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decision_note: Mapped[str | None] = mapped_column(Text)
@@ -267,7 +255,7 @@ class LoanRow(Base):
     collection_account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("ledger_accounts.id")
     )
-    status: Mapped[LoanStatus] = mapped_column(_str_enum(LoanStatus, "loan_status", 16))
+    status: Mapped[LoanStatus] = mapped_column(string_enum(LoanStatus, "loan_status", length=16))
     disbursed_on: Mapped[dt.date] = mapped_column(Date)
     maturity_date: Mapped[dt.date] = mapped_column(Date)  # the last instalment's due date
     last_instalment_no: Mapped[int] = mapped_column(Integer)
@@ -373,7 +361,7 @@ class LoanTransactionRow(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loans.id"))
     kind: Mapped[TransactionKind] = mapped_column(
-        _str_enum(TransactionKind, "loan_transaction_kind", 16)
+        string_enum(TransactionKind, "loan_transaction_kind", length=16)
     )
     business_date: Mapped[dt.date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -381,7 +369,7 @@ class LoanTransactionRow(Base):
     interest_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     principal_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     source: Mapped[PaymentSource | None] = mapped_column(
-        _str_enum(PaymentSource, "loan_payment_source", 16)
+        string_enum(PaymentSource, "loan_payment_source", length=16)
     )
     source_account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("ledger_accounts.id")
