@@ -30,7 +30,6 @@ from creditunion.shares.service import (
     ShareAccountNotFound,
     available_minor,
     lock_share_accounts,
-    pending_withdrawals_minor,
 )
 from ledger.money import Money
 
@@ -72,11 +71,11 @@ def account_to_pay_from(
     return locked
 
 
-def available(session: Session, locked: LockedAccount) -> Money:
+def available(locked: LockedAccount) -> Money:
     """What can leave the account now: balance less the floor and pending withdrawals."""
     ledger = locked.ledger
     floor = 0 if ledger.floor is None else ledger.floor.minor_units
-    pending = pending_withdrawals_minor(session, locked.account.id)
+    pending = locked.pending_withdrawals_minor
     return locked.money(available_minor(ledger.balance.minor_units, floor, pending))
 
 

@@ -113,7 +113,7 @@ def withdraw_from_shares(
         amount=Money.zero(loan.currency),
         business_date=business_date,
     )
-    before = accounts.available(session, locked)
+    before = accounts.available(locked)
     result = withdraw_loan(
         session,
         loan_id=loan_id,

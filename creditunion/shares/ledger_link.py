@@ -74,7 +74,14 @@ def movement_of(
     from_number: str | None,
     to_number: str | None,
     acted_on: LockedAccount,
+    change: Money,
 ) -> Movement:
+    """`change` is what the entry did to `acted_on`'s balance (locked before it posted)."""
+    balance_after = (
+        get_account(session, acted_on.account.ledger_account_id).balance
+        if entry.replayed
+        else acted_on.ledger.balance + change
+    )
     return Movement(
         entry_id=entry.id,
         sequence_no=entry.sequence_no,
@@ -85,7 +92,7 @@ def movement_of(
         amount=amount,
         from_account_number=from_number,
         to_account_number=to_number,
-        balance_after=get_account(session, acted_on.account.ledger_account_id).balance,
+        balance_after=balance_after,
     )
 
 

@@ -150,8 +150,12 @@ def require_can_give(
         described = ", ".join(f"{w.start} to {w.end}" for w in windows or ())
         raise OutsideWithdrawalWindow(number, business_date, described)
     balance = locked.ledger.balance.minor_units
-    pending = pending_withdrawals_minor(
-        session, locked.account.id, excluding_approval=excluding_approval
+    pending = (
+        locked.pending_withdrawals_minor
+        if excluding_approval is None
+        else pending_withdrawals_minor(
+            session, locked.account.id, excluding_approval=excluding_approval
+        )
     )
     if final:
         if pending:

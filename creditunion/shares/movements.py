@@ -120,6 +120,7 @@ def deposit_cash(
         from_number=None,
         to_number=number,
         acted_on=locked,
+        change=amount,
     )
 
 
@@ -245,6 +246,7 @@ def _pay_out(
         from_number=number,
         to_number=None,
         acted_on=locked,
+        change=-amount,
     )
 
 
@@ -333,6 +335,7 @@ def _transfer(
         from_number=source.account.account_number,
         to_number=target.account.account_number if reveal_target else None,
         acted_on=source,
+        change=-amount,
     )
 
 

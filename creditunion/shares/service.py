@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from creditunion.actors import require_actor
@@ -45,7 +45,7 @@ from ledger.accounts import (
     get_account,
     open_account,
 )
-from ledger.models import AccountType
+from ledger.models import AccountType, LedgerAccount
 from ledger.money import Money
 from ledger.transaction import require_transaction
 
@@ -101,6 +101,7 @@ class LockedAccount:
     product: ShareProduct
     member: Member
     ledger: AccountView
+    pending_withdrawals_minor: int  # cash withdrawals awaiting a checker, when locked
 
     @property
     def currency(self) -> str:
@@ -191,9 +192,24 @@ def lock_share_accounts(session: Session, account_ids: list[int]) -> dict[int, L
         .with_for_update(of=ShareAccount)
         .execution_options(populate_existing=True)
     ).all()
+    # Read in a second statement, so after the locks were granted: a statement sees the
+    # data as of its start, and the first may have waited for a rival's commit.
+    after_lock = {
+        share_id: (ledger_row, int(pending))
+        for share_id, ledger_row, pending in session.execute(
+            select(ShareAccount.id, LedgerAccount, _pending_sum())
+            .join(LedgerAccount, LedgerAccount.id == ShareAccount.ledger_account_id)
+            .where(ShareAccount.id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+    }
     locked = {
         account.id: LockedAccount(
-            account, product, member, get_account(session, account.ledger_account_id)
+            account,
+            product,
+            member,
+            AccountView.of(after_lock[account.id][0]),
+            after_lock[account.id][1],
         )
         for account, product, member in rows
     }
@@ -201,6 +217,19 @@ def lock_share_accounts(session: Session, account_ids: list[int]) -> dict[int, L
         if account_id not in locked:
             raise ShareAccountNotFound(account_id)
     return locked
+
+
+def _pending_sum() -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.sum(PendingApproval.amount_minor), 0))
+        .where(
+            PendingApproval.share_account_id == ShareAccount.id,
+            PendingApproval.status == ApprovalStatus.PENDING,
+            PendingApproval.kind == ApprovalKind.CASH_WITHDRAWAL,
+        )
+        .correlate(ShareAccount)
+        .scalar_subquery()
+    )
 
 
 def pending_withdrawals_minor(
