@@ -1,9 +1,9 @@
 """The role matrix, generated from the permissions declared next to each endpoint.
 
     python -m api.permissions_matrix                       # print the matrix (Markdown)
-    python -m api.permissions_matrix --write docs/api.md   # refresh it between the markers
+    python -m api.permissions_matrix --write README.md      # refresh it between the markers
 
-A test fails when docs/api.md's matrix differs from what this prints.
+A test fails when the README's matrix differs from what this prints.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import random
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from ledger.batch import Outcome, post_batch
 from ledger.entry import EntryRequest, Line
 from ledger.models import AccountType
 from ledger.money import Money
+from ledger.periods import DAY_CLOSE_LOCK_KEY
 from ledger.posting import post_entry
 
 ACCOUNTS: Final = 1_000
@@ -82,6 +84,54 @@ def measure_pgbench(server: str, *, clients: int, seconds: float) -> float:
         )
     finally:
         drop_database(server, "cu_bench_pgbench")
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", run.stdout)
+    assert match, run.stdout
+    return float(match.group(1))
+
+
+# The posting service's own statements (ledger/posting.py: savepoint, account locks, the
+# write), replayed by pgbench's C client: what the same work costs with no Python at all.
+LEDGER_SQL_SCRIPT: Final = """
+\\set a random({low}, {high})
+\\set other random({low}, {high} - 1)
+\\set b CASE WHEN :other >= :a THEN :other + 1 ELSE :other END
+BEGIN;
+SAVEPOINT ledger_write;
+SELECT id, currency, status, type, floor_minor, balance_minor, header,
+       pg_advisory_xact_lock_shared({lock}) FROM ledger_accounts
+ WHERE id = ANY(ARRAY[least(:a, :b), greatest(:a, :b)]::bigint[]) ORDER BY id FOR UPDATE;
+WITH k AS (SELECT gen_random_uuid() AS id), existing AS (SELECT e.id FROM journal_entries e, k WHERE e.idempotency_key = k.id::text), open_date AS (SELECT NOT EXISTS (SELECT 1 FROM ledger_day_closes WHERE business_date >= '{day}') AND NOT EXISTS (SELECT 1 FROM existing) AS ok), entry AS (INSERT INTO journal_entries (id, idempotency_key, content_hash, business_date, description, reference, kind, reverses_entry_id, metadata, posted_by) SELECT k.id, k.id::text, sha256(k.id::text::bytea), '{day}', 'bench transfer', NULL, 'transfer', NULL, '{{}}'::jsonb, 'bench' FROM open_date, k WHERE ok RETURNING sequence_no, posted_at), lines AS (INSERT INTO postings (entry_id, account_id, amount_minor, currency, business_date) SELECT k.id, l.account_id, l.amount_minor, 'GBP', '{day}' FROM unnest(ARRAY[:a, :b]::bigint[], ARRAY[1, -1]::bigint[]) AS l(account_id, amount_minor), open_date, k WHERE open_date.ok), balances AS (UPDATE ledger_accounts AS a SET balance_minor = a.balance_minor + n.delta FROM unnest(ARRAY[:a, :b]::bigint[], ARRAY[1, -1]::bigint[]) AS n(id, delta), open_date WHERE a.id = n.id AND open_date.ok) SELECT entry.sequence_no FROM open_date LEFT JOIN entry ON true;
+COMMIT;
+"""
+
+
+def measure_ledger_sql(url: str, ids: list[int], *, clients: int, seconds: float) -> float:
+    script = LEDGER_SQL_SCRIPT.format(
+        low=min(ids), high=max(ids), lock=DAY_CLOSE_LOCK_KEY, day=BENCH_DATE.isoformat()
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as file:
+        file.write(script)
+        file.flush()
+        run = subprocess.run(
+            [
+                pgbench_binary(),
+                "-n",
+                "-M",
+                "prepared",
+                "-f",
+                file.name,
+                "-c",
+                str(clients),
+                "-j",
+                str(clients),
+                "-T",
+                str(int(seconds)),
+                libpq_url(url),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", run.stdout)
     assert match, run.stdout
     return float(match.group(1))
@@ -186,6 +236,9 @@ def run(*, seconds: float, workers: int, echo: Callable[[str], Any]) -> dict[str
         echo(f"single posting: {workers} worker processes over {ACCOUNTS} accounts ...")
         single_tps = run_workers(single_worker, url, [ids] * workers, seconds)
         echo(f"  {single_tps:,.0f} transfers/s")
+        echo(f"the posting's own SQL through pgbench's C client, {workers} clients ...")
+        ledger_sql_tps = measure_ledger_sql(url, ids, clients=workers, seconds=seconds)
+        echo(f"  {ledger_sql_tps:,.0f} transfers/s")
         batch_workers = max(1, workers // 2)
         slices = [ids[n::batch_workers] for n in range(batch_workers)]
         echo(f"batch posting: {batch_workers} worker(s), batches of {BATCH_SIZE} ...")
@@ -198,6 +251,9 @@ def run(*, seconds: float, workers: int, echo: Callable[[str], Any]) -> dict[str
         "single_tps": round(single_tps, 1),
         "batch_tps": round(batch_tps, 1),
         "single_vs_pgbench": round(single_tps / pgbench_tps, 3),
+        # The same statements without Python: what the database side of a posting costs.
+        "ledger_sql_tps": round(ledger_sql_tps, 1),
+        "ledger_sql_vs_pgbench": round(ledger_sql_tps / pgbench_tps, 3),
         "workers": workers,
         "batch_workers": batch_workers,
         "batch_size": BATCH_SIZE,

@@ -291,4 +291,4 @@ def test_metrics_is_public_and_in_the_role_matrix(client: TestClient) -> None:
     assert operation["x-permission"] == "public"
     from pathlib import Path
 
-    assert "| GET | `/metrics` | `public` |" in Path("docs/api.md").read_text()
+    assert "| GET | `/metrics` | `public` |" in Path("README.md").read_text()

@@ -24,7 +24,7 @@ from creditunion.settings import Settings
 from tests.api.conftest import LoggedIn
 from tests.api.factories import make_user
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _request_for(method: str, path: str) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def test_every_endpoint_with_every_role(
 
 def test_the_docs_matrix_is_generated_from_the_code() -> None:
     assert block_of(DOCS.read_text()) == render(), (
-        "docs/api.md's role matrix is stale: run python -m api.permissions_matrix --write docs/api.md"
+        "the README's role matrix is stale: run python -m api.permissions_matrix --write README.md"
     )
 
 
