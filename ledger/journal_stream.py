@@ -20,6 +20,7 @@ from ledger.chain import EntryRecord, PostingRecord
 from ledger.transaction import driver_connection, require_transaction
 
 FETCH_ROWS: Final = 5_000
+CANONICAL_FETCH_ROWS: Final = 250
 
 _ENTRY_COLUMNS: Final = """
     e.id, e.sequence_no, e.idempotency_key, e.content_hash, e.business_date, e.posted_at,
@@ -172,7 +173,12 @@ def _entry(row: tuple[Any, ...]) -> EntryRecord:
 
 
 def server_side_rows(
-    session: Session, query: LiteralString, params: dict[str, Any], *, binary: bool = True
+    session: Session,
+    query: LiteralString,
+    params: dict[str, Any],
+    *,
+    binary: bool = True,
+    fetch_rows: int = FETCH_ROWS,
 ) -> Iterator[tuple[Any, ...]]:
     """The query's rows, fetched in batches through a named cursor in the session's transaction.
 
@@ -183,10 +189,10 @@ def server_side_rows(
     connection = driver_connection(session)
     name = f"ledger_stream_{uuid.uuid4().hex}"
     with connection.cursor(name=name, binary=binary) as cursor:
-        cursor.itersize = FETCH_ROWS
+        cursor.itersize = fetch_rows
         cursor.execute(query, params)
         while True:
-            batch = cursor.fetchmany(FETCH_ROWS)
+            batch = cursor.fetchmany(fetch_rows)
             if not batch:
                 return
             yield from batch
@@ -215,8 +221,10 @@ def canonical_entries_of_day(
     session: Session, business_date: dt.date
 ) -> Iterator[tuple[uuid.UUID, int, bytes]]:
     """(id, sequence_no, canonical bytes) of each entry of the day, in sequence order."""
+    # An entry's canonical bytes grow with its lines (up to 200 for a close-of-business
+    # entry), so fewer rows a fetch keep memory the same whatever the day holds.
     for entry_id, sequence_no, canonical in server_side_rows(
-        session, CANONICAL_ENTRIES_OF_DAY, {"day": business_date}
+        session, CANONICAL_ENTRIES_OF_DAY, {"day": business_date}, fetch_rows=CANONICAL_FETCH_ROWS
     ):
         yield entry_id, sequence_no, bytes(canonical)
 

@@ -31,7 +31,7 @@ from ledger.transaction import driver_connection, require_transaction
 
 # Arbitrary but fixed: the 64-bit key of the advisory lock that serialises sealing.
 SEAL_LOCK_KEY: Final = 0x4C45_4447_4552_0002
-LINK_BATCH_ROWS: Final = 10_000
+LINK_BATCH_ROWS: Final = 2_000
 SEALS_LISTED_MAX: Final = 40_000  # more than a century of business days
 CATCH_UP_DAYS_MAX: Final = 400
 
