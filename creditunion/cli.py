@@ -109,4 +109,5 @@ def bench_api(
 import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
 import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
 import creditunion.cli_demo  # noqa: E402  (registers `creditunion demo`)
-import creditunion.cli_serve  # noqa: E402, F401  (registers `creditunion serve`)
+import creditunion.cli_serve  # noqa: E402  (registers `creditunion serve`)
+import creditunion.cli_users  # noqa: E402, F401  (registers `users create-admin`)

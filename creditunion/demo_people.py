@@ -13,12 +13,10 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.models import User
-from creditunion.auth.passwords import passwords_for
 from creditunion.auth.roles import Role
-from creditunion.auth.users import create_member_login, create_staff_user
+from creditunion.auth.users import create_first_admin, create_member_login, create_staff_user
 from creditunion.business_date.service import current_business_date
 from creditunion.demo_data import DemoMember, demo_members
 from creditunion.members.models import Member
@@ -153,25 +151,10 @@ def create_people(session: Session, *, settings: Settings, count: int, start: dt
 
 
 def _bootstrap_admin(session: Session, settings: Settings) -> Actor:
-    # Creating a staff user takes an admin, and a new database has none: the demo writes
-    # its first admin's row itself and creates every other login through the user service.
-    row = User(
-        username=ADMIN_USERNAME,
-        password_hash=passwords_for(settings).hash(DEMO_PASSWORD),
-        role=Role.ADMIN,
-        member_id=None,
+    view = create_first_admin(
+        session, username=ADMIN_USERNAME, password=DEMO_PASSWORD, settings=settings
     )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor=SYSTEM,
-        action="user.create",
-        target_type="user",
-        target_id=row.id,
-        summary={"username": row.username, "role": row.role.value},
-    )
-    return Actor(user_id=row.id, username=row.username, role=Role.ADMIN)
+    return Actor(user_id=view.id, username=view.username, role=Role.ADMIN)
 
 
 def _user_id(session: Session, username: str) -> int:

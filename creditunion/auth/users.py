@@ -174,6 +174,43 @@ def create_staff_user(
     return UserView.of(row)
 
 
+class AdminExists(Conflict):
+    def __init__(self) -> None:
+        super().__init__("an active admin login exists: it creates the others")
+
+
+def create_first_admin(
+    session: Session, *, username: str, password: str, settings: Settings | None = None
+) -> UserView:
+    """The first admin of a new database (creating users takes an admin, and there is none).
+
+    Refused once an active admin exists, so it cannot be used to take over an installation.
+    """
+    require_transaction(session)
+    existing = session.scalar(
+        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).limit(1)
+    )
+    if existing is not None:
+        raise AdminExists()
+    row = _insert_user(
+        session,
+        username=username,
+        password=password,
+        role=Role.ADMIN,
+        member_id=None,
+        settings=settings or get_settings(),
+    )
+    audit.record(
+        session,
+        actor=Actor.system("cli"),
+        action="user.create_first_admin",
+        target_type="user",
+        target_id=row.id,
+        summary={"username": row.username, "role": row.role.value},
+    )
+    return UserView.of(row)
+
+
 def create_member_login(
     session: Session,
     *,

@@ -1,0 +1,40 @@
+"""`creditunion users create-admin`: the first admin login of a new installation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from creditunion.auth.users import create_first_admin
+from creditunion.cli import app, require_schema_at_head
+from creditunion.database import default_engine, unit_of_work
+from creditunion.errors import DomainError
+
+users_app = typer.Typer(no_args_is_help=True, help="Logins the API cannot create yet.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="The admin's login name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            confirmation_prompt=True,
+            hide_input=True,
+            envvar="CREDITUNION_ADMIN_PASSWORD",
+            help="Asked for when not given (or read from CREDITUNION_ADMIN_PASSWORD).",
+        ),
+    ],
+) -> None:
+    """Create the first admin; refused once an active admin exists (they add the others)."""
+    require_schema_at_head()
+    try:
+        with unit_of_work(default_engine()) as session:
+            view = create_first_admin(session, username=username, password=password)
+    except DomainError as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"admin {view.username} created (user {view.id}); sign in and add staff logins")

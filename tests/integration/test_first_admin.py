@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from creditunion.auth.roles import Role
+from creditunion.auth.users import AdminExists, create_first_admin
+from creditunion.database import unit_of_work
+from creditunion.settings import Settings
+
+FAST = Settings(
+    environment="test",
+    password_hash_time_cost=1,
+    password_hash_memory_kib=8,
+    password_hash_parallelism=1,
+)
+
+
+def test_the_first_admin_is_created_once_and_audited(fresh_engine: Engine) -> None:
+    with unit_of_work(fresh_engine) as s:
+        admin = create_first_admin(
+            s, username="first.admin", password="a long enough passphrase", settings=FAST
+        )
+
+    with unit_of_work(fresh_engine) as s, pytest.raises(AdminExists):
+        create_first_admin(s, username="second.admin", password="another passphrase", settings=FAST)
+
+    assert admin.role is Role.ADMIN
+    with unit_of_work(fresh_engine) as s:
+        users = s.execute(text("SELECT username, role FROM users")).all()
+        assert [tuple(u) for u in users] == [("first.admin", "admin")]
+        actions = s.scalars(text("SELECT action FROM audit_log")).all()
+        assert actions == ["user.create_first_admin"]
+
+
+def test_a_weak_password_is_refused_and_nothing_is_created(fresh_engine: Engine) -> None:
+    with pytest.raises(ValueError), unit_of_work(fresh_engine) as s:
+        create_first_admin(s, username="first.admin", password="short", settings=FAST)
+
+    with unit_of_work(fresh_engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM users")) == 0
+
+
+def test_the_command_line_creates_it(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from creditunion import cli
+    from creditunion.cli import app
+
+    monkeypatch.setattr("creditunion.cli_users.default_engine", lambda: fresh_engine)
+    monkeypatch.setattr(cli, "default_engine", lambda: fresh_engine)
+    runner = CliRunner()
+
+    first = runner.invoke(
+        app,
+        ["users", "create-admin", "--username", "it.person"],
+        input="a long enough passphrase\na long enough passphrase\n",
+    )
+    second = runner.invoke(
+        app,
+        ["users", "create-admin", "--username", "other"],
+        input="a long enough passphrase\na long enough passphrase\n",
+    )
+
+    assert first.exit_code == 0, first.output
+    assert "admin it.person created" in first.output
+    assert second.exit_code == 2
