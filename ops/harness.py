@@ -9,7 +9,6 @@ PostgreSQL uses a `PrivateCluster` of its own on a free port, never the shared s
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import signal
@@ -338,30 +337,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def seal_history(database_url: str) -> None:
-    """Close and seal the demo's history up to the day before its business date.
-
-    The demo moves the business date without closing the ledger's days, and close of
-    business seals only the day it closes, refusing while older days are unsealed; so the
-    history is closed and sealed here (`ledger.seal.seal_through`) before the first one.
-    """
-    from creditunion.business_date.service import current_business_date
-    from creditunion.database import make_engine, unit_of_work
-    from ledger.periods import close_business_date, closed_through
-    from ledger.seal import seal_through
-
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        with unit_of_work(engine) as session:
-            yesterday = current_business_date(session) - dt.timedelta(days=1)
-            closed = closed_through(session)
-            if closed is None or closed < yesterday:
-                close_business_date(session, business_date=yesterday, closed_by="ops:harness")
-            seal_through(session, business_date=yesterday, sealed_by="ops:harness")
-    finally:
-        engine.dispose()
-
-
 @dataclass(frozen=True)
 class Prepared:
     database_url: str
@@ -372,13 +347,12 @@ class Prepared:
 def prepared_credit_union(
     *, members: int, logins: int, server: str | None = None, echo: Callable[[str], object]
 ) -> Iterator[Prepared]:
-    """A scratch database with the demo seeded, `logins` member logins, and one close of
-    business run (so the demo's history is sealed and verifiable); dropped afterwards."""
+    """A scratch database with the demo seeded (its history closed and sealed day by day),
+    `logins` member logins, and one more close of business run; dropped afterwards."""
     with scratch("cu_ops", server) as url:
         started = time.monotonic()
         seed_demo(url, members=members)
         seeded = seed_member_logins(url, count=logins)
-        seal_history(url)
         run_cob(url)
         echo(
             f"seeded {members} members, {len(seeded)} member logins, one close of business "

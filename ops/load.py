@@ -59,7 +59,7 @@ def run_load(
         server = harness.ApiServer(prepared.database_url, workers=workers)
         server.start()
         try:
-            paths = set(httpx.get(server.base_url + "/openapi.json").json()["paths"])
+            paths = set(httpx.get(server.base_url + "/openapi.json", timeout=60).json()["paths"])
             loans = mix.loan_actions(paths)
             config = mix.MixConfig(
                 member_users=members, teller_users=tellers, think_s=think_ms / 1000, seconds=seconds

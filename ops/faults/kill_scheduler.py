@@ -1,10 +1,12 @@
 """Fault: kill -9 close of business in the middle of its run, with the API under load.
 
-    python -m ops.faults.kill_scheduler [--seconds 40] [--json out/fault_kill_scheduler.json]
+    python -m ops.faults.kill_scheduler [--seconds 40] [--kill-step savings_posting]
+        [--json out/fault_kill_scheduler.json]
 
 With the realistic mix running, `creditunion cob run --until <month end>` catches up the
-days to the end of the month (so a month-end interest posting is among them) and is killed
-with SIGKILL as soon as a step is seen running; it is then run again to the end. For each
+days to the end of the month and is killed with SIGKILL while the month end's
+`--kill-step` runs (default `savings_posting`, which posts every account's interest); it is
+then run again to the end. For each
 day closed: one completed record per step, each COB journal entry present once (idempotency
 keys distinct, one entry per account and kind), the seals verifying; and the API's own
 operations are checked against the journal as in the other faults.
@@ -26,6 +28,7 @@ from typing import Any
 
 import psycopg
 
+from creditunion.cob.plan import STEPS
 from ops import harness
 from ops.faults.common import emit, report
 from ops.loadgen import mix
@@ -34,7 +37,10 @@ from ops.loadgen.reconcile import compare_journal, ledger_checks
 from ops.loadgen.recorder import Recorder
 
 COB_POSTED_BY = "system:cob"
-KILL_WAIT_S = 60.0
+KILL_WAIT_S = 120.0
+KILL_POLL_S = 0.002
+# Month end posts every account's interest: the heaviest step to be killed in.
+DEFAULT_KILL_STEP = "savings_posting"
 
 
 def _month_end(url: str) -> dt.date:
@@ -45,36 +51,46 @@ def _month_end(url: str) -> dt.date:
     return today.replace(day=calendar.monthrange(today.year, today.month)[1])
 
 
-def _kill_cob_mid_run(url: str, until: dt.date) -> dict[str, Any]:
-    """Start `cob run`, SIGKILL it once a step is running (or after its first commit)."""
+def _kill_cob_mid_run(url: str, first: dt.date, target: tuple[str, dt.date]) -> dict[str, Any]:
+    """Start `cob run` from `first`, SIGKILL it while the target step of the target day runs
+    (or just after it commits, if every poll misses it running)."""
+    step, day = target
     process = subprocess.Popen(
-        [*harness.creditunion_command(), "cob", "run", "--until", until.isoformat()],
+        [*harness.creditunion_command(), "cob", "run", "--until", day.isoformat()],
         env=harness.cli_env(url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     deadline = time.monotonic() + KILL_WAIT_S
-    seen: tuple[Any, ...] | None = None
+    status: str | None = None
     with psycopg.connect(url, autocommit=True) as conn:
         while time.monotonic() < deadline and process.poll() is None:
-            seen = conn.execute(
-                "SELECT business_date, step, status FROM cob_step_runs "
-                "WHERE status = 'running' OR business_date > "
-                "(SELECT coalesce(max(business_date), '1900-01-01') FROM ledger_day_closes "
-                " WHERE closed_by <> %s) ORDER BY business_date DESC, position DESC LIMIT 1",
-                (COB_POSTED_BY,),
+            row = conn.execute(
+                "SELECT status FROM cob_step_runs WHERE step = %s AND business_date = %s",
+                (step, day),
             ).fetchone()
-            if seen is not None:
+            status = None if row is None else str(row[0])
+            if status in ("running", "completed"):
                 break
-            time.sleep(0.01)
+            time.sleep(KILL_POLL_S)
     exited_before_kill = process.poll() is not None
     if not exited_before_kill:
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
+    with psycopg.connect(url) as conn:
+        at_kill = conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'completed'), "
+            "count(*) FILTER (WHERE status = 'running') "
+            "FROM cob_step_runs WHERE business_date >= %s",
+            (first,),
+        ).fetchone()
+    assert at_kill is not None
     return {
-        "killed_while": None if seen is None else f"{seen[0]} {seen[1]} ({seen[2]})",
+        "killed_while": f"{day} {step} {status or 'not reached'}",
         "exited_before_kill": exited_before_kill,
+        "steps_completed_at_kill": int(at_kill[0]),
+        "steps_left_running_by_kill": int(at_kill[1]),
     }
 
 
@@ -125,7 +141,7 @@ def _cob_accounting(url: str, first: dt.date, until: dt.date) -> dict[str, Any]:
     }
 
 
-def run(*, seconds: float, workers: int) -> dict[str, Any]:
+def run(*, seconds: float, workers: int, kill_step: str) -> dict[str, Any]:
     with harness.prepared_credit_union(members=300, logins=20, echo=print) as prepared:
         url = prepared.database_url
         mix.remember_logins(url)
@@ -145,7 +161,9 @@ def run(*, seconds: float, workers: int) -> dict[str, Any]:
             load = asyncio.create_task(mix.drive(server.base_url, world, config, recorder, book))
             await asyncio.sleep(seconds * 0.3)
             recorder.mark("cob run started, killed -9 mid-run")
-            outcome["kill"] = await asyncio.to_thread(_kill_cob_mid_run, url, until)
+            outcome["kill"] = await asyncio.to_thread(
+                _kill_cob_mid_run, url, first, (kill_step, until)
+            )
             recorder.mark("cob run again")
             rerun = await asyncio.to_thread(
                 subprocess.run,
@@ -180,8 +198,14 @@ def run(*, seconds: float, workers: int) -> dict[str, Any]:
     steps_once = all(s["records"] == 1 and s["completed"] for s in accounting["steps"])
     keys_once = all(e["entries"] == e["distinct_keys"] for e in accounting["cob_entries"])
     days = (until - first).days + 1
+    steps_per_day = len(accounting["steps"]) // max(days, 1)
+    interrupted = (
+        not outcome["kill"]["exited_before_kill"]
+        and outcome["kill"]["steps_completed_at_kill"] < days * steps_per_day
+    )
     result["ok"] = bool(
         result["ok"]
+        and interrupted
         and outcome["rerun_exit"] == 0
         and steps_once
         and keys_once
@@ -196,10 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=Path("out/fault_kill_scheduler.json"))
+    parser.add_argument(
+        "--kill-step",
+        choices=[step.name for step in STEPS],
+        default=DEFAULT_KILL_STEP,
+        help="the step of the month end's close during which the run is killed",
+    )
     args = parser.parse_args(argv)
     if not 10 <= args.seconds <= 600:
         parser.error("--seconds is 10 to 600")
-    return emit(run(seconds=args.seconds, workers=args.workers), args.json)
+    return emit(
+        run(seconds=args.seconds, workers=args.workers, kill_step=args.kill_step), args.json
+    )
 
 
 if __name__ == "__main__":

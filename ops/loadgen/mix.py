@@ -5,8 +5,7 @@ account's transactions, pay other members by membership number (a few "hot" memb
 receive a large share of it, as a landlord or a club treasurer would), move money between
 their own accounts. Tellers (`demo.teller`, one sign-in each): cash deposits and
 withdrawals and transfers between members' accounts, a share of them on hot accounts.
-Loan quotes and applications join the member mix through `loan_actions` once the loans
-HTTP API exists.
+Members also ask for loan quotes and apply for loans (`loan_actions`), one action in ten.
 
 Every user runs closed-loop: one request at a time, with an exponential think time.
 """
@@ -76,15 +75,53 @@ class MixConfig:
     seconds: float = 60.0
 
 
-def loan_actions(openapi_paths: set[str]) -> list[LoanAction]:
-    """Loan quotes and applications for the member mix, when the API offers them.
+LOAN_PRODUCT: Final = "GB-PAYDAY-ALT"
+QUOTE_PATH: Final = "/v1/me/loan-quotes"
+APPLICATION_PATH: Final = "/v1/me/loan-applications"
+# Instalment counts inside the product's 3 to 12 months, so refusals come from the rules
+# about the member (one loan at a time), not from asking for a term it never offers.
+TERMS_BY_FREQUENCY: Final = {
+    "monthly": (3, 6, 9, 12),
+    "fortnightly": (7, 13, 26),
+    "weekly": (14, 26, 52),
+}
 
-    The extension point for the loans HTTP API: it was not in the tree when this mix was
-    written, so there is nothing to call yet and the mix runs without loans (the report
-    says so under `loans_in_mix`). Add an action here per endpoint when it lands.
-    """
-    del openapi_paths
-    return []
+
+def _loan_request(rng: random.Random) -> dict[str, object]:
+    frequency = rng.choice(tuple(TERMS_BY_FREQUENCY))
+    return {
+        "product_code": LOAN_PRODUCT,
+        "amount": {"amount": f"{rng.choice((200, 300, 500, 750))}.00", "currency": "GBP"},
+        "term": rng.choice(TERMS_BY_FREQUENCY[frequency]),
+        "frequency": frequency,
+    }
+
+
+async def _quote(client: Client, me: SeededMember, rng: random.Random) -> None:
+    del me
+    await client.request(f"POST {QUOTE_PATH}", "POST", QUOTE_PATH, json_body=_loan_request(rng))
+
+
+async def _apply(client: Client, me: SeededMember, rng: random.Random) -> None:
+    # An application moves no money (acceptance does), so it needs no idempotency key;
+    # most are declined or referred after the member's first, as the one-loan rule says.
+    del me
+    body = _loan_request(rng) | {
+        "purpose": "boiler repair",
+        "statement": {
+            "monthly_net_income": {"amount": "1800.00", "currency": "GBP"},
+            "outgoings": [{"category": "rent", "amount": {"amount": "650.00", "currency": "GBP"}}],
+            "dependants": rng.choice((0, 1, 2)),
+        },
+    }
+    await client.request(f"POST {APPLICATION_PATH}", "POST", APPLICATION_PATH, json_body=body)
+
+
+def loan_actions(openapi_paths: set[str]) -> list[LoanAction]:
+    """Loan quotes (three in four) and applications, when the API offers them."""
+    if not {QUOTE_PATH, APPLICATION_PATH} <= openapi_paths:
+        return []
+    return [_quote, _quote, _quote, _apply]
 
 
 async def member_user(
