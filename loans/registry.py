@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
 
+from loans.apr import UK_PLACES, US_PLACES
 from loans.product import RuleSet
+from loans.rulesets.base import AprMethod
 from loans.rulesets.gb import GB_CREDIT_UNION, NI_CREDIT_UNION
 from loans.rulesets.pal import PAL_I, PAL_II, PalRules
 
@@ -51,3 +54,10 @@ def nsf_fee_allowed(code: str) -> bool:
     # GB/NI caps: a default charge is outside the charge for credit; the late-fee policy
     # of the rule set governs every charge for a missed payment.
     return rules.late_fee_allowed
+
+
+def disclosed_apr(code: str, apr: Decimal) -> Decimal:
+    """A stored APR as its rule set states it (26.8 under CONC, 36.10 under Regulation Z):
+    stored to two places, an offer or loan shows the same figure its quote did."""
+    method = rule_set(code).apr_method
+    return apr.quantize(UK_PLACES if method is AprMethod.UK else US_PLACES)

@@ -43,6 +43,7 @@ from loans.models import (
     LoanProductRow,
     LoanRow,
 )
+from loans.registry import disclosed_apr
 from loans.services.history import member_loan_history
 from loans.services.locks import lock_member
 from loans.services.products import ProductInactive, check_actor, get_product, product_of
@@ -540,7 +541,9 @@ def _view(session: Session, row: LoanApplicationRow) -> ApplicationView:
         reasons=tuple(Reason(r["code"], r["message"]) for r in reasons),
         offer_expires_on=row.offer_expires_on,
         offered_instalment=money(row.offered_instalment_minor),
-        offered_apr=row.offered_apr,
+        offered_apr=None
+        if row.offered_apr is None
+        else disclosed_apr(product.rule_set, row.offered_apr),
         offered_total_payable=money(row.offered_total_payable_minor),
         closed_on=row.closed_on,
         loan_id=loan_id,

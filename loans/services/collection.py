@@ -7,7 +7,9 @@ at acceptance or by `set_collection_mandate`) and something due on or before the
 * what is due is the unpaid instalments due by then, or, from the last due date on,
   everything the loan owes;
 * what is taken is that, or as much of it as the share account holds above its floor
-  (several loans on one account are served in loan order); the rest stays in arrears;
+  (several loans on one account are served in loan order); the rest stays in arrears.
+  Balances are read after the chunk's loans and accounts are locked, so a withdrawal or
+  repayment racing the collection is either seen in full or waits for it;
 * what is taken meets fees, then interest, then principal, in one entry per loan keyed
   `cob:{date}:loan-collect:{loan id}`, posted through `ledger.batch.post_batch`, which
   checks the floor again under its locks;
@@ -76,6 +78,10 @@ ORDER BY l.id
 LIMIT :n
 FOR UPDATE OF l
 """)
+
+_LOCK_ACCOUNTS = text(
+    "SELECT id FROM ledger_accounts WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+)
 
 _RECORD = text("""
 INSERT INTO loan_transactions (loan_id, kind, business_date, amount_minor, fees_minor,
@@ -158,9 +164,15 @@ def collect_due_instalments(
         size = chunk_size if limit is None else min(chunk_size, limit - seen)
         if size <= 0:
             return _run(business_date, tally, collected, more=True)
-        rows = session.execute(_DUE, {"d": business_date, "after": after, "n": size}).all()
+        window = {"d": business_date, "after": after, "n": size}
+        rows = session.execute(_DUE, window).all()
         if not rows:
             break
+        # That statement waited for loans a rival held but read balances as they were when
+        # it began. Lock every account the chunk may post to, in the ledger's order, then
+        # read it again: the plan must see what a racing withdrawal or repayment left.
+        session.execute(_LOCK_ACCOUNTS, {"ids": _accounts_of(rows, books.fee_income)})
+        rows = session.execute(_DUE, window).all()
         behind = [row.id for row in rows if row.accrued_through < business_date]
         if behind:
             raise AccrualNotRun(f"loans {behind[:5]} are not accrued through {business_date}")
@@ -170,6 +182,21 @@ def collect_due_instalments(
     else:
         raise AssertionError(f"more than {CHUNKS_MAX} chunks")
     return _run(business_date, tally, collected, more=False)
+
+
+def _accounts_of(rows: Sequence[Row[Any]], fee_income_id: int) -> list[int]:
+    ids = {fee_income_id}
+    for row in rows:
+        ids.update(
+            int(account)
+            for account in (
+                row.collection_account_id,
+                row.principal_account_id,
+                row.interest_account_id,
+                row.fees_account_id,
+            )
+        )
+    return sorted(ids)
 
 
 def _run(

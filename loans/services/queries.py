@@ -29,6 +29,7 @@ from loans.models import (
     TransactionKind,
 )
 from loans.rate import InterestRate, RateBasis
+from loans.registry import disclosed_apr
 from loans.services.repayments import SettlementFigure, settlement_figure
 from loans.services.state import accrual_row, balances, get_loan_row
 
@@ -317,7 +318,7 @@ def _view(session: Session, row: LoanRow) -> LoanView:
         principal=money(row.principal_minor),
         credit=money(row.credit_minor),
         fees_charged=money(row.fees_minor),
-        apr=row.apr,
+        apr=disclosed_apr(row.rule_set, row.apr),
         rate=InterestRate(row.rate, RateBasis(row.rate_basis)),
         day_count=DayCount(row.day_count),
         frequency=Frequency(row.frequency),

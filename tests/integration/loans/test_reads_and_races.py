@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from creditunion.database import run_command, unit_of_work
@@ -238,6 +239,64 @@ def test_collection_racing_a_withdrawal_never_breaks_the_floor(fresh_engine: Eng
         # Either the collection went first (94.56 taken; 950.00 no longer fits in 905.44
         # and the withdrawal is refused) or the withdrawal did (50.00 left to collect).
         assert collected in (9_456, 5_000)
+        assert check_invariants(s).ok
+
+
+def _blocked_on_a_lock(engine: Engine, pid: int, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            waiting = conn.scalar(
+                text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": pid},
+            )
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_collection_that_waits_for_a_withdrawal_collects_what_it_left(
+    fresh_engine: Engine,
+) -> None:
+    """The collection starts while a withdrawal of all but 50.00 is posted but not yet
+    committed: it must wait, then take the 50.00 (not plan on the old balance and then
+    be refused for all of it)."""
+    loan_id, shares, _ = make_loan(fresh_engine, amount="1000", term=12)
+    due = dt.date(2026, 2, 15)
+    for offset in range(1, 32):
+        with unit_of_work(fresh_engine) as s:
+            accrue_interest(s, business_date=TODAY + dt.timedelta(days=offset))
+    pid: list[int] = []
+
+    def collect(s: Session) -> object:
+        pid.append(int(s.scalar(text("SELECT pg_backend_pid()")) or 0))
+        return collect_due_instalments(s, business_date=due)
+
+    with ThreadPoolExecutor(1) as pool:
+        with unit_of_work(fresh_engine) as withdrawal:
+            cash = get_account_by_code(withdrawal, CASH_IN_TILLS).id
+            post_entry(
+                withdrawal,
+                EntryRequest(
+                    idempotency_key="withdraw-all-but-50-first",
+                    business_date=due,
+                    lines=(Line.debit(shares, gbp("950")), Line.credit(cash, gbp("950"))),
+                    description="cash withdrawal",
+                    posted_by="teller",
+                ),
+            )
+            running = pool.submit(run_command, fresh_engine, collect)
+            while not pid:
+                time.sleep(0.01)
+            assert _blocked_on_a_lock(fresh_engine, pid[0])
+        run = running.result(timeout=30)
+    assert (run.collected_in_part, run.not_collected, run.collected) == (1, 0, {"GBP": 5_000})
+    with unit_of_work(fresh_engine) as s:
+        assert shares_balance(s, shares) == gbp("0")
+        assert [
+            t.amount for t in loan_transactions(s, loan_id=loan_id) if t.kind == "collection"
+        ] == [gbp("50.00")]
         assert check_invariants(s).ok
 
 
