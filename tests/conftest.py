@@ -32,14 +32,14 @@ def server_url() -> str:
     return _server_url()
 
 
-def _create(server_url: str, name: str, template: str | None = None) -> str:
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
     clause = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"{clause}')
     return with_database(server_url, name)
 
 
-def _drop(server_url: str, name: str) -> None:
+def drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -48,17 +48,17 @@ def _drop(server_url: str, name: str) -> None:
 def template_name(server_url: str) -> Iterator[str]:
     """A database at the migrations' head that other test databases are cloned from."""
     name = f"cu_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    upgrade(sqlalchemy_url(_create(server_url, name)))
+    upgrade(sqlalchemy_url(create_database(server_url, name)))
     yield name
-    _drop(server_url, name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str, template_name: str) -> Iterator[str]:
     """The database most tests share; each test makes its own accounts in it."""
     name = f"cu_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    yield _create(server_url, name, template_name)
-    _drop(server_url, name)
+    yield create_database(server_url, name, template_name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +72,15 @@ def engine(database_url: str) -> Iterator[Engine]:
 def fresh_engine(server_url: str, template_name: str) -> Iterator[Engine]:
     """A database of this test's own, for tests that close dates or tamper with rows."""
     name = f"cu_fresh_{uuid.uuid4().hex[:12]}"
-    engine = make_engine(_create(server_url, name, template_name), pool_size=10)
+    engine = make_engine(create_database(server_url, name, template_name), pool_size=10)
     yield engine
     engine.dispose()
-    _drop(server_url, name)
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(server_url: str, template_name: str) -> Iterator[str]:
+    """A database one test module shares, for tests that only read a large seeded data set."""
+    name = f"cu_module_{uuid.uuid4().hex[:12]}"
+    yield create_database(server_url, name, template_name)
+    drop_database(server_url, name)

@@ -6,7 +6,9 @@ count how often they ran, for the platform tests; it is never part of the real A
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,9 +20,12 @@ from sqlalchemy import Engine
 from api.app import create_app
 from creditunion.auth.models import User
 from creditunion.auth.roles import Role
+from creditunion.database import make_engine
+from creditunion.demo import DemoReport, run_demo
 from creditunion.settings import Settings, get_settings
 from tests.api.factories import PASSWORD, bind_factories, make_user
 from tests.api.probe_router import router as test_router
+from tests.conftest import create_database, drop_database
 
 TEST_ENV = {
     "CREDITUNION_ENVIRONMENT": "test",
@@ -108,3 +113,33 @@ def auditor(client: TestClient) -> LoggedIn:
 @pytest.fixture
 def teller(client: TestClient) -> LoggedIn:
     return login(client, make_user(Role.TELLER))
+
+
+DEMO_TODAY = dt.date(2026, 11, 25)
+DEMO_MEMBERS = 24
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    engine: Engine
+    report: DemoReport
+    days_reported: list[int]
+
+
+@pytest.fixture(scope="package")
+def demo(server_url: str, template_name: str, api_settings: Settings) -> Iterator[SeededDemo]:
+    """`creditunion demo` run once on a database of its own (its 90 days of close of
+    business are the slow part), for the tests that check what it seeded."""
+    name = f"cu_demo_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(create_database(server_url, name, template_name), pool_size=5)
+    days: list[int] = []
+    report = run_demo(
+        engine,
+        settings=api_settings,
+        today=DEMO_TODAY,
+        members=DEMO_MEMBERS,
+        on_day=lambda done, total: days.append(done),
+    )
+    yield SeededDemo(engine, report, days)
+    engine.dispose()
+    drop_database(server_url, name)

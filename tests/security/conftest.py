@@ -22,7 +22,7 @@ from creditunion.settings import Settings
 from tests.api.banking.bank import Bank
 from tests.api.conftest import TEST_ENV
 from tests.api.factories import _SessionSource, bind_factories
-from tests.conftest import _create, _drop
+from tests.conftest import create_database, drop_database
 
 __all__ = ["TEST_ENV"]
 
@@ -52,10 +52,10 @@ def api_settings(_fast_settings: None) -> Settings:
 @pytest.fixture(scope="package")
 def security_engine(server_url: str, template_name: str) -> Iterator[Engine]:
     name = f"cu_security_{uuid.uuid4().hex[:10]}"
-    engine = make_engine(_create(server_url, name, template_name), pool_size=6)
+    engine = make_engine(create_database(server_url, name, template_name), pool_size=6)
     yield engine
     engine.dispose()
-    _drop(server_url, name)
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="package")

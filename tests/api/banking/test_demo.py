@@ -20,40 +20,34 @@ from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
 from ledger.periods import closed_through
 from ledger.verify import verify
+from tests.api.conftest import DEMO_MEMBERS, DEMO_TODAY, SeededDemo
 
-TODAY = dt.date(2026, 11, 25)
+TODAY = DEMO_TODAY
 
 
 def test_the_demo_seeds_once_and_its_logins_sign_in(
-    fresh_engine: Engine, api_settings: Settings
+    demo: SeededDemo, api_settings: Settings
 ) -> None:
-    days: list[int] = []
-    first = run_demo(
-        fresh_engine,
-        settings=api_settings,
-        today=TODAY,
-        members=24,
-        on_day=lambda done, total: days.append(done),
-    )
+    fresh_engine, first = demo.engine, demo.report
     again = run_demo(fresh_engine, settings=api_settings, today=TODAY + dt.timedelta(days=3))
 
     assert first.created and not again.created
     assert first.history_from == TODAY - dt.timedelta(days=HISTORY_DAYS)
     assert first.business_date == again.business_date == TODAY
-    assert days == list(range(1, HISTORY_DAYS + 1))
+    assert demo.days_reported == list(range(1, HISTORY_DAYS + 1))
     assert (again.members, again.accounts, again.entries) == (
         first.members,
         first.accounts,
         first.entries,
     )
-    assert first.members == 24 and first.entries > 24 * 5
+    assert first.members == DEMO_MEMBERS and first.entries > DEMO_MEMBERS * 5
     assert first.trial_balance.balanced
     with unit_of_work(fresh_engine) as session:
         assert check_invariants(session).ok
         statuses = dict(
             session.execute(select(Member.status, func.count()).group_by(Member.status)).all()
         )
-        assert statuses == {MemberStatus.ACTIVE: 24}
+        assert statuses == {MemberStatus.ACTIVE: DEMO_MEMBERS}
         pending = session.scalars(
             select(PendingApproval.kind).where(PendingApproval.status == ApprovalStatus.PENDING)
         ).all()

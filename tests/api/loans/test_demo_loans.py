@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -20,8 +18,7 @@ from loans.models import (
     LoanTransactionRow,
     TransactionKind,
 )
-
-TODAY = dt.date(2026, 11, 25)
+from tests.api.conftest import DEMO_TODAY, SeededDemo
 
 
 def _loans_by_status(engine: Engine) -> dict[str, int]:
@@ -30,12 +27,12 @@ def _loans_by_status(engine: Engine) -> dict[str, int]:
     return {status.value: count for status, count in rows}
 
 
-def test_the_demo_has_loans_in_every_state(fresh_engine: Engine, api_settings: Settings) -> None:
-    run_demo(fresh_engine, settings=api_settings, today=TODAY, members=12)
-    loans = _loans_by_status(fresh_engine)
-    run_demo(fresh_engine, settings=api_settings, today=TODAY)
-    assert _loans_by_status(fresh_engine) == loans == {"active": 3, "settled": 1}
-    with unit_of_work(fresh_engine) as s:
+def test_the_demo_has_loans_in_every_state(demo: SeededDemo, api_settings: Settings) -> None:
+    engine = demo.engine
+    loans = _loans_by_status(engine)
+    run_demo(engine, settings=api_settings, today=DEMO_TODAY)
+    assert _loans_by_status(engine) == loans == {"active": 3, "settled": 1}
+    with unit_of_work(engine) as s:
         statuses = dict(
             s.execute(
                 select(LoanApplicationRow.status, func.count()).group_by(LoanApplicationRow.status)
@@ -60,7 +57,7 @@ def test_the_demo_has_loans_in_every_state(fresh_engine: Engine, api_settings: S
         assert weekly == 12  # due on days 12, 19, ... 89 of the history
         assert check_invariants(s).ok
 
-    with TestClient(create_app(api_settings, engine=fresh_engine)) as client:
+    with TestClient(create_app(api_settings, engine=engine)) as client:
 
         def sign_in(username: str) -> dict[str, str]:
             token = client.post(

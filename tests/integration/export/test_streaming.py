@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from creditunion.database import libpq_url
 from ledger.export.run import ExportFormat
@@ -22,9 +21,10 @@ POSTINGS_PER_DAY = 20_000
 GROWTH_MB_MAX = 15.0
 
 
-@pytest.fixture
-def journal_url(fresh_engine: Engine) -> str:
-    url = libpq_url(fresh_engine.url.render_as_string(hide_password=False))
+@pytest.fixture(scope="module")
+def journal_url(module_database_url: str) -> str:
+    """One journal for every format: the exports only read it."""
+    url = libpq_url(module_database_url)
     generate_journal(url, postings=POSTINGS_PER_DAY * 10, days=10)
     return url
 
