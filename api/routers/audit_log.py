@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 
+from api.iso_dates import AwareIsoDateTime
 from api.pagination import Page, PageRequest, paginate
 from api.schemas.audit import AuditRecordOut
 from api.security import require
@@ -39,10 +39,10 @@ def list_audit_log(
     target_type: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00-\x1f]*$")] = None,
     target_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")] = None,
     occurred_from: Annotated[
-        AwareDatetime | None, Query(description="Inclusive; with a time zone.")
+        AwareIsoDateTime | None, Query(description="Inclusive; with a time zone.")
     ] = None,
     occurred_to: Annotated[
-        AwareDatetime | None, Query(description="Exclusive; with a time zone.")
+        AwareIsoDateTime | None, Query(description="Exclusive; with a time zone.")
     ] = None,
 ) -> Page[AuditRecordOut]:
     rows = audit.list_records(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from api.iso_dates import IsoDate
 from api.pagination import Page, PageRequest, paginate
 from api.schemas.cob import CobStatusOut, StepRunOut
 from api.security import require
@@ -36,7 +37,7 @@ def cob_status(session: DbSession) -> CobStatusOut:
 def cob_runs(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("cob-runs"))],
-    business_date: Annotated[dt.date | None, Query(description="Only this date.")] = None,
+    business_date: Annotated[IsoDate | None, Query(description="Only this date.")] = None,
 ) -> Page[StepRunOut]:
     before = None
     if page.after is not None:

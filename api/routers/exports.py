@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.context import request_context
+from api.iso_dates import IsoDate
 from api.problems import InvalidField, RequestInvalid, problem_responses, register_problem
 from api.security import require
 from api.transactions import DbSession, api_router
@@ -94,10 +95,10 @@ def read_engine(request: Request) -> Engine:
 ReadEngine = Annotated[Engine, Depends(read_engine)]
 Exporter = Annotated[Actor, require(Permission.EXPORTS_READ)]
 FromDate = Annotated[
-    dt.date, Query(alias="from", description="First business date of the range (inclusive).")
+    IsoDate, Query(alias="from", description="First business date of the range (inclusive).")
 ]
 ToDate = Annotated[
-    dt.date, Query(alias="to", description="Last business date of the range (inclusive).")
+    IsoDate, Query(alias="to", description="Last business date of the range (inclusive).")
 ]
 LedgerFormatQuery = Annotated[LedgerFormat, Query(alias="format")]
 TableFormatQuery = Annotated[TableFormat, Query(alias="format")]
@@ -254,7 +255,7 @@ def export_trial_balance(
     session: DbSession,
     actor: Exporter,
     engine: ReadEngine,
-    as_of: Annotated[dt.date, Query(description="The business date it is as of (its end).")],
+    as_of: Annotated[IsoDate, Query(description="The business date it is as of (its end).")],
     export_format: TableFormatQuery,
 ) -> ZipStream:
     check_date("as_of", as_of)

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from api.iso_dates import IsoDate
 from api.pagination import Page, PageRequest, paginate
 from api.problems import InvalidField, RequestInvalid
 from api.routers.exports import FromDate, ReadEngine, ToDate, check_range
@@ -55,10 +56,10 @@ def list_seals(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("day-seals"))],
     from_date: Annotated[
-        dt.date | None, Query(alias="from", description="First business date (inclusive).")
+        IsoDate | None, Query(alias="from", description="First business date (inclusive).")
     ] = None,
     to_date: Annotated[
-        dt.date | None, Query(alias="to", description="Last business date (inclusive).")
+        IsoDate | None, Query(alias="to", description="Last business date (inclusive).")
     ] = None,
 ) -> Page[SealOut]:
     if from_date is not None and to_date is not None and from_date > to_date:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.iso_dates import IsoDate
 from api.money import MoneyOut
 from api.schemas.shares import PRODUCT_CODE_PATTERN
 from creditunion.savings.dividends import DividendView
@@ -17,9 +18,9 @@ class DividendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_code: str = Field(pattern=PRODUCT_CODE_PATTERN, examples=["INSTANT"])
-    period_start: dt.date
-    period_end: dt.date = Field(description="Before the business date: the period is over.")
-    pay_on: dt.date = Field(description="The business date the close of business pays it.")
+    period_start: IsoDate
+    period_end: IsoDate = Field(description="Before the business date: the period is over.")
+    pay_on: IsoDate = Field(description="The business date the close of business pays it.")
     annual_rate: str = Field(
         max_length=12,
         pattern=r"^0?\.[0-9]{1,8}$",

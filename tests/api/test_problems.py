@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.problems import problem_spec_for, register_problem
+from creditunion.auth.roles import Role
 from creditunion.database import make_engine
 from creditunion.settings import Settings
 from tests.api.conftest import LoggedIn, build_app
@@ -134,3 +136,42 @@ def test_input_errors_naming_their_fields_get_one_pointer_each() -> None:
         {"location": "body", "pointer": "#/postcode", "detail": "is not a UK postcode"},
         {"location": "body", "pointer": "#/a~1b", "detail": "bad"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/audit-log", {"occurred_from": "5"}),
+        ("/v1/audit-log", {"occurred_to": "1700000000"}),
+        ("/v1/audit/seals", {"from": "0"}),
+        ("/v1/exports/gl", {"from": "0", "to": "2026-01-31", "format": "csv"}),
+        ("/v1/exports/trial-balance", {"as_of": "86400", "format": "csv"}),
+        ("/v1/cob/runs", {"business_date": "20260101"}),
+    ],
+)
+def test_a_date_given_as_a_number_is_422_not_unix_time(
+    client: TestClient, login_as: Callable[[Role], LoggedIn], path: str, params: dict[str, str]
+) -> None:
+    response = client.get(path, params=params, headers=login_as(Role.MANAGER).headers)
+    errors = _assert_problem(response, 422)["errors"]
+    assert [(e["location"], e["pointer"]) for e in errors] == [  # type: ignore[attr-defined]
+        ("query", f"#/{next(iter(params))}")
+    ]
+
+
+def test_a_body_date_given_as_a_number_is_422(
+    client: TestClient, login_as: Callable[[Role], LoggedIn]
+) -> None:
+    response = client.post(
+        "/v1/dividends",
+        json={
+            "product_code": "INSTANT",
+            "period_start": 0,
+            "period_end": "2026-03-31",
+            "pay_on": 86400,
+            "annual_rate": "0.025",
+        },
+        headers={**login_as(Role.MANAGER).headers, "Idempotency-Key": "dividend-dates"},
+    )
+    errors = _assert_problem(response, 422)["errors"]
+    assert {e["pointer"] for e in errors} == {"#/period_start", "#/pay_on"}  # type: ignore[attr-defined]
