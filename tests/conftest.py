@@ -44,6 +44,15 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def cloned_database(server_url: str, template: str, prefix: str) -> Iterator[str]:
+    """A new database cloned from `template`, dropped when the generator is closed."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield create_database(server_url, name, template)
+    finally:
+        drop_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def template_name(server_url: str) -> Iterator[str]:
     """A database at the migrations' head that other test databases are cloned from."""
@@ -56,9 +65,7 @@ def template_name(server_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(server_url: str, template_name: str) -> Iterator[str]:
     """The database most tests share; each test makes its own accounts in it."""
-    name = f"cu_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    yield create_database(server_url, name, template_name)
-    drop_database(server_url, name)
+    yield from cloned_database(server_url, template_name, f"cu_test_{os.getpid()}")
 
 
 @pytest.fixture(scope="session")
@@ -71,16 +78,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def fresh_engine(server_url: str, template_name: str) -> Iterator[Engine]:
     """A database of this test's own, for tests that close dates or tamper with rows."""
-    name = f"cu_fresh_{uuid.uuid4().hex[:12]}"
-    engine = make_engine(create_database(server_url, name, template_name), pool_size=10)
+    database = cloned_database(server_url, template_name, "cu_fresh")
+    engine = make_engine(next(database), pool_size=10)
     yield engine
     engine.dispose()
-    drop_database(server_url, name)
+    database.close()
 
 
 @pytest.fixture(scope="module")
 def module_database_url(server_url: str, template_name: str) -> Iterator[str]:
     """A database one test module shares, for tests that only read a large seeded data set."""
-    name = f"cu_module_{uuid.uuid4().hex[:12]}"
-    yield create_database(server_url, name, template_name)
-    drop_database(server_url, name)
+    yield from cloned_database(server_url, template_name, "cu_module")

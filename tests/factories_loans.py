@@ -175,6 +175,21 @@ def deposit(session: Session, account_id: int, amount: Money, *, on: dt.date) ->
     )
 
 
+def withdraw(session: Session, account_id: int, amount: Money, *, on: dt.date, key: str) -> None:
+    """Cash paid out at a till (the ledger refuses it below the account's floor)."""
+    cash = get_account_by_code(session, CASH_IN_TILLS)
+    post_entry(
+        session,
+        EntryRequest(
+            idempotency_key=key,
+            business_date=on,
+            lines=(Line.debit(account_id, amount), Line.credit(cash.id, amount)),
+            description="cash withdrawal",
+            posted_by="test",
+        ),
+    )
+
+
 def shares_balance(session: Session, account_id: int) -> Money:
     return balance(session, account_id=account_id)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ from creditunion.demo import DemoReport, run_demo
 from creditunion.settings import Settings, get_settings
 from tests.api.factories import PASSWORD, bind_factories, make_user
 from tests.api.probe_router import router as test_router
-from tests.conftest import create_database, drop_database
+from tests.conftest import cloned_database
 
 TEST_ENV = {
     "CREDITUNION_ENVIRONMENT": "test",
@@ -130,8 +129,8 @@ class SeededDemo:
 def demo(server_url: str, template_name: str, api_settings: Settings) -> Iterator[SeededDemo]:
     """`creditunion demo` run once on a database of its own (its 90 days of close of
     business are the slow part), for the tests that check what it seeded."""
-    name = f"cu_demo_{uuid.uuid4().hex[:12]}"
-    engine = make_engine(create_database(server_url, name, template_name), pool_size=5)
+    database = cloned_database(server_url, template_name, "cu_demo")
+    engine = make_engine(next(database), pool_size=5)
     days: list[int] = []
     report = run_demo(
         engine,
@@ -142,4 +141,4 @@ def demo(server_url: str, template_name: str, api_settings: Settings) -> Iterato
     )
     yield SeededDemo(engine, report, days)
     engine.dispose()
-    drop_database(server_url, name)
+    database.close()

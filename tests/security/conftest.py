@@ -9,7 +9,6 @@ the whole journal.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +21,7 @@ from creditunion.settings import Settings
 from tests.api.banking.bank import Bank
 from tests.api.conftest import TEST_ENV
 from tests.api.factories import _SessionSource, bind_factories
-from tests.conftest import create_database, drop_database
+from tests.conftest import cloned_database
 
 __all__ = ["TEST_ENV"]
 
@@ -51,11 +50,11 @@ def api_settings(_fast_settings: None) -> Settings:
 
 @pytest.fixture(scope="package")
 def security_engine(server_url: str, template_name: str) -> Iterator[Engine]:
-    name = f"cu_security_{uuid.uuid4().hex[:10]}"
-    engine = make_engine(create_database(server_url, name, template_name), pool_size=6)
+    database = cloned_database(server_url, template_name, "cu_security")
+    engine = make_engine(next(database), pool_size=6)
     yield engine
     engine.dispose()
-    drop_database(server_url, name)
+    database.close()
 
 
 @pytest.fixture(scope="package")

@@ -13,7 +13,6 @@ from creditunion.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import (
     ALLOWANCE_FOR_LOAN_LOSSES,
-    CASH_IN_TILLS,
     IMPAIRMENT_EXPENSE,
     LOAN_INTEREST_INCOME,
     RECOVERIES_INCOME,
@@ -49,6 +48,7 @@ from tests.factories_loans import (
     make_loan,
     share_account,
     shares_balance,
+    withdraw,
 )
 
 FIRST_DUE = dt.date(2026, 2, 15)
@@ -100,19 +100,7 @@ def test_partial_collection_keeps_the_floor_and_leaves_arrears(fresh_engine: Eng
     loan_id, shares, _ = make_loan(fresh_engine, amount="1000", term=12)
     with unit_of_work(fresh_engine) as s:
         # Spend the advance but 50.00 (the member needs the money, after all).
-        post_entry(
-            s,
-            EntryRequest(
-                idempotency_key="spend",
-                business_date=TODAY,
-                lines=(
-                    Line.debit(shares, gbp("950")),
-                    Line.credit(get_account_by_code(s, CASH_IN_TILLS).id, gbp("950")),
-                ),
-                description="cash withdrawal",
-                posted_by="test",
-            ),
-        )
+        withdraw(s, shares, gbp("950"), on=TODAY, key="spend")
     for day in days(TODAY + dt.timedelta(days=1), FIRST_DUE):
         cob(fresh_engine, day)
     with unit_of_work(fresh_engine) as s:
@@ -142,17 +130,7 @@ def test_one_account_serves_its_loans_in_order_and_a_rerun_takes_nothing(
     second, _, _ = make_loan(fresh_engine, amount="1000", term=12, facts=facts)
     with unit_of_work(fresh_engine) as s:
         set_collection_mandate(s, loan_id=second, share_account_id=shares, actor="member:1")
-        cash = get_account_by_code(s, CASH_IN_TILLS).id
-        post_entry(
-            s,
-            EntryRequest(
-                idempotency_key="spend-2",
-                business_date=TODAY,
-                lines=(Line.debit(shares, gbp("900")), Line.credit(cash, gbp("900"))),
-                description="cash withdrawal",
-                posted_by="test",
-            ),
-        )
+        withdraw(s, shares, gbp("900"), on=TODAY, key="spend-2")
     for day in days(TODAY + dt.timedelta(days=1), FIRST_DUE - dt.timedelta(days=1)):
         with unit_of_work(fresh_engine) as s:
             accrue_interest(s, business_date=day)

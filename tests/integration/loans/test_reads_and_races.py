@@ -14,13 +14,9 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from creditunion.database import run_command, unit_of_work
-from ledger.accounts import get_account_by_code
-from ledger.chart import CASH_IN_TILLS
 from ledger.checks import InsufficientFunds
-from ledger.entry import EntryRequest, Line
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
-from ledger.posting import post_entry
 from loans.accrual import replay
 from loans.errors import LoansConflict
 from loans.frequency import Frequency
@@ -54,6 +50,7 @@ from tests.factories_loans import (
     shares_balance,
     statement,
     usd,
+    withdraw,
 )
 
 T = TypeVar("T")
@@ -210,20 +207,10 @@ def test_collection_racing_a_withdrawal_never_breaks_the_floor(fresh_engine: Eng
                 fresh_engine, lambda s: collect_due_instalments(s, business_date=due)
             )
 
-        def withdraw(s: Session) -> object:
-            cash = get_account_by_code(s, CASH_IN_TILLS).id
-            return post_entry(
-                s,
-                EntryRequest(
-                    idempotency_key="withdraw-all-but-50",
-                    business_date=due,
-                    lines=(Line.debit(shares, gbp("950")), Line.credit(cash, gbp("950"))),
-                    description="cash withdrawal",
-                    posted_by="teller",
-                ),
-            )
-
-        return run_command(fresh_engine, withdraw)
+        return run_command(
+            fresh_engine,
+            lambda s: withdraw(s, shares, gbp("950"), on=due, key="withdraw-all-but-50"),
+        )
 
     results = together(2, work)
     assert all(
@@ -274,18 +261,8 @@ def test_a_collection_that_waits_for_a_withdrawal_collects_what_it_left(
         return collect_due_instalments(s, business_date=due)
 
     with ThreadPoolExecutor(1) as pool:
-        with unit_of_work(fresh_engine) as withdrawal:
-            cash = get_account_by_code(withdrawal, CASH_IN_TILLS).id
-            post_entry(
-                withdrawal,
-                EntryRequest(
-                    idempotency_key="withdraw-all-but-50-first",
-                    business_date=due,
-                    lines=(Line.debit(shares, gbp("950")), Line.credit(cash, gbp("950"))),
-                    description="cash withdrawal",
-                    posted_by="teller",
-                ),
-            )
+        with unit_of_work(fresh_engine) as uncommitted:
+            withdraw(uncommitted, shares, gbp("950"), on=due, key="withdraw-all-but-50-first")
             running = pool.submit(run_command, fresh_engine, collect)
             while not pid:
                 time.sleep(0.01)
