@@ -10,8 +10,10 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from api.context import request_context
+from api.domain import business_date
 from api.idempotency import IdempotencyContext
 from api.schemas.loans import LoanDetailOut, LoanOut, SettlementOut
+from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.lending.accounts import share_account_ids
 from creditunion.members.service import MemberNotFound
@@ -61,3 +63,18 @@ def loan_detail_out(
         settlement = SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on))
     base = loan_out(session, view)
     return LoanDetailOut(**base.model_dump(), settlement_today=settlement)
+
+
+def audit_loan(
+    session: Session, actor: Actor, action: str, loan_id: int, summary: dict[str, object]
+) -> None:
+    """The audit record of a change to one loan, in the request's transaction."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="loan",
+        target_id=loan_id,
+        summary=summary,
+        business_date=business_date(session),
+    )

@@ -15,7 +15,7 @@ from fastapi import Depends, Path, Query, Request
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
 from api.domain import ID_MAX, actor_label, business_date
 from api.idempotency import IdempotencyDep
-from api.loan_views import loan_detail_out, loan_key, own_member_id, settings_of
+from api.loan_views import audit_loan, loan_detail_out, loan_key, own_member_id, settings_of
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.routers.loans_applications import audit_application
@@ -39,7 +39,6 @@ from api.schemas.loans import (
 )
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
 from creditunion.lending import origination, reads, servicing
@@ -55,20 +54,6 @@ ApplicationId = Annotated[
 LoanId = Annotated[int, Path(ge=1, le=ID_MAX, description="One of your loans.", examples=[1])]
 Reader = Annotated[Actor, require(Permission.SELF_READ)]
 Borrower = Annotated[Actor, require(Permission.LOANS_APPLY_SELF)]
-
-
-def _audit_loan(
-    session: DbSession, actor: Actor, action: str, loan_id: int, summary: dict[str, object]
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="loan",
-        target_id=loan_id,
-        summary=summary,
-        business_date=business_date(session),
-    )
 
 
 # ------------------------------------------------------------------ quotes and applications
@@ -212,7 +197,7 @@ def accept_offer(
         business_date=today,
     )
     loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
-    _audit_loan(
+    audit_loan(
         session,
         actor,
         "loan.disburse",
@@ -341,7 +326,7 @@ def repay(
         actor=actor_label(actor),
         business_date=today,
     )
-    _audit_loan(
+    audit_loan(
         session,
         actor,
         "loan.repay",
@@ -384,7 +369,7 @@ def settle(
         actor=actor_label(actor),
         business_date=today,
     )
-    _audit_loan(
+    audit_loan(
         session,
         actor,
         "loan.settle",
@@ -427,7 +412,7 @@ def withdraw(
         actor=actor_label(actor),
         business_date=today,
     )
-    _audit_loan(
+    audit_loan(
         session,
         actor,
         "loan.withdraw",
@@ -461,7 +446,5 @@ def set_mandate(
         share_account_id=body.share_account_id,
         actor=actor_label(actor),
     )
-    _audit_loan(
-        session, actor, "loan.mandate", loan_id, {"share_account_id": body.share_account_id}
-    )
+    audit_loan(session, actor, "loan.mandate", loan_id, {"share_account_id": body.share_account_id})
     return loan_detail_out(session, loan_id, member_id=member_id, today=business_date(session))

@@ -16,7 +16,7 @@ from fastapi import Depends, Path, Query, Request
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
 from api.domain import ID_MAX, actor_label, business_date
 from api.idempotency import IdempotencyDep
-from api.loan_views import loan_detail_out, loan_key, settings_of
+from api.loan_views import audit_loan, loan_detail_out, loan_key, settings_of
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.loans import (
@@ -35,7 +35,6 @@ from api.schemas.loans import (
 )
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
 from creditunion.lending import reads, servicing
@@ -72,20 +71,6 @@ def _loans_page(
         ids,
         position=lambda loan_id: [loan_id],
         convert=lambda loan_id: loan_detail_out(session, loan_id, member_id=None, today=today),
-    )
-
-
-def _audit(
-    session: DbSession, actor: Actor, action: str, loan_id: int, summary: dict[str, object]
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="loan",
-        target_id=loan_id,
-        summary=summary,
-        business_date=business_date(session),
     )
 
 
@@ -232,7 +217,7 @@ def _staff_repayment(
         actor=actor_label(actor),
         business_date=today,
     )
-    _audit(
+    audit_loan(
         session,
         actor,
         "loan.repay",
@@ -321,7 +306,7 @@ def write_off(
         actor=actor_label(actor),
         business_date=today,
     )
-    _audit(
+    audit_loan(
         session,
         actor,
         "loan.write_off",
@@ -360,7 +345,7 @@ def record_recovery(
         actor=actor_label(actor),
         business_date=business_date(session),
     )
-    _audit(
+    audit_loan(
         session,
         actor,
         "loan.recovery",
