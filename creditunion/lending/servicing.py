@@ -128,6 +128,13 @@ def withdraw_from_shares(
     return result
 
 
+def _received(source: PaymentSource) -> RepaymentSource:
+    """Money staff record as received: cash at the till or a payment by bank."""
+    if source is PaymentSource.SHARES:
+        raise ValueError("staff record cash or external payments; shares are the member's")
+    return RepaymentSource.cash() if source is PaymentSource.CASH else RepaymentSource.external()
+
+
 def staff_repayment(
     session: Session,
     *,
@@ -139,14 +146,11 @@ def staff_repayment(
     business_date: dt.date,
 ) -> RepaymentResult:
     """Cash at the till (Dr cash in tills) or a payment received by bank (Dr bank clearing)."""
-    if source is PaymentSource.SHARES:
-        raise ValueError("staff repayments are cash or external")
-    by = RepaymentSource.cash() if source is PaymentSource.CASH else RepaymentSource.external()
     return repay(
         session,
         loan_id=loan_id,
         amount=amount,
-        source=by,
+        source=_received(source),
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
@@ -182,14 +186,11 @@ def recover(
     actor: str,
     business_date: dt.date,
 ) -> RecoveryResult:
-    if source is PaymentSource.SHARES:
-        raise ValueError("recoveries are cash or external")
-    by = RepaymentSource.cash() if source is PaymentSource.CASH else RepaymentSource.external()
     return record_recovery(
         session,
         loan_id=loan_id,
         amount=amount,
-        source=by,
+        source=_received(source),
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
