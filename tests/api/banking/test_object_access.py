@@ -9,55 +9,21 @@ balances and the journal are unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.domain import ID_MAX
-from creditunion.auth.roles import Role
-from creditunion.shares.views import ShareAccountView
 from tests.api.banking.bank import Bank, gbp, idem
-from tests.api.conftest import LoggedIn
+from tests.security.world import Pair, make_pair
 
 NOWHERE = ID_MAX
 
 
-@dataclass
-class Pair:
-    a: LoggedIn
-    a_accounts: list[ShareAccountView]
-    b: LoggedIn
-    b_member_id: int
-    b_membership_number: str
-    b_accounts: list[ShareAccountView]
-    b_entry_id: str
-    b_approval_id: int
-
-
 @pytest.fixture
 def pair(bank: Bank) -> Pair:
-    a_member = bank.member()
-    b_member = bank.member()
-    a_accounts = [bank.account(member_id=a_member.id, balance="200.00") for _ in range(2)]
-    b_accounts = [
-        bank.account(member_id=b_member.id, balance="5000.00"),
-        bank.account(member_id=b_member.id, balance="300.00"),
-    ]
-    b_entry = bank.deposit(b_accounts[1].id, "10.00").entry_id
-    teller = bank.staff(Role.TELLER)
-    approval = bank.pending_withdrawal(b_accounts[0].id, "1200.00", maker=f"user:{teller.user.id}")
-    return Pair(
-        a=bank.member_login(a_member.id),
-        a_accounts=a_accounts,
-        b=bank.member_login(b_member.id),
-        b_member_id=b_member.id,
-        b_membership_number=b_member.membership_number,
-        b_accounts=b_accounts,
-        b_entry_id=str(b_entry),
-        b_approval_id=approval.id,
-    )
+    return make_pair(bank)
 
 
 def _snapshot(bank: Bank, pair: Pair) -> tuple[list[str], int]:
