@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from loans.apr import UK_PLACES, US_PLACES
@@ -60,4 +60,5 @@ def disclosed_apr(code: str, apr: Decimal) -> Decimal:
     """A stored APR as its rule set states it (26.8 under CONC, 36.10 under Regulation Z):
     stored to two places, an offer or loan shows the same figure its quote did."""
     method = rule_set(code).apr_method
-    return apr.quantize(UK_PLACES if method is AprMethod.UK else US_PLACES)
+    # The same rounding the APR was stated with (loans.apr), so a stored figure is unchanged.
+    return apr.quantize(UK_PLACES if method is AprMethod.UK else US_PLACES, ROUND_HALF_UP)
