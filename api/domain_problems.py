@@ -119,11 +119,23 @@ _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
 ]
 
 
+def _sub_ledger_owner(exc: Exception) -> Mapping[str, Any]:
+    assert isinstance(exc, approvals.EntryOwnedBySubLedger)
+    return {"sub_ledger": exc.sub_ledger, "owner_id": exc.owner_id}
+
+
 def _register() -> None:
     for exc_type, title, slug in _NOT_FOUND:
         register_problem(exc_type, 404, title, slug)
     for exc_type, title, slug in _CONFLICTS:
         register_problem(exc_type, 409, title, slug)
+    register_problem(
+        approvals.EntryOwnedBySubLedger,
+        409,
+        "Entry belongs to a sub-ledger",
+        "entry-owned-by-sub-ledger",
+        extensions=_sub_ledger_owner,
+    )
     # The same problem types as the platform's maker-checker refusals (api.problems).
     register_problem(approvals.SelfApprovalRefused, 403, "Self-approval refused", "self-approval")
     register_problem(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,10 +36,13 @@ def reverse_entry(
     business_date: dt.date,
     posted_by: str,
     description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> PostedEntry:
     """Post the mirror of `entry_id` on `business_date` (an open date, usually today's).
 
-    Refused with `posting.AlreadyReversed` if another reversal of it exists.
+    `metadata` is recorded beside the reversed entry's sequence number (who asked for the
+    reversal and who approved it, say). Refused with `posting.AlreadyReversed` if another
+    reversal of it exists.
     """
     require_transaction(session)
     original = session.get(JournalEntry, entry_id)
@@ -53,7 +58,7 @@ def reverse_entry(
         posted_by=posted_by,
         kind="reversal",
         reference=original.reference,
-        metadata={"reverses_sequence_no": original.sequence_no},
+        metadata={**(metadata or {}), "reverses_sequence_no": original.sequence_no},
     )
     validate(request)
     return post_validated(session, request, reverses_entry_id=entry_id)

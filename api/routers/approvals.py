@@ -95,9 +95,11 @@ def approve(
         action="approval.approve",
         target_type="approval",
         target_id=approval_id,
+        # Both people: who asked for it and who approved it (this actor).
         summary={
             "kind": decided.kind.value,
             "maker": decided.maker,
+            "checker": decided.checker,
             "journal_entry_id": str(decided.journal_entry_id),
         },
         business_date=today,

@@ -25,6 +25,7 @@ from creditunion.approvals.requests import (
     find_by_key,
     same_request,
 )
+from creditunion.approvals.sub_ledgers import SubLedgerOwner, sub_ledger_owner
 from creditunion.approvals.views import ApprovalPage, ApprovalView
 from creditunion.errors import Conflict, NotFound, PermissionDenied
 from creditunion.field_problems import FieldError, Problems, ValidationProblem
@@ -86,6 +87,16 @@ class EntryNotReversible(Conflict):
         self.reason = reason
 
 
+class EntryOwnedBySubLedger(EntryNotReversible):
+    """The entry is a sub-ledger's (a loan's): mirroring its lines would leave that
+    sub-ledger's records disagreeing with the ledger, so its own operation corrects it."""
+
+    def __init__(self, entry_id: uuid.UUID, owner: SubLedgerOwner) -> None:
+        super().__init__(entry_id, owner.operation)
+        self.sub_ledger = owner.sub_ledger
+        self.owner_id = owner.owner_id
+
+
 def _note(raw: str | None, field: str, *, required: bool) -> str | None:
     if raw is None and not required:
         return None
@@ -141,6 +152,7 @@ def request_reversal(
         raise EntryNotReversible(entry_id, "it is itself a reversal")
     if session.scalar(select(exists().where(JournalEntry.reverses_entry_id == entry_id))):
         raise EntryNotReversible(entry_id, "it has already been reversed")
+    _refuse_sub_ledger_entry(session, entry_id)
     return create_pending(
         session,
         kind=ApprovalKind.REVERSAL,
@@ -150,6 +162,12 @@ def request_reversal(
         business_date=business_date,
         target_entry_id=entry_id,
     )
+
+
+def _refuse_sub_ledger_entry(session: Session, entry_id: uuid.UUID) -> None:
+    owner = sub_ledger_owner(session, entry_id)
+    if owner is not None:
+        raise EntryOwnedBySubLedger(entry_id, owner)
 
 
 def _lock_for_decision(
@@ -182,8 +200,10 @@ def approve(
     Raises `ApprovalNotFound`, `ApprovalAlreadyDecided`, `SelfApprovalRefused`,
     `ApproverRoleRefused`, `ApprovalExpired`, `ValidationProblem` (note), and whatever
     refuses the posting now: for a withdrawal the refusals of `withdraw_cash`; for a
-    reversal the ledger's (`AlreadyReversed`, `InsufficientFunds`, `AccountClosed`,
-    `PeriodClosed`). A refused approval stays pending: reject it or fix the cause.
+    reversal `EntryOwnedBySubLedger` (checked again: a request made before this check
+    existed, or an entry a loan took over since) and the ledger's (`AlreadyReversed`,
+    `InsufficientFunds`, `AccountClosed`, `PeriodClosed`). A refused approval stays
+    pending: reject it or fix the cause. The reversal records its maker and checker.
     """
     require_transaction(session)
     require_actor(checker)
@@ -198,12 +218,14 @@ def approve(
         entry_id = movement.entry_id
     else:
         assert row.target_entry_id is not None
+        _refuse_sub_ledger_entry(session, row.target_entry_id)
         posted = reverse_entry(
             session,
             entry_id=row.target_entry_id,
             idempotency_key=row.idempotency_key,
             business_date=business_date,
             posted_by=checker,
+            metadata={"approval_id": row.id, "requested_by": row.maker, "approved_by": checker},
         )
         entry_id = posted.id
     return _decide(session, row, ApprovalStatus.APPROVED, checker, business_date, cleaned, entry_id)

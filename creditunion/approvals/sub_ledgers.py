@@ -1,0 +1,71 @@
+"""Which journal entries belong to a sub-ledger, so a generic reversal leaves them alone.
+
+A loan's entries move its own accounts and its own records (transactions, schedule,
+status) together; mirroring only the journal lines would leave the loan book saying one
+thing and the ledger another. Such an entry is corrected through the loan's operations.
+An entry is the loans sub-ledger's when a loan transaction or a loan's disbursement points
+at it, when it posts to a loan's principal, interest or fees account, or when its kind is
+one the loan services post (`loan.*`), whichever of these holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Select, select, union_all
+from sqlalchemy.orm import Session
+
+from ledger.models import JournalEntry, Posting
+from loans.models import LoanRow, LoanTransactionRow
+
+LOANS: Final = "loans"
+LOAN_KIND_PREFIX: Final = "loan."
+
+
+@dataclass(frozen=True, slots=True)
+class SubLedgerOwner:
+    sub_ledger: str
+    owner_id: int | None  # the loan's id, when one is known
+    entry_kind: str
+
+    @property
+    def operation(self) -> str:
+        """What corrects such an entry instead of a generic reversal."""
+        loan = f"loan {self.owner_id}" if self.owner_id is not None else "the loan"
+        return (
+            f"the {self.entry_kind} entry belongs to {loan}: correct it through the loan's "
+            "own servicing (a repayment, the 14-day withdrawal, settlement or write-off)"
+        )
+
+
+def sub_ledger_owner(session: Session, entry_id: uuid.UUID) -> SubLedgerOwner | None:
+    """The sub-ledger `entry_id` belongs to, or None if it is the general ledger's alone."""
+    kind = session.scalar(select(JournalEntry.kind).where(JournalEntry.id == entry_id))
+    if kind is None:
+        return None
+    loan_id = session.scalar(_loan_of(entry_id).limit(1))
+    if loan_id is None and not kind.startswith(LOAN_KIND_PREFIX):
+        return None
+    return SubLedgerOwner(sub_ledger=LOANS, owner_id=loan_id, entry_kind=kind)
+
+
+def _loan_of(entry_id: uuid.UUID) -> Select[int]:
+    by_transaction = select(LoanTransactionRow.loan_id.label("loan_id")).where(
+        LoanTransactionRow.journal_entry_id == entry_id
+    )
+    by_disbursement = select(LoanRow.id).where(LoanRow.disbursement_entry_id == entry_id)
+    # Each loan account column is unique and indexed: three index probes per line.
+    by_account = [
+        select(LoanRow.id)
+        .join(Posting, Posting.account_id == column)
+        .where(Posting.entry_id == entry_id)
+        for column in (
+            LoanRow.principal_account_id,
+            LoanRow.interest_account_id,
+            LoanRow.fees_account_id,
+        )
+    ]
+    found = union_all(by_transaction, by_disbursement, *by_account).subquery()
+    return select(found.c.loan_id).where(found.c.loan_id.is_not(None))
