@@ -14,6 +14,7 @@ from fastapi import Query
 from sqlalchemy.orm import Session
 
 from api.domain import as_query_problem, business_date
+from api.iso_dates import IsoDate
 from api.pagination import PageRequest
 from api.problems import InvalidField, RequestInvalid
 from api.schemas.shares import TransactionsPage
@@ -22,11 +23,11 @@ from creditunion.shares.service import get_share_account
 from creditunion.shares.statements import member_transactions
 
 FromDate = Annotated[
-    dt.date | None,
+    IsoDate | None,
     Query(description="First business date shown; the account's opening date by default."),
 ]
 ToDate = Annotated[
-    dt.date | None, Query(description="Last business date shown; today's by default.")
+    IsoDate | None, Query(description="Last business date shown; today's by default.")
 ]
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.domain import ID_MAX
 from api.money import MoneyIn, MoneyOut, PositiveMoney
@@ -52,14 +52,14 @@ class LoanRequestIn(BaseModel):
 
     product_code: str = Field(pattern=CODE, examples=["GB-PAYDAY-ALT"])
     amount: PositiveMoney
-    term: int = Field(ge=1, le=TERM_MAX, description="Number of instalments.", examples=[6])
+    term: StrictInt = Field(ge=1, le=TERM_MAX, description="Number of instalments.", examples=[6])
     frequency: Frequency = Field(examples=["monthly"])
 
 
 class MemberQuoteIn(LoanRequestIn):
     """A quote for another member, by staff."""
 
-    member_id: int = Field(ge=1, le=ID_MAX, examples=[1])
+    member_id: StrictInt = Field(ge=1, le=ID_MAX, examples=[1])
 
 
 class OutgoingIn(BaseModel):
@@ -78,7 +78,7 @@ class StatementIn(BaseModel):
 
     monthly_net_income: NonNegativeMoney
     outgoings: list[OutgoingIn] = Field(max_length=OUTGOINGS_MAX)
-    dependants: int = Field(default=0, ge=0, le=DEPENDANTS_MAX)
+    dependants: StrictInt = Field(default=0, ge=0, le=DEPENDANTS_MAX)
 
     def statement(self) -> IncomeExpenditure:
         """The statement (StatementInvalid for repeated categories or mixed currencies)."""
@@ -94,7 +94,7 @@ class ApplicationIn(LoanRequestIn):
         min_length=1, max_length=PURPOSE_LENGTH_MAX, examples=["boiler repair"]
     )
     statement: StatementIn
-    refinances_existing: bool = Field(
+    refinances_existing: StrictBool = Field(
         default=False, description="Whether the loan would repay or roll over another loan."
     )
 
@@ -110,14 +110,14 @@ class OfficerDecisionIn(BaseModel):
 class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    share_account_id: int = Field(
+    share_account_id: StrictInt = Field(
         ge=1, le=ID_MAX, description="One of your share accounts: the loan is paid into it."
     )
-    collection_mandate: bool = Field(
+    collection_mandate: StrictBool = Field(
         default=True,
         description="Collect the instalments from your shares as they fall due.",
     )
-    collection_account_id: int | None = Field(
+    collection_account_id: StrictInt | None = Field(
         default=None,
         ge=1,
         le=ID_MAX,

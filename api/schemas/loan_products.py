@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.money import MoneyOut, PositiveMoney
 from api.schemas.loan_text import free_text
@@ -60,8 +60,8 @@ class AmountsIn(BaseModel):
 class TermsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    minimum: int = Field(ge=1, le=1200, examples=[3])
-    maximum: int = Field(ge=1, le=1200, examples=[12])
+    minimum: StrictInt = Field(ge=1, le=1200, examples=[3])
+    maximum: StrictInt = Field(ge=1, le=1200, examples=[12])
     unit: TermUnit = Field(
         default=TermUnit.INSTALMENTS,
         description="`instalments`, or `months` from disbursement to the last due date.",
@@ -89,7 +89,7 @@ class FeeIn(BaseModel):
     treatment: FeeTreatment = Field(
         description="`deducted` from the advance, `added` to the principal, or paid `upfront`."
     )
-    finance_charge: bool = Field(
+    finance_charge: StrictBool = Field(
         default=True,
         description="US only: whether Regulation Z counts it (UK rule sets count every fee).",
     )
@@ -113,7 +113,7 @@ class LoanProductTermsIn(BaseModel):
         "alternative loans."
     )
     fees: list[FeeIn] = Field(default_factory=list, max_length=FEES_MAX)
-    min_membership_days: int = Field(default=0, ge=0, le=36_500)
+    min_membership_days: StrictInt = Field(default=0, ge=0, le=36_500)
     day_count: DayCount = DayCount.ACT_365_FIXED
     late_fee: PositiveMoney | None = None
     nsf_fee: PositiveMoney | None = None
@@ -124,7 +124,7 @@ class LoanProductTermsIn(BaseModel):
     )
     interest_rounding: Rounding = "ROUND_DOWN"
     instalment_rounding: Rounding = "ROUND_HALF_EVEN"
-    active: bool = Field(default=True, description="Offered to members for new applications.")
+    active: StrictBool = Field(default=True, description="Offered to members for new applications.")
 
     def product(self) -> LoanProduct:
         """The terms as a `loans.product.LoanProduct` (ProductError if malformed)."""
@@ -161,7 +161,7 @@ class LoanProductIn(LoanProductTermsIn):
 class ProductActiveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    active: bool = Field(description="True offers the product; false withdraws it.")
+    active: StrictBool = Field(description="True offers the product; false withdraws it.")
 
 
 class AmountsOut(BaseModel):

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.domain import ID_MAX
 from api.money import MoneyOut, PositiveMoney
@@ -30,7 +30,7 @@ from loans.services.withdrawal import WithdrawalResult
 from loans.services.writeoff import RecoveryResult, WriteOffResult
 
 WITHDRAWAL_DAYS = 14
-ShareAccountId = Annotated[int, Field(ge=1, le=ID_MAX, examples=[1])]
+ShareAccountId = Annotated[StrictInt, Field(ge=1, le=ID_MAX, examples=[1])]
 
 
 class FromSharesIn(BaseModel):

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from api.money import MoneyOut, PositiveMoney
 from api.schemas.approvals import ApprovalOut
@@ -42,16 +42,16 @@ class _MovementIn(BaseModel):
 
 
 class DepositIn(_MovementIn):
-    account_id: int = Field(
+    account_id: StrictInt = Field(
         ge=1, le=ID_MAX, description="The share account paid into.", examples=[1]
     )
 
 
 class WithdrawalIn(_MovementIn):
-    account_id: int = Field(
+    account_id: StrictInt = Field(
         ge=1, le=ID_MAX, description="The share account paid out of.", examples=[1]
     )
-    final: bool = Field(
+    final: StrictBool = Field(
         default=False,
         description="Pay out the whole balance, minimum share included, so the account can be "
         "closed; `amount` must equal the balance.",
@@ -62,7 +62,7 @@ class TransferIn(_MovementIn):
     """Staff move money from one member's account to another's, named by account number or
     (its oldest open instant-access account receiving) by membership number."""
 
-    from_account_id: int = Field(ge=1, le=ID_MAX, examples=[1])
+    from_account_id: StrictInt = Field(ge=1, le=ID_MAX, examples=[1])
     to_account_number: AccountNumber | None = None
     to_membership_number: MembershipNumber | None = None
 
@@ -125,8 +125,8 @@ class MyTransferIn(_MovementIn):
     """A member moves money from one of their accounts: to another of their own
     (`to_account_id`) or to another member (`to_membership_number`)."""
 
-    from_account_id: int = Field(ge=1, le=ID_MAX, examples=[1])
-    to_account_id: int | None = Field(default=None, ge=1, le=ID_MAX, examples=[2])
+    from_account_id: StrictInt = Field(ge=1, le=ID_MAX, examples=[1])
+    to_account_id: StrictInt | None = Field(default=None, ge=1, le=ID_MAX, examples=[2])
     to_membership_number: MembershipNumber | None = None
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.money import MoneyOut
 from creditunion.shares.models import (
@@ -81,9 +81,9 @@ class ShareProductOut(BaseModel):
 class ShareAccountOpenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    member_id: int = Field(ge=1, le=2**63 - 1, examples=[1])
+    member_id: StrictInt = Field(ge=1, le=2**63 - 1, examples=[1])
     product_code: str = Field(pattern=PRODUCT_CODE_PATTERN, examples=["INSTANT"])
-    repayment_mandate: bool = Field(
+    repayment_mandate: StrictBool = Field(
         default=False, description="The member allows loan repayments to be collected from it."
     )
 
@@ -91,7 +91,7 @@ class ShareAccountOpenIn(BaseModel):
 class RepaymentMandateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    given: bool = Field(description="True: the member gave the mandate; false: withdrew it.")
+    given: StrictBool = Field(description="True: the member gave the mandate; false: withdrew it.")
 
 
 class ShareAccountOut(BaseModel):
