@@ -290,7 +290,7 @@ def _transfer(
     session: Session,
     *,
     source_id: int,
-    target_id: int,
+    target_id: int | NotFound,
     amount: Money,
     actor: str,
     key: str,
@@ -300,17 +300,27 @@ def _transfer(
     owner_of_target: int | None,
     reveal_target: bool,
 ) -> Movement:
-    if source_id == target_id:
+    """`target_id` is the refusal to raise when the recipient was not found: it is raised
+    only after the source passed its checks, so that a payer who could not pay anyway
+    learns nothing of whether the recipient exists (the same 409 either way)."""
+    found_target = None if isinstance(target_id, NotFound) else target_id
+    if source_id == found_target:
         raise ValidationProblem.single("to", "the source and target are the same account")
-    locked = lock_share_accounts(session, [source_id, target_id])
-    source, target = locked[source_id], locked[target_id]
+    locked = lock_share_accounts(
+        session, [source_id] if found_target is None else [source_id, found_target]
+    )
+    source = locked[source_id]
     if owner_of_source is not None and source.account.member_id != owner_of_source:
         raise ShareAccountNotFound(source_id)
-    if owner_of_target is not None and target.account.member_id != owner_of_target:
-        raise ShareAccountNotFound(target_id)
     replay = already_posted(session, key)
     if not replay:
         require_can_give(session, source, amount, business_date)
+    if isinstance(target_id, NotFound):
+        raise target_id
+    target = locked[target_id]
+    if owner_of_target is not None and target.account.member_id != owner_of_target:
+        raise ShareAccountNotFound(target_id)
+    if not replay:
         require_can_receive(target, amount)
     entry = post_movement(
         session,
@@ -389,7 +399,9 @@ def transfer_to_member(
     account receives, else their oldest open account) or by account number.
 
     `member_id` scopes the source to that member (a member's own request); None for staff.
-    A target named by membership number is not revealed in the result.
+    A target named by membership number is not revealed in the result. The source's
+    checks (funds included) come before a recipient's "not found", so the answer to a
+    payer who cannot pay does not tell who is a member.
 
     Raises `ValidationProblem` (none or both targets, a malformed account number, the
     same account), `MemberNotFound`, `NoAccountToReceive`, `ShareAccountNotFound`,
@@ -402,13 +414,17 @@ def transfer_to_member(
         raise ValidationProblem.single(
             "to", "name the recipient by membership number or by account number (one of them)"
         )
-    if to_account_number is not None:
-        target_id = share_account_id_for_number(
-            session, to_account_number, field="to_account_number"
-        )
-    else:
-        assert to_membership_number is not None
-        target_id = _receiving_account(session, to_membership_number)
+    target_id: int | NotFound
+    try:
+        if to_account_number is not None:
+            target_id = share_account_id_for_number(
+                session, to_account_number, field="to_account_number"
+            )
+        else:
+            assert to_membership_number is not None
+            target_id = _receiving_account(session, to_membership_number)
+    except NotFound as missing:
+        target_id = missing
     return _transfer(
         session,
         source_id=from_share_account_id,
