@@ -376,6 +376,7 @@ def _register_builtin() -> None:
         (posting.AlreadyReversed, "Already reversed", "already-reversed"),
         (reversal.CannotReverseReversal, "A reversal cannot be reversed", "reversal-of-reversal"),
         (periods.PeriodClosed, "Business date closed", "period-closed"),
+        (periods.FutureDated, "Business date not reached", "future-dated"),
         (checks.PostingRefused, "Posting refused", "posting-refused"),
         (accounts.AccountNotEmpty, "Account not empty", "account-not-empty"),
         (accounts.AccountCodeTaken, "Account code taken", "account-code-taken"),

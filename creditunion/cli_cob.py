@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import logging
 from typing import Annotated
 
@@ -15,14 +16,16 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from creditunion import metrics
+from creditunion import audit, metrics
+from creditunion.business_date.clock import today_in_zone
+from creditunion.business_date.service import current_business_date
 from creditunion.cli import app, require_schema_at_head
 from creditunion.cob.leader import CobBusy
-from creditunion.cob.plan import run_close_of_business
-from creditunion.cob.runner import StepFailed
-from creditunion.database import default_engine
+from creditunion.cob.plan import BeyondCalendarDate, run_close_of_business
+from creditunion.cob.runner import StepFailed, runner_id
+from creditunion.database import default_engine, unit_of_work
 from creditunion.settings import get_settings
 
 cob_app = typer.Typer(no_args_is_help=True, help="Close of business.")
@@ -36,10 +39,22 @@ def cob_run(
         typer.Option(formats=["%Y-%m-%d"], help="Close every business date up to this one."),
     ] = None,
     wait: Annotated[bool, typer.Option(help="Wait if another runner holds the lock.")] = False,
+    beyond_today: Annotated[
+        bool,
+        typer.Option(
+            "--beyond-today",
+            help="Also close days after today's calendar date in the business time zone "
+            "(history loads, tests); recorded in the audit log.",
+        ),
+    ] = False,
 ) -> None:
-    """Close the current business date (or catch up day by day to --until)."""
+    """Close the current business date (or catch up day by day to --until), never a day
+    after today's calendar date unless --beyond-today says so."""
     require_schema_at_head()
     engine = default_engine()
+    today = today_in_zone(get_settings().zone)
+    if beyond_today:
+        _audit_beyond_today(engine, until=until.date() if until else None, today=today)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -57,8 +72,15 @@ def cob_run(
 
         try:
             reports = run_close_of_business(
-                engine, until=until.date() if until else None, wait=wait, on_progress=on_progress
+                engine,
+                until=until.date() if until else None,
+                wait=wait,
+                on_progress=on_progress,
+                not_after=None if beyond_today else today,
             )
+        except BeyondCalendarDate as ahead:
+            typer.echo(str(ahead), err=True)
+            raise typer.Exit(2) from None
         except CobBusy as busy:
             typer.echo(str(busy), err=True)
             raise typer.Exit(3) from None
@@ -71,6 +93,25 @@ def cob_run(
         typer.echo(
             f"{report.business_date} {report.step:<18} {report.status:<9} "
             f"{report.seconds:8.2f}s items={report.items if report.items is not None else '-'}"
+        )
+
+
+def _audit_beyond_today(engine: Engine, *, until: dt.date | None, today: dt.date) -> None:
+    """Who asked to close days the calendar has not reached, before anything is closed."""
+    with unit_of_work(engine) as session:
+        audit.record(
+            session,
+            actor=None,
+            action="cob.run_beyond_today",
+            target_type="business_date",
+            target_id=str(until) if until else None,
+            summary={
+                "until": str(until) if until else None,
+                "calendar_date": str(today),
+                "operator": getpass.getuser(),
+                "runner": runner_id(),
+            },
+            business_date=current_business_date(session),
         )
 
 

@@ -28,7 +28,7 @@ from ledger.entry import (
     validate,
 )
 from ledger.observe import PostingEvent, notify, observed
-from ledger.periods import PeriodClosed
+from ledger.periods import HORIZON_SQL, FutureDated, PeriodClosed
 from ledger.posting import IdempotencyConflict, lock_accounts, replay
 from ledger.transaction import SavepointCursor, in_savepoint_with_retries
 
@@ -66,7 +66,7 @@ SELECT idempotency_key, id, sequence_no, business_date, posted_at, content_hash
 FROM journal_entries WHERE idempotency_key = ANY(%s::text[])
 """
 
-CLOSED_THROUGH: Final = "SELECT max(business_date) FROM ledger_day_closes"
+CLOSED_THROUGH: Final = f"SELECT max(business_date), {HORIZON_SQL} FROM ledger_day_closes"
 
 INSERT_ENTRIES: Final = """
 INSERT INTO journal_entries (id, idempotency_key, content_hash, business_date, description,
@@ -138,13 +138,13 @@ def _post_once(cursor: SavepointCursor, candidates: list[_Pending]) -> list[Batc
     account_ids = sorted({line.account_id for p in candidates for line in p.request.lines})
     accounts = lock_accounts(cursor, account_ids)
     fresh, repeats = _settle_known_keys(cursor, candidates, results)
-    closed = cursor.execute(CLOSED_THROUGH).fetchone()
-    closed_through = closed[0] if closed else None
+    period = cursor.execute(CLOSED_THROUGH).fetchone()
+    closed_through, horizon = period if period else (None, None)
     accepted: list[_Pending] = []
     by_index: dict[int, BatchResult] = {}
     for pending in fresh:
         try:
-            _accept(pending, accounts, closed_through)
+            _accept(pending, accounts, closed_through, horizon)
         except PostingRefused as exc:
             by_index[pending.index] = BatchResult(pending.index, Outcome.REFUSED, error=exc)
             continue
@@ -199,10 +199,14 @@ def _repeat_result(repeat: _Pending, first: BatchResult) -> BatchResult:
     return BatchResult(repeat.index, Outcome.REPLAYED, entry=replace(first.entry, replayed=True))
 
 
-def _accept(pending: _Pending, accounts: dict[int, AccountState], closed_through: Any) -> None:
+def _accept(
+    pending: _Pending, accounts: dict[int, AccountState], closed_through: Any, horizon: Any
+) -> None:
     request = pending.request
     if closed_through is not None and request.business_date <= closed_through:
         raise PeriodClosed(request.business_date, closed_through)
+    if horizon is not None and request.business_date > horizon:
+        raise FutureDated(request.business_date, horizon)
     balances_after = apply_lines(request.lines, accounts)
     for account_id, balance in balances_after.items():
         accounts[account_id].balance_minor = balance

@@ -3,7 +3,8 @@
 One call is one savepoint in the caller's transaction and two round trips: open the
 savepoint and lock the entry's accounts in ascending id order; then, once the lines are
 checked against the locked balances, write the entry, its postings and the new balances in
-one statement that also replays a known idempotency key and refuses a closed date.
+one statement that also replays a known idempotency key and refuses a closed date, or one
+after the transaction's declared business date (`periods.limit_postings_to`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ledger.checks import AccountState, PostingRefused, apply_lines
 from ledger.entry import EntryRequest, PostedEntry, content_hash, metadata_json, validate
 from ledger.models import AccountStatus, AccountType
 from ledger.observe import PostingEvent, notify, observed
-from ledger.periods import DAY_CLOSE_LOCK_KEY, PeriodClosed
+from ledger.periods import DAY_CLOSE_LOCK_KEY, HORIZON_SQL, FutureDated, PeriodClosed
 from ledger.transaction import SavepointCursor, in_savepoint_with_retries
 
 
@@ -54,13 +55,17 @@ ORDER BY id FOR UPDATE
 
 # Runs after the accounts are locked, so its snapshot sees any rival that held them:
 # a committed entry with this key makes it write nothing and return that entry instead.
-WRITE_ENTRY: Final = """
+WRITE_ENTRY: Final = f"""
 WITH existing AS (
     SELECT id, sequence_no, business_date, posted_at, content_hash
     FROM journal_entries WHERE idempotency_key = %(key)s
+), horizon AS (
+    SELECT {HORIZON_SQL} AS d
 ), open_date AS (
     SELECT NOT EXISTS (SELECT 1 FROM ledger_day_closes WHERE business_date >= %(d)s)
-       AND NOT EXISTS (SELECT 1 FROM existing) AS ok
+       AND NOT EXISTS (SELECT 1 FROM existing)
+       AND (horizon.d IS NULL OR %(d)s <= horizon.d) AS ok
+    FROM horizon
 ), entry AS (
     INSERT INTO journal_entries (id, idempotency_key, content_hash, business_date,
         description, reference, kind, reverses_entry_id, metadata, posted_by)
@@ -80,7 +85,7 @@ WITH existing AS (
     WHERE a.id = n.id AND open_date.ok
 )
 SELECT entry.sequence_no, entry.posted_at,
-       (SELECT max(business_date) FROM ledger_day_closes),
+       (SELECT max(business_date) FROM ledger_day_closes), (SELECT d FROM horizon),
        existing.id, existing.sequence_no, existing.business_date, existing.posted_at,
        existing.content_hash
 FROM open_date LEFT JOIN entry ON true LEFT JOIN existing ON true
@@ -146,10 +151,12 @@ def _post_once(
     params = _write_params(request, entry_id, digest, reverses_entry_id, balances_after, accounts)
     written = cursor.execute(WRITE_ENTRY, params).fetchone()
     assert written is not None, "the write statement always returns one row"
-    sequence_no, posted_at, closed, *existing_row = written
+    sequence_no, posted_at, closed, horizon, *existing_row = written
     if existing_row[0] is not None:
         return replay(request.idempotency_key, tuple(existing_row), digest)
     if sequence_no is None:
+        if horizon is not None and request.business_date > horizon:
+            raise FutureDated(request.business_date, horizon)
         raise PeriodClosed(request.business_date, closed)
     return PostedEntry(
         id=entry_id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.business_date.models import CALENDAR_ROW_ID, BusinessCalendar
 from creditunion.errors import Conflict
-from ledger.periods import closed_through
+from ledger.periods import closed_through, limit_postings_to
 from ledger.transaction import require_transaction
 
 
@@ -65,7 +65,8 @@ def initialise_business_date(session: Session, *, business_date: dt.date) -> dt.
 
 
 def current_business_date(session: Session) -> dt.date:
-    """The business date, share-locked until the caller's transaction ends (see above)."""
+    """The business date, share-locked until the caller's transaction ends (see above); the
+    ledger then refuses entries dated after it in that transaction (`FutureDated`)."""
     value = session.scalar(
         select(BusinessCalendar.business_date)
         .where(BusinessCalendar.id == CALENDAR_ROW_ID)
@@ -73,6 +74,8 @@ def current_business_date(session: Session) -> dt.date:
     )
     if value is None:
         raise BusinessDateNotInitialised()
+    # Whoever works under today's date posts nothing dated later in this transaction.
+    limit_postings_to(session, value)
     return value
 
 

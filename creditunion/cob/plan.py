@@ -42,6 +42,18 @@ class BusinessDateAhead(RuntimeError):
     """The stored business date is not where close of business expects it."""
 
 
+class BeyondCalendarDate(RuntimeError):
+    """Closing a business day the calendar has not reached: it takes an explicit option."""
+
+    def __init__(self, business_date: dt.date, not_after: dt.date) -> None:
+        super().__init__(
+            f"refusing to close {business_date}: it is after today's calendar date "
+            f"{not_after} in the business time zone (--beyond-today closes it anyway)"
+        )
+        self.business_date = business_date
+        self.not_after = not_after
+
+
 def cut_off(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
     current = current_business_date(session)
     if current == business_date:
@@ -125,11 +137,19 @@ def run_close_of_business(
     wait: bool = False,
     steps: Sequence[Step] = STEPS,
     on_progress: OnProgress | None = None,
+    not_after: dt.date | None = None,
 ) -> list[StepReport]:
-    """Close each day due, every step in order, as the deployment's only runner."""
+    """Close each day due, every step in order, as the deployment's only runner.
+
+    With `not_after` (the calendar date in the business zone, from the edge), a day after
+    it is refused with `BeyondCalendarDate` before anything runs.
+    """
     reports: list[StepReport] = []
     with leadership(engine, wait=wait):
-        for business_date in dates_to_close(engine, until=until):
+        days = dates_to_close(engine, until=until)
+        if not_after is not None and days and days[-1] > not_after:
+            raise BeyondCalendarDate(max(days[0], not_after + dt.timedelta(days=1)), not_after)
+        for business_date in days:
             reports += run_steps_for_date(
                 engine, steps=steps, business_date=business_date, on_progress=on_progress
             )
