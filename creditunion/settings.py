@@ -141,6 +141,41 @@ class Settings(BaseSettings):
     # Refused sign-ins from one address within the window before it gets 429 (0: off).
     login_throttle_failures: int = Field(default=100, ge=0, le=100_000)
     login_throttle_window_s: int = Field(default=60, ge=1, le=86_400)
+    # Refused sign-ins and wrong current passwords for one username, from any address,
+    # within the window before that username gets 429 (0: off). Issue 20.
+    login_throttle_username_failures: int = Field(default=10, ge=0, le=100_000)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `creditunion serve` believes
+    # (comma-separated addresses or networks, as uvicorn's --forwarded-allow-ips; "*" for
+    # any). Unset: none, so the client address is always the TCP peer's.
+    trusted_proxies: str | None = Field(default=None, min_length=1)
+
+    # --- strict input, limits and hardening (issue 20) ---
+    # Cash paid out in one business date from one share account, and from all of one
+    # member's accounts, above which a withdrawal needs a checker too, so that withdrawals
+    # split under `withdrawal_approval_limit` add up (unset: that limit).
+    withdrawal_daily_limit_account: str | None = None
+    withdrawal_daily_limit_member: str | None = None
+
+    @model_validator(mode="after")
+    def _daily_limits_are_money(self) -> Settings:
+        for amount in (self.withdrawal_daily_limit_account, self.withdrawal_daily_limit_member):
+            if amount is not None and not Money(amount, self.base_currency).is_positive():
+                raise ValueError("daily withdrawal limits must be positive amounts")
+        return self
+
+    @property
+    def withdrawal_daily_limit_account_money(self) -> Money:
+        return Money(
+            self.withdrawal_daily_limit_account or self.withdrawal_approval_limit,
+            self.base_currency,
+        )
+
+    @property
+    def withdrawal_daily_limit_member_money(self) -> Money:
+        return Money(
+            self.withdrawal_daily_limit_member or self.withdrawal_approval_limit,
+            self.base_currency,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,11 @@
 """Cash at a till: deposits and withdrawals against a member's share account.
 
-A withdrawal above the configured limit (`CREDITUNION_WITHDRAWAL_APPROVAL_LIMIT`) posts
+A withdrawal above the configured limit (`CREDITUNION_WITHDRAWAL_APPROVAL_LIMIT`), or one
+that would take the cash paid out in the business date from the account or from all the
+member's accounts above `CREDITUNION_WITHDRAWAL_DAILY_LIMIT_ACCOUNT` / `_MEMBER`, posts
 nothing: it is created pending, reserving its amount, and answered 202 with the approval
-that a different staff user with `approvals:decide` must give (`POST /v1/approvals/{id}/approve`).
+that a different staff user with `approvals:decide` must give
+(`POST /v1/approvals/{id}/approve`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
 from creditunion.shares import movements
+from creditunion.shares.movement_rules import DailyCashLimits
 
 router = api_router(prefix="/cash", tags=["cash"])
 
@@ -89,6 +93,7 @@ def withdraw(
 ) -> WithdrawalOut:
     today = business_date(session)
     amount = body.amount.to_money()
+    settings = request_context(request).settings
     result = movements.withdraw_cash(
         session,
         share_account_id=body.account_id,
@@ -96,7 +101,11 @@ def withdraw(
         actor=actor_label(actor),
         idempotency_key=idem.ledger_key(),
         business_date=today,
-        approval_limit=request_context(request).settings.withdrawal_approval_limit_money,
+        approval_limit=settings.withdrawal_approval_limit_money,
+        daily_limits=DailyCashLimits(
+            per_account=settings.withdrawal_daily_limit_account_money,
+            per_member=settings.withdrawal_daily_limit_member_money,
+        ),
         final=body.final,
         reference=body.reference,
     )

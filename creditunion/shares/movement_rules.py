@@ -5,6 +5,7 @@ except for reading reserved funds), and the refusals they raise.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -167,6 +168,28 @@ def require_can_give(
     available = available_minor(balance, floor, pending)
     if amount.minor_units > available:
         raise InsufficientAvailableBalance(number, locked.money(available), amount)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCashLimits:
+    """Cash withdrawn in one business date, above which a withdrawal needs a checker too:
+    withdrawals split under the single-withdrawal limit add up here."""
+
+    per_account: Money
+    per_member: Money
+
+
+def above_daily_limits(
+    amount: Money, *, account_today_minor: int, member_today_minor: int, limits: DailyCashLimits
+) -> bool:
+    """Whether this withdrawal would take the cash paid out today, from the account or from
+    all of its member's accounts (`*_today_minor`, in the amount's currency), above a limit."""
+    if amount.currency != limits.per_account.currency:
+        return True
+    return (
+        account_today_minor + amount.minor_units > limits.per_account.minor_units
+        or member_today_minor + amount.minor_units > limits.per_member.minor_units
+    )
 
 
 def needs_approval(amount: Money, approval_limit: Money) -> bool:

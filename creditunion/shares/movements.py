@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from creditunion.approvals.models import ApprovalKind, PendingApproval
@@ -41,6 +41,8 @@ from creditunion.shares.ledger_link import (
 )
 from creditunion.shares.models import ProductKind, ShareAccount, ShareAccountStatus, ShareProduct
 from creditunion.shares.movement_rules import (
+    DailyCashLimits,
+    above_daily_limits,
     check_request,
     needs_approval,
     require_can_give,
@@ -54,11 +56,14 @@ from creditunion.shares.service import (
 )
 from creditunion.shares.views import Movement
 from ledger.accounts import set_floor
+from ledger.models import JournalEntry, Posting
 from ledger.money import Money
 
 KIND_DEPOSIT: Final = "shares.cash_deposit"
 KIND_WITHDRAWAL: Final = "shares.cash_withdrawal"
 KIND_TRANSFER: Final = "shares.transfer"
+# Named advisory lock (hashed to 64 bits) serialising one member's cash withdrawals.
+MEMBER_CASH_LOCK_PREFIX: Final = "creditunion.shares.cash_withdrawals.member:"
 
 
 class NoAccountToReceive(NotFound):
@@ -146,13 +151,16 @@ def withdraw_cash(
     idempotency_key: str,
     business_date: dt.date,
     approval_limit: Money,
+    daily_limits: DailyCashLimits | None = None,
     final: bool = False,
     reference: str | None = None,
 ) -> WithdrawalResult:
     """Cash paid out at a till: debit the member's shares, credit cash in tills.
 
-    Above `approval_limit` (the `withdrawal_approval_limit` setting) nothing posts: a
-    pending approval is created and reserves the amount (`status == "pending_approval"`).
+    Above `approval_limit` (the `withdrawal_approval_limit` setting), or when it would take
+    the cash paid out this business date from the account or from all the member's
+    accounts above `daily_limits` (by default the approval limit for both), nothing posts:
+    a pending approval is created and reserves the amount (`status == "pending_approval"`).
     `final=True` empties the account, minimum share included, so it can be closed; the
     amount must be the whole balance.
 
@@ -175,7 +183,13 @@ def withdraw_cash(
     replay = already_posted(session, idempotency_key)
     if not replay:
         require_can_give(session, locked, amount, business_date, final=bool(final))
-        if needs_approval(amount, approval_limit):
+        if needs_approval(amount, approval_limit) or _above_daily_limits(
+            session,
+            locked,
+            amount,
+            business_date,
+            daily_limits or DailyCashLimits(approval_limit, approval_limit),
+        ):
             approval = create_pending(
                 session,
                 kind=ApprovalKind.CASH_WITHDRAWAL,
@@ -199,6 +213,55 @@ def withdraw_cash(
         metadata={"share_account": locked.account.account_number},
     )
     return WithdrawalResult("posted", movement=movement)
+
+
+def _above_daily_limits(
+    session: Session,
+    locked: LockedAccount,
+    amount: Money,
+    business_date: dt.date,
+    limits: DailyCashLimits,
+) -> bool:
+    """Read under the account's lock and a lock on its member's cash withdrawals, so two
+    withdrawals from one account, or from two accounts of one member, are decided one
+    after the other and each sees what the other paid out."""
+    member_id = locked.account.member_id
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_name, 0))"),
+        {"lock_name": f"{MEMBER_CASH_LOCK_PREFIX}{member_id}"},
+    )
+    withdrawn = (
+        select(
+            ShareAccount.id.label("share_account_id"),
+            func.abs(Posting.amount_minor).label("amount_minor"),
+        )
+        .join(Posting, Posting.account_id == ShareAccount.ledger_account_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(
+            ShareAccount.member_id == member_id,
+            Posting.business_date == business_date,
+            Posting.currency == amount.currency,
+            JournalEntry.kind == KIND_WITHDRAWAL,
+        )
+        .subquery()
+    )
+    account_minor, member_minor = session.execute(
+        select(
+            func.coalesce(
+                func.sum(withdrawn.c.amount_minor).filter(
+                    withdrawn.c.share_account_id == locked.account.id
+                ),
+                0,
+            ),
+            func.coalesce(func.sum(withdrawn.c.amount_minor), 0),
+        )
+    ).one()
+    return above_daily_limits(
+        amount,
+        account_today_minor=int(account_minor),
+        member_today_minor=int(member_minor),
+        limits=limits,
+    )
 
 
 def _pay_out(
