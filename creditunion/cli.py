@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from creditunion.database import default_engine, resolve_database_url, unit_of_work
+from creditunion.embedded_db import EmbeddedDatabaseMissing
 from creditunion.logging_setup import configure_logging, resolve_log_format
 from creditunion.migrate import at_head, current_revisions, upgrade
 from creditunion.settings import get_settings
@@ -36,7 +37,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "heads") -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
-    url = resolve_database_url(get_settings())
+    url = resolve_database_url(get_settings(), create=True)
     upgrade(url, revision)
     typer.echo(f"database at revision {', '.join(sorted(current_revisions(default_engine())))}")
 
@@ -106,8 +107,18 @@ def bench_api(
     _write_json(run(seconds=seconds, workers=workers, echo=typer.echo), json_path)
 
 
+def run() -> None:
+    """The console script: the commands, with a missing embedded database told in one line."""
+    try:
+        app()
+    except EmbeddedDatabaseMissing as exc:
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from exc
+
+
 import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
 import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
+import creditunion.cli_db  # noqa: E402  (registers `db status` and `db stop`)
 import creditunion.cli_demo  # noqa: E402  (registers `creditunion demo`)
 import creditunion.cli_serve  # noqa: E402  (registers `creditunion serve`)
 import creditunion.cli_users  # noqa: E402, F401  (registers `users create-admin`)

@@ -27,13 +27,19 @@ def demo(
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the API afterwards.")
     ] = True,
+    host: Annotated[
+        str | None, typer.Option(help="Address to serve on (default CREDITUNION_SERVE_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to serve on (default CREDITUNION_SERVE_PORT).")
+    ] = None,
 ) -> None:
     """Migrate, initialise, seed staff, members and months of history, then serve the API.
 
     Running it again on the same database adds nothing.
     """
     settings = get_settings()
-    upgrade(resolve_database_url(settings))
+    upgrade(resolve_database_url(settings, create=True))
     with Progress(transient=True) as progress:
         task = progress.add_task("Posting the demo's history", total=None)
 
@@ -55,7 +61,7 @@ def demo(
     if serve_api:
         from creditunion.cli_serve import serve
 
-        serve(host=None, port=None, workers=None, log_level="info")
+        serve(host=host, port=port, workers=None, log_level="info")
 
 
 def render(report: DemoReport) -> str:

@@ -39,11 +39,15 @@ def libpq_url(url: str) -> str:
     return "postgresql://" + sqlalchemy_url(url)[len("postgresql+psycopg://") :]
 
 
-def resolve_database_url(settings: Settings) -> str:
-    """`DATABASE_URL` when set, else the embedded server's application database."""
+def resolve_database_url(settings: Settings, *, create: bool = False) -> str:
+    """`DATABASE_URL` when set, else the embedded server's application database.
+
+    Only the commands that build a database (`db upgrade`, `demo`) pass `create`; any
+    other finds no embedded database in a directory with none, and says so.
+    """
     if settings.database_url:
         return sqlalchemy_url(settings.database_url)
-    server = embedded_server_url(settings.embedded_data_dir)
+    server = embedded_server_url(settings.embedded_data_dir, create=create)
     return sqlalchemy_url(ensure_database(server, settings.embedded_database))
 
 

@@ -17,7 +17,7 @@ def _url() -> str:
     from creditunion.database import resolve_database_url
     from creditunion.settings import get_settings
 
-    return resolve_database_url(get_settings())
+    return resolve_database_url(get_settings(), create=True)
 
 
 def run_migrations_offline() -> None:

@@ -45,7 +45,7 @@ def server_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return libpq_url(settings.database_url)
-    return embedded_server_url(settings.embedded_data_dir)
+    return embedded_server_url(settings.embedded_data_dir, create=True)
 
 
 def pgbench_binary() -> str:

@@ -9,27 +9,33 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import Engine
 
 from creditunion.database import libpq_url, make_engine, sqlalchemy_url
-from creditunion.embedded_db import embedded_server_url, with_database
+from creditunion.embedded_db import (
+    TEST_DATA_DIR,
+    embedded_server_url,
+    embedded_status,
+    stop_embedded,
+    with_database,
+)
 from creditunion.migrate import upgrade
 
 
-def _server_url() -> str:
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """The server the tests use; an embedded one this session started is stopped at the end."""
     explicit = os.environ.get("DATABASE_URL")
     if explicit:
-        return libpq_url(explicit)
-    return embedded_server_url(Path(".creditunion/test-pgdata"))
-
-
-@pytest.fixture(scope="session")
-def server_url() -> str:
-    return _server_url()
+        yield libpq_url(explicit)
+        return
+    already_running = embedded_status(TEST_DATA_DIR).running
+    yield embedded_server_url(TEST_DATA_DIR, create=True)
+    if not already_running:
+        stop_embedded(TEST_DATA_DIR)
 
 
 def create_database(server_url: str, name: str, template: str | None = None) -> str:
