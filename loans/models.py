@@ -210,6 +210,10 @@ class LoanRow(Base):
         CheckConstraint(
             "recovered_minor >= 0 AND recovered_minor <= written_off_minor", name="recoveries"
         ),
+        CheckConstraint(
+            "(withdrawal_notice_on IS NULL) = (withdrawal_repay_by IS NULL)",
+            name="withdrawal_notice_complete",
+        ),
         # The active book, which every close of business step reads.
         Index("ix_loans_active", "id", postgresql_where=text("status = 'active'")),
     )
@@ -271,6 +275,10 @@ class LoanRow(Base):
     aged_on: Mapped[dt.date | None] = mapped_column(Date)
     settled_on: Mapped[dt.date | None] = mapped_column(Date)
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Notice of withdrawal (CCA s.66A) given on this day; the credit and interest to the day
+    # of repayment are due by `withdrawal_repay_by` (30 days on); cleared, it is withdrawn.
+    withdrawal_notice_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawal_repay_by: Mapped[dt.date | None] = mapped_column(Date)
     written_off_on: Mapped[dt.date | None] = mapped_column(Date)
     written_off_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     recovered_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
@@ -381,6 +389,8 @@ class LoanTransactionRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    # A repayment the member asked to reduce the balance rather than pay an instalment ahead.
+    reduce_balance: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -312,7 +312,9 @@ def repay(
     idem: IdempotencyDep,
     actor: Borrower,
 ) -> RepaymentOut:
-    """More than the instalments due shortens the term; the whole settlement figure
+    """What is left after the instalments due pays the next instalment in advance (the
+    collection on its date takes only the rest), or with `reduce_balance` reduces the
+    balance; beyond the next instalment it shortens the term. The whole settlement figure
     settles the loan; more than that is refused (`payment-exceeds-balance`)."""
     member_id = own_member_id(actor)
     today = business_date(session)
@@ -325,6 +327,7 @@ def repay(
         idempotency_key=loan_key(idem),
         actor=actor_label(actor),
         business_date=today,
+        reduce_balance=body.reduce_balance,
     )
     audit_loan(
         session,
@@ -336,6 +339,7 @@ def repay(
             "share_account_id": body.from_account_id,
             "amount": result.amount.amount,
             "currency": result.amount.currency,
+            "reduce_balance": body.reduce_balance,
             "settled": result.settled,
             "entry_id": result.entry_id,
         },

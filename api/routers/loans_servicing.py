@@ -216,6 +216,7 @@ def _staff_repayment(
         idempotency_key=key,
         actor=actor_label(actor),
         business_date=today,
+        reduce_balance=body.reduce_balance,
     )
     audit_loan(
         session,
@@ -226,6 +227,7 @@ def _staff_repayment(
             "source": source.value,
             "amount": result.amount.amount,
             "currency": result.amount.currency,
+            "reduce_balance": body.reduce_balance,
             "settled": result.settled,
             "entry_id": result.entry_id,
         },

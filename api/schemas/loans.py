@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.domain import ID_MAX
 from api.money import MoneyOut, PositiveMoney
@@ -39,14 +39,25 @@ class FromSharesIn(BaseModel):
     from_account_id: ShareAccountId = Field(description="One of your share accounts.")
 
 
+ReduceBalance = Annotated[
+    StrictBool,
+    Field(
+        description="What is left after the instalments due reduces the balance (the term "
+        "shortens, the instalment stays) instead of paying the next instalment in advance."
+    ),
+]
+
+
 class SharesRepaymentIn(FromSharesIn):
     amount: PositiveMoney
+    reduce_balance: ReduceBalance = False
 
 
 class StaffRepaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: PositiveMoney
+    reduce_balance: ReduceBalance = False
 
 
 class MandateIn(BaseModel):
@@ -308,7 +319,13 @@ class RepaymentOut(BaseModel):
     fees: MoneyOut
     interest: MoneyOut
     principal: MoneyOut
-    overpayment: MoneyOut = Field(description="Beyond the instalments due: it shortened the term.")
+    in_advance: MoneyOut = Field(
+        description="Paid towards the next instalment before its due date: the collection "
+        "on that date takes only what is left of it."
+    )
+    overpayment: MoneyOut = Field(
+        description="Beyond what was due and paid in advance: it shortened the term."
+    )
     settled: bool
     entry_id: uuid.UUID | None
     loan: LoanDetailOut
@@ -322,6 +339,7 @@ class RepaymentOut(BaseModel):
             fees=MoneyOut.of(result.fees),
             interest=MoneyOut.of(result.interest),
             principal=MoneyOut.of(result.principal),
+            in_advance=MoneyOut.of(result.in_advance),
             overpayment=MoneyOut.of(result.overpayment),
             settled=result.settled,
             entry_id=result.entry_id,

@@ -38,6 +38,7 @@ def repay_from_shares(
     idempotency_key: str,
     actor: str,
     business_date: dt.date,
+    reduce_balance: bool = False,
 ) -> RepaymentResult:
     get_loan_row(session, loan_id, member_id=member_id)
     locked = accounts.account_to_pay_from(
@@ -56,6 +57,7 @@ def repay_from_shares(
         business_date=business_date,
         actor=actor,
         member_id=member_id,
+        reduce_balance=reduce_balance,
     )
 
 
@@ -144,6 +146,7 @@ def staff_repayment(
     idempotency_key: str,
     actor: str,
     business_date: dt.date,
+    reduce_balance: bool = False,
 ) -> RepaymentResult:
     """Cash at the till (Dr cash in tills) or a payment received by bank (Dr bank clearing)."""
     return repay(
@@ -154,6 +157,7 @@ def staff_repayment(
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
+        reduce_balance=reduce_balance,
     )
 
 

@@ -2,9 +2,12 @@
 
 Payments meet the instalments due on or before their date oldest first. Every instalment
 but the last is paid when its amount is; the last takes whatever the loan still owes and
-counts as paid only when the loan is cleared. Whatever a payment leaves over before the
-last due date is an overpayment: it has already reduced the principal, and the instalments
-still to come are derived again from what is owed (`loans.reschedule`).
+counts as paid only when the loan is cleared. What a member pays beyond what is due then
+meets the next instalment in advance (`apply_in_advance`), so the collection on its due
+date takes only what is left of it, unless the member asked for the payment to reduce
+the balance. Whatever a payment leaves over after that, before the last due date, is an
+overpayment: it has already reduced the principal, and the instalments still to come are
+derived again from what is owed (`loans.reschedule`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import delete, insert, text, update
@@ -53,6 +57,36 @@ RETURNING i.loan_id, a.part
 """)
 
 
+# The next instalment not yet due: it takes what the payment has left, up to what it lacks.
+_AHEAD = text("""
+WITH next AS (
+    SELECT i.id, i.number = l.last_instalment_no AS final,
+           greatest(i.principal_minor + i.interest_minor + i.fees_minor - i.paid_minor, 0)
+               AS unpaid
+    FROM loan_instalments i
+    JOIN loans l ON l.id = i.loan_id
+    WHERE i.loan_id = :loan AND i.paid_on IS NULL AND i.due_date > :d
+    ORDER BY i.due_date
+    LIMIT 1
+)
+UPDATE loan_instalments i
+SET paid_minor = i.paid_minor + least(next.unpaid, :amount),
+    paid_on = CASE WHEN NOT next.final AND :amount >= next.unpaid THEN CAST(:d AS date) END
+FROM next
+WHERE i.id = next.id AND next.unpaid > 0
+RETURNING least(next.unpaid, :amount) AS part, i.due_date, i.paid_on IS NOT NULL AS paid
+""")
+
+
+@dataclass(frozen=True, slots=True)
+class InAdvance:
+    """What a payment met of the next instalment before its due date."""
+
+    met_minor: int
+    due_date: dt.date
+    paid: bool  # the instalment is now paid in full
+
+
 def insert_rows(session: Session, *, loan_id: int, rows: Iterable[PlannedInstalment]) -> None:
     values = [
         {
@@ -91,6 +125,20 @@ def apply_payments(
     for loan_id, part in rows:
         met[int(loan_id)] += int(part)
     return dict(met)
+
+
+def apply_in_advance(
+    session: Session, *, loan_id: int, amount_minor: int, business_date: dt.date
+) -> InAdvance | None:
+    """Meet the next instalment due after `business_date` with up to `amount_minor`."""
+    if amount_minor <= 0:
+        return None
+    row = session.execute(
+        _AHEAD, {"loan": loan_id, "amount": amount_minor, "d": business_date}
+    ).one_or_none()
+    if row is None:
+        return None
+    return InAdvance(int(row.part), row.due_date, bool(row.paid))
 
 
 def replace_future(

@@ -2,9 +2,12 @@
 
 A payment first accrues interest to its business date, then meets fees, interest and
 principal in that order, all in one journal entry keyed by the client's idempotency key.
-A payment larger than the instalments due shortens the term (the instalment is kept);
-one that clears the loan settles it, with interest charged to the settlement date only
-and no early-repayment charge.
+On the schedule it meets the instalments due first; what is left pays the next instalment
+in advance, so the collection on that instalment's due date takes only what is then still
+due (a payment three days early is not taken again on the day). A member who asks for it
+(`reduce_balance`) has what is left reduce the balance instead. Whatever remains after
+that shortens the term (the instalment is kept). A payment that clears the loan settles
+it, with interest charged to the settlement date only and no early-repayment charge.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ from loans.models import (
 )
 from loans.reschedule import rederive
 from loans.services.accounts import Chart, chart, check_share_account
-from loans.services.instalments import apply_payments, close_rows, replace_future
+from loans.services.instalments import (
+    apply_in_advance,
+    apply_payments,
+    close_rows,
+    replace_future,
+)
 from loans.services.products import check_actor
 from loans.services.state import (
     accrual_row,
@@ -82,7 +90,8 @@ class RepaymentResult:
     fees: Money
     interest: Money
     principal: Money
-    overpayment: Money  # beyond the instalments due: it shortened the term
+    in_advance: Money  # met the next instalment before its due date
+    overpayment: Money  # beyond what was due and paid in advance: it shortened the term
     settled: bool
     entry_id: uuid.UUID | None
     replayed: bool = False
@@ -126,8 +135,12 @@ def repay(
     business_date: dt.date,
     actor: str,
     member_id: int | None = None,
+    reduce_balance: bool = False,
 ) -> RepaymentResult:
     """Pay `amount` off the loan; a retry with the same key returns the first result.
+
+    What is left after the instalments due pays the next instalment in advance, or with
+    `reduce_balance` goes to reduce the balance (the term shortens, the instalment stays).
 
     Raises LoanNotFound, LoanNotActive, InvalidRepayment, RepaymentKeyConflict,
     PaymentExceedsBalance (more than the settlement figure), NotAShareAccount, and ledger
@@ -147,7 +160,7 @@ def repay(
         )
         books = chart(session)
         if earlier is not None:
-            return _replay(earlier, loan, amount, source, books)
+            return _replay(earlier, loan, amount, source, books, reduce_balance=reduce_balance)
         require_active(loan)
         account_id = source_account(session, source, loan=loan, books=books)
         result = _pay(
@@ -161,6 +174,7 @@ def repay(
             actor=actor,
             books=books,
             kind=TransactionKind.REPAYMENT,
+            reduce_balance=reduce_balance,
         )
     return result
 
@@ -234,6 +248,7 @@ def _pay(
     actor: str,
     books: Chart,
     kind: TransactionKind,
+    reduce_balance: bool = False,
 ) -> RepaymentResult:
     catch_up(
         session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
@@ -258,8 +273,21 @@ def _pay(
     met = apply_payments(
         session, payments=[(loan.id, amount_minor)], business_date=business_date
     ).get(loan.id, 0)
-    overpayment = amount_minor - met if business_date < loan.maturity_date else 0
     settled = split.total == owed.total
+    # Under a notice of withdrawal everything is due on the repay-by date: there is no
+    # instalment to pay in advance and no term to shorten.
+    scheduled = not settled and loan.withdrawal_notice_on is None
+    ahead = None
+    if scheduled and not reduce_balance:
+        ahead = apply_in_advance(
+            session, loan_id=loan.id, amount_minor=amount_minor - met, business_date=business_date
+        )
+    in_advance = ahead.met_minor if ahead is not None else 0
+    overpayment = amount_minor - met - in_advance if scheduled else 0
+    # The schedule is derived again from the day after the last instalment now paid.
+    since = ahead.due_date if ahead is not None and ahead.paid else business_date
+    if business_date >= loan.maturity_date or since >= loan.maturity_date:
+        overpayment = 0
     if settled:
         _settle(session, loan, business_date)
     elif overpayment > 0:
@@ -268,10 +296,10 @@ def _pay(
             terms_of(loan),
             principal_minor=after.principal,
             instalment_minor=loan.instalment_minor,
-            paid_on=business_date,
+            paid_on=since,
             last_number=loan.last_instalment_no,
         )
-        replace_future(session, loan=loan, after=business_date, rows=planned)
+        replace_future(session, loan=loan, after=since, rows=planned)
     transaction = LoanTransactionRow(
         loan_id=loan.id,
         kind=kind,
@@ -285,6 +313,7 @@ def _pay(
         journal_entry_id=entry_id,
         idempotency_key=key,
         actor=actor,
+        reduce_balance=reduce_balance,
     )
     session.add(transaction)
     session.flush()
@@ -296,6 +325,7 @@ def _pay(
         fees=Money.from_minor(split.fees, currency),
         interest=Money.from_minor(split.interest, currency),
         principal=Money.from_minor(split.principal, currency),
+        in_advance=Money.from_minor(in_advance, currency),
         overpayment=Money.from_minor(max(overpayment, 0), currency),
         settled=settled,
         entry_id=entry_id,
@@ -342,8 +372,13 @@ def _post_repayment(
 
 
 def _settle(session: Session, loan: LoanRow, business_date: dt.date) -> None:
-    loan.status = LoanStatus.SETTLED
-    loan.settled_on = business_date
+    """Cleared: settled, or withdrawn when the member had given notice of withdrawal."""
+    if loan.withdrawal_notice_on is not None:
+        loan.status = LoanStatus.WITHDRAWN
+        loan.withdrawn_on = business_date
+    else:
+        loan.status = LoanStatus.SETTLED
+        loan.settled_on = business_date
     loan.days_past_due = 0
     loan.arrears_minor = 0
     loan.arrears_bucket = "current"
@@ -357,6 +392,8 @@ def _replay(
     amount: Money,
     source: RepaymentSource,
     books: Chart,
+    *,
+    reduce_balance: bool,
 ) -> RepaymentResult:
     if source.kind is PaymentSource.SHARES:
         account_id = source.share_account_id
@@ -366,6 +403,7 @@ def _replay(
         earlier.amount_minor != amount.minor_units
         or earlier.source is not source.kind
         or earlier.source_account_id != account_id
+        or earlier.reduce_balance is not reduce_balance
     ):
         raise RepaymentKeyConflict("the idempotency key was used for a different repayment")
     currency = loan.currency
@@ -376,6 +414,7 @@ def _replay(
         fees=Money.from_minor(earlier.fees_minor, currency),
         interest=Money.from_minor(earlier.interest_minor, currency),
         principal=Money.from_minor(earlier.principal_minor, currency),
+        in_advance=Money.zero(currency),
         overpayment=Money.zero(currency),
         settled=loan.status is LoanStatus.SETTLED,
         entry_id=earlier.journal_entry_id,

@@ -44,10 +44,36 @@ def test_a_teller_takes_cash_and_a_retry_changes_nothing(lending: Lending) -> No
         gbp("0.00"),  # paid on the day it was made: no interest yet
         gbp("50.00"),
     )
-    assert body["overpayment"] == gbp("50.00")  # nothing was due yet: the term shortens
+    # Nothing was due yet: it pays the first instalment in advance, the term is unchanged.
+    assert (body["in_advance"], body["overpayment"]) == (gbp("50.00"), gbp("0.00"))
     assert body["loan"]["outstanding"]["principal"] == gbp("350.00")
     assert lending.bank.journal_count() == journal + 1
     assert lending.bank.audit_actions("loan", loan["id"]) == ["loan.disburse", "loan.repay"]
+    lending.invariants_hold()
+
+
+def test_a_member_may_ask_a_payment_to_reduce_the_balance(lending: Lending) -> None:
+    member = lending.borrower()
+    loan = lending.loan(member, amount="400.00")
+    schedule = lending.client.get(f"/v1/me/loans/{loan['id']}/schedule", headers=member.headers)
+    first_due = schedule.json()[0]
+    paid = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/repayments",
+        json={"from_account_id": member.shares, "amount": gbp("50.00"), "reduce_balance": True},
+        headers=idem(member.login),
+    )
+    assert paid.status_code == 201, paid.text
+    body = paid.json()
+    assert (body["in_advance"], body["overpayment"]) == (gbp("0.00"), gbp("50.00"))
+    # The first instalment is still due in full on its date.
+    assert body["loan"]["next_payment"]["due_date"] == first_due["due_date"]
+    assert body["loan"]["next_payment"]["amount"] == first_due["amount"]
+    not_a_flag = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/repayments",
+        json={"from_account_id": member.shares, "amount": gbp("5.00"), "reduce_balance": "yes"},
+        headers=idem(member.login),
+    )
+    assert not_a_flag.status_code == 422
     lending.invariants_hold()
 
 

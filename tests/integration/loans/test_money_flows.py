@@ -288,10 +288,13 @@ def test_an_overpayment_shortens_the_term_and_keeps_the_instalment(engine: Engin
             idempotency_key="over",
             business_date=due,
             actor=ACTOR,
+            reduce_balance=True,
         )
         schedule = loan_schedule(s, loan_id=loan_id)
         loan = get_loan(s, loan_id=loan_id)
-    # 94.56 meets instalment 1 (20.00 interest, 74.56 principal); 300.00 more is principal.
+    # 94.56 meets instalment 1 (20.00 interest, 74.56 principal); 300.00 more is principal,
+    # which the member asked to reduce the balance (by default 94.56 of it would pay
+    # instalment 2 ahead: test_early_payments).
     assert (result.interest, result.principal, result.overpayment) == (
         gbp("20.00"),
         gbp("374.56"),
