@@ -41,9 +41,11 @@ BANK_CLEARING: Final = "1200"
 LOANS_TO_MEMBERS: Final = "1300"
 LOAN_INTEREST_RECEIVABLE: Final = "1310"
 LOAN_FEES_RECEIVABLE: Final = "1320"
+INTEREST_IN_SUSPENSE: Final = "1315"
 ALLOWANCE_FOR_LOAN_LOSSES: Final = "1390"
 MEMBERS_SHARES: Final = "2100"
 INTEREST_AND_DIVIDENDS_PAYABLE: Final = "2200"
+DEFERRED_LOAN_FEE_INCOME: Final = "2300"
 GENERAL_RESERVE: Final = "3100"
 RETAINED_SURPLUS: Final = "3200"
 LOAN_INTEREST_INCOME: Final = "4100"
@@ -59,6 +61,8 @@ DEFAULT_CHART: Final = (
     ChartAccount(LOANS_TO_MEMBERS, "Loans to members", ASSET, "1000", header=True),
     ChartAccount(LOAN_INTEREST_RECEIVABLE, "Loan interest receivable", ASSET, "1000", header=True),
     ChartAccount(LOAN_FEES_RECEIVABLE, "Loan fees receivable", ASSET, "1000", header=True),
+    # A contra-asset: interest receivable on non-accrual loans, kept out of income until paid.
+    ChartAccount(INTEREST_IN_SUSPENSE, "Interest suspended on non-accrual loans", ASSET, "1000"),
     # A contra-asset: it carries a credit balance against loans to members.
     ChartAccount(ALLOWANCE_FOR_LOAN_LOSSES, "Allowance for loan losses", ASSET, "1000"),
     ChartAccount("2000", "Liabilities", LIABILITY, header=True),
@@ -66,6 +70,8 @@ DEFAULT_CHART: Final = (
     ChartAccount(
         INTEREST_AND_DIVIDENDS_PAYABLE, "Interest and dividends payable", LIABILITY, "2000"
     ),
+    # Loan fees taken at disbursement, earned over the loan's life at its effective rate.
+    ChartAccount(DEFERRED_LOAN_FEE_INCOME, "Deferred loan fee income", LIABILITY, "2000"),
     ChartAccount("3000", "Equity", EQUITY, header=True),
     ChartAccount(GENERAL_RESERVE, "General reserve", EQUITY, "3000"),
     ChartAccount(RETAINED_SURPLUS, "Retained surplus", EQUITY, "3000"),

@@ -173,6 +173,8 @@ class LoanApplicationRow(Base):
     offered_instalment_minor: Mapped[int | None] = mapped_column(BigInteger)
     offered_apr: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
     offered_total_payable_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # The offer's APR is above the UK 42.6% line: not an exempt agreement (PERG 2.7.19I G(1)).
+    above_exempt_threshold: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -211,6 +213,10 @@ class LoanRow(Base):
             "recovered_minor >= 0 AND recovered_minor <= written_off_minor", name="recoveries"
         ),
         CheckConstraint(
+            "provision_minor >= 0 AND suspended_interest_minor >= 0",
+            name="provision_and_suspense_non_negative",
+        ),
+        CheckConstraint(
             "(withdrawal_notice_on IS NULL) = (withdrawal_repay_by IS NULL)",
             name="withdrawal_notice_complete",
         ),
@@ -234,6 +240,8 @@ class LoanRow(Base):
     credit_minor: Mapped[int] = mapped_column(BigInteger)  # credit provided, the APR's advance
     fees_minor: Mapped[int] = mapped_column(BigInteger)  # every fee charged at disbursement
     apr: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    # Made above the UK 42.6% line: a regulated agreement, not an exempt one.
+    above_exempt_threshold: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     rate: Mapped[Decimal] = mapped_column(Numeric())
     rate_basis: Mapped[str] = mapped_column(String(16))
     day_count: Mapped[str] = mapped_column(String(16))
@@ -282,6 +290,14 @@ class LoanRow(Base):
     written_off_on: Mapped[dt.date | None] = mapped_column(Date)
     written_off_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     recovered_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Loan-loss provision as last made at a month end (loans.services.provisioning); its
+    # sum over the book is what close of business holds in the allowance.
+    provision_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    provisioned_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Non-accrual (loans.services.non_accrual): since when, and the interest receivable
+    # held in suspense rather than income, recognised as cash for it comes in.
+    non_accrual_since: Mapped[dt.date | None] = mapped_column(Date)
+    suspended_interest_minor: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -394,3 +410,27 @@ class LoanTransactionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class LoanFeeRecognitionRow(Base):
+    """A loan's deferred fees, recognised as income period by period (loans.effective_interest).
+
+    One row per instalment period: the part of the fees earned by its due date at the
+    loan's effective interest rate. The rows of a loan sum to its fees exactly.
+    """
+
+    __tablename__ = "loan_fee_recognition"
+    __table_args__ = (
+        CheckConstraint("amount_minor >= 0", name="amount_non_negative"),
+        Index(
+            "ix_loan_fee_recognition_open",
+            "due_date",
+            postgresql_where=text("recognised_on IS NULL"),
+        ),
+    )
+
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loans.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    recognised_on: Mapped[dt.date | None] = mapped_column(Date)

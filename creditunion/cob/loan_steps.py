@@ -1,4 +1,4 @@
-"""Close-of-business steps for loans: accrue, collect what falls due, age arrears, lapse offers.
+"""Close-of-business steps for loans: accrue, collect, age arrears, provide, lapse offers.
 
 The loans package does the work set-based; these steps only adapt it to the runner and
 read the credit union's settings.
@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from creditunion.cob.steps import Progress, StepOutcome
 from creditunion.settings import get_settings
 from ledger.money import Money
+from loans.calendar import is_month_end
 from loans.services.applications import expire_offers
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import LOANS_PER_ENTRY_MAX, accrue_interest
 from loans.services.collection import collect_due_instalments
+from loans.services.provisioning import provide_for_losses
 
 ACTOR: Final = "system:cob"
 OFFERS_EXPIRED_MAX: Final = 100_000
@@ -75,6 +77,22 @@ def age_loan_arrears(session: Session, business_date: dt.date, progress: Progres
         totals={f"bucket_{name}": str(count) for name, count in sorted(run.buckets.items())}
         | {f"late_fees_{c}": v for c, v in _money_totals(run.late_fees_charged).items()}
         | {"write_off_candidates": str(run.write_off_candidates)},
+    )
+
+
+def provide_for_loan_losses(
+    session: Session, business_date: dt.date, progress: Progress
+) -> StepOutcome:
+    # The allowance moves at each month end (the reporting date); other days do nothing.
+    if not is_month_end(business_date):
+        progress(0, 0)
+        return StepOutcome(items=0, totals={"month_end": "false"})
+    run = provide_for_losses(session, business_date=business_date, actor=ACTOR)
+    progress(run.changed, run.changed)
+    return StepOutcome(
+        items=run.changed,
+        totals={f"required_{c}": v for c, v in _money_totals(run.required).items()}
+        | {f"movement_{c}": v for c, v in _money_totals(run.movement).items()},
     )
 
 

@@ -1,8 +1,9 @@
 """The close-of-business plan: which steps run, in which order, for which dates.
 
 For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
-posting at period ends, dividends due, loan accrual, loan collection, arrears, lapsed loan
-offers, expiry of cash withdrawals left unapproved, then the ledger closes D and seals it.
+posting at period ends, dividends due, loan accrual, loan collection, arrears, the loan-loss
+provision at month ends, lapsed loan offers, expiry of cash withdrawals left unapproved,
+then the ledger closes D and seals it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from creditunion.cob.loan_steps import (
     age_loan_arrears,
     collect_loan_instalments,
     lapse_loan_offers,
+    provide_for_loan_losses,
 )
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
@@ -93,6 +95,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("loan_accrual", accrue_loan_interest),
     Step("loan_collection", collect_loan_instalments),
     Step("loan_arrears", age_loan_arrears),
+    Step("loan_provision", provide_for_loan_losses),
     Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),
     Step("close_and_seal", close_and_seal),

@@ -10,7 +10,16 @@ loan, i.e. the rate r at which the cash flows (credit paid out, then every insta
 fee the member pays) discount to zero at (1 + r) per month, with time in the schedule's
 month measure (whole calendar months, odd days at 365/12 to a month). That rate must not
 exceed the cap. Interest alone at exactly the cap, rounded down, passes; any fee on top
-of a loan at the cap fails, which is what "inclusive" requires.
+of a loan at the cap fails, which is what "inclusive" requires. The fees counted are the
+worst case the product allows: every fee taken when the loan is made, and on every
+instalment a late fee and a failed-payment fee as often as servicing can levy them
+(`DefaultCharges`), paid on the due date (the earliest, so the dearest, they can be).
+
+The cap is per month, so it also holds period by period: no schedule period may charge
+more than the cap allows for its length in the same month measure (r for a whole month,
+r x W plus (1 + r) ** (d x 12/365) - 1 for W months and d days). An annual rate on a
+day count is judged on the longest period any of its schedules can have: on the 30/360
+bond basis 28 Feb -> 31 Mar is 33 days in one schedule month.
 
 Northern Ireland's cap is 1% a month (Credit Unions (Northern Ireland) Order 1985; the
 article and commencement date were not found, so it is configured as always in force).
@@ -22,17 +31,24 @@ or flags it, as it chooses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import decimal
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
+from typing import Final
 
 from ledger.money import Money
-from loans.daycount import DayCount
+from loans.accrual import AccrualTerms, period
+from loans.daycount import DayCount, year_fraction_ratio
 from loans.discounting import TimedFlow, compound_rate, discounts_above
-from loans.rate import InterestRate, RateBasis
-from loans.rulesets.base import AprMethod, DatedRate, Violation, rate_in_force
+from loans.frequency import Frequency
+from loans.rate import InterestRate, PeriodLength, RateBasis, growth_factor
+from loans.rulesets.base import AprMethod, DatedRate, DefaultCharges, Violation, rate_in_force
+from loans.rulesets.provisioning import FRS102_CREDS, ProvisioningPolicy
 
 EXEMPT_THRESHOLD_CODE = "uk.apr_exempt_threshold"
 
@@ -53,7 +69,20 @@ class CreditUnionCapRules:
     exempt_citation: str
     early_repayment_charge_allowed: bool
     late_fee_allowed: bool
+    default_charges: DefaultCharges
     apr_method: AprMethod = AprMethod.UK
+
+
+# The Act makes interest "inclusive of any expenses incurred ... in connection with the
+# making of the loan", and the cap is on the total the member pays (ABCUL, HM Treasury
+# guidance on the 3% cap): a charge for a late or failed payment is inside it.
+_DEFAULTS_IN_CAP: Final = DefaultCharges(
+    late_fees_per_instalment=1,
+    failed_payment_fees_per_instalment=1,
+    in_cap=True,
+    citation="Credit Unions Act 1979 s.11(5): interest inclusive of all charges",
+)
+    provisioning: ProvisioningPolicy = FRS102_CREDS
 
 
 GB_CREDIT_UNION = CreditUnionCapRules(
@@ -69,6 +98,7 @@ GB_CREDIT_UNION = CreditUnionCapRules(
     exempt_citation="FCA PERG 2.7.19I G(1)",
     early_repayment_charge_allowed=False,
     late_fee_allowed=True,
+    default_charges=_DEFAULTS_IN_CAP,
 )
 
 NI_CREDIT_UNION = CreditUnionCapRules(
@@ -83,16 +113,18 @@ NI_CREDIT_UNION = CreditUnionCapRules(
     exempt_citation="FCA PERG 2.7.19I G(1)",
     early_repayment_charge_allowed=False,
     late_fee_allowed=True,
+    default_charges=dataclasses.replace(
+        _DEFAULTS_IN_CAP,
+        citation="Credit Unions (Northern Ireland) Order 1985: interest inclusive of all charges",
+    ),
 )
 
-# The longest month a day count can produce, as a fraction of a year: a product's annual
-# rate times this is the most interest it can charge in one calendar month.
-_LONGEST_MONTH = {
-    DayCount.ACT_365_FIXED: Decimal(31) / Decimal(365),
-    DayCount.ACT_360: Decimal(31) / Decimal(360),
-    DayCount.ACT_ACT_ISDA: Decimal(31) / Decimal(365),
-    DayCount.THIRTY_360: Decimal(30) / Decimal(360),
-}
+# Every disbursement date of a four-year cycle (one leap year) gives every period length a
+# schedule can have: its first period, and a later one (every later period is one of the
+# same shape, anchored on a day of the month or a weekday).
+_CYCLE_START: Final = date(2024, 1, 1)
+_CYCLE_DAYS: Final = 4 * 365 + 1
+_PRECISION: Final = 50
 
 
 def cap_in_force(rules: CreditUnionCapRules, *, on: date) -> DatedRate:
@@ -106,17 +138,110 @@ def check_currency(rules: CreditUnionCapRules, *, currency: str) -> list[Violati
 
 
 def check_rate(
-    rules: CreditUnionCapRules, *, rate: InterestRate, day_count: DayCount, on: date
+    rules: CreditUnionCapRules,
+    *,
+    rate: InterestRate,
+    day_count: DayCount,
+    frequencies: Iterable[Frequency],
+    on: date,
 ) -> list[Violation]:
-    """The product's own rate, over its longest month, against the cap in force on `on`."""
+    """The product's own rate, in every period any of its schedules can have, against the cap.
+
+    A monthly rate is inside the cap in every period exactly when it is at most the cap.
+    An annual rate is judged on its tightest period: the one whose year fraction is largest
+    against what the cap allows for that period's length.
+    """
     cap = cap_in_force(rules, on=on)
     if rate.basis is RateBasis.MONTHLY:
-        monthly = rate.value
-    else:
-        monthly = rate.value * _LONGEST_MONTH[day_count]
-    if monthly <= cap.rate:
-        return []
-    return [_cap_violation(rules, cap, f"the product rate charges up to {monthly:.4%} a month")]
+        if rate.value <= cap.rate:
+            return []
+        return [_cap_violation(rules, cap, f"the product rate is {rate.value:.4%} a month")]
+    for frequency in sorted(frequencies):
+        highest, tightest = highest_annual_rate(cap.rate, day_count=day_count, frequency=frequency)
+        if rate.value > highest:
+            charged = rate.value * _fraction(tightest, day_count)
+            detail = (
+                f"{rate.value:.4%} a year on {day_count.value} charges {charged:.4%} from "
+                f"{tightest.start} to {tightest.end} ({_length(tightest)}), more than the cap "
+                f"allows for that period; {frequency.value} schedules need at most "
+                f"{highest.quantize(Decimal('0.000001'), ROUND_DOWN):%} a year"
+            )
+            return [_cap_violation(rules, cap, detail)]
+    return []
+
+
+def check_periods(
+    rules: CreditUnionCapRules,
+    *,
+    rate: InterestRate,
+    day_count: DayCount,
+    periods: Iterable[PeriodLength],
+    on: date,
+) -> list[Violation]:
+    """Each period of one schedule against what the cap allows for its length."""
+    cap = cap_in_force(rules, on=on)
+    for length in periods:
+        charged = growth_factor(rate, period=length, day_count=day_count)
+        if charged > period_allowance(cap.rate, length):
+            detail = (
+                f"the rate charges {charged:.4%} from {length.start} to {length.end} "
+                f"({_length(length)})"
+            )
+            return [_cap_violation(rules, cap, detail)]
+    return []
+
+
+def period_allowance(cap: Decimal, length: PeriodLength) -> Decimal:
+    """The most the cap allows in a period: cap x whole months plus the part-month figure."""
+    return growth_factor(InterestRate.monthly(cap), period=length, day_count=DayCount.ACT_365_FIXED)
+
+
+@functools.cache
+def highest_annual_rate(
+    cap: Decimal, *, day_count: DayCount, frequency: Frequency
+) -> tuple[Decimal, PeriodLength]:
+    """The highest annual rate on `day_count` inside `cap` in every period, and its tightest
+    period (the one that sets it)."""
+    # Per period shape (whole months, extra days) the cap allows the same; keep the period
+    # of that shape with the largest year fraction.
+    longest: dict[tuple[int, int], tuple[Decimal, PeriodLength]] = {}
+    for offset in range(_CYCLE_DAYS):
+        terms = AccrualTerms(
+            rate=InterestRate.annual(Decimal(0)),
+            day_count=day_count,
+            frequency=frequency,
+            disbursed_on=_CYCLE_START + timedelta(days=offset),
+            interest_rounding=ROUND_DOWN,
+        )
+        for number in (1, 2):
+            length = period(terms, number).length
+            shape = (length.whole_months, length.extra_days)
+            fraction = _fraction(length, day_count)
+            if shape not in longest or fraction > longest[shape][0]:
+                longest[shape] = (fraction, length)
+    with decimal.localcontext(prec=_PRECISION):
+        allowed = [
+            (period_allowance(cap, length) / fraction, length)
+            for fraction, length in longest.values()
+            if fraction > 0
+        ]
+    return min(allowed, key=lambda pair: pair[0])
+
+
+def _fraction(length: PeriodLength, day_count: DayCount) -> Decimal:
+    ratio = year_fraction_ratio(length.start, length.end, convention=day_count)
+    with decimal.localcontext(prec=_PRECISION):
+        return Decimal(ratio.numerator) / Decimal(ratio.denominator)
+
+
+def _length(length: PeriodLength) -> str:
+    days = (length.end - length.start).days
+    if length.extra_days == 0:
+        return f"{length.whole_months} month(s) in the schedule's measure, {days} days"
+    return (
+        f"{length.whole_months} month(s) and {length.extra_days} day(s) in the schedule's "
+        f"measure, {days} days"
+    )
 
 
 def check_effective_rate(
@@ -125,13 +250,22 @@ def check_effective_rate(
     advances: Sequence[TimedFlow],
     payments: Sequence[TimedFlow],
     on: date,
+    worst_case: bool = False,
 ) -> list[Violation]:
-    """Interest and every fee together, as an effective monthly rate, against the cap."""
+    """Interest and every fee together, as an effective monthly rate, against the cap.
+
+    `worst_case` says the payments include every default charge the product can levy.
+    """
     cap = cap_in_force(rules, on=on)
     if not discounts_above(cap.rate, advances=advances, payments=payments):
         return []
     effective = compound_rate(advances=advances, payments=payments)
     detail = f"interest and fees together cost {effective:.4%} a month"
+    if worst_case:
+        detail = (
+            f"with the worst case of charges the product allows (a late fee and a failed-"
+            f"payment fee on every instalment), {detail}"
+        )
     return [_cap_violation(rules, cap, detail)]
 
 

@@ -9,9 +9,27 @@ against it (NCUA reads finance charge as Regulation Z does); fully amortising; n
 rollover; at most one PAL outstanding and three in any rolling six months per member;
 the credit union's PAL balances at most 20% of its net worth.
 
+Fees. The PAL rule allows an application fee of at most 20 dollars "charged to all
+members applying for a new PAL, reflecting the actual costs associated with processing
+the application", and
+NCUA reads the 28% as an APR including finance charges as Regulation Z defines them.
+Regulation Z 12 CFR 1026.4(a): the finance charge is "any charge payable directly or
+indirectly by the consumer and imposed directly or indirectly by the creditor as an
+incident to or a condition of the extension of credit"; 1026.4(c)(1) excludes only
+"application fees charged to all applicants for credit, whether or not credit is
+actually extended". This system charges a product's fees when the loan is made (never to
+a declined applicant), so every one of them is a finance charge: it counts in the APR
+tested against the 28%, and an application fee also counts against the 20 dollars. A
+fee that claims the exclusion is refused. Charges for "actual unanticipated late
+payment ... delinquency, default, or a similar occurrence" are not finance charges
+(1026.4(c)(2)), so late fees are outside the 28% (`DefaultCharges.in_cap` is false);
+PAL II allows no overdraft or NSF fee at all. A financed fee is part of the principal,
+which stays within the amount limits.
+
 Choices made here: the six-month window counts PALs made on or after the date six
 calendar months before this one (inclusive, the cautious reading); the APR tested is
-the disclosed one, rounded to two places; "one month of membership" is a calendar month.
+the unrounded one (a figure disclosed as 28.00 may be 28.004); "one month of
+membership" is a calendar month.
 """
 
 from __future__ import annotations
@@ -25,7 +43,8 @@ from ledger.money import Money
 from loans.calendar import add_months
 from loans.facts import FactsError, LoanFacts
 from loans.rate import InterestRate, RateBasis
-from loans.rulesets.base import AprMethod, DatedRate, Violation, rate_in_force
+from loans.rulesets.base import AprMethod, DatedRate, DefaultCharges, Violation, rate_in_force
+from loans.rulesets.provisioning import CECL_LOSS_RATES, ProvisioningPolicy
 
 
 class PalVariant(StrEnum):
@@ -52,9 +71,25 @@ class PalRules:
     portfolio_share_cap: Decimal
     nsf_fee_allowed: bool
     late_fee_allowed: bool
+    default_charges: DefaultCharges
     code: str = "pal"
     apr_method: AprMethod = AprMethod.US
+    provisioning: ProvisioningPolicy = CECL_LOSS_RATES
 
+
+# Servicing charges a late fee (and, PAL I only, a failed-payment fee) at most once per
+# instalment; neither is a finance charge, so neither counts against the 28%.
+_DEFAULTS_OUTSIDE_FINANCE_CHARGE = DefaultCharges(
+    late_fees_per_instalment=1,
+    failed_payment_fees_per_instalment=1,
+    in_cap=False,
+    citation="12 CFR 1026.4(c)(2): late, delinquency and default charges are not finance "
+    "charges",
+)
+
+# A rate this far above the cap is the solver's last digits, not a charge: the Appendix J
+# root is found to 1e-24; a cent on $2,000 for a year moves the rate by 5e-6.
+APR_TOLERANCE = Decimal("1e-15")
 
 USURY_CEILINGS = (
     DatedRate(
@@ -84,6 +119,7 @@ PAL_I = PalRules(
     portfolio_share_cap=Decimal("0.20"),
     nsf_fee_allowed=True,
     late_fee_allowed=True,
+    default_charges=_DEFAULTS_OUTSIDE_FINANCE_CHARGE,
 )
 
 PAL_II = PalRules(
@@ -104,6 +140,7 @@ PAL_II = PalRules(
     portfolio_share_cap=Decimal("0.20"),
     nsf_fee_allowed=False,
     late_fee_allowed=True,
+    default_charges=_DEFAULTS_OUTSIDE_FINANCE_CHARGE,
 )
 
 
@@ -172,14 +209,40 @@ def check_rate(rules: PalRules, *, rate: InterestRate, on: date) -> list[Violati
     return [_violation(rules, "rate_cap", f"interest rate {annual:.2%} a year exceeds {cap:.0%}")]
 
 
-def check_apr(rules: PalRules, *, apr_percent: Decimal, on: date) -> list[Violation]:
-    cap = rate_cap(rules, on=on) * 100
-    if apr_percent <= cap:
+def check_apr(
+    rules: PalRules, *, annual_rate: Decimal, disclosed_percent: Decimal, on: date
+) -> list[Violation]:
+    """The unrounded APR (a fraction, 0.28 is 28%) including finance charges against the cap."""
+    cap = rate_cap(rules, on=on)
+    if annual_rate <= cap + APR_TOLERANCE:
         return []
     return [
         _violation(
-            rules, "rate_cap", f"APR {apr_percent}% including finance charges exceeds {cap:.0f}%"
+            rules,
+            "rate_cap",
+            f"APR {disclosed_percent}% including finance charges exceeds {cap * 100:.0f}% "
+            f"(unrounded {annual_rate * 100:.4f}%)",
         )
+    ]
+
+
+def check_finance_charge_claims(
+    rules: PalRules, *, claimed: list[tuple[str, Money]]
+) -> list[Violation]:
+    """Fees that claim to be outside the finance charge: none can be, here.
+
+    `claimed` is (kind, amount) of each such fee. Product fees are charged when the loan
+    is made, never to a declined applicant, so 12 CFR 1026.4(c)(1) does not reach them.
+    """
+    return [
+        _violation(
+            rules,
+            "finance_charge",
+            f"the {kind} fee of {amount} is charged only when the loan is made, so it is a "
+            f"finance charge: 12 CFR 1026.4(c)(1) excludes only \"application fees charged "
+            f"to all applicants for credit, whether or not credit is actually extended\"",
+        )
+        for kind, amount in claimed
     ]
 
 

@@ -19,8 +19,10 @@ from ledger.chart import (
     ALLOWANCE_FOR_LOAN_LOSSES,
     BANK_CLEARING,
     CASH_IN_TILLS,
+    DEFERRED_LOAN_FEE_INCOME,
     FEE_INCOME,
     IMPAIRMENT_EXPENSE,
+    INTEREST_IN_SUSPENSE,
     LOAN_FEES_RECEIVABLE,
     LOAN_INTEREST_INCOME,
     LOAN_INTEREST_RECEIVABLE,
@@ -43,6 +45,8 @@ _CODES: Final = (
     ALLOWANCE_FOR_LOAN_LOSSES,
     IMPAIRMENT_EXPENSE,
     MEMBERS_SHARES,
+    INTEREST_IN_SUSPENSE,
+    DEFERRED_LOAN_FEE_INCOME,
 )
 # Share products may group member accounts under sub-headers; a few levels at most.
 _SHARE_DEPTH_MAX: Final = 6
@@ -74,6 +78,8 @@ class Chart:
     allowance: int
     impairment: int
     shares_header: int
+    interest_suspense: int
+    deferred_fees: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,8 @@ def chart(session: Session) -> Chart:
         allowance=id_of(ALLOWANCE_FOR_LOAN_LOSSES),
         impairment=id_of(IMPAIRMENT_EXPENSE),
         shares_header=id_of(MEMBERS_SHARES),
+        interest_suspense=id_of(INTEREST_IN_SUSPENSE),
+        deferred_fees=id_of(DEFERRED_LOAN_FEE_INCOME),
     )
 
 

@@ -146,6 +146,8 @@ def write_off_loan(
         loan.status = LoanStatus.WRITTEN_OFF
         loan.written_off_on = business_date
         loan.written_off_minor = total
+        # The allowance bore the loss first; the loan needs no provision any more.
+        loan.provision_minor = 0
         session.add(
             LoanTransactionRow(
                 loan_id=loan.id,

@@ -1,0 +1,183 @@
+"""Close of business at a month end: the loan-loss provision and the allowance that holds it.
+
+One statement over the whole book gives each loan the provision its rule set requires
+(`loans.provisioning` is the same rule in Python, for the worked figures):
+
+    outstanding = principal + interest receivable + fees receivable - interest in suspense,
+                  all as at the business date (postings dated later are taken off)
+    provision   = outstanding x the highest rate of the performing rate and every band the
+                  loan's arrears are older than, rounded half-up to whole minor units
+
+and stores it on the loan (`provision_minor`; a loan no longer active needs none). The
+allowance for loan losses must then hold the sum; the movement posts as one entry per
+currency, metadata giving each rule set's total:
+
+    Dr impairment expense / Cr allowance for loan losses    when the allowance must grow
+    Dr allowance for loan losses / Cr impairment expense    when it is released
+
+keyed `cob:{date}:loan-provision:{currency}`. The movement is measured against the
+allowance's balance at the date, so write-offs charged to the allowance in the month (and
+any adjustment posted by hand) are made good, and a rerun finds nothing to move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ledger.entry import EntryRequest, Line
+from ledger.money import Money
+from ledger.posting import post_entry
+from ledger.transaction import require_transaction
+from loans.registry import RULE_SETS
+from loans.rulesets.provisioning import ArrearsUnit
+from loans.services.accounts import chart
+
+PERFORMING: Final = "performing"
+
+# Balances as at :d: the stored balance less what was posted on later dates (the online
+# day moves on while close of business runs).
+_LATER = """
+later AS (
+    SELECT p.account_id, sum(p.amount_minor) AS moved
+    FROM journal_entries e JOIN postings p ON p.entry_id = e.id
+    WHERE e.business_date > :d
+    GROUP BY p.account_id
+)
+"""
+
+_PROVIDE = text(f"""
+WITH {_LATER}, bands AS (
+    SELECT * FROM unnest(CAST(:rule_sets AS text[]), CAST(:more_than AS int[]),
+                         CAST(:units AS text[]), CAST(:rates AS numeric[]))
+        AS b(rule_set, more_than, unit, rate)
+), book AS (
+    SELECT l.id, l.rule_set, l.days_past_due AS dpd,
+           CASE WHEN l.status = 'active'
+                THEN p.balance_minor - coalesce(lp.moved, 0)
+                   + i.balance_minor - coalesce(li.moved, 0)
+                   + f.balance_minor - coalesce(lf.moved, 0)
+                   - l.suspended_interest_minor
+                ELSE 0 END AS outstanding
+    FROM loans l
+    JOIN ledger_accounts p ON p.id = l.principal_account_id
+    JOIN ledger_accounts i ON i.id = l.interest_account_id
+    JOIN ledger_accounts f ON f.id = l.fees_account_id
+    LEFT JOIN later lp ON lp.account_id = p.id
+    LEFT JOIN later li ON li.account_id = i.id
+    LEFT JOIN later lf ON lf.account_id = f.id
+    WHERE l.status = 'active' OR l.provision_minor <> 0
+), target AS (
+    SELECT book.id,
+           CASE WHEN book.outstanding <= 0 THEN 0 ELSE CAST(round(book.outstanding * coalesce((
+               SELECT max(b.rate) FROM bands b
+               WHERE b.rule_set = book.rule_set
+                 AND (b.unit = '{PERFORMING}'
+                      OR (book.dpd > 0 AND b.unit = '{ArrearsUnit.DAYS}'
+                          AND book.dpd > b.more_than)
+                      OR (book.dpd > 0 AND b.unit = '{ArrearsUnit.MONTHS}'
+                          AND CAST((CAST(:d AS date) - book.dpd)
+                                   + make_interval(months => b.more_than) AS date) < :d))
+           ), 0)) AS bigint) END AS provision
+    FROM book
+)
+UPDATE loans l SET provision_minor = t.provision, provisioned_on = :d
+FROM target t
+WHERE l.id = t.id AND l.provision_minor <> t.provision
+RETURNING l.id
+""")
+
+_REQUIRED = text("""
+SELECT currency, rule_set, sum(provision_minor) AS provision, count(*) AS loans
+FROM loans WHERE status = 'active' AND provision_minor > 0
+GROUP BY currency, rule_set ORDER BY currency, rule_set
+""")
+
+_ALLOWANCE_AT = text(f"""
+WITH {_LATER}
+SELECT a.balance_minor - coalesce(later.moved, 0)
+FROM ledger_accounts a LEFT JOIN later ON later.account_id = a.id
+WHERE a.id = :allowance
+FOR UPDATE OF a
+""")
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionRun:
+    business_date: dt.date
+    changed: int  # loans whose provision changed
+    required: dict[str, int]  # minor units by currency: what the allowance now holds
+    by_rule_set: dict[str, int]  # minor units by rule set code
+    movement: dict[str, int]  # minor units by currency: + charged, - released
+    entry_id: uuid.UUID | None
+
+
+def provide_for_losses(
+    session: Session, *, business_date: dt.date, actor: str = "cob"
+) -> ProvisionRun:
+    """Provide for every loan as at `business_date` and post the allowance's movement."""
+    require_transaction(session)
+    books = chart(session)
+    rule_sets, more_than, units, rates = [], [], [], []
+    for code, rules in RULE_SETS.items():
+        policy = rules.provisioning
+        rule_sets.append(code)
+        more_than.append(-1)
+        units.append(PERFORMING)
+        rates.append(policy.performing_rate)
+        for band in policy.bands:
+            rule_sets.append(code)
+            more_than.append(band.more_than)
+            units.append(band.unit.value)
+            rates.append(band.rate)
+    changed = session.execute(
+        _PROVIDE,
+        {
+            "d": business_date,
+            "rule_sets": rule_sets,
+            "more_than": more_than,
+            "units": units,
+            "rates": rates,
+        },
+    ).all()
+    required: dict[str, int] = {}
+    by_rule_set: dict[str, int] = {}
+    for row in session.execute(_REQUIRED):
+        required[row.currency] = required.get(row.currency, 0) + int(row.provision)
+        by_rule_set[row.rule_set] = int(row.provision)
+    unexpected = set(required) - {books.currency}
+    assert not unexpected, f"loans are only lent in the books' currency, not {unexpected}"
+    held = -int(session.scalar(_ALLOWANCE_AT, {"d": business_date, "allowance": books.allowance}))
+    movement = required.get(books.currency, 0) - held
+    entry_id = None
+    if movement:
+        amount = Money.from_minor(abs(movement), books.currency)
+        charge, release = Line.debit, Line.credit
+        if movement < 0:
+            charge, release = Line.credit, Line.debit
+        entry = post_entry(
+            session,
+            EntryRequest(
+                idempotency_key=f"cob:{business_date}:loan-provision:{books.currency}",
+                business_date=business_date,
+                lines=(charge(books.impairment, amount), release(books.allowance, amount)),
+                description=f"Loan-loss provision at {business_date}",
+                posted_by=actor,
+                kind="loan.provision",
+                metadata={"required_by_rule_set": {k: str(v) for k, v in by_rule_set.items()}},
+            ),
+        )
+        entry_id = entry.id
+    return ProvisionRun(
+        business_date,
+        len(changed),
+        required,
+        by_rule_set,
+        {books.currency: movement} if movement else {},
+        entry_id,
+    )
