@@ -19,7 +19,7 @@ Payments equal to the advances give exactly 0.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,7 +29,7 @@ from typing import Final
 from ledger.money import Money
 from loans.conc import UkTimeUnit, choose_unit, conc_years
 from loans.discounting import compound_rate
-from loans.regz import Position, UnitPeriod, month_end_series, position, unit_period
+from loans.regz import Position, UnitPeriod, timeline
 from loans.solver import PRECISION, RootNotFound, solve_rate
 
 CashFlow = tuple[date, Money]
@@ -118,19 +118,23 @@ def us_apr_details(advances: Sequence[CashFlow], payments: Sequence[CashFlow]) -
     start = min(day for day, _ in advances)
     if all(day == start for day, _ in payments):
         raise AprNotFound("every payment falls on the drawdown date; there is no term")
-    unit = unit_period(
+    timing = timeline(
         start,
         advance_dates=[day for day, _ in advances],
         payment_dates=[day for day, _ in payments],
     )
-    month_end = month_end_series([day for day, _ in payments])
+    unit = timing.unit
 
-    def placed(flows: Sequence[CashFlow]) -> list[tuple[Position, Decimal]]:
-        return [
-            (position(start, day, unit=unit, month_end=month_end), m.amount) for day, m in flows
-        ]
+    def placed(
+        flows: Sequence[CashFlow], at: Mapping[date, Position]
+    ) -> list[tuple[Position, Decimal]]:
+        return [(at[day], m.amount) for day, m in flows]
 
-    rate = _solved(lambda: _solve_appendix_j(placed(advances), placed(payments)))
+    rate = _solved(
+        lambda: _solve_appendix_j(
+            placed(advances, timing.advances), placed(payments, timing.payments)
+        )
+    )
     with decimal.localcontext(prec=PRECISION):
         per_year = unit.per_year
         annual = rate * per_year.numerator / per_year.denominator

@@ -194,11 +194,11 @@ def test_appendix_j_with_no_common_period_takes_the_nearest_standard_interval() 
 
 def test_appendix_j_positions_count_back_from_the_payment() -> None:
     # (c)(1)(ii): advance 10 Feb 1978, payment 1 Apr 1978: t = 1, f = 19/30.
-    got = position(date(1978, 2, 10), date(1978, 4, 1), unit=months(1), month_end=False)
+    got = position(date(1978, 2, 10), date(1978, 4, 1), unit=months(1))
     assert (got.whole, got.fraction) == (1, Fraction(19, 30))
     # (c)(1)(iv): quarterly, advance 23 May 1978, payment 1 Oct 1978: t = 1, f = 39/90.
-    got = position(date(1978, 5, 23), date(1978, 10, 1), unit=months(3), month_end=False)
+    got = position(date(1978, 5, 23), date(1978, 10, 1), unit=months(3))
     assert (got.whole, got.fraction) == (1, Fraction(39, 90))
-    got = position(date(1978, 3, 20), date(1978, 4, 21), unit=weeks(1), month_end=False)
+    got = position(date(1978, 3, 20), date(1978, 4, 21), unit=weeks(1))
     assert (got.whole, got.fraction) == (4, Fraction(4, 7))
     assert months(12).kind is UnitKind.MONTH
