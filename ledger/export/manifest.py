@@ -99,8 +99,10 @@ def build_manifest(
     parts: Mapping[str, PartSummary],
     seals: Mapping[str, Any],
     files: Iterable[FileDigest],
+    text_escaping: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """`text_escaping` states how the format changed text values, if it did (CSV)."""
+    manifest: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "report": report,
         "format": export_format,
@@ -113,6 +115,9 @@ def build_manifest(
         "seals": dict(seals),
         "files": [{"name": f.name, "sha256": f.sha256, "bytes": f.bytes} for f in files],
     }
+    if text_escaping is not None:
+        manifest["text_escaping"] = dict(text_escaping)
+    return manifest
 
 
 def _overall_totals(parts: Iterable[PartSummary]) -> dict[str, dict[str, str]]:

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ledger.export.camt053 import Camt053Tally, camt053_chunks
-from ledger.export.csv_format import csv_chunks
+from ledger.export.csv_format import TEXT_ESCAPING, csv_chunks
 from ledger.export.jsonl_format import jsonl_chunks
 from ledger.export.manifest import (
     FileDigest,
@@ -180,6 +180,7 @@ def _finish(
         parts=parts,
         seals=seals_covered(session, from_date=report.covers_from, to_date=report.covers_to),
         files=digests,
+        text_escaping=TEXT_ESCAPING if export_format is ExportFormat.CSV else None,
     )
     path = manifest_path(out)
     path.write_bytes(manifest_bytes(manifest))

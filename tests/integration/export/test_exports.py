@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from creditunion.database import unit_of_work
-from ledger.export import xlsx_format
+from ledger.export import csv_format, xlsx_format
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing
 from ledger.export.report import Report
@@ -229,7 +229,9 @@ def test_csv_is_rfc4180_and_round_trips_hostile_text(fresh_engine: Engine, tmp_p
     assert raw.endswith(b"\r\n")
     records = list(csv.reader(io.StringIO(raw.decode(), newline="")))
     assert records[0][:4] == ["entry_id", "sequence_no", "business_date", "posted_at"]
-    assert [r[11] for r in records[1::2]] == hostile
+    # Formula text is written with a leading quote (OWASP CSV injection) and restored exactly.
+    assert [csv_format.restore_text(r[11]) for r in records[1::2]] == hostile
+    assert records[7][11] == '\'=HYPERLINK("http://x")'
     assert {r[6] for r in records[1:] if r[5] == member.code} == {'Member, "M"'}
     assert b'"Comma, ""quote"" and\r\nCRLF"' in raw
 
