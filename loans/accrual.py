@@ -57,6 +57,7 @@ _DENOMINATORS: Final = {
     DayCount.ACT_365_FIXED: 365,
     DayCount.ACT_360: 360,
     DayCount.THIRTY_360: 360,
+    DayCount.THIRTY_360_US: 360,
     # A day in a leap year is 1/366 of a year, else 1/365: both whole in 365 x 366.
     DayCount.ACT_ACT_ISDA: 365 * 366,
 }
@@ -290,6 +291,16 @@ def replay(
     `principal_changes` are (date, principal owed at that date's close), in date order,
     the first on the disbursement date; any day's figure can be recomputed this way.
     """
+    total, state = replay_state(terms, principal_changes=principal_changes, through=through)
+    if closing:
+        total += closing_minor(terms, state)
+    return total
+
+
+def replay_state(
+    terms: AccrualTerms, *, principal_changes: Sequence[tuple[date, int]], through: date
+) -> tuple[int, AccrualState]:
+    """`replay` without closing: the interest posted to `through` and the state it leaves."""
     if not principal_changes or principal_changes[0][0] != terms.disbursed_on:
         raise AccrualError("the principal history starts on the disbursement date")
     if any(later[0] <= earlier[0] for earlier, later in pairwise(principal_changes)):
@@ -309,6 +320,4 @@ def replay(
         day = accrue_day(terms, state, principal_minor=principal_changes[index][1])
         total += day.post_minor
         state = day.state
-    if closing:
-        total += closing_minor(terms, state)
-    return total
+    return total, state

@@ -8,10 +8,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ledger.money import Money
+from loans.apr import apr_us, us_apr_details
 from loans.calendar import DAYS_PER_EQUAL_MONTH
 from loans.facts import LoanFacts
 from loans.frequency import Frequency
-from loans.pricing import FeesExceedCredit, Priced, price
+from loans.pricing import FeesExceedCredit, Priced, financed_fees, price
 from loans.product import FeeKind, LoanProduct, TermUnit
 from loans.rulesets import gb, pal
 from loans.rulesets.base import Violation
@@ -46,7 +47,10 @@ def product_violations(product: LoanProduct, *, as_of: date) -> list[Violation]:
     if isinstance(rules, CreditUnionCapRules):
         found = gb_product_rules(product, rules=rules, as_of=as_of)
         return found or _gb_corners(product, rules, as_of)
-    return pal_product_rules(product, rules=rules, as_of=as_of)
+    found = pal_product_rules(product, rules=rules, as_of=as_of)
+    if product.currency != rules.currency:
+        return found
+    return _unique(found + _pal_corners(product, rules, as_of))
 
 
 def gb_product_rules(
@@ -54,7 +58,13 @@ def gb_product_rules(
 ) -> list[Violation]:
     return [
         *gb.check_currency(rules, currency=product.currency),
-        *gb.check_rate(rules, rate=product.rate, day_count=product.day_count, on=as_of),
+        *gb.check_rate(
+            rules,
+            rate=product.rate,
+            day_count=product.day_count,
+            frequencies=product.frequencies,
+            on=as_of,
+        ),
         *gb.check_charges(
             rules, early_repayment_charge=product.early_repayment_charge, late_fee=product.late_fee
         ),
@@ -67,13 +77,17 @@ def pal_product_rules(product: LoanProduct, *, rules: PalRules, as_of: date) -> 
         found.append(Violation("pal.currency", f"{rules.variant} loans are in {rules.currency}"))
         return found
     found += pal.check_amount(rules, amount=product.amounts.minimum)
-    found += pal.check_amount(rules, amount=product.amounts.maximum)
+    found += pal.check_amount(rules, amount=product.amounts.maximum + financed_fees(product))
     for frequency in sorted(product.frequencies):
         for instalments in instalment_bounds(product, frequency=frequency):
             found += pal.check_term(rules, months=duration_months(instalments, frequency=frequency))
     found += pal.check_product_membership(rules, min_membership_days=product.min_membership_days)
     application = [fee.amount for fee in product.fees if fee.kind is FeeKind.APPLICATION]
     found += pal.check_fees(rules, application_fees=sum(application, Money.zero(product.currency)))
+    found += pal.check_finance_charge_claims(
+        rules,
+        claimed=[(fee.kind.value, fee.amount) for fee in product.fees if not fee.finance_charge],
+    )
     found += pal.check_rate(rules, rate=product.rate, on=as_of)
     found += pal.check_fee_policy(rules, nsf_fee=product.nsf_fee, late_fee=product.late_fee)
     return _unique(found)
@@ -86,20 +100,47 @@ def quote_rule_violations(
     rules = product.rule_set
     on = priced.schedule.disbursement_date
     if isinstance(rules, CreditUnionCapRules):
-        advances, payments = priced.in_months()
         found = gb_product_rules(product, rules=rules, as_of=on)
-        found += gb.check_effective_rate(rules, advances=advances, payments=payments, on=on)
+        found += gb.check_periods(
+            rules,
+            rate=product.rate,
+            day_count=product.day_count,
+            periods=[row.period for row in priced.schedule.rows],
+            on=on,
+        )
+        found += _gb_total_cost(product, rules, priced)
         refused, flags = gb.check_exempt_threshold(
             rules, apr_percent=apr, behaviour=product.exempt_threshold
         )
-        return found + refused, flags
+        return _unique(found + refused), flags
     found = pal_product_rules(product, rules=rules, as_of=on)
     found += pal.check_amount(rules, amount=priced.amount)
+    found += pal.check_amount(rules, amount=priced.schedule.principal)
     found += pal.check_term(rules, months=priced.schedule.duration_months)
     found += pal.check_member(rules, facts=facts, on=on)
     found += pal.check_portfolio(rules, facts=facts, amount=priced.amount)
-    found += pal.check_apr(rules, apr_percent=apr, on=on)
+    found += pal.check_apr(
+        rules, annual_rate=unrounded_us_apr(priced), disclosed_percent=apr, on=on
+    )
     return _unique(found), []
+
+
+def unrounded_us_apr(priced: Priced) -> Decimal:
+    """The Regulation Z APR of a priced loan as an unrounded fraction (0.28 is 28%)."""
+    return us_apr_details(priced.advances, priced.payments).annual_rate
+
+
+def default_charges_per_instalment(product: LoanProduct, rules: CreditUnionCapRules) -> Money:
+    """The most in default charges one instalment can attract, where the cap counts them."""
+    bound = rules.default_charges
+    total = Money.zero(product.currency)
+    if not bound.in_cap or not rules.late_fee_allowed:
+        return total
+    if product.late_fee is not None:
+        total = total + product.late_fee * bound.late_fees_per_instalment
+    if product.nsf_fee is not None:
+        total = total + product.nsf_fee * bound.failed_payment_fees_per_instalment
+    return total
 
 
 def instalment_bounds(product: LoanProduct, *, frequency: Frequency) -> tuple[int, int]:
@@ -124,8 +165,9 @@ def _months_per_instalment(frequency: Frequency) -> Fraction:
 
 
 def _gb_corners(product: LoanProduct, rules: CreditUnionCapRules, as_of: date) -> list[Violation]:
-    # A fixed fee weighs most on the smallest, shortest loan; every corner of the amount
-    # and term ranges is priced for every frequency, and each quote is checked again.
+    # A fixed fee weighs most on the smallest, shortest loan, a charge per instalment on the
+    # smallest, longest one; every corner of the amount and term ranges is priced for every
+    # frequency with the worst case of charges, and each quote is checked again.
     for frequency in sorted(product.frequencies):
         for amount in (product.amounts.minimum, product.amounts.maximum):
             for instalments in instalment_bounds(product, frequency=frequency):
@@ -139,9 +181,54 @@ def _gb_corners(product: LoanProduct, rules: CreditUnionCapRules, as_of: date) -
                     )
                 except FeesExceedCredit as exc:
                     return [Violation(FEES_CODE, str(exc))]
-                advances, payments = priced.in_months()
-                found = gb.check_effective_rate(
-                    rules, advances=advances, payments=payments, on=as_of
+                found = _gb_total_cost(product, rules, priced)
+                if found:
+                    return found
+    return []
+
+
+def _gb_total_cost(
+    product: LoanProduct, rules: CreditUnionCapRules, priced: Priced
+) -> list[Violation]:
+    """Interest, every fee and the worst case of default charges against the cap."""
+    advances, payments = priced.in_months()
+    per_instalment = default_charges_per_instalment(product, rules)
+    if per_instalment.is_positive():
+        elapsed = Fraction(0)
+        for row in priced.schedule.rows:
+            elapsed += row.period.months
+            payments.append((elapsed, per_instalment.amount))
+    return gb.check_effective_rate(
+        rules,
+        advances=advances,
+        payments=payments,
+        on=priced.schedule.disbursement_date,
+        worst_case=per_instalment.is_positive(),
+    )
+
+
+def _pal_corners(product: LoanProduct, rules: PalRules, as_of: date) -> list[Violation]:
+    # Every fee is a finance charge (`loans.pricing`): a fixed fee weighs most on the
+    # smallest, shortest loan. Every corner is priced and its unrounded APR tested.
+    for frequency in sorted(product.frequencies):
+        for amount in (product.amounts.minimum, product.amounts.maximum):
+            for instalments in instalment_bounds(product, frequency=frequency):
+                try:
+                    priced = price(
+                        product,
+                        amount=amount,
+                        instalments=instalments,
+                        frequency=frequency,
+                        disbursement_date=as_of,
+                    )
+                except FeesExceedCredit as exc:
+                    return [Violation(FEES_CODE, str(exc))]
+                disclosed = apr_us(priced.advances, priced.payments)
+                found = pal.check_apr(
+                    rules,
+                    annual_rate=unrounded_us_apr(priced),
+                    disclosed_percent=disclosed,
+                    on=as_of,
                 )
                 if found:
                     return found

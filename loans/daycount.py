@@ -29,6 +29,11 @@ class DayCount(StrEnum):
     ACT_ACT_ISDA = "ACT/ACT ISDA"
     # 30/360 Bond Basis, 2006 ISDA Definitions 4.16(f).
     THIRTY_360 = "30/360"
+    # 30/360 US (SIA Standard Securities Calculation Methods, with its end-of-February
+    # rule): a month from one due date to the next never counts more than 30 days, so a
+    # monthly loan never charges more than the annual rate / 12 in any month. The bond
+    # basis counts 28 Feb -> 31 Mar as 33 days, which pushes a PAL at 28% over its cap.
+    THIRTY_360_US = "30/360 US"
 
 
 def year_fraction_ratio(
@@ -43,6 +48,8 @@ def year_fraction_ratio(
         return Fraction((end - start).days, 360)
     if convention is DayCount.ACT_ACT_ISDA:
         return _actual_actual_isda(start, end)
+    if convention is DayCount.THIRTY_360_US:
+        return Fraction(_thirty_360_us_days(start, end), 360)
     return Fraction(_thirty_360_days(start, end), 360)
 
 
@@ -72,6 +79,26 @@ def _thirty_360_days(start: date, end: date) -> int:
     d1 = 30 if start.day == 31 else start.day
     d2 = 30 if end.day == 31 and d1 == 30 else end.day
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
+
+
+def _thirty_360_us_days(start: date, end: date) -> int:
+    # SIA rules in order: both ends on the last of February -> D2 = 30; start on the last
+    # of February -> D1 = 30; D2 = 31 with D1 >= 30 -> D2 = 30; D1 = 31 -> D1 = 30.
+    d1, d2 = start.day, end.day
+    start_feb_end = _is_last_of_february(start)
+    if start_feb_end and _is_last_of_february(end):
+        d2 = 30
+    if start_feb_end:
+        d1 = 30
+    if d2 == 31 and d1 >= 30:
+        d2 = 30
+    if d1 == 31:
+        d1 = 30
+    return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
+
+
+def _is_last_of_february(day: date) -> bool:
+    return day.month == 2 and day.day == (29 if _is_leap(day.year) else 28)
 
 
 def _is_leap(year: int) -> bool:

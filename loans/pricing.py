@@ -1,12 +1,16 @@
 """A product priced for one amount and term: the schedule and the cash flows its APR uses.
 
-Fees move the cash flows by their treatment and by whether they are in the charge for
-credit (every fee under a UK rule set; finance charges only under Regulation Z):
+Every fee a product levies is charged when the loan is made, so every fee is in the
+charge for credit under every rule set: the UK total charge for credit and the GB/NI
+caps include all charges, and under Regulation Z a fee charged only when credit is
+extended is a finance charge (12 CFR 1026.4(a); the exclusion in 1026.4(c)(1) is for
+fees charged to every applicant whether or not credit is extended). `Fee.finance_charge`
+is a product's claim, which `loans.checks` refuses; it never changes the price. By
+treatment:
 
-* deducted and in the charge: the credit provided is the amount less the fee;
-* added (financed): the schedule's principal is the amount plus the fee; a financed fee
-  that is not a finance charge is part of the amount financed (US), so it is credit;
-* upfront and in the charge: a payment on the disbursement date.
+* deducted: the credit provided is the amount less the fee;
+* added (financed): the schedule's principal is the amount plus the fee;
+* upfront: a payment on the disbursement date.
 """
 
 from __future__ import annotations
@@ -19,8 +23,7 @@ from ledger.money import Money
 from loans.apr import CashFlow
 from loans.discounting import TimedFlow
 from loans.frequency import Frequency
-from loans.product import Fee, FeeTreatment, LoanProduct
-from loans.rulesets.base import AprMethod
+from loans.product import FeeTreatment, LoanProduct
 from loans.schedule import Schedule, build_schedule
 
 
@@ -34,7 +37,7 @@ class Priced:
     credit: Money  # the credit actually provided: the APR's advance
     schedule: Schedule
     payments: tuple[CashFlow, ...]  # every payment in the APR: instalments, charged fees
-    upfront_fees: Money  # every fee paid separately at disbursement, charged or not
+    upfront_fees: Money  # every fee paid separately at disbursement
 
     @property
     def advances(self) -> tuple[CashFlow, ...]:
@@ -55,19 +58,20 @@ class Priced:
         return [(Fraction(0), self.credit.amount)], payments
 
 
-def in_charge(fee: Fee, *, method: AprMethod) -> bool:
-    return method is AprMethod.UK or fee.finance_charge
-
-
 def credit_provided(product: LoanProduct, *, amount: Money) -> Money:
-    method = product.rule_set.apr_method
     credit = amount
     for fee in product.fees:
-        if fee.treatment is FeeTreatment.DEDUCTED and in_charge(fee, method=method):
+        if fee.treatment is FeeTreatment.DEDUCTED:
             credit = credit - fee.amount
-        elif fee.treatment is FeeTreatment.ADDED and not in_charge(fee, method=method):
-            credit = credit + fee.amount
     return credit
+
+
+def financed_fees(product: LoanProduct) -> Money:
+    """The fees added to the principal: the principal is the amount plus these."""
+    return sum(
+        (fee.amount for fee in product.fees if fee.treatment is FeeTreatment.ADDED),
+        Money.zero(product.currency),
+    )
 
 
 def price(
@@ -81,17 +85,14 @@ def price(
     credit = credit_provided(product, amount=amount)
     if not credit.is_positive():
         raise FeesExceedCredit(f"fees deducted from {amount} leave {credit} of credit")
-    principal = amount
-    zero = Money.zero(amount.currency)
-    upfront = zero
-    charged_upfront: list[CashFlow] = []
-    for fee in product.fees:
-        if fee.treatment is FeeTreatment.ADDED:
-            principal = principal + fee.amount
-        elif fee.treatment is FeeTreatment.UPFRONT:
-            upfront = upfront + fee.amount
-            if in_charge(fee, method=product.rule_set.apr_method):
-                charged_upfront.append((disbursement_date, fee.amount))
+    principal = amount + financed_fees(product)
+    upfront = sum(
+        (fee.amount for fee in product.fees if fee.treatment is FeeTreatment.UPFRONT),
+        Money.zero(amount.currency),
+    )
+    charged_upfront: list[CashFlow] = (
+        [(disbursement_date, upfront)] if upfront.is_positive() else []
+    )
     schedule = build_schedule(
         principal=principal,
         rate=product.rate,

@@ -36,9 +36,11 @@ class Fee:
     kind: FeeKind
     amount: Money
     treatment: FeeTreatment
-    # US only: whether Regulation Z counts it as a finance charge (an application fee
-    # charged to every applicant is not, 12 CFR 1026.4(c)(1)). UK rule sets count every
-    # fee: the total charge for credit and the GB cap both include all charges.
+    # US: the product's claim that Regulation Z leaves the fee out of the finance charge.
+    # 12 CFR 1026.4(c)(1) excludes only a fee charged to every applicant whether or not
+    # credit is extended; product fees are charged when the loan is made, so the PAL rule
+    # sets refuse the claim and pricing counts every fee (`loans.pricing`). UK rule sets
+    # count every fee: the total charge for credit and the GB cap include all charges.
     finance_charge: bool = True
 
 

@@ -27,6 +27,21 @@ class Violation:
 
 
 @dataclass(frozen=True, slots=True)
+class DefaultCharges:
+    """The charges for a late or failed payment a rule set lets a product levy, as data.
+
+    `*_per_instalment` is the most servicing can levy of each on one instalment (the late
+    fee and the failed-payment fee are each charged at most once per instalment): the
+    worst case a cap test prices. `in_cap` says whether the rule set's cap counts them.
+    """
+
+    late_fees_per_instalment: int
+    failed_payment_fees_per_instalment: int
+    in_cap: bool
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
 class DatedRate:
     """A rate that applies from `effective_from` (inclusive) until `until` (inclusive) if set.
 

@@ -71,6 +71,7 @@ class CreditUnionCapRules:
     late_fee_allowed: bool
     default_charges: DefaultCharges
     apr_method: AprMethod = AprMethod.UK
+    provisioning: ProvisioningPolicy = FRS102_CREDS
 
 
 # The Act makes interest "inclusive of any expenses incurred ... in connection with the
@@ -82,7 +83,6 @@ _DEFAULTS_IN_CAP: Final = DefaultCharges(
     in_cap=True,
     citation="Credit Unions Act 1979 s.11(5): interest inclusive of all charges",
 )
-    provisioning: ProvisioningPolicy = FRS102_CREDS
 
 
 GB_CREDIT_UNION = CreditUnionCapRules(

@@ -83,8 +83,7 @@ _DEFAULTS_OUTSIDE_FINANCE_CHARGE = DefaultCharges(
     late_fees_per_instalment=1,
     failed_payment_fees_per_instalment=1,
     in_cap=False,
-    citation="12 CFR 1026.4(c)(2): late, delinquency and default charges are not finance "
-    "charges",
+    citation="12 CFR 1026.4(c)(2): late, delinquency and default charges are not finance charges",
 )
 
 # A rate this far above the cap is the solver's last digits, not a charge: the Appendix J
@@ -239,8 +238,8 @@ def check_finance_charge_claims(
             rules,
             "finance_charge",
             f"the {kind} fee of {amount} is charged only when the loan is made, so it is a "
-            f"finance charge: 12 CFR 1026.4(c)(1) excludes only \"application fees charged "
-            f"to all applicants for credit, whether or not credit is actually extended\"",
+            f'finance charge: 12 CFR 1026.4(c)(1) excludes only "application fees charged '
+            f'to all applicants for credit, whether or not credit is actually extended"',
         )
         for kind, amount in claimed
     ]

@@ -16,15 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.money import Money
 from loans.daycount import DayCount
 from loans.frequency import Frequency
-from loans.product import (
-    AmountRange,
-    Fee,
-    FeeKind,
-    FeeTreatment,
-    LoanProduct,
-    TermRange,
-    TermUnit,
-)
+from loans.product import AmountRange, LoanProduct, TermRange, TermUnit
 from loans.rate import InterestRate
 from loans.rulesets.gb import GB_CREDIT_UNION, ThresholdBehaviour
 from loans.rulesets.pal import PAL_I, PAL_II
@@ -68,12 +60,12 @@ FAMILY_LOAN: Final = LoanProduct(
     exempt_threshold=ThresholdBehaviour.REFUSE,
 )
 
-# 28% a year on 30/360 (daily accrual over a 31-day month would disclose 28.54%), a $20
-# application fee every applicant pays (not a finance charge, 12 CFR 1026.4(c)(1)).
-_APPLICATION_FEE: Final = Fee(
-    FeeKind.APPLICATION, _usd("20"), FeeTreatment.UPFRONT, finance_charge=False
-)
-
+# 28% a year on 30/360 US: no month counts more than 30 days (daily accrual over a 31-day
+# month would disclose 28.54%; the bond basis counts 28 Feb -> 31 Mar as 33 days), so no
+# quote's APR exceeds 28%. No application fee: this system charges a product's fees when
+# the loan is made, which makes a fee a finance charge (12 CFR 1026.4(a); the exclusion in
+# 1026.4(c)(1) needs it "charged to all applicants for credit, whether or not credit is
+# actually extended"), and $20 on a small PAL at 28% would take its APR far over the cap.
 PAL_I_EXAMPLE: Final = LoanProduct(
     name="PAL I",
     currency="USD",
@@ -82,9 +74,8 @@ PAL_I_EXAMPLE: Final = LoanProduct(
     frequencies=frozenset({Frequency.MONTHLY}),
     rate=InterestRate.annual(Decimal("0.28")),
     rule_set=PAL_I,
-    fees=(_APPLICATION_FEE,),
     min_membership_days=31,
-    day_count=DayCount.THIRTY_360,
+    day_count=DayCount.THIRTY_360_US,
     late_fee=_usd("10"),
 )
 
@@ -96,8 +87,7 @@ PAL_II_EXAMPLE: Final = LoanProduct(
     frequencies=frozenset({Frequency.MONTHLY}),
     rate=InterestRate.annual(Decimal("0.28")),
     rule_set=PAL_II,
-    fees=(_APPLICATION_FEE,),
-    day_count=DayCount.THIRTY_360,
+    day_count=DayCount.THIRTY_360_US,
     late_fee=_usd("10"),
 )
 

@@ -60,9 +60,8 @@ PAL_PRODUCT = LoanProduct(
     frequencies=frozenset({Frequency.MONTHLY}),
     rate=InterestRate.annual(Decimal("0.28")),
     rule_set=PAL_I,
-    fees=(Fee(FeeKind.APPLICATION, usd("20"), FeeTreatment.UPFRONT, finance_charge=False),),
     min_membership_days=31,
-    day_count=DayCount.THIRTY_360,
+    day_count=DayCount.THIRTY_360_US,
 )
 
 PAL_II_PRODUCT = dataclasses.replace(
@@ -124,15 +123,31 @@ def test_gb_weekly_quote_stays_inside_the_cap() -> None:
     assert got.apr == Decimal("42.4")
 
 
-def test_pal_quote_at_28_percent_with_an_application_fee() -> None:
+def test_pal_quote_at_28_percent() -> None:
     got = quote(PAL_PRODUCT, usd("1000"), 6, Frequency.MONTHLY, TODAY, PAL_MEMBER)
-    # 30/360 months at 28%: 1000 x 0.28/12 = 23.33 (down). The $20 application fee is
-    # charged to every applicant, so not a finance charge (12 CFR 1026.4(c)(1)).
+    # 30/360 months at 28%: 1000 x 0.28/12 = 23.33 (down).
     assert got.instalment == usd("180.54")
     assert got.apr == Decimal("27.99")
-    assert got.total_amount_payable == usd("1103.20")
+    assert got.total_amount_payable == usd("1083.20")
     assert got.total_charge_for_credit == usd("83.20")
     assert got.disclosure.amount_of_credit == usd("1000")
+
+
+def test_pal_application_fee_is_a_finance_charge() -> None:
+    # The $20 fee is charged when the loan is made, so it is a finance charge in the APR
+    # (12 CFR 1026.4(a)): at 20% a year on 1,000 over 6 months, APR about 27.1%.
+    with_fee = dataclasses.replace(
+        PAL_PRODUCT,
+        amounts=AmountRange(usd("1000"), usd("1000")),
+        terms=TermRange(6, 6),
+        rate=InterestRate.annual(Decimal("0.20")),
+        fees=(Fee(FeeKind.APPLICATION, usd("20"), FeeTreatment.UPFRONT),),
+    )
+    validate_product(with_fee, as_of=TODAY)
+    got = quote(with_fee, usd("1000"), 6, Frequency.MONTHLY, TODAY, PAL_MEMBER)
+    assert Decimal("26") < got.apr < Decimal("28")
+    assert got.payments[0] == (TODAY, usd("20"))
+    assert got.total_charge_for_credit == got.total_amount_payable - usd("1000")
 
 
 def test_pal_ii_allows_a_new_member_and_2000_over_12_months() -> None:
@@ -355,12 +370,15 @@ def test_pal_rollover() -> None:
 
 
 def test_pal_fee_over_the_cap() -> None:
+    # 1% a year leaves room for the fee in the APR: only the $20 limit is broken.
     pricey = dataclasses.replace(
         PAL_PRODUCT,
-        fees=(Fee(FeeKind.APPLICATION, usd("20.01"), FeeTreatment.UPFRONT, finance_charge=False),),
+        amounts=AmountRange(usd("1000"), usd("1000")),
+        rate=InterestRate.annual(Decimal("0.01")),
+        fees=(Fee(FeeKind.APPLICATION, usd("20.01"), FeeTreatment.UPFRONT),),
     )
     assert invalid(pricey) == ("pal.fee_cap",)
-    assert refused(pricey, usd("500"), 3, PAL_MEMBER) == ("pal.fee_cap",)
+    assert refused(pricey, usd("1000"), 3, PAL_MEMBER) == ("pal.fee_cap",)
 
 
 def test_pal_rate_over_the_cap() -> None:
