@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         LoginThrottleMiddleware,
         failures=settings.login_throttle_failures,
         window_s=settings.login_throttle_window_s,
+        username_failures=settings.login_throttle_username_failures,
     )
     app.add_middleware(RequestIdMiddleware)
     # Outside the request id: it times the whole request, including the id's own work.

@@ -12,16 +12,19 @@ An endpoint anyone may call says so with `openapi_extra=PUBLIC`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.context import request_context
-from api.problems import Forbidden, Unauthenticated
+from api.problems import Forbidden, Unauthenticated, register_problem
 from api.transactions import DbSession
 from creditunion.auth.actor import Actor
-from creditunion.auth.models import User
+from creditunion.auth.models import RefreshToken, User
 from creditunion.auth.roles import Permission
 from creditunion.auth.tokens import InvalidToken, TokenType, password_version
 
@@ -37,15 +40,28 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-def current_actor(
-    request: Request,
-    session: DbSession,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Actor:
-    """The signed-in user, or 401. Checked against the database on every request, so a
-    deactivated login or a changed password ends existing tokens at once."""
-    cached = getattr(request.state, "actor", None)
-    if isinstance(cached, Actor):
+class PasswordChangeRequired(Exception):
+    """An administrator reset the password: the user must choose their own first."""
+
+
+register_problem(
+    PasswordChangeRequired, 403, "Password change required", "password-change-required"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    actor: Actor
+    must_change_password: bool
+
+
+def _signed_in(request: Request, session: Session, token: str | None) -> SignedIn:
+    """The caller behind a valid access token, or 401. Checked against the database on
+    every request, in one statement (the user's row by its key and one probe of the
+    refresh-token family index): a deactivated login, a changed password, or a sign-in
+    that was signed out or revoked for refresh-token reuse ends its access tokens at once."""
+    cached = getattr(request.state, "signed_in", None)
+    if isinstance(cached, SignedIn):
         return cached
     if not token:
         raise Unauthenticated()
@@ -53,21 +69,57 @@ def current_actor(
         claims = request_context(request).tokens.decode(token, expected=TokenType.ACCESS)
     except InvalidToken as exc:
         raise Unauthenticated("the access token is invalid or expired", invalid=True) from exc
-    user = session.get(User, claims.user_id)
+    sign_in_alive = (
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == claims.family_id, RefreshToken.revoked_at.is_(None))
+        .exists()
+    )
+    found = session.execute(
+        select(User, sign_in_alive).where(User.id == claims.user_id)
+    ).one_or_none()
+    user, alive = (found[0], found[1]) if found is not None else (None, False)
     if (
         user is None
+        or not alive
         or not user.active
+        or user.approval_pending
         or password_version(user.password_changed_at) != claims.password_version
         or user.role is not claims.role
         or user.member_id != claims.member_id
     ):
         raise Unauthenticated("the access token is no longer valid", invalid=True)
     actor = Actor(user_id=user.id, username=user.username, role=user.role, member_id=user.member_id)
-    request.state.actor = actor
-    return actor
+    signed_in = SignedIn(actor, user.must_change_password)
+    request.state.signed_in = signed_in
+    return signed_in
+
+
+def current_actor(
+    request: Request,
+    session: DbSession,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Actor:
+    """The signed-in user, or 401; 403 while an administrator's reset awaits the user's
+    own new password."""
+    signed_in = _signed_in(request, session, token)
+    if signed_in.must_change_password:
+        raise PasswordChangeRequired(
+            "an administrator reset your password: choose your own at POST /v1/auth/password"
+        )
+    return signed_in.actor
+
+
+def actor_changing_password(
+    request: Request,
+    session: DbSession,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Actor:
+    """The signed-in user, even one who must change their password (only for doing so)."""
+    return _signed_in(request, session, token).actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+ActorChangingPassword = Annotated[Actor, Depends(actor_changing_password)]
 
 
 class PermissionRequirement:
@@ -77,6 +129,9 @@ class PermissionRequirement:
         self.permission = permission
 
     def __call__(self, security_scopes: SecurityScopes, actor: CurrentActor) -> Actor:
+        return self.check(actor)
+
+    def check(self, actor: Actor) -> Actor:
         if not actor.can(self.permission):
             raise Forbidden(f"this needs the {self.permission.value} permission")
         return actor
@@ -85,6 +140,18 @@ class PermissionRequirement:
         return f"require({self.permission!r})"
 
 
+class PasswordChangePermission(PermissionRequirement):
+    """The one requirement a user who must change their password still meets."""
+
+    def __call__(self, security_scopes: SecurityScopes, actor: ActorChangingPassword) -> Actor:
+        return self.check(actor)
+
+
 def require(permission: Permission) -> Any:
     """`Security(...)` for `dependencies=[...]` or a parameter's default; returns the Actor."""
     return Security(PermissionRequirement(permission), scopes=[permission.value])
+
+
+def require_for_password_change(permission: Permission) -> Any:
+    """Like `require`, but also for a user whose password an administrator reset."""
+    return Security(PasswordChangePermission(permission), scopes=[permission.value])

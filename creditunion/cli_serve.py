@@ -60,10 +60,23 @@ def serve(
             workers=worker_count,
             log_config=logging_config(log_level.upper(), log_format),
             server_header=False,
+            proxy_headers=settings.trusted_proxies is not None,
+            forwarded_allow_ips=forwarded_allow_ips(settings.trusted_proxies),
         )
     finally:
         if made_dir is not None:
             shutil.rmtree(made_dir, ignore_errors=True)
+
+
+def forwarded_allow_ips(trusted_proxies: str | None) -> str:
+    """Believe X-Forwarded-For only from the configured reverse proxies.
+
+    Left to itself uvicorn believes it from loopback (and from FORWARDED_ALLOW_IPS), so a
+    client on the same host, or behind a proxy that passes the header through, could name
+    any address it liked and dodge the per-address sign-in throttle. Unset: no proxy is
+    believed (and proxy headers are off), so the address is always the TCP peer's.
+    """
+    return trusted_proxies or ""
 
 
 def _share_metrics_between_workers(worker_count: int) -> str | None:

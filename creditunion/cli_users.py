@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlalchemy import func, select
 
-from creditunion.auth.users import create_first_admin
+from creditunion.auth.actor import Actor
+from creditunion.auth.models import User
+from creditunion.auth.users import approve_staff_user, create_first_admin
 from creditunion.cli import app, require_schema_at_head
 from creditunion.database import default_engine, unit_of_work
 from creditunion.errors import DomainError
@@ -38,3 +41,27 @@ def create_admin(
         typer.echo(str(refused), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"admin {view.username} created (user {view.id}); sign in and add staff logins")
+
+
+@users_app.command("approve")
+def approve(username: Annotated[str, typer.Option(help="The login awaiting approval.")]) -> None:
+    """Approve a manager's or admin's login awaiting a second administrator.
+
+    For an installation with a single admin, who cannot approve their own proposals: the
+    operator of the server (who holds its database anyway) approves instead. Recorded in
+    the audit trail as the command line's.
+    """
+    require_schema_at_head()
+    try:
+        with unit_of_work(default_engine()) as session:
+            user_id = session.scalar(
+                select(User.id).where(func.lower(User.username) == username.lower())
+            )
+            if user_id is None:
+                typer.echo(f"no login is named {username!r}", err=True)
+                raise typer.Exit(2)
+            view = approve_staff_user(session, user_id=user_id, actor=Actor.system("cli"))
+    except DomainError as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{view.role.value} {view.username} approved (user {view.id}); they may sign in")

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from creditunion.auth.actor import Actor
 from creditunion.auth.models import User
 from creditunion.auth.roles import Role
-from creditunion.auth.users import create_first_admin, create_member_login, create_staff_user
+from creditunion.auth.users import (
+    approve_staff_user,
+    create_first_admin,
+    create_member_login,
+    create_staff_user,
+)
 from creditunion.business_date.service import current_business_date
 from creditunion.demo_data import DemoMember, demo_members
 from creditunion.members.models import Member
@@ -127,6 +132,11 @@ def create_people(session: Session, *, settings: Settings, count: int, start: dt
         )
         for username, role in STAFF
     }
+    # The demo has one admin, so its managers are approved as the operator's command line
+    # would approve them (maker-checker, creditunion.auth.users).
+    for view in staff.values():
+        if view.approval_pending:
+            approve_staff_user(session, user_id=view.id, actor=SYSTEM)
     teller = f"user:{staff['demo.teller'].id}"
     for person in demo_members(count, today=start):
         member = register_member(

@@ -10,18 +10,20 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.context import request_context
+from api.login_throttle import client_address, throttle_of, too_many
 from api.problems import (
     PROBLEM_TYPE_PREFIX,
     problem_response,
     problem_responses,
+    register_problem,
     validation_response,
 )
 from api.schemas.auth import MeOut, PasswordChangeIn, RefreshIn, TokenOut
-from api.security import PUBLIC, require
+from api.security import PUBLIC, require, require_for_password_change
 from api.transactions import DbSession, api_router
 from creditunion import audit
 from creditunion.auth.actor import Actor
-from creditunion.auth.login import change_own_password, sign_in
+from creditunion.auth.login import PasswordChange, change_own_password, sign_in
 from creditunion.auth.roles import Permission
 from creditunion.auth.sessions import revoke_presented, rotate_refresh_token
 
@@ -48,7 +50,7 @@ def _refused(request: Request, detail: str) -> JSONResponse:
     "/token",
     response_model=TokenOut,
     openapi_extra=PUBLIC,
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 429),
     summary="Sign in with a username and password (OAuth 2.0 password grant)",
 )
 def issue_token(
@@ -58,8 +60,15 @@ def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Any:
     """Lockout: after the configured number of wrong passwords in a row the login is locked
-    for a while; a locked login is refused exactly like a wrong password."""
+    for a while; a locked login is refused exactly like a wrong password. Too many refusals
+    for one username, or from one address, within a short window get 429 before any password
+    is checked (api/login_throttle.py)."""
     context = request_context(request)
+    throttle, address = throttle_of(request), client_address(request)
+    if throttle is not None:
+        wait_s = throttle.retry_after(address=address, username=form.username)
+        if wait_s is not None:
+            return too_many(request, wait_s, NO_STORE)
     issued = sign_in(
         session,
         username=form.username,
@@ -69,6 +78,8 @@ def issue_token(
         now=dt.datetime.now(dt.UTC),
     )
     if issued is None:
+        if throttle is not None:
+            throttle.refused(address=address, username=form.username)
         return _refused(request, REFUSED_DETAIL)
     response.headers.update(NO_STORE)
     return TokenOut.of(issued)
@@ -133,21 +144,36 @@ def me(actor: Annotated[Actor, require(Permission.SESSION)]) -> MeOut:
     )
 
 
+class LoginLocked(Exception):
+    """Answered by `change_password` itself; registered so `/problems/login-locked` exists."""
+
+
+register_problem(LoginLocked, 403, "Login locked", "login-locked")
+
+
 @router.post(
     "/password",
     status_code=204,
-    responses=problem_responses(422),
+    responses=problem_responses(422, 429),
     summary="Change your own password (every session of yours ends)",
 )
 def change_password(
     request: Request,
     session: DbSession,
     body: PasswordChangeIn,
-    actor: Annotated[Actor, require(Permission.SESSION)],
+    actor: Annotated[Actor, require_for_password_change(Permission.SESSION)],
 ) -> Response:
-    """A wrong current password counts towards the lockout, like a failed sign-in."""
+    """A wrong current password counts towards the lockout and the throttle exactly like a
+    failed sign-in; while the login is locked nothing changes (403 `/problems/login-locked`),
+    whatever password is given. The one endpoint open to a user whose password an
+    administrator reset."""
     context = request_context(request)
-    changed = change_own_password(
+    throttle, address = throttle_of(request), client_address(request)
+    if throttle is not None:
+        wait_s = throttle.retry_after(address=address, username=actor.username)
+        if wait_s is not None:
+            return too_many(request, wait_s, {})
+    outcome = change_own_password(
         session,
         actor=actor,
         current_password=body.current_password,
@@ -155,16 +181,26 @@ def change_password(
         settings=context.settings,
         now=dt.datetime.now(dt.UTC),
     )
-    if not changed:
-        # Returned, not raised: the failed attempt it counted must be committed.
-        return validation_response(
+    if outcome is PasswordChange.CHANGED:
+        return Response(status_code=204)
+    if throttle is not None:
+        throttle.refused(address=address, username=actor.username)
+    # Returned, not raised: the failed attempt it counted must be committed.
+    if outcome is PasswordChange.LOGIN_LOCKED:
+        return problem_response(
             request,
-            [
-                {
-                    "location": "body",
-                    "pointer": "#/current_password",
-                    "detail": "is not your current password",
-                }
-            ],
+            status=403,
+            title="Login locked",
+            type=PROBLEM_TYPE_PREFIX + "login-locked",
+            detail="the login is locked after wrong passwords; try again later",
         )
-    return Response(status_code=204)
+    return validation_response(
+        request,
+        [
+            {
+                "location": "body",
+                "pointer": "#/current_password",
+                "detail": "is not your current password",
+            }
+        ],
+    )

@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request, Response
 
 from api.context import request_context
 from api.pagination import Page, PageRequest, paginate
-from api.problems import problem_responses
+from api.problems import problem_responses, register_problem
 from api.schemas.users import PasswordResetIn, StaffUserIn, UserOut
 from api.security import require
 from api.transactions import DbSession, api_router
@@ -18,6 +18,11 @@ from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission, Role
 
 router = api_router(prefix="/users", tags=["users"])
+
+register_problem(users.NothingToApprove, 409, "Nothing to approve", "nothing-to-approve")
+register_problem(
+    users.ApprovalOfInactiveLogin, 409, "Login deactivated", "approval-of-inactive-login"
+)
 
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The user's id.")]
 Manager = Annotated[Actor, require(Permission.USERS_MANAGE)]
@@ -33,7 +38,9 @@ Manager = Annotated[Actor, require(Permission.USERS_MANAGE)]
 def create_staff_user(
     request: Request, session: DbSession, body: StaffUserIn, actor: Manager
 ) -> UserOut:
-    """Staff roles only: a member's login is created when the member registers."""
+    """Staff roles only: a member's login is created when the member registers. A manager's
+    or admin's login is created awaiting approval (`approval_pending`): it cannot sign in
+    until a second administrator approves it at `POST /v1/users/{user_id}/approve`."""
     user = users.create_staff_user(
         session,
         username=body.username,
@@ -88,6 +95,19 @@ def deactivate_user(session: DbSession, user_id: UserId, actor: Manager) -> User
 
 
 @router.post(
+    "/{user_id}/approve",
+    response_model=UserOut,
+    responses=problem_responses(404, 409),
+    summary="Approve a manager's or admin's login another administrator created",
+)
+def approve_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
+    """Maker-checker: the administrator who created the login cannot approve it (403
+    `/problems/self-approval`); a login not awaiting approval is a 409. To refuse one,
+    deactivate it."""
+    return UserOut.of(users.approve_staff_user(session, user_id=user_id, actor=actor))
+
+
+@router.post(
     "/{user_id}/unlock",
     response_model=UserOut,
     responses=problem_responses(404),
@@ -101,11 +121,13 @@ def unlock_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
     "/{user_id}/password",
     status_code=204,
     responses=problem_responses(404, 422),
-    summary="Reset someone else's password (their sessions end)",
+    summary="Reset someone else's password (their sessions end; they must choose a new one)",
 )
 def reset_password(
     request: Request, session: DbSession, user_id: UserId, body: PasswordResetIn, actor: Manager
 ) -> Response:
+    """The new password only lets the user sign in and choose their own: until they have,
+    their tokens get 403 `/problems/password-change-required` everywhere else."""
     users.reset_password(
         session,
         user_id=user_id,

@@ -18,6 +18,11 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
     refresh_token: str
     refresh_expires_in: int = Field(description="Seconds until the refresh token expires.")
+    password_change_required: bool = Field(
+        description="An administrator reset the password: until the user sets their own at "
+        "`POST /v1/auth/password`, every other endpoint answers 403 "
+        "`/problems/password-change-required`."
+    )
 
     @classmethod
     def of(cls, issued: IssuedTokens) -> TokenOut:
@@ -26,6 +31,7 @@ class TokenOut(BaseModel):
             expires_in=issued.access_expires_in,
             refresh_token=issued.refresh_token,
             refresh_expires_in=issued.refresh_expires_in,
+            password_change_required=issued.password_change_required,
         )
 
 

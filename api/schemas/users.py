@@ -36,6 +36,15 @@ class UserOut(BaseModel):
     locked_until: dt.datetime | None
     password_changed_at: dt.datetime
     created_at: dt.datetime
+    must_change_password: bool = Field(
+        description="An administrator reset the password: the user may only change it."
+    )
+    approval_pending: bool = Field(
+        description="A manager's or admin's login awaiting a second administrator's approval "
+        "(`POST /v1/users/{user_id}/approve`); it cannot sign in until then."
+    )
+    created_by_user_id: int | None = Field(description="The administrator who created it.")
+    approved_by_user_id: int | None = Field(description="The administrator who approved it.")
 
     @classmethod
     def of(cls, user: UserView) -> UserOut:
@@ -49,4 +58,8 @@ class UserOut(BaseModel):
             locked_until=user.locked_until,
             password_changed_at=user.password_changed_at,
             created_at=user.created_at,
+            must_change_password=user.must_change_password,
+            approval_pending=user.approval_pending,
+            created_by_user_id=user.created_by_user_id,
+            approved_by_user_id=user.approved_by_user_id,
         )

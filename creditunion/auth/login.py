@@ -8,6 +8,7 @@ usernames exist. What happened is told to the audit trail instead.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,25 +58,15 @@ def sign_in(
             summary={"reason": "unknown_user"},
         )
         return None
-    locked = user.locked_until is not None and user.locked_until > now
-    if locked or not user.active:
+    locked = _is_locked(user, now)
+    if locked or not user.active or user.approval_pending:
         passwords.burn_time(password)
-        _record_failure(session, user, reason="locked" if locked else "inactive")
+        reason = "locked" if locked else "inactive" if not user.active else "awaiting_approval"
+        _record_failure(session, user, reason=reason)
         return None
     matches, new_hash = passwords.verify(password, user.password_hash)
     if not matches:
-        user.failed_login_count += 1
-        locked_now = user.failed_login_count >= settings.login_lockout_threshold
-        if locked_now:
-            user.locked_until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_login_count = 0
-        session.flush()
-        _record_failure(
-            session,
-            user,
-            reason="wrong_password",
-            locked_until=user.locked_until if locked_now else None,
-        )
+        _count_wrong_password(session, user, reason="wrong_password", settings=settings, now=now)
         return None
     if new_hash is not None:
         user.password_hash = new_hash  # stored under weaker settings: upgraded on the way in
@@ -94,6 +85,25 @@ def sign_in(
     return issued
 
 
+def _is_locked(user: User, now: dt.datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _count_wrong_password(
+    session: Session, user: User, *, reason: str, settings: Settings, now: dt.datetime
+) -> None:
+    """One more wrong password in a row; the threshold-th locks the login for a while."""
+    user.failed_login_count += 1
+    locked_now = user.failed_login_count >= settings.login_lockout_threshold
+    if locked_now:
+        user.locked_until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
+        user.failed_login_count = 0
+    session.flush()
+    _record_failure(
+        session, user, reason=reason, locked_until=user.locked_until if locked_now else None
+    )
+
+
 def _record_failure(
     session: Session, user: User, *, reason: str, locked_until: dt.datetime | None = None
 ) -> None:
@@ -110,6 +120,12 @@ def _record_failure(
     )
 
 
+class PasswordChange(enum.Enum):
+    CHANGED = "changed"
+    WRONG_CURRENT_PASSWORD = "wrong_current_password"
+    LOGIN_LOCKED = "login_locked"
+
+
 def change_own_password(
     session: Session,
     *,
@@ -118,28 +134,30 @@ def change_own_password(
     new_password: str,
     settings: Settings,
     now: dt.datetime,
-) -> bool:
-    """Change the actor's own password if `current_password` is right.
+) -> PasswordChange:
+    """Change the actor's own password if `current_password` is right and the login is
+    not locked.
 
-    A wrong current password counts as a failed sign-in (so a stolen access token cannot
-    be used to guess the password) and returns False; the caller commits either way.
+    A wrong current password counts towards the lockout exactly like a failed sign-in, and
+    a locked login changes nothing whatever password is given, so a stolen access token
+    cannot be used to guess the password. The caller commits whatever the outcome.
     """
     require_transaction(session)
     assert actor.user_id is not None, "the system has no password"
     user = session.get(User, actor.user_id, with_for_update=True)
     assert user is not None, "the actor's login exists"
     check_password_rules(new_password, username=user.username, settings=settings)
-    matches, _ = passwords_for(settings).verify(current_password, user.password_hash)
+    passwords = passwords_for(settings)
+    if _is_locked(user, now):
+        passwords.burn_time(current_password)
+        _record_failure(session, user, reason="password_change_while_locked")
+        return PasswordChange.LOGIN_LOCKED
+    matches, _ = passwords.verify(current_password, user.password_hash)
     if not matches:
-        user.failed_login_count += 1
-        if user.failed_login_count >= settings.login_lockout_threshold:
-            user.locked_until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_login_count = 0
-        session.flush()
-        _record_failure(
-            session, user, reason="wrong_current_password", locked_until=user.locked_until
+        _count_wrong_password(
+            session, user, reason="wrong_current_password", settings=settings, now=now
         )
-        return False
+        return PasswordChange.WRONG_CURRENT_PASSWORD
     replace_password(session, user, new_password, now=now, settings=settings)
     audit.record(
         session,
@@ -149,4 +167,4 @@ def change_own_password(
         target_id=user.id,
         summary={},
     )
-    return True
+    return PasswordChange.CHANGED

@@ -48,6 +48,17 @@ class User(Base):
         ),
         CheckConstraint("failed_login_count >= 0", name="failed_count_non_negative"),
         CheckConstraint("username ~ '^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$'", name="username_format"),
+        # Maker-checker for privileged roles, in the database itself: nobody approves a
+        # login they created, and only a manager's or an admin's login awaits approval.
+        CheckConstraint(
+            "approved_by_user_id IS NULL OR created_by_user_id IS NULL "
+            "OR approved_by_user_id <> created_by_user_id",
+            name="approver_is_not_creator",
+        ),
+        CheckConstraint(
+            "NOT approval_pending OR role IN ('manager', 'admin')",
+            name="approval_only_for_privileged_roles",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -74,6 +85,14 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Set by an administrator's reset: until the user picks their own password, their
+    # tokens may do nothing but change it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # A manager's or admin's login created by one administrator cannot sign in until a
+    # second one approves it.
+    approval_pending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_by_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    approved_by_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
 
 
 class RefreshToken(Base):

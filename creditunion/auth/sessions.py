@@ -38,6 +38,8 @@ class IssuedTokens:
     refresh_token: str
     refresh_expires_in: int
     user_id: int
+    # An administrator reset the password: these tokens serve only to change it.
+    password_change_required: bool = False
 
 
 def token_hash(token: str) -> bytes:
@@ -69,16 +71,17 @@ def issue_tokens(
         "issued_at": issued_at,
         "password_version": password_version(user.password_changed_at),
     }
+    refresh_id = uuid.uuid4()
+    family = family_id or uuid.uuid4()
     access = codec.encode(
         TokenClaims(
             **common,  # type: ignore[arg-type]
             token_type=TokenType.ACCESS,
             token_id=uuid.uuid4(),
             expires_at=issued_at + access_ttl,
+            family_id=family,
         )
     )
-    refresh_id = uuid.uuid4()
-    family = family_id or uuid.uuid4()
     refresh = codec.encode(
         TokenClaims(
             **common,  # type: ignore[arg-type]
@@ -105,6 +108,7 @@ def issue_tokens(
         refresh_token=refresh,
         refresh_expires_in=int(refresh_ttl.total_seconds()),
         user_id=user.id,
+        password_change_required=user.must_change_password,
     )
 
 
@@ -141,7 +145,11 @@ def rotate_refresh_token(
         return None
     if row.expires_at <= now:
         return None
-    if not user.active or password_version(user.password_changed_at) != claims.password_version:
+    if (
+        not user.active
+        or user.approval_pending
+        or password_version(user.password_changed_at) != claims.password_version
+    ):
         revoke_family(session, family_id=row.family_id, reason="login_changed", now=now)
         return None
     issued = issue_tokens(

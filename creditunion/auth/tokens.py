@@ -52,6 +52,8 @@ class TokenClaims:
     expires_at: dt.datetime
     # Which password the token was issued under: changing the password ends the token.
     password_version: int
+    # The sign-in the token belongs to: its refresh-token family. An access token names it
+    # (`sid`) so that signing out, or a reused refresh token, ends the access token too.
     family_id: uuid.UUID | None = None
 
 
@@ -99,7 +101,8 @@ class TokenCodec:
             "pwv": claims.password_version,
         }
         if claims.family_id is not None:
-            payload["fam"] = str(claims.family_id)
+            key = "sid" if claims.token_type is TokenType.ACCESS else "fam"
+            payload[key] = str(claims.family_id)
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
 
     def decode(self, token: str, *, expected: TokenType) -> TokenClaims:
@@ -134,9 +137,9 @@ def _claims(payload: dict[str, Any], expected: TokenType) -> TokenClaims:
         pwv = payload["pwv"]
         if isinstance(pwv, bool) or not isinstance(pwv, int):
             raise InvalidToken("pwv is not an integer")
-        family = payload.get("fam")
-        if token_type is TokenType.REFRESH and not isinstance(family, str):
-            raise InvalidToken("a refresh token needs a family")
+        family = payload.get("sid" if token_type is TokenType.ACCESS else "fam")
+        if not isinstance(family, str):
+            raise InvalidToken(f"an {token_type.value} token needs its sign-in")
         return TokenClaims(
             user_id=int(payload["sub"]),
             role=Role(payload["role"]),

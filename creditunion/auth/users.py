@@ -3,6 +3,14 @@
 Permissions come from the role alone. An admin creates staff users and looks after
 logins (deactivate, unlock, reset a password) but never acts on money, and cannot act on
 their own login through these functions (an admin changes their own password like anyone).
+
+No administrator acts alone on what would let them take power or a login over:
+- a manager's or admin's login they create cannot sign in until a second administrator
+  approves it (maker-checker, `approve_staff_user`; the database refuses a creator
+  approving their own);
+- a password they reset serves only to choose a new one: until the user has, their tokens
+  may do nothing else (api.security), so the reset is seen by the user and cannot be used
+  quietly.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from creditunion import audit
 from creditunion.auth.actor import Actor
+from creditunion.auth.maker_checker import require_checker
 from creditunion.auth.models import USERNAME_LENGTH_MAX, User
 from creditunion.auth.passwords import check_password_rules, passwords_for
 from creditunion.auth.roles import STAFF_ROLES, Permission, Role
@@ -28,6 +37,8 @@ from ledger.transaction import require_transaction
 
 PAGE_SIZE_MAX: Final = 1_000
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$")
+# Roles one administrator may only propose: a second one approves (maker-checker).
+APPROVED_ROLES: Final = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 class UserNotFound(NotFound):
@@ -58,6 +69,18 @@ class NotAllowed(PermissionDenied):
     pass
 
 
+class NothingToApprove(Conflict):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} is not awaiting approval")
+        self.user_id = user_id
+
+
+class ApprovalOfInactiveLogin(Conflict):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} was deactivated: create the login again instead")
+        self.user_id = user_id
+
+
 @dataclass(frozen=True, slots=True)
 class UserView:
     id: int
@@ -69,6 +92,10 @@ class UserView:
     locked_until: dt.datetime | None
     password_changed_at: dt.datetime
     created_at: dt.datetime
+    must_change_password: bool
+    approval_pending: bool
+    created_by_user_id: int | None
+    approved_by_user_id: int | None
 
     @classmethod
     def of(cls, row: User) -> UserView:
@@ -82,6 +109,10 @@ class UserView:
             locked_until=row.locked_until,
             password_changed_at=row.password_changed_at,
             created_at=row.created_at,
+            must_change_password=row.must_change_password,
+            approval_pending=row.approval_pending,
+            created_by_user_id=row.created_by_user_id,
+            approved_by_user_id=row.approved_by_user_id,
         )
 
     def is_locked(self, now: dt.datetime) -> bool:
@@ -113,6 +144,8 @@ def _insert_user(
     role: Role,
     member_id: int | None,
     settings: Settings,
+    created_by_user_id: int | None = None,
+    approval_pending: bool = False,
 ) -> User:
     _check_username(username)
     check_password_rules(password, username=username, settings=settings)
@@ -124,6 +157,8 @@ def _insert_user(
         password_hash=passwords_for(settings).hash(password),
         role=role,
         member_id=member_id,
+        created_by_user_id=created_by_user_id,
+        approval_pending=approval_pending,
     )
     try:
         # A savepoint, so a lost race on the unique indexes leaves the caller's work intact.
@@ -150,11 +185,16 @@ def create_staff_user(
     actor: Actor,
     settings: Settings | None = None,
 ) -> UserView:
-    """An admin creates a staff login with one of the staff roles (never a member's)."""
+    """An admin creates a staff login with one of the staff roles (never a member's).
+
+    A manager's or admin's login awaits a second administrator's approval
+    (`approve_staff_user`) before it can sign in.
+    """
     require_transaction(session)
     _require(actor, Permission.USERS_MANAGE)
     if role not in STAFF_ROLES:
         raise RoleNotAssignable("member logins are created when the member registers")
+    pending = role in APPROVED_ROLES
     row = _insert_user(
         session,
         username=username,
@@ -162,14 +202,55 @@ def create_staff_user(
         role=role,
         member_id=None,
         settings=settings or get_settings(),
+        created_by_user_id=actor.user_id,
+        approval_pending=pending,
     )
+    summary: dict[str, object] = {"username": row.username, "role": row.role.value}
+    if pending:
+        summary["approval_pending"] = True
     audit.record(
         session,
         actor=actor,
         action="user.create",
         target_type="user",
         target_id=row.id,
-        summary={"username": row.username, "role": row.role.value},
+        summary=summary,
+    )
+    return UserView.of(row)
+
+
+def approve_staff_user(session: Session, *, user_id: int, actor: Actor) -> UserView:
+    """A second administrator lets a manager's or admin's login sign in.
+
+    The checker is an admin other than the one who created the login (or the operator's
+    command line, a system actor: whoever runs it holds the server and its database).
+    """
+    require_transaction(session)
+    if not actor.is_system:
+        _require(actor, Permission.USERS_MANAGE)
+    row = session.get(User, user_id, with_for_update=True)
+    if row is None:
+        raise UserNotFound(user_id)
+    if not actor.is_system:
+        require_checker(
+            maker_user_id=row.created_by_user_id, checker=actor, permission=Permission.USERS_MANAGE
+        )
+        if actor.user_id == user_id:
+            raise NotAllowed("an administrator cannot approve their own login")
+    if not row.approval_pending:
+        raise NothingToApprove(user_id)
+    if not row.active:
+        raise ApprovalOfInactiveLogin(user_id)
+    row.approval_pending = False
+    row.approved_by_user_id = actor.user_id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.approve",
+        target_type="user",
+        target_id=user_id,
+        summary={"role": row.role.value, "created_by_user_id": row.created_by_user_id},
     )
     return UserView.of(row)
 
@@ -339,12 +420,15 @@ def reset_password(
     now: dt.datetime,
     settings: Settings | None = None,
 ) -> UserView:
-    """Set a new password for someone else's login; their existing tokens stop working."""
+    """Set a new password for someone else's login; their existing tokens stop working,
+    and the new password serves only to choose their own at the next sign-in."""
     require_transaction(session)
     settings = settings or get_settings()
     row = _locked_target(session, user_id, actor)
     check_password_rules(new_password, username=row.username, settings=settings)
     replace_password(session, row, new_password, now=now, settings=settings)
+    row.must_change_password = True
+    session.flush()
     audit.record(
         session,
         actor=actor,
@@ -361,6 +445,7 @@ def replace_password(
 ) -> None:
     row.password_hash = passwords_for(settings).hash(password)
     row.password_changed_at = now
+    row.must_change_password = False
     row.failed_login_count = 0
     row.locked_until = None
     session.flush()

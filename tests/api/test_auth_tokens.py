@@ -115,6 +115,42 @@ def test_logout_revokes_the_family(client: TestClient) -> None:
     assert client.post("/v1/auth/logout", json={"refresh_token": "nonsense"}).status_code == 204
 
 
+def test_signing_out_ends_the_access_token_of_that_sign_in_at_once(client: TestClient) -> None:
+    """An access token names its sign-in (`sid`): signing out ends it without waiting for
+    it to expire, and only it (the same user's other sign-in goes on)."""
+    user = make_user(Role.TELLER)
+    phone, laptop = login(client, user), login(client, user)
+    assert _claims(phone.access_token)["sid"] == _claims(phone.refresh_token)["fam"]
+    assert _me(client, phone.access_token) == 200
+    out = client.post("/v1/auth/logout", json={"refresh_token": phone.refresh_token})
+    assert out.status_code == 204
+    assert _me(client, phone.access_token) == 401
+    assert _me(client, laptop.access_token) == 200
+
+
+def test_refresh_token_reuse_ends_every_access_token_of_the_sign_in(client: TestClient) -> None:
+    session = login(client, make_user(Role.MEMBER))
+    rotated = client.post("/v1/auth/refresh", json={"refresh_token": session.refresh_token})
+    newer_access = rotated.json()["access_token"]
+    assert _me(client, session.access_token) == _me(client, newer_access) == 200
+    reuse = client.post("/v1/auth/refresh", json={"refresh_token": session.refresh_token})
+    assert reuse.status_code == 401
+    assert _me(client, session.access_token) == 401
+    assert _me(client, newer_access) == 401
+
+
+def test_an_access_token_without_its_sign_in_is_refused(
+    client: TestClient, teller: LoggedIn, api_settings: Settings
+) -> None:
+    secret = api_settings.jwt_secret.get_secret_value()  # type: ignore[union-attr]
+    good = _valid_claims(teller)
+    no_sign_in = {k: v for k, v in good.items() if k != "sid"}
+    unknown_sign_in = dict(good, sid=str(uuid.uuid4()))
+    assert _me(client, _forge(no_sign_in, secret)) == 401
+    assert _me(client, _forge(unknown_sign_in, secret)) == 401
+    assert _me(client, teller.access_token) == 200
+
+
 def _forge(claims: dict[str, object], key: str, algorithm: str = "HS256") -> str:
     return jwt.encode(claims, key, algorithm=algorithm)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,8 +13,8 @@ from creditunion.auth.models import User
 from creditunion.auth.passwords import Passwords
 from creditunion.auth.roles import Role
 from creditunion.settings import Settings
-from tests.api.conftest import LoggedIn, login
-from tests.api.factories import PASSWORD, make_user
+from tests.api.conftest import LoggedIn, build_app, login
+from tests.api.factories import PASSWORD, TEST_PASSWORDS, make_user
 
 
 def _attempt(client: TestClient, username: str, password: str) -> tuple[int, dict[str, object]]:
@@ -129,3 +130,80 @@ def test_every_refusal_spends_one_password_hash(
         calls.clear()
         assert _attempt(client, username, "wrong password")[0] == 401
         assert len(calls) == 1, (username, calls)
+
+
+# ------------------------------------------- wrong current passwords (issue 20, failure 2)
+
+NEW_PASSWORD = "a brand new long passphrase"
+
+
+def _change(client: TestClient, session: LoggedIn, current: str) -> int:
+    return client.post(
+        "/v1/auth/password",
+        json={"current_password": current, "new_password": NEW_PASSWORD},
+        headers=session.headers,
+    ).status_code
+
+
+@pytest.fixture
+def own_client(api_settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """An app of its own, so these tests' refusals leave other tests' throttle alone."""
+    with TestClient(build_app(api_settings, engine), raise_server_exceptions=False) as fresh:
+        yield fresh
+
+
+def test_wrong_current_passwords_lock_the_login_and_then_nothing_changes_it(
+    own_client: TestClient, engine: Engine, api_settings: Settings
+) -> None:
+    """A stolen access token cannot be used to guess the password: wrong current passwords
+    lock the login like failed sign-ins, and while it is locked even the right one changes
+    nothing."""
+    user = make_user(Role.TELLER)
+    stolen = login(own_client, user)
+    threshold = api_settings.login_lockout_threshold
+    assert [_change(own_client, stolen, f"guess {n}") for n in range(threshold)] == [
+        422
+    ] * threshold
+    count, locked_until = _row(engine, user)
+    assert count == 0 and locked_until is not None
+
+    right = own_client.post(
+        "/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=stolen.headers,
+    )
+    assert right.status_code == 403, right.text
+    assert right.json()["type"] == "/problems/login-locked"
+    with engine.connect() as conn:
+        password_hash = conn.execute(
+            text("SELECT password_hash FROM users WHERE id = :id"), {"id": user.id}
+        ).scalar_one()
+    assert TEST_PASSWORDS.verify(PASSWORD, password_hash)[0]
+    assert not TEST_PASSWORDS.verify(NEW_PASSWORD, password_hash)[0]
+    # Once the lock is lifted the new password never signs in; the old one does.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET locked_until = NULL WHERE id = :id"), {"id": user.id})
+    assert _attempt(own_client, user.username, NEW_PASSWORD)[0] == 401
+    assert login(own_client, user).access_token
+
+
+def test_guessing_the_current_password_is_throttled_like_sign_ins(
+    own_client: TestClient, api_settings: Settings
+) -> None:
+    stolen = login(own_client, make_user(Role.MEMBER))
+    threshold = api_settings.login_lockout_threshold
+    ceiling = api_settings.login_throttle_username_failures
+    answers = [_change(own_client, stolen, f"guess {n}") for n in range(30)]
+    assert answers[:threshold] == [422] * threshold
+    assert answers[threshold:ceiling] == [403] * (ceiling - threshold)  # locked
+    assert answers[ceiling:] == [429] * (30 - ceiling)
+    blocked = own_client.post(
+        "/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=stolen.headers,
+    )
+    assert blocked.status_code == 429
+    assert blocked.json()["type"] == "/problems/too-many-sign-ins"
+    assert 1 <= int(blocked.headers["retry-after"]) <= api_settings.login_throttle_window_s
+    # The same throttle guards the username's sign-in.
+    assert _attempt(own_client, stolen.user.username, PASSWORD)[0] == 429

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from creditunion.auth.actor import Actor
 from creditunion.auth.passwords import WeakPassword
@@ -196,3 +197,165 @@ def test_the_database_refuses_a_member_login_without_a_member(engine: Engine) ->
                 "INSERT INTO users (username, password_hash, role) VALUES ('nomember1', 'x', 'member')"
             )
         )
+
+
+# ------------------------------------------------------------- one administrator alone (issue 20)
+
+OWN = "a password of my very own"
+
+
+def test_a_reset_password_only_lets_the_user_choose_their_own(
+    client: TestClient, admin: LoggedIn, engine: Engine
+) -> None:
+    victim = make_user(Role.TELLER)
+    reset = client.post(
+        f"/v1/users/{victim.id}/password", json={"new_password": STRONG}, headers=admin.headers
+    )
+    assert reset.status_code == 204
+    assert client.get(f"/v1/users/{victim.id}", headers=admin.headers).json()[
+        "must_change_password"
+    ]
+    signed_in = client.post(
+        "/v1/auth/token", data={"username": victim.username, "password": STRONG}
+    )
+    assert signed_in.status_code == 200
+    assert signed_in.json()["password_change_required"] is True
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    # Whoever set the password can do nothing with it but replace it.
+    for method, path in (("GET", "/v1/auth/me"), ("GET", "/v1/members"), ("GET", "/v1/cob/status")):
+        refused = client.request(method, path, headers=headers)
+        assert refused.status_code == 403, path
+        assert refused.json()["type"] == "/problems/password-change-required", path
+    changed = client.post(
+        "/v1/auth/password",
+        json={"current_password": STRONG, "new_password": OWN},
+        headers=headers,
+    )
+    assert changed.status_code == 204
+    own = client.post("/v1/auth/token", data={"username": victim.username, "password": OWN})
+    assert own.json()["password_change_required"] is False
+    me = client.get(
+        "/v1/auth/me", headers={"Authorization": f"Bearer {own.json()['access_token']}"}
+    )
+    assert me.status_code == 200
+    with engine.connect() as conn:
+        must_change = conn.execute(
+            text("SELECT must_change_password FROM users WHERE id = :id"), {"id": victim.id}
+        ).scalar_one()
+    assert must_change is False
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+def test_a_manager_or_admin_login_needs_a_second_administrator(
+    client: TestClient, admin: LoggedIn, engine: Engine, role: str
+) -> None:
+    username = f"proposed.{role}.{admin.user.id}"
+    created = client.post(
+        "/v1/users",
+        json={"username": username, "password": STRONG, "role": role},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    proposed = created.json()
+    assert proposed["approval_pending"] is True
+    assert proposed["created_by_user_id"] == admin.user.id
+    sign_in = {"username": username, "password": STRONG}
+    assert client.post("/v1/auth/token", data=sign_in).status_code == 401
+
+    own = client.post(f"/v1/users/{proposed['id']}/approve", headers=admin.headers)
+    assert own.status_code == 403
+    assert own.json()["type"] == "/problems/self-approval"
+    assert client.post("/v1/auth/token", data=sign_in).status_code == 401
+
+    second = login(client, make_user(Role.ADMIN))
+    approved = client.post(f"/v1/users/{proposed['id']}/approve", headers=second.headers)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approval_pending"] is False
+    assert approved.json()["approved_by_user_id"] == second.user.id
+    assert client.post("/v1/auth/token", data=sign_in).status_code == 200
+    again = client.post(f"/v1/users/{proposed['id']}/approve", headers=second.headers)
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/nothing-to-approve"
+    with engine.connect() as conn:
+        actions = conn.execute(
+            text(
+                "SELECT action, actor_user_id FROM audit_log "
+                "WHERE target_type = 'user' AND target_id = :id ORDER BY id"
+            ),
+            {"id": str(proposed["id"])},
+        ).all()
+    assert [tuple(a) for a in actions if a[0].startswith("user.")] == [
+        ("user.create", admin.user.id),
+        ("user.approve", second.user.id),
+    ]
+
+
+def test_other_staff_roles_need_no_second_administrator(
+    client: TestClient, admin: LoggedIn
+) -> None:
+    for role in ("teller", "loan_officer", "auditor"):
+        username = f"direct.{role}.{admin.user.id}"
+        created = client.post(
+            "/v1/users",
+            json={"username": username, "password": STRONG, "role": role},
+            headers=admin.headers,
+        )
+        assert created.status_code == 201 and created.json()["approval_pending"] is False
+        token = client.post("/v1/auth/token", data={"username": username, "password": STRONG})
+        assert token.status_code == 200, role
+
+
+def test_a_deactivated_proposal_cannot_be_approved(client: TestClient, admin: LoggedIn) -> None:
+    proposer = make_user(Role.ADMIN)
+    proposed = make_user(Role.MANAGER, approval_pending=True, created_by_user_id=proposer.id)
+    assert (
+        client.post(f"/v1/users/{proposed.id}/deactivate", headers=admin.headers).status_code == 200
+    )
+    refused = client.post(f"/v1/users/{proposed.id}/approve", headers=admin.headers)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/problems/approval-of-inactive-login"
+
+
+def test_the_database_refuses_a_creator_approving_their_own_login(engine: Engine) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    proposer = make_user(Role.ADMIN)
+    proposed = make_user(Role.MANAGER, approval_pending=True, created_by_user_id=proposer.id)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE users SET approval_pending = false, approved_by_user_id = :by WHERE id = :id"
+            ),
+            {"by": proposer.id, "id": proposed.id},
+        )
+
+
+def test_the_operators_command_line_approves_for_a_single_admin(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from creditunion import cli
+    from creditunion.cli import app
+
+    monkeypatch.setattr("creditunion.cli_users.default_engine", lambda: engine)
+    monkeypatch.setattr(cli, "default_engine", lambda: engine)
+    proposer = make_user(Role.ADMIN)
+    proposed = make_user(Role.MANAGER, approval_pending=True, created_by_user_id=proposer.id)
+    runner = CliRunner()
+    approved = runner.invoke(app, ["users", "approve", "--username", proposed.username.upper()])
+    assert approved.exit_code == 0, approved.output
+    assert f"manager {proposed.username} approved" in approved.output
+    again = runner.invoke(app, ["users", "approve", "--username", proposed.username])
+    assert again.exit_code == 2
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT approval_pending, approved_by_user_id FROM users WHERE id = :id"),
+            {"id": proposed.id},
+        ).one()
+        actor = conn.execute(
+            text(
+                "SELECT actor_username FROM audit_log WHERE action = 'user.approve' AND target_id = :id"
+            ),
+            {"id": str(proposed.id)},
+        ).scalar_one()
+    assert tuple(row) == (False, None)
+    assert actor == "system:cli"

@@ -157,6 +157,12 @@ def _loan_case(build: LoanBuilder) -> Builder:
     return lambda w: Call(**vars(build(w)))
 
 
+def _proposed_manager_id() -> int:
+    """A manager's login another admin proposed: the role's admin is the second pair of eyes."""
+    proposer = make_user(Role.ADMIN)
+    return make_user(Role.MANAGER, approval_pending=True, created_by_user_id=proposer.id).id
+
+
 CASES: dict[str, Builder] = {
     # The platform's endpoints.
     "GET /health/live": lambda w: Call("GET", "/health/live", 200),
@@ -189,6 +195,9 @@ CASES: dict[str, Builder] = {
     ),
     "POST /v1/users/{user_id}/unlock": lambda w: Call(
         "POST", f"/v1/users/{make_user().id}/unlock", 200
+    ),
+    "POST /v1/users/{user_id}/approve": lambda w: Call(
+        "POST", f"/v1/users/{_proposed_manager_id()}/approve", 200
     ),
     "GET /v1/cob/status": lambda w: Call("GET", "/v1/cob/status", 200),
     "GET /v1/cob/runs": lambda w: Call("GET", "/v1/cob/runs", 200),
