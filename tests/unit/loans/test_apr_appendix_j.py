@@ -31,7 +31,14 @@ from hypothesis import strategies as st
 
 from ledger.money import Money
 from loans.apr import apr_us, us_apr_details
+from loans.daycount import DayCount
+from loans.facts import LoanFacts
+from loans.frequency import Frequency
+from loans.product import AmountRange, LoanProduct, TermRange
+from loans.quote import quote
+from loans.rate import InterestRate
 from loans.regz import ORIGIN, Position, months, semimonth, timeline, weeks
+from loans.rulesets.pal import PAL_II
 
 Flow = tuple[date, Money]
 
@@ -386,3 +393,45 @@ def test_apr_us_matches_a_brute_force_appendix_j_reference(
     got = us_apr_details([(start, usd(str(lent)))], flows).annual_rate * 100
     expected = _reference(start, lent, series, amounts)
     assert abs(got - expected) < Decimal("1e-18") * max(expected, Decimal(1))
+
+
+# --- quotes use apr_us, so a PAL drawn on the 29th to 31st is disclosed right ----------
+
+PAL_WITHOUT_FEES = LoanProduct(
+    name="PAL II, no fees",
+    currency="USD",
+    amounts=AmountRange(usd("100"), usd("2000")),
+    terms=TermRange(1, 12),
+    frequencies=frozenset({Frequency.MONTHLY}),
+    rate=InterestRate.annual(Decimal("0.28")),
+    rule_set=PAL_II,
+    day_count=DayCount.THIRTY_360,
+)
+PAL_MEMBER = LoanFacts(
+    membership_start=date(2024, 6, 1),
+    portfolio_pal_balances=usd("0"),
+    net_worth=usd("1000000"),
+)
+
+
+def test_quote_of_a_one_month_pal_drawn_on_31_january() -> None:
+    # Issue 11's case: 2,000 at 28% (30/360: 28 days, 43.55) repaid on 28 Feb 2026.
+    got = quote(PAL_WITHOUT_FEES, usd("2000"), 1, Frequency.MONTHLY, date(2026, 1, 31), PAL_MEMBER)
+    assert got.payments == ((date(2026, 2, 28), usd("2043.55")),)
+    assert got.apr == Decimal("26.13")
+
+
+def test_quote_of_a_pal_drawn_on_30_january_counts_whole_months() -> None:
+    # Due 28 Feb, 30 Mar, 30 Apr 2026: a series on the 30th, whole months 1, 2 and 3.
+    got = quote(PAL_WITHOUT_FEES, usd("1000"), 3, Frequency.MONTHLY, date(2026, 1, 30), PAL_MEMBER)
+    assert [day for day, _ in got.payments] == [
+        date(2026, 2, 28),
+        date(2026, 3, 30),
+        date(2026, 4, 30),
+    ]
+    expected = solved_annual_percent(
+        [(ORIGIN, Decimal(1000))],
+        [(at(k + 1), amount.amount) for k, (_, amount) in enumerate(got.payments)],
+        Fraction(12),
+    )
+    assert got.apr == two_places(expected)
