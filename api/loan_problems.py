@@ -18,6 +18,10 @@ with `errors` pointing at the field each rule is about where there is one (`#/am
   approval the checks now decline (`loan-approval-refused`), an acceptance the rules now
   refuse (`loan-acceptance-refused`): 422 with the same extensions.
 
+An acceptance that would make the loan dearer than the offer (`loan-offer-repriced`) is a
+409: the offer stands as it was, and `offered` and `today` give the APR, instalment and
+total payable of each, so the member can see why and apply again at today's price.
+
 An application is never refused for the rules: it is recorded and declined (201), with
 its reasons on the application.
 """
@@ -105,6 +109,29 @@ def _decision_rules(exc: Exception) -> Mapping[str, Any]:
 
 def _product_rules(exc: Exception) -> Mapping[str, Any]:
     return _rules(getattr(exc, "violations", ()), _PRODUCT_FIELDS)
+
+
+def _terms(terms: origination.Terms) -> Mapping[str, Any]:
+    return {
+        "apr": format(terms.apr, "f"),
+        "instalment": {
+            "amount": str(terms.instalment.amount),
+            "currency": terms.instalment.currency,
+        },
+        "total_payable": {
+            "amount": str(terms.total_payable.amount),
+            "currency": terms.total_payable.currency,
+        },
+    }
+
+
+def _repriced(exc: Exception) -> Mapping[str, Any]:
+    assert isinstance(exc, origination.OfferRepriced)
+    return {
+        "application_id": exc.application_id,
+        "offered": _terms(exc.offered),
+        "today": _terms(exc.today),
+    }
 
 
 def _pointing(pointer: str) -> Any:
@@ -201,6 +228,13 @@ def _register() -> None:
         "Acceptance refused",
         "loan-acceptance-refused",
         extensions=_decision_rules,
+    )
+    register_problem(
+        origination.OfferRepriced,
+        409,
+        "Offer repriced",
+        "loan-offer-repriced",
+        extensions=_repriced,
     )
     register_problem(
         accounts.ChartNotInstalled,

@@ -119,8 +119,14 @@ class Settings(BaseSettings):
     loan_first_loan_referral_threshold: str | None = None
     loan_max_outstanding: int = Field(default=1, ge=1, le=10)
     loan_offer_validity_days: int = Field(default=14, ge=1, le=90)
-    # The credit union's net worth for the NCUA PAL portfolio limit, used while the books'
-    # general reserve and retained surplus hold nothing (creditunion.lending.facts).
+    # A loan made within this many days after the member settled another is a rollover:
+    # a PAL after a PAL is declined (NCUA), any other goes to a loan officer.
+    loan_rollover_window_days: int = Field(default=7, ge=0, le=90)
+    # A GB/NI loan above the 42.6% exempt-agreement APR goes to a loan officer (false:
+    # approved automatically; the flag is stored either way).
+    loan_refer_above_exempt_threshold: bool = True
+    # The credit union's net worth for the NCUA PAL portfolio limit, used until anything is
+    # posted to the books' general reserve and retained surplus (creditunion.lending.facts).
     loan_net_worth: str | None = None
 
     @model_validator(mode="after")

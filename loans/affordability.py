@@ -3,8 +3,11 @@
 Disposable income is monthly net income less the itemised outgoings and an allowance per
 dependant; the new loan's instalment is turned into a monthly cost (weekly x 52/12,
 fortnightly x 26/12, four-weekly x 13/12, rounded up so the cost is never understated).
-What is left must clear a margin: the larger of a fixed amount and a share of income.
-Within a band above the margin the application goes to a loan officer.
+The instalments of the member's other loans with the credit union are counted the same
+way, whether or not the member listed them: the credit union knows them. Fees the member
+pays from their own money when the loan is made fall in its first month, the dearest one,
+so they count in full. What is left must clear a margin: the larger of a fixed amount and
+a share of income. Within a band above the margin the application goes to a loan officer.
 """
 
 from __future__ import annotations
@@ -89,8 +92,10 @@ class Verdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Affordability:
     disposable_before: Money
-    monthly_cost: Money
-    disposable_after: Money
+    monthly_cost: Money  # of the new loan's instalment
+    existing_commitments: Money  # monthly cost of the member's other loans here
+    upfront_fees: Money  # paid on the day the loan is made
+    disposable_after: Money  # in the loan's first month, after all three
     required_margin: Money
     verdict: Verdict
 
@@ -114,15 +119,23 @@ def assess(
     instalment: Money,
     frequency: Frequency,
     policy: AffordabilityPolicy,
+    existing: Money | None = None,
+    upfront_fees: Money | None = None,
 ) -> Affordability:
+    """`existing`: the monthly cost of the member's other loans; `upfront_fees`: paid when
+    the loan is made."""
     currency = statement.currency
-    if instalment.currency != currency or policy.minimum_margin.currency != currency:
+    zero = Money.zero(currency)
+    existing = zero if existing is None else existing
+    upfront_fees = zero if upfront_fees is None else upfront_fees
+    amounts = (instalment, policy.minimum_margin, existing, upfront_fees)
+    if any(amount.currency != currency for amount in amounts):
         raise StatementInvalid(f"the statement, instalment and policy must all be in {currency}")
-    allowance = policy.allowance_per_dependant or Money.zero(currency)
+    allowance = policy.allowance_per_dependant or zero
     before = statement.monthly_net_income - statement.total_outgoings
     before = before - allowance * statement.dependants
     cost = monthly_cost(instalment, frequency)
-    after = before - cost
+    after = before - cost - existing - upfront_fees
     share = statement.monthly_net_income.multiply(policy.margin_share_of_income, rounding=ROUND_UP)
     margin = max(policy.minimum_margin, share)
     band = policy.referral_band or Money.zero(currency)
@@ -132,4 +145,12 @@ def assess(
         verdict = Verdict.NEAR_MARGIN
     else:
         verdict = Verdict.AFFORDABLE
-    return Affordability(before, cost, after, margin, verdict)
+    return Affordability(
+        disposable_before=before,
+        monthly_cost=cost,
+        existing_commitments=existing,
+        upfront_fees=upfront_fees,
+        disposable_after=after,
+        required_margin=margin,
+        verdict=verdict,
+    )

@@ -258,6 +258,11 @@ class OfferOut(BaseModel):
     instalment: MoneyOut | None
     apr: str | None
     total_amount_payable: MoneyOut | None
+    above_exempt_threshold: bool = Field(
+        description="GB/NI: the APR is above 42.6%, so the loan is not an exempt credit-union "
+        "agreement (FCA PERG 2.7.19I G(1)) but regulated credit; such an offer was made by a "
+        "loan officer unless the policy approves it automatically."
+    )
 
 
 class ApplicationOut(BaseModel):
@@ -297,6 +302,7 @@ class ApplicationOut(BaseModel):
                 total_amount_payable=None
                 if view.offered_total_payable is None
                 else MoneyOut.of(view.offered_total_payable),
+                above_exempt_threshold=view.above_exempt_threshold,
             )
         return cls(
             id=view.id,

@@ -7,23 +7,25 @@ never activated (pending) counts from registration; such a member cannot borrow 
 
 Net worth (the NCUA PAL portfolio limit, 12 CFR 701.21(c)(7)(iii)(A)(9)) is what the books
 carry as reserves: the general reserve plus the retained surplus, in the books' currency.
-Until those accounts hold anything (a credit union moving onto this system, whose
-reserves have not been brought over yet), the `CREDITUNION_LOAN_NET_WORTH` setting stands
-in; with neither, net worth is zero and every PAL quote is refused on the portfolio limit,
-which is the safe side.
+Until anything has been posted to those accounts (a credit union moving onto this system,
+whose reserves have not been brought over yet), the `CREDITUNION_LOAN_NET_WORTH` setting
+stands in. Once the books carry reserves they are used whatever their sign: a credit
+union whose reserves are at or below zero has no net worth to lend PALs against, and a
+configured figure must not hide that (every PAL is then refused on the portfolio limit).
+With neither, net worth is zero, which is the safe side too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from creditunion.members.models import Member
 from creditunion.members.service import MemberNotFound
 from ledger.chart import GENERAL_RESERVE, RETAINED_SURPLUS
-from ledger.models import LedgerAccount
+from ledger.models import LedgerAccount, Posting
 from ledger.money import Money
 from loans.decision import MemberFacts
 from loans.services.accounts import chart
@@ -48,15 +50,18 @@ def member_facts(session: Session, *, member_id: int, net_worth: Money | None) -
 
 
 def net_worth(session: Session, *, configured: str | None) -> Money:
-    """General reserve + retained surplus, or the configured figure while they hold nothing."""
+    """General reserve + retained surplus once anything is posted to them, whatever the
+    sign; until then the configured figure (zero without one)."""
     currency = chart(session).currency
-    # Equity accounts are credit-normal: a reserve of 100 is a balance of -100.
-    balances = session.scalars(
-        select(LedgerAccount.balance_minor).where(
+    reserves = session.execute(
+        select(LedgerAccount.id, LedgerAccount.balance_minor).where(
             LedgerAccount.code.in_((GENERAL_RESERVE, RETAINED_SURPLUS))
         )
     ).all()
-    on_the_books = Money.from_minor(-sum(int(b) for b in balances), currency)
-    if on_the_books.is_positive() or configured is None:
+    # Equity accounts are credit-normal: a reserve of 100 is a balance of -100.
+    on_the_books = Money.from_minor(-sum(int(r.balance_minor) for r in reserves), currency)
+    ids = [int(r.id) for r in reserves]
+    carried = bool(session.scalar(select(exists().where(Posting.account_id.in_(ids)))))
+    if carried or configured is None:
         return on_the_books
     return Money(configured, currency)

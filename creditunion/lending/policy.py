@@ -32,4 +32,6 @@ def decision_policy(settings: Settings, *, currency: str) -> DecisionPolicy:
         max_outstanding_loans=settings.loan_max_outstanding,
         first_loan_referral_threshold=None if threshold is None else money(threshold),
         offer_validity_days=settings.loan_offer_validity_days,
+        rollover_window_days=settings.loan_rollover_window_days,
+        refer_above_exempt_threshold=settings.loan_refer_above_exempt_threshold,
     )

@@ -17,10 +17,12 @@ def loan_ids(
     *,
     member_id: int | None = None,
     status: LoanStatus | None = None,
+    above_exempt_threshold: bool | None = None,
     after_id: int = 0,
     limit: int = 50,
 ) -> list[int]:
-    """Loan ids in id order after `after_id`, filtered by member and status."""
+    """Loan ids in id order after `after_id`, filtered by member, status and whether the
+    loan was made above the UK 42.6% exempt-agreement APR (a regulated agreement)."""
     if not 1 <= limit <= PAGE_MAX:
         raise ValueError(f"a page holds 1 to {PAGE_MAX} loans")
     query = select(LoanRow.id).where(LoanRow.id > after_id)
@@ -28,4 +30,6 @@ def loan_ids(
         query = query.where(LoanRow.member_id == member_id)
     if status is not None:
         query = query.where(LoanRow.status == status)
+    if above_exempt_threshold is not None:
+        query = query.where(LoanRow.above_exempt_threshold.is_(above_exempt_threshold))
     return [int(i) for i in session.scalars(query.order_by(LoanRow.id).limit(limit))]

@@ -44,6 +44,7 @@ from loans.models import (
     LoanRow,
 )
 from loans.registry import disclosed_apr
+from loans.rulesets.gb import EXEMPT_THRESHOLD_CODE
 from loans.services.history import member_loan_history
 from loans.services.locks import lock_member
 from loans.services.products import ProductInactive, check_actor, get_product, product_of
@@ -103,6 +104,7 @@ class ApplicationView:
     offered_instalment: Money | None
     offered_apr: Decimal | None
     offered_total_payable: Money | None
+    above_exempt_threshold: bool
     closed_on: dt.date | None
     loan_id: int | None
 
@@ -465,6 +467,7 @@ def _offer(
     row.offered_instalment_minor = priced.instalment.minor_units
     row.offered_apr = priced.apr
     row.offered_total_payable_minor = priced.total_amount_payable.minor_units
+    row.above_exempt_threshold = EXEMPT_THRESHOLD_CODE in priced.flags
     _move(session, row, S.OFFERED, business_date, actor, f"open until {row.offer_expires_on}")
 
 
@@ -545,6 +548,7 @@ def _view(session: Session, row: LoanApplicationRow) -> ApplicationView:
         if row.offered_apr is None
         else disclosed_apr(product.rule_set, row.offered_apr),
         offered_total_payable=money(row.offered_total_payable_minor),
+        above_exempt_threshold=row.above_exempt_threshold,
         closed_on=row.closed_on,
         loan_id=loan_id,
     )

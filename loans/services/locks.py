@@ -14,5 +14,12 @@ def lock_member(session: Session, member_id: int) -> None:
     session.execute(_LOCK, {"name": f"loans.member:{member_id}"})
 
 
+def lock_pal_portfolio(session: Session, currency: str) -> None:
+    """Held to commit: acceptances of payday alternative loans in `currency` take turns, so
+    each reads a PAL portfolio that includes every loan made before it (the limit of 20%
+    of net worth is on the whole portfolio, not per member)."""
+    session.execute(_LOCK, {"name": f"loans.pal-portfolio:{currency.upper()}"})
+
+
 def lock_product_code(session: Session, code: str) -> None:
     session.execute(_LOCK, {"name": f"loans.product:{code}"})

@@ -5,17 +5,28 @@ The entry, for a loan of amount A with fees by treatment (`loans.product.FeeTrea
     Dr  loan principal        A + financed (added) fees
     Cr  member's shares       A - deducted fees              the advance
     Dr  member's shares       upfront fees                   paid from shares at once
-    Cr  fee income            deducted + added + upfront fees
+    Cr  deferred fee income   deducted + added + upfront fees  earned over the loan's life
 
 so the member receives exactly the credit the quote's APR used (A less deducted fees),
 pays upfront fees on the disbursement date as the quote's payments say, and repays the
 schedule's principal (A plus financed fees) by the schedule's instalments.
+
+A loan is never made costlier than the offer the member accepted: the loan is priced for
+the day it is made (the first period and so the APR depend on that day), and if its APR,
+instalment or total payable is above the offer's, the acceptance is refused with both
+sets of figures (`OfferRepriced`) and nothing changes; the member can turn the offer
+down and apply again at today's price.
+
+Acceptances of payday alternative loans are serialised on the credit union's PAL
+portfolio (`locks.lock_pal_portfolio`), so two members accepting at once cannot both fit
+under the limit of 20% of net worth that only one of them fits under.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,11 +36,19 @@ from ledger.money import Money
 from ledger.posting import post_entry
 from loans.accrual import opening_state
 from loans.codec import product_to_json
-from loans.decision import DecisionPolicy, MemberFacts, Reason, eligibility, loan_facts
+from loans.decision import (
+    DecisionPolicy,
+    MemberFacts,
+    Reason,
+    eligibility,
+    loan_facts,
+    pal_rollover,
+)
 from loans.errors import LoansConflict, LoansRefused
 from loans.models import (
     ApplicationStatus,
     LoanAccrualRow,
+    LoanApplicationRow,
     LoanProductRow,
     LoanRow,
     LoanStatus,
@@ -39,8 +58,10 @@ from loans.models import (
 )
 from loans.product import FeeTreatment, LoanProduct
 from loans.quote import Quote, QuoteRefused, quote
-from loans.registry import code_of
+from loans.registry import code_of, disclosed_apr
 from loans.reschedule import PlannedInstalment
+from loans.rulesets.gb import EXEMPT_THRESHOLD_CODE
+from loans.rulesets.pal import PalRules
 from loans.services.accounts import (
     LoanAccounts,
     chart,
@@ -54,9 +75,10 @@ from loans.services.applications import (
     move,
     request_of,
 )
+from loans.services.fee_recognition import defer_fees
 from loans.services.history import member_loan_history
 from loans.services.instalments import insert_rows
-from loans.services.locks import lock_member
+from loans.services.locks import lock_member, lock_pal_portfolio
 from loans.services.products import product_of
 from loans.services.state import store_state, terms_of
 
@@ -67,6 +89,32 @@ class OfferExpired(LoansConflict):
     def __init__(self, application_id: int, expired_on: dt.date) -> None:
         super().__init__(f"the offer on application {application_id} lapsed after {expired_on}")
         self.application_id = application_id
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a loan costs as the member is shown it."""
+
+    apr: Decimal
+    instalment: Money
+    total_payable: Money
+
+
+class OfferRepriced(LoansConflict):
+    """Made today, the loan would cost more than the offer: `offered` and `today` say how."""
+
+    def __init__(self, application_id: int, *, offered: Terms, today: Terms, on: dt.date) -> None:
+        super().__init__(
+            f"the offer on application {application_id} was APR {offered.apr}%, "
+            f"{offered.instalment} an instalment, {offered.total_payable} in all; made on "
+            f"{on} the loan would be APR {today.apr}%, {today.instalment} an instalment, "
+            f"{today.total_payable} in all (the first repayment period depends on the day the "
+            "loan is made). A loan is never made dearer than its offer: turn this offer down "
+            "and apply again for one at today's price"
+        )
+        self.application_id = application_id
+        self.offered = offered
+        self.today = today
 
 
 class AcceptanceRefused(LoansRefused):
@@ -106,7 +154,7 @@ def disbursement_lines(
     fees: FeeSplit,
     accounts: LoanAccounts,
     share_account_id: int,
-    fee_income_id: int,
+    deferred_fees_id: int,
 ) -> tuple[Line, ...]:
     lines = [
         Line.debit(accounts.principal, amount + fees.added),
@@ -115,7 +163,7 @@ def disbursement_lines(
     if fees.upfront.is_positive():
         lines.append(Line.debit(share_account_id, fees.upfront))
     if fees.total.is_positive():
-        lines.append(Line.credit(fee_income_id, fees.total))
+        lines.append(Line.credit(deferred_fees_id, fees.total))
     return tuple(lines)
 
 
@@ -132,12 +180,14 @@ def accept_offer(
     """The member accepts an offer: make the loan and pay it into their shares.
 
     Returns the loan id. The loan is priced again for today's date and checked again
-    against the rule set, the member's limits and eligibility. With `collection_mandate`,
-    instalments are collected from the same share account as they fall due.
+    against the rule set, the member's limits and eligibility, and against the offer: it
+    is never made dearer than offered. With `collection_mandate`, instalments are
+    collected from the same share account as they fall due.
 
     Raises ApplicationNotFound (not this member's), InvalidTransition (not offered),
-    OfferExpired, AcceptanceRefused (with reasons), NotAShareAccount, CurrencyNotLent,
-    and ledger refusals such as InsufficientFunds (an upfront fee the shares cannot pay).
+    OfferExpired, AcceptanceRefused (with reasons), OfferRepriced (dearer than the offer),
+    NotAShareAccount, CurrencyNotLent, and ledger refusals such as InsufficientFunds (an
+    upfront fee the shares cannot pay).
     """
     with session.begin_nested():
         application = lock_application(session, application_id, member_id=member.member_id)
@@ -150,6 +200,9 @@ def accept_offer(
         product_row = session.get(LoanProductRow, application.product_id)
         assert product_row is not None, "an application's product version always exists"
         product = product_of(product_row)
+        if isinstance(product.rule_set, PalRules):
+            # Before the portfolio is read, held to commit: the limit is credit-union wide.
+            lock_pal_portfolio(session, product.currency)
         books = chart(session)
         check_lending_currency(books, product.currency)
         check_share_account(
@@ -189,6 +242,16 @@ def accept_offer(
                 for r in priced.schedule.rows
             ),
         )
+        defer_fees(
+            session,
+            loan_id=loan_id,
+            fee_minor=fees.total.minor_units,
+            principal_minor=priced.schedule.principal.minor_units,
+            schedule=[
+                (r.number, r.due_date, r.principal.minor_units, r.interest.minor_units)
+                for r in priced.schedule.rows
+            ],
+        )
         entry = post_entry(
             session,
             EntryRequest(
@@ -199,7 +262,7 @@ def accept_offer(
                     fees=fees,
                     accounts=accounts,
                     share_account_id=share_account_id,
-                    fee_income_id=books.fee_income,
+                    deferred_fees_id=books.deferred_fees,
                 ),
                 description=f"Loan {loan_id} advance of {priced.amount}",
                 posted_by=f"member:{member.member_id}",
@@ -251,6 +314,7 @@ def _price_again(
     )
     # Referral points were weighed when the offer was made; only declines count now.
     declines, _ = eligibility(member, history, request, policy, on=business_date)
+    refinances_a_pal = pal_rollover(product, request, history, policy, on=business_date)
     try:
         priced = quote(
             product,
@@ -258,14 +322,41 @@ def _price_again(
             request.term,
             request.frequency,
             business_date,
-            loan_facts(member, history),
+            loan_facts(member, history, refinances_a_pal=refinances_a_pal),
         )
     except QuoteRefused as refused:
         declines += [Reason(v.code, v.message) for v in refused.violations]
         raise AcceptanceRefused(tuple(declines)) from refused
     if declines:
         raise AcceptanceRefused(tuple(declines))
+    _check_not_dearer(application, priced, rule_set=code_of(product.rule_set), on=business_date)
     return priced
+
+
+def _check_not_dearer(
+    application: LoanApplicationRow, priced: Quote, *, rule_set: str, on: dt.date
+) -> None:
+    """Refuse a loan that would cost more than its offer, by any figure the member saw."""
+    assert application.offered_apr is not None, "an offer always carries its APR"
+    assert application.offered_instalment_minor is not None
+    assert application.offered_total_payable_minor is not None
+    currency = priced.amount.currency
+    offered = Terms(
+        apr=disclosed_apr(rule_set, application.offered_apr),
+        instalment=Money.from_minor(application.offered_instalment_minor, currency),
+        total_payable=Money.from_minor(application.offered_total_payable_minor, currency),
+    )
+    today = Terms(
+        apr=disclosed_apr(rule_set, priced.apr),
+        instalment=priced.instalment,
+        total_payable=priced.total_amount_payable,
+    )
+    if (
+        today.apr > offered.apr
+        or today.instalment > offered.instalment
+        or today.total_payable > offered.total_payable
+    ):
+        raise OfferRepriced(application.id, offered=offered, today=today, on=on)
 
 
 def _loan_row(
@@ -296,6 +387,7 @@ def _loan_row(
         credit_minor=priced.advances[0][1].minor_units,
         fees_minor=fees.total.minor_units,
         apr=priced.apr,
+        above_exempt_threshold=EXEMPT_THRESHOLD_CODE in priced.flags,
         rate=product.rate.value,
         rate_basis=product.rate.basis.value,
         day_count=product.day_count.value,

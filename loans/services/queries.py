@@ -57,6 +57,7 @@ class LoanView:
     credit: Money  # credit provided (the APR's advance)
     fees_charged: Money
     apr: Decimal
+    above_exempt_threshold: bool  # GB/NI: above 42.6% APR, a regulated agreement
     rate: InterestRate
     day_count: DayCount
     frequency: Frequency
@@ -319,6 +320,7 @@ def _view(session: Session, row: LoanRow) -> LoanView:
         credit=money(row.credit_minor),
         fees_charged=money(row.fees_minor),
         apr=disclosed_apr(row.rule_set, row.apr),
+        above_exempt_threshold=row.above_exempt_threshold,
         rate=InterestRate(row.rate, RateBasis(row.rate_basis)),
         day_count=DayCount(row.day_count),
         frequency=Frequency(row.frequency),
