@@ -21,7 +21,8 @@ from loans.decision import MemberFacts
 from loans.facts import FactsError
 from loans.frequency import Frequency
 from loans.models import ApplicationStatus
-from loans.product import LoanProduct
+from loans.product import Fee, FeeKind, FeeTreatment, LoanProduct
+from loans.rate import InterestRate
 from loans.services.applications import decide_application, submit_application
 from loans.services.origination import AcceptanceRefused, accept_offer
 from loans.services.queries import get_loan
@@ -49,14 +50,19 @@ def pal_member(engine: Engine, **changes: object) -> MemberFacts:
 
 
 def pal_loan(
-    engine: Engine, facts: MemberFacts, *, product: LoanProduct = PAL_I_EXAMPLE, on: dt.date = TODAY
+    engine: Engine,
+    facts: MemberFacts,
+    *,
+    product: LoanProduct = PAL_I_EXAMPLE,
+    on: dt.date = TODAY,
+    term: int = 3,
 ) -> tuple[int, int]:
-    """A 500-dollar PAL paid into shares holding 20 (the application fee comes out of them)."""
+    """A 500-dollar PAL paid into shares holding 20 (an upfront fee comes out of them)."""
     loan_id, shares, _ = make_loan(
         engine,
         product=product,
         amount="500",
-        term=3,
+        term=term,
         facts=facts,
         currency="USD",
         on=on,
@@ -93,16 +99,35 @@ def apply(
     return view.id, [r.code for r in view.reasons], view.status
 
 
-def test_a_pal_is_disbursed_with_its_application_fee_outside_the_apr(fresh_engine: Engine) -> None:
+def test_a_seeded_pal_is_disbursed_with_no_fee_inside_28_percent(fresh_engine: Engine) -> None:
     loan_id, shares = pal_loan(fresh_engine, pal_member(fresh_engine))
     with unit_of_work(fresh_engine) as s:
         loan = get_loan(s, loan_id=loan_id)
-        assert shares_balance(s, shares) == usd("500")  # 20 + 500 advanced - the 20 fee
-        assert account_minor(s, get_account_by_code(s, FEE_INCOME).id) == 2_000
+        assert shares_balance(s, shares) == usd("520")  # 20 + 500 advanced, no fee
+        assert account_minor(s, get_account_by_code(s, FEE_INCOME).id) == 0
         assert check_invariants(s).ok
-    # 28% on 30/360 over whole months, interest rounded down: Appendix J APR 27.97%; the
-    # $20 every applicant pays is not a finance charge (12 CFR 1026.4(c)(1)).
+    # 28% on 30/360 US over whole months, interest rounded down: Appendix J APR 27.97%.
     assert (loan.apr, loan.credit) == (Decimal("27.97"), usd("500"))
+
+
+def test_a_pal_fee_taken_at_disbursement_is_in_the_loans_apr(fresh_engine: Engine) -> None:
+    # A fee charged only when the loan is made is a finance charge (12 CFR 1026.4(a)): the
+    # loan's APR is the quote's and the offer's, with the fee in it.
+    fee = Fee(FeeKind.APPLICATION, usd("20"), FeeTreatment.UPFRONT)
+    product = dataclasses.replace(
+        PAL_I_EXAMPLE,
+        amounts=dataclasses.replace(PAL_I_EXAMPLE.amounts, minimum=usd("500")),
+        terms=dataclasses.replace(PAL_I_EXAMPLE.terms, minimum=6),
+        rate=InterestRate.annual(Decimal("0.10")),
+        fees=(fee,),
+    )
+    loan_id, shares = pal_loan(fresh_engine, pal_member(fresh_engine), product=product, term=6)
+    with unit_of_work(fresh_engine) as s:
+        loan = get_loan(s, loan_id=loan_id)
+        assert shares_balance(s, shares) == usd("500")  # 20 + 500 advanced - the 20 fee
+        assert check_invariants(s).ok
+    # 10% a year plus the $20 on 500 over 6 months, as the quote disclosed it.
+    assert loan.apr == Decimal("24.34")
 
 
 def test_one_pal_outstanding_at_a_time(fresh_engine: Engine) -> None:
