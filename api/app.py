@@ -14,12 +14,13 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import api.routers
-from api import health, metrics, problem_types, problems
+from api import docs_pages, health, metrics, problem_types, problems
 from api.body_limit import BodyLimitMiddleware
 from api.context import AppContext
 from api.login_throttle import LoginThrottleMiddleware
 from api.openapi import install_openapi
 from api.request_id import RequestIdMiddleware
+from api.security_headers import SecurityHeadersMiddleware
 from creditunion import metrics as process_metrics
 from creditunion.auth.tokens import resolve_secret
 from creditunion.logging_setup import install_request_id_factory
@@ -76,10 +77,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Credit union core",
         version="1",
         description=DESCRIPTION,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # The documentation pages are installed below, with their assets served locally.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
-        swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.context = AppContext.build(settings, resolve_secret(settings), engine)
     # Inside the request id, so that their refusals (413, 429) carry it.
@@ -93,9 +94,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(RequestIdMiddleware)
     # Outside the request id: it times the whole request, including the id's own work.
     app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts_max_age_s=settings.hsts_max_age_s,
+        cacheable_prefixes=(docs_pages.ASSETS_PATH,),
+    )
     process_metrics.install()
     app.include_router(health.router)
-    app.include_router(metrics.router)
     app.include_router(problem_types.router)
     for router in v1_routers():
         app.include_router(router, prefix=API_PREFIX)
@@ -109,4 +114,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # The Exception key goes to Starlette's outermost middleware: a silent 500 for anything left.
     app.add_exception_handler(Exception, problems.handle_escaped)
     install_openapi(app)
+    docs_pages.install_docs(app, swagger_ui_parameters={"persistAuthorization": True})
     return app

@@ -1,9 +1,11 @@
-"""`GET /metrics` (Prometheus text format) and the middleware that times every request.
+"""The middleware that counts and times every request, for Prometheus.
 
 Requests are labelled with their route template (`/v1/members/{member_id}`), never the
 raw path, so ids do not multiply the series; a path no route matches is `<unmatched>`.
-`/metrics` needs no token: bind the API to an internal network (or let the proxy in front
-refuse `/metrics` from outside), as the figures describe the business's activity.
+The figures describe the business's activity, so the API's own listener does not serve
+them: `creditunion serve` answers `GET /metrics` on a listener of its own
+(`CREDITUNION_METRICS_HOST`, default loopback, and `CREDITUNION_METRICS_PORT`; see
+`creditunion.metrics.serve_in_background`).
 """
 
 from __future__ import annotations
@@ -11,14 +13,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.context import app_context, request_context
-from api.security import PUBLIC
+from api.context import app_context
 from creditunion import metrics
-
-router = APIRouter(tags=["operations"])
 
 
 def route_template(scope: Scope) -> str:
@@ -73,15 +71,3 @@ class MetricsMiddleware:
             # Making the engine connects nothing; the first query would make it anyway.
             metrics.watch_pool(app_context(app).engine())
             self._pool_watched = True
-
-
-@router.get(
-    "/metrics",
-    openapi_extra=PUBLIC,
-    summary="Prometheus metrics (serve on an internal network only)",
-    response_class=Response,
-    responses={200: {"content": {metrics.CONTENT_TYPE: {}}, "description": "Text format"}},
-)
-def prometheus_metrics(request: Request) -> Response:
-    body = metrics.exposition(request_context(request).engine())
-    return Response(content=body, media_type=metrics.CONTENT_TYPE)

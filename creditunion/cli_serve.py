@@ -16,8 +16,10 @@ from typing import Annotated
 import typer
 
 from creditunion.cli import app, require_schema_at_head
+from creditunion.database import default_engine
 from creditunion.logging_setup import install_request_id_factory, logging_config, resolve_log_format
 from creditunion.metrics import MULTIPROC_ENV, clear_multiprocess_dir
+from creditunion.metrics import serve_in_background as serve_metrics_in_background
 from creditunion.settings import get_settings
 
 APP_FACTORY = "api.app:create_app"
@@ -30,10 +32,12 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
 ) -> None:
-    """Serve the API (defaults from CREDITUNION_SERVE_HOST, _PORT, _WORKERS)."""
+    """Serve the API (defaults from CREDITUNION_SERVE_HOST, _PORT, _WORKERS), and its
+    metrics on CREDITUNION_METRICS_HOST:CREDITUNION_METRICS_PORT (port 0: none)."""
     import uvicorn
 
     settings = get_settings()
+    require_schema_at_head()
     if settings.jwt_secret is None:
         if settings.environment == "production":
             typer.echo("CREDITUNION_JWT_SECRET must be set in production", err=True)
@@ -46,10 +50,17 @@ def serve(
             err=True,
         )
         get_settings.cache_clear()
-    require_schema_at_head()
     install_request_id_factory()
     worker_count = workers or settings.serve_workers
     made_dir = _share_metrics_between_workers(worker_count)
+    if settings.metrics_port:
+        # Apart from the API's listener, so that scraping needs access to this address
+        # (loopback by default), not just to the API. Started before the workers, in this
+        # process, which reads every worker's files (or is the only worker).
+        serve_metrics_in_background(
+            port=settings.metrics_port, host=settings.metrics_host, engine=default_engine()
+        )
+        typer.echo(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     log_format = resolve_log_format(settings.log_format, environment=settings.environment)
     try:
         uvicorn.run(

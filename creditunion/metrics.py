@@ -3,8 +3,9 @@
 Counters and histograms live in prometheus-client's default registry. With several
 processes (`creditunion serve --workers N`), set `PROMETHEUS_MULTIPROC_DIR` to an empty
 directory before the processes start: prometheus-client then keeps every process's values
-in files there and `exposition()` merges them, so a scrape that lands on any worker sees
-the whole server. Without it each process has its own registry (right for one worker).
+in files there and the metrics listener (`serve_in_background`, in the main process of
+`creditunion serve`, apart from the API's own listener) merges them, so a scrape sees the
+whole server. Without it each process has its own registry (right for one worker).
 
 What is read from the database (business date, closed-through, the last close-of-business
 runs) is read at scrape time by `DatabaseCollector`, once per scrape whichever worker
@@ -24,6 +25,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Final
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -341,18 +343,7 @@ def exposition(engine: Engine | None) -> bytes:
     """The text a scrape gets: this process's (or every worker's) metrics and the database's."""
     if engine is not None:
         _refresh_pool(engine.pool)
-    directory = multiprocess_dir()
-    if directory is not None:
-        merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
-        body = generate_latest(merged)
-    else:
-        body = generate_latest(REGISTRY)
-    if engine is None:
-        return body
-    scraped = CollectorRegistry()
-    scraped.register(DatabaseCollector(engine))
-    return body + generate_latest(scraped)
+    return generate_latest(serving_registry(engine))
 
 
 def clear_multiprocess_dir(directory: str) -> int:
@@ -366,13 +357,40 @@ def clear_multiprocess_dir(directory: str) -> int:
     return removed
 
 
-def serve_in_background(*, port: int, host: str) -> None:
-    """Serve this process's metrics on host:port from a daemon thread (the scheduler's)."""
+class _Delegate:
+    """A registry's metrics as one collector, to combine with others in a new registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        return self._registry.collect()
+
+
+def serving_registry(engine: Engine | None) -> CollectorRegistry:
+    """What a metrics listener serves: this process's (or, with several workers, every
+    worker's) metrics, and with `engine` what is read from the database per scrape."""
+    directory = multiprocess_dir()
+    base = REGISTRY
+    if directory is not None:
+        base = CollectorRegistry()
+        multiprocess.MultiProcessCollector(base, path=directory)  # type: ignore[no-untyped-call]
+    if engine is None:
+        return base
+    combined = CollectorRegistry()
+    combined.register(_Delegate(base))
+    combined.register(DatabaseCollector(engine))
+    return combined
+
+
+def serve_in_background(
+    *, port: int, host: str, engine: Engine | None = None
+) -> tuple[WSGIServer, threading.Thread]:
+    """Serve `/metrics` on host:port from a daemon thread, apart from the API's listener.
+
+    The scheduler serves its own; `creditunion serve` serves the API's (with `engine`, the
+    database figures too) from its main process, which sees every worker's files.
+    """
     from prometheus_client import start_http_server
 
-    directory = multiprocess_dir()
-    registry = REGISTRY
-    if directory is not None:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-    start_http_server(port, addr=host, registry=registry)
+    return start_http_server(port, addr=host, registry=serving_registry(engine))

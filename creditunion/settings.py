@@ -161,6 +161,13 @@ class Settings(BaseSettings):
     # split under `withdrawal_approval_limit` add up (unset: that limit).
     withdrawal_daily_limit_account: str | None = None
     withdrawal_daily_limit_member: str | None = None
+    # `creditunion serve` answers /metrics on this listener, never on the API's own (the
+    # figures describe the business); port 0: no metrics listener.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65_535)
+    # Strict-Transport-Security max-age sent with every answer; 0 (the default): not sent.
+    # Only for a deployment served over HTTPS end to end: browsers remember it.
+    hsts_max_age_s: int = Field(default=0, ge=0, le=63_072_000)
 
     @model_validator(mode="after")
     def _daily_limits_are_money(self) -> Settings:

@@ -1,4 +1,4 @@
-"""Operations: JSON logs with request ids and no personal data, and `/metrics`.
+"""Operations: JSON logs with request ids and no personal data, and the metrics listener.
 
 The log test runs the app under a real uvicorn server (so uvicorn's own access and error
 logs are in the capture) with every logger at DEBUG, and drives it with requests that
@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
+from creditunion import metrics
 from creditunion.log_json import JsonFormatter
 from creditunion.logging_setup import LOG_FORMAT, ScrubbingFormatter, resolve_log_format
 from creditunion.request_context import request_id_set
@@ -194,8 +195,21 @@ def test_the_log_format_setting() -> None:
 # ----------------------------------------------------------------------------- metrics
 
 
-def _scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = client.get("/metrics")
+@pytest.fixture
+def metrics_url(engine: Engine) -> Iterator[str]:
+    """The metrics listener `creditunion serve` starts beside the API, on a free port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server, thread = metrics.serve_in_background(port=port, host="127.0.0.1", engine=engine)
+    yield f"http://127.0.0.1:{port}/metrics"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def _scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = httpx.get(url, timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {
@@ -211,10 +225,12 @@ def _value(
     return scrape.get((name, frozenset(labels.items())), 0.0)
 
 
-def test_metrics_after_requests_and_a_posting(bank: Bank, client: TestClient) -> None:
+def test_metrics_after_requests_and_a_posting(
+    bank: Bank, client: TestClient, metrics_url: str
+) -> None:
     teller: LoggedIn = login(client, make_user())
     account = bank.account(balance="10.00")
-    before = _scrape(client)
+    before = _scrape(metrics_url)
     for _ in range(3):
         assert (
             client.get(f"/v1/share-accounts/{account.id}", headers=teller.headers).status_code
@@ -228,7 +244,7 @@ def test_metrics_after_requests_and_a_posting(bank: Bank, client: TestClient) ->
     assert client.post("/v1/cash/deposits", headers=headers, json=body).status_code == 201
     replay = client.post("/v1/cash/deposits", headers=headers, json=body)
     assert replay.headers.get("idempotent-replayed") == "true"
-    after = _scrape(client)
+    after = _scrape(metrics_url)
 
     def delta(name: str, **labels: str) -> float:
         return _value(after, name, **labels) - _value(before, name, **labels)
@@ -285,10 +301,6 @@ def test_metrics_after_requests_and_a_posting(bank: Bank, client: TestClient) ->
     assert ("creditunion_db_pool_checked_out", frozenset()) in after
 
 
-def test_metrics_is_public_and_in_the_role_matrix(client: TestClient) -> None:
-    document = client.get("/openapi.json").json()
-    operation = document["paths"]["/metrics"]["get"]
-    assert operation["x-permission"] == "public"
-    from pathlib import Path
-
-    assert "| GET | `/metrics` | `public` |" in Path("README.md").read_text()
+def test_metrics_are_not_served_on_the_api_listener(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 404
+    assert "/metrics" not in client.get("/openapi.json").json()["paths"]

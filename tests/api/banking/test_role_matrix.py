@@ -167,7 +167,6 @@ CASES: dict[str, Builder] = {
     # The platform's endpoints.
     "GET /health/live": lambda w: Call("GET", "/health/live", 200),
     "GET /health/ready": lambda w: Call("GET", "/health/ready", 200),
-    "GET /metrics": lambda w: Call("GET", "/metrics", 200),
     "GET /problems": lambda w: Call("GET", "/problems", 200),
     "GET /problems/{slug}": lambda w: Call("GET", "/problems/above-maximum-balance", 200),
     "GET /v1/audit-log": lambda w: Call("GET", "/v1/audit-log", 200),
