@@ -75,7 +75,7 @@ def get_approval(session: DbSession, approval_id: ApprovalId) -> ApprovalOut:
     summary="Approve a request: it posts now (a different user from its maker)",
 )
 def approve(
-    session: DbSession, approval_id: ApprovalId, body: ApproveIn, actor: Checker
+    session: DbSession, approval_id: ApprovalId, actor: Checker, body: ApproveIn | None = None
 ) -> ApprovalOut:
     """Posts under the key the request was made with, so it posts once whatever the
     checkers' own keys. A cash withdrawal is approved the business day it was asked for,
@@ -87,7 +87,7 @@ def approve(
         checker=actor_label(actor),
         checker_role=str(actor.role),
         business_date=today,
-        note=body.note,
+        note=body.note if body is not None else None,
     )
     audit.record(
         session,

@@ -48,7 +48,10 @@ class MemberIn(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=32)
     ni_number: str | None = Field(
-        default=None, max_length=20, description="National Insurance number, e.g. QQ123456C."
+        default=None,
+        max_length=20,
+        description="National Insurance number: two letters, six digits and A, B, C or D.",
+        examples=["AB123456C"],
     )
     common_bond: CommonBond = Field(description="How the member qualifies for membership.")
     bond_detail: str = Field(
@@ -115,7 +118,7 @@ class MemberOut(BaseModel):
     email: str | None
     phone: str | None
     ni_number: str | None = Field(
-        description="Masked (QQ******C) unless `ni_visibility` is `full` (managers)."
+        description="Masked (AB******C) unless `ni_visibility` is `full` (managers)."
     )
     ni_visibility: NiVisibility
     common_bond: CommonBond

@@ -28,10 +28,10 @@ def normalise_ni_number(raw: object) -> str:
     if not isinstance(raw, str):
         raise FieldError("must be a string")
     if len(raw) > _RAW_LENGTH_MAX or not raw.isascii():
-        raise FieldError("must look like QQ 12 34 56 C")
+        raise FieldError("must look like AB 12 34 56 C")
     compact = "".join(raw.split()).upper()
     if not _SHAPE.fullmatch(compact):
-        raise FieldError("must be two letters, six digits and a letter, like QQ 12 34 56 C")
+        raise FieldError("must be two letters, six digits and a letter, like AB 12 34 56 C")
     prefix, suffix = compact[:2], compact[-1]
     if prefix[0] in _NEVER_EITHER or prefix[1] in _NEVER_EITHER:
         raise FieldError(f"prefix {prefix} uses a letter HMRC never uses (D, F, I, Q, U, V)")
@@ -47,7 +47,7 @@ def normalise_ni_number(raw: object) -> str:
 
 
 def mask_ni_number(ni_number: str) -> str:
-    """ "QQ******C": the prefix and suffix, which identify no one, and the digits hidden."""
+    """ "AB******C": the prefix and suffix, which identify no one, and the digits hidden."""
     if len(ni_number) != 9:
         raise ValueError("mask a normalised nine-character NINO")
     return f"{ni_number[:2]}******{ni_number[-1]}"

@@ -211,3 +211,16 @@ def test_a_replayed_approval_answers_the_same(
     assert first.status_code == again.status_code == 200
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     assert bank.balance(account.id) == "100.00"
+
+
+def test_an_approval_needs_no_body_since_its_note_is_optional(
+    bank: Bank, client: TestClient, cashier: LoggedIn, manager: LoggedIn
+) -> None:
+    account = bank.account(balance="2500.00")
+    approval_id = _withdraw(client, cashier, account.id, "1200.00").json()["approval"]["id"]
+
+    approved = client.post(f"/v1/approvals/{approval_id}/approve", headers=idem(manager))
+
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["decision_note"]) == ("approved", None)
+    assert bank.balance(account.id) == "1300.00"
