@@ -288,12 +288,14 @@ def run(*, members: int, behind_days: int, deposits: int, keep: bool) -> dict[st
         )
 
         api_port = free_port()
+        api_metrics_port = free_port()
         read_url = replica.url(DATABASE, application_name=EXPORT_APP)
         api_env = base_env(
             DATABASE_URL=primary.url(DATABASE),
             DATABASE_READ_URL=read_url,
             CREDITUNION_JWT_SECRET=secrets.token_urlsafe(48),
             CREDITUNION_DB_POOL_SIZE="5",
+            CREDITUNION_METRICS_PORT=str(api_metrics_port),
         )
         api_log = processes.start(
             "api",
@@ -387,7 +389,7 @@ def run(*, members: int, behind_days: int, deposits: int, keep: bool) -> dict[st
         )
         for line in exported.splitlines() + verified.splitlines():
             say(f"  {line}")
-        manifest = json.loads((root / "export" / "gl.manifest.json").read_text())
+        manifest = json.loads((root / "export" / "gl.csv.manifest.json").read_text())
         summary["export"] = {
             "from": seed["history_from"],
             "to": export_to,
@@ -471,7 +473,7 @@ def run(*, members: int, behind_days: int, deposits: int, keep: bool) -> dict[st
             "export_connections_on_primary": primary_log.count(f"application_name={EXPORT_APP}"),
         }
 
-        api_metrics = httpx.get(f"{base_url}/metrics", timeout=10).text
+        api_metrics = httpx.get(f"http://127.0.0.1:{api_metrics_port}/metrics", timeout=10).text
         summary["api_metrics"] = metric_lines(
             api_metrics,
             'creditunion_http_requests_total{method="POST",route="/v1/cash/deposits"',
