@@ -119,9 +119,8 @@ def _pal(**changes: Any) -> dict[str, Any]:
         "frequencies": ["monthly"],
         "rate": {"value": "0.28", "basis": "annual_nominal"},
         "rule_set": "pal_i",
-        "fees": [{"kind": "application", "amount": _usd("20.00"), "treatment": "upfront"}],
         "min_membership_days": 31,
-        "day_count": "30/360",
+        "day_count": "30/360 US",
         "active": False,
     }
     return _product(f"PAL-{uuid.uuid4().hex[:8].upper()}") | body | changes
@@ -150,9 +149,18 @@ PRODUCT_REFUSALS = {
         "#/rate",
     ),
     "PAL fee over the cap": (
-        _pal(fees=[{"kind": "application", "amount": _usd("25.00"), "treatment": "upfront"}]),
+        _pal(
+            amounts={"minimum": _usd("1000.00"), "maximum": _usd("1000.00")},
+            rate={"value": "0.01", "basis": "annual_nominal"},
+            fees=[{"kind": "application", "amount": _usd("20.01"), "treatment": "upfront"}],
+        ),
         ["pal.fee_cap"],
         "#/fees",
+    ),
+    "a PAL fee in the finance charge over 28%": (
+        _pal(fees=[{"kind": "application", "amount": _usd("20.00"), "treatment": "upfront"}]),
+        ["pal.rate_cap"],
+        "#/rate",
     ),
     "PAL rate over the cap": (
         _pal(rate={"value": "0.30", "basis": "annual_nominal"}),
