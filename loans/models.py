@@ -416,12 +416,12 @@ class LoanFeeRecognitionRow(Base):
     """A loan's deferred fees, recognised as income period by period (loans.effective_interest).
 
     One row per instalment period: the part of the fees earned by its due date at the
-    loan's effective interest rate. The rows of a loan sum to its fees exactly.
+    loan's effective interest rate. The rows of a loan sum to its fees exactly; a period
+    can earn a little less than nothing (an odd first period's interest above its share).
     """
 
     __tablename__ = "loan_fee_recognition"
     __table_args__ = (
-        CheckConstraint("amount_minor >= 0", name="amount_non_negative"),
         Index(
             "ix_loan_fee_recognition_open",
             "due_date",
@@ -434,3 +434,5 @@ class LoanFeeRecognitionRow(Base):
     due_date: Mapped[dt.date] = mapped_column(Date)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     recognised_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The member withdrew from the agreement and the fees were refunded: never earned.
+    cancelled_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -1,4 +1,4 @@
-"""Close-of-business steps for loans: accrue, collect, age arrears, provide, lapse offers.
+"""Close-of-business steps for loans: accrue, collect, fees, arrears, non-accrual, provision.
 
 The loans package does the work set-based; these steps only adapt it to the runner and
 read the credit union's settings.
@@ -19,6 +19,8 @@ from loans.services.applications import expire_offers
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import LOANS_PER_ENTRY_MAX, accrue_interest
 from loans.services.collection import collect_due_instalments
+from loans.services.fee_recognition import recognise_fees
+from loans.services.non_accrual import apply_non_accrual
 from loans.services.provisioning import provide_for_losses
 
 ACTOR: Final = "system:cob"
@@ -77,6 +79,31 @@ def age_loan_arrears(session: Session, business_date: dt.date, progress: Progres
         totals={f"bucket_{name}": str(count) for name, count in sorted(run.buckets.items())}
         | {f"late_fees_{c}": v for c, v in _money_totals(run.late_fees_charged).items()}
         | {"write_off_candidates": str(run.write_off_candidates)},
+    )
+
+
+def recognise_loan_fees(
+    session: Session, business_date: dt.date, progress: Progress
+) -> StepOutcome:
+    run = recognise_fees(session, business_date=business_date, actor=ACTOR)
+    progress(run.loans, run.loans)
+    return StepOutcome(
+        items=run.loans,
+        totals={f"earned_{c}": v for c, v in _money_totals(run.earned).items()}
+        | {f"given_back_{c}": v for c, v in _money_totals(run.given_back).items()},
+    )
+
+
+def suspend_non_accrual_interest(
+    session: Session, business_date: dt.date, progress: Progress
+) -> StepOutcome:
+    run = apply_non_accrual(session, business_date=business_date, actor=ACTOR)
+    progress(run.changed, run.changed)
+    return StepOutcome(
+        items=run.changed,
+        totals={f"suspended_{c}": v for c, v in _money_totals(run.suspended).items()}
+        | {f"recognised_{c}": v for c, v in _money_totals(run.recognised).items()}
+        | {"entered": str(run.entered), "restored": str(run.restored)},
     )
 
 

@@ -1,9 +1,9 @@
 """The close-of-business plan: which steps run, in which order, for which dates.
 
 For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
-posting at period ends, dividends due, loan accrual, loan collection, arrears, the loan-loss
-provision at month ends, lapsed loan offers, expiry of cash withdrawals left unapproved,
-then the ledger closes D and seals it.
+posting at period ends, dividends due, loan accrual, loan collection, deferred loan fees
+earned, arrears, non-accrual, the loan-loss provision at month ends, lapsed loan offers,
+expiry of cash withdrawals left unapproved, then the ledger closes D and seals it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from creditunion.cob.loan_steps import (
     collect_loan_instalments,
     lapse_loan_offers,
     provide_for_loan_losses,
+    recognise_loan_fees,
+    suspend_non_accrual_interest,
 )
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
@@ -94,7 +96,9 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("dividends", pay_dividends),
     Step("loan_accrual", accrue_loan_interest),
     Step("loan_collection", collect_loan_instalments),
+    Step("loan_fee_recognition", recognise_loan_fees),
     Step("loan_arrears", age_loan_arrears),
+    Step("loan_non_accrual", suspend_non_accrual_interest),
     Step("loan_provision", provide_for_loan_losses),
     Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),

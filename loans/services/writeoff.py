@@ -29,6 +29,7 @@ from loans.errors import LoansConflict, LoansRefused
 from loans.models import LoanStatus, LoanTransactionRow, TransactionKind
 from loans.services.accounts import chart
 from loans.services.arrears import age_loan
+from loans.services.fee_recognition import release_deferred_fees
 from loans.services.products import check_actor
 from loans.services.repayments import (
     InvalidRepayment,
@@ -58,6 +59,8 @@ class WriteOffResult:
     from_allowance: Money
     to_expense: Money
     entry_id: uuid.UUID
+    from_suspense: Money  # unpaid interest that was held out of income (non-accrual)
+    from_deferred_fees: Money  # loan fees not yet earned, released against the loss
 
     @property
     def total(self) -> Money:
@@ -105,6 +108,14 @@ def write_off_loan(
         total = owed.total
         if total <= 0:
             raise LoansConflict(f"loan {loan.id} owes nothing to write off")
+        # Interest held in suspense never reached income and deferred fees not yet earned
+        # are part of the loan's carrying amount: both are cleared first, so the loss the
+        # allowance and expense bear is the carrying amount (FRS 102 s.11, ASC 310-20).
+        suspended = loan.suspended_interest_minor
+        from_suspense = min(suspended, owed.interest)
+        unearned = release_deferred_fees(session, loan_id=loan.id, business_date=business_date)
+        from_deferred = min(unearned, total - from_suspense)
+        loss = total - from_suspense - from_deferred
         allowance_credit = -int(
             session.scalar(
                 select(LedgerAccount.balance_minor)
@@ -113,20 +124,26 @@ def write_off_loan(
             )
             or 0
         )
-        from_allowance = min(max(allowance_credit, 0), total)
-        to_expense = total - from_allowance
+        from_allowance = min(max(allowance_credit, 0), loss)
+        to_expense = loss - from_allowance
         currency = loan.currency
         lines = []
         for amount, account in (
+            (suspended, books.interest_suspense),
+            (unearned, books.deferred_fees),
             (from_allowance, books.allowance),
             (to_expense, books.impairment),
         ):
             if amount:
                 lines.append(Line.debit(account, Money.from_minor(amount, currency)))
+        # Suspended interest paid since the last close of business, and deferred fees
+        # beyond what is left to write off, are income received, not a reduction of a loss.
         for amount, account in (
             (owed.principal, loan.principal_account_id),
             (owed.interest, loan.interest_account_id),
             (owed.fees, loan.fees_account_id),
+            (suspended - from_suspense, books.interest_income),
+            (unearned - from_deferred, books.fee_income),
         ):
             if amount:
                 lines.append(Line.credit(account, Money.from_minor(amount, currency)))
@@ -148,6 +165,7 @@ def write_off_loan(
         loan.written_off_minor = total
         # The allowance bore the loss first; the loan needs no provision any more.
         loan.provision_minor = 0
+        loan.suspended_interest_minor = 0
         session.add(
             LoanTransactionRow(
                 loan_id=loan.id,
@@ -169,6 +187,8 @@ def write_off_loan(
         interest=Money.from_minor(owed.interest, currency),
         fees=Money.from_minor(owed.fees, currency),
         from_allowance=Money.from_minor(from_allowance, currency),
+        from_suspense=Money.from_minor(from_suspense, currency),
+        from_deferred_fees=Money.from_minor(from_deferred, currency),
         to_expense=Money.from_minor(to_expense, currency),
         entry_id=entry.id,
     )

@@ -54,9 +54,7 @@ def upgrade() -> None:
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("recognised_on", sa.Date(), nullable=True),
-        sa.CheckConstraint(
-            "amount_minor >= 0", name=op.f("ck_loan_fee_recognition_amount_non_negative")
-        ),
+        sa.Column("cancelled_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["loan_id"], ["loans.id"], name=op.f("fk_loan_fee_recognition_loan_id_loans")
         ),

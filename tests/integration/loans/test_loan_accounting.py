@@ -1,22 +1,36 @@
-"""Loan accounting in close of business: provisions, the allowance, write-offs against it."""
+"""Loan accounting in close of business: provisions, non-accrual, deferred fees, write-offs."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import Engine, func, select
 
 from creditunion.database import unit_of_work
 from ledger.accounts import get_account_by_code
-from ledger.chart import ALLOWANCE_FOR_LOAN_LOSSES, IMPAIRMENT_EXPENSE
+from ledger.chart import (
+    ALLOWANCE_FOR_LOAN_LOSSES,
+    DEFERRED_LOAN_FEE_INCOME,
+    FEE_INCOME,
+    IMPAIRMENT_EXPENSE,
+    INTEREST_IN_SUSPENSE,
+    LOAN_INTEREST_INCOME,
+)
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
+from loans.frequency import Frequency
+from loans.models import LoanFeeRecognitionRow
+from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, TermRange
+from loans.rate import InterestRate
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import accrue_interest
+from loans.services.fee_recognition import recognise_fees
+from loans.services.non_accrual import apply_non_accrual
 from loans.services.provisioning import provide_for_losses
-from loans.services.repayments import RepaymentSource, settle
+from loans.services.repayments import RepaymentSource, repay, settle
 from loans.services.writeoff import write_off_loan
-from tests.factories_loans import account_minor, loan_row, make_loan
+from tests.factories_loans import account_minor, gb_product, gbp, loan_row, make_loan
 
 FIRST_DUE = dt.date(2026, 2, 15)  # of a loan made on 15 Jan 2026
 
@@ -101,3 +115,168 @@ def test_the_allowance_is_released_when_the_loan_is_settled(fresh_engine: Engine
     with unit_of_work(fresh_engine) as s:
         assert loan_row(s, loan_id).provision_minor == 0
         assert check_invariants(s).ok
+
+
+def fee_loan(engine: Engine, *, term: int) -> int:
+    """400.00 at 1% a month with a 10.00 arrangement fee deducted, nothing ever collected."""
+    product = gb_product(
+        rate=InterestRate.monthly(Decimal("0.01")),
+        amounts=AmountRange(gbp("400"), gbp("2000")),
+        terms=TermRange(3, 24),
+        frequencies=frozenset({Frequency.MONTHLY}),
+        fees=(Fee(FeeKind.ARRANGEMENT, gbp("10"), FeeTreatment.DEDUCTED),),
+    )
+    loan_id, _, _ = make_loan(engine, product=product, amount="400", term=term, mandate=False)
+    return loan_id
+
+
+def close(engine: Engine, day: dt.date) -> None:
+    """The loan steps of close of business for `day`, in the plan's order."""
+    with unit_of_work(engine) as s:
+        accrue_interest(s, business_date=day)
+        recognise_fees(s, business_date=day)
+        age_arrears(s, business_date=day, write_off_after_days=120)
+        apply_non_accrual(s, business_date=day)
+        if day.month != (day + dt.timedelta(days=1)).month:
+            provide_for_losses(s, business_date=day)
+
+
+def balances_of(engine: Engine, *codes: str) -> list[int]:
+    with unit_of_work(engine) as s:
+        return [account_minor(s, get_account_by_code(s, code).id) for code in codes]
+
+
+def fee_rows(engine: Engine, loan_id: int) -> list[tuple[int, dt.date | None]]:
+    with unit_of_work(engine) as s:
+        rows = s.execute(
+            select(LoanFeeRecognitionRow.amount_minor, LoanFeeRecognitionRow.recognised_on)
+            .where(LoanFeeRecognitionRow.loan_id == loan_id)
+            .order_by(LoanFeeRecognitionRow.number)
+        ).all()
+        return [(int(amount), on) for amount, on in rows]
+
+
+def test_a_deferred_fee_is_earned_period_by_period_and_the_rest_on_settlement(
+    fresh_engine: Engine,
+) -> None:
+    loan_id = fee_loan(fresh_engine, term=3)
+    rows = fee_rows(fresh_engine, loan_id)
+    # The effective-rate shares of 10.00 over three months: exactly 4.9377, 3.3556 and
+    # 1.7067, cumulative half-even to whole pence (docs/calculations.md).
+    assert [amount for amount, _ in rows] == [494, 335, 171]
+    assert sum(amount for amount, _ in rows) == 1_000
+    assert balances_of(fresh_engine, DEFERRED_LOAN_FEE_INCOME, FEE_INCOME) == [1_000, 0]
+    with unit_of_work(fresh_engine) as s:
+        assert recognise_fees(s, business_date=dt.date(2026, 2, 14)).earned == {}
+        assert recognise_fees(s, business_date=FIRST_DUE).earned == {"GBP": 494}
+        assert recognise_fees(s, business_date=FIRST_DUE).earned == {}  # a rerun: nothing
+    assert balances_of(fresh_engine, DEFERRED_LOAN_FEE_INCOME, FEE_INCOME) == [506, 494]
+    settled_on = dt.date(2026, 3, 1)
+    with unit_of_work(fresh_engine) as s:
+        accrue_interest(s, business_date=settled_on)
+        settle(
+            s,
+            loan_id=loan_id,
+            source=RepaymentSource.cash(),
+            idempotency_key="settle",
+            business_date=settled_on,
+            actor="user:teller-1",
+        )
+        assert recognise_fees(s, business_date=settled_on).earned == {"GBP": 506}
+        assert check_invariants(s).ok
+    assert balances_of(fresh_engine, DEFERRED_LOAN_FEE_INCOME, FEE_INCOME) == [0, 1_000]
+    assert [on for _, on in fee_rows(fresh_engine, loan_id)] == [FIRST_DUE, settled_on, settled_on]
+
+
+def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
+    fresh_engine: Engine,
+) -> None:
+    loan_id = fee_loan(fresh_engine, term=6)
+    day = dt.date(2026, 1, 16)
+    while day <= dt.date(2026, 5, 15):
+        close(fresh_engine, day)
+        day += dt.timedelta(days=1)
+    # 15 May: 89 days past due, still accruing into income.
+    with unit_of_work(fresh_engine) as s:
+        loan = loan_row(s, loan_id)
+        assert (loan.days_past_due, loan.non_accrual_since) == (89, None)
+        receivable = account_minor(s, loan.interest_account_id)
+    income_before = balances_of(fresh_engine, LOAN_INTEREST_INCOME)[0]
+    assert receivable == income_before > 0
+    # 16 May: 90 days past due. The interest accrued and unpaid leaves income.
+    close(fresh_engine, dt.date(2026, 5, 16))
+    with unit_of_work(fresh_engine) as s:
+        loan = loan_row(s, loan_id)
+        receivable = account_minor(s, loan.interest_account_id)
+        assert loan.non_accrual_since == dt.date(2026, 5, 16)
+        assert loan.suspended_interest_minor == receivable > income_before
+    assert balances_of(fresh_engine, LOAN_INTEREST_INCOME, INTEREST_IN_SUSPENSE) == [
+        0,
+        -receivable,
+    ]
+    # Interest keeps accruing on the member's debt, into suspense, never income.
+    for offset in range(1, 16):
+        close(fresh_engine, dt.date(2026, 5, 16) + dt.timedelta(days=offset))
+    with unit_of_work(fresh_engine) as s:
+        loan = loan_row(s, loan_id)
+        receivable = account_minor(s, loan.interest_account_id)
+        assert loan.suspended_interest_minor == receivable
+        # 31 May: 105 days past due, more than three months in arrears: 35% of the
+        # carrying amount, the principal (the interest is all in suspense).
+        assert (loan.provision_minor, loan.provisioned_on) == (14_000, dt.date(2026, 5, 31))
+    assert balances_of(fresh_engine, LOAN_INTEREST_INCOME, ALLOWANCE_FOR_LOAN_LOSSES) == [
+        0,
+        -14_000,
+    ]
+    # 1 Jun: 15.00 paid in cash; the part that paid interest is income (cash basis).
+    with unit_of_work(fresh_engine) as s:
+        paid = repay(
+            s,
+            loan_id=loan_id,
+            amount=gbp("15"),
+            source=RepaymentSource.cash(),
+            idempotency_key="cash-1",
+            business_date=dt.date(2026, 6, 1),
+            actor="user:teller-1",
+        )
+    assert paid.interest.is_positive()
+    close(fresh_engine, dt.date(2026, 6, 1))
+    assert balances_of(fresh_engine, LOAN_INTEREST_INCOME) == [paid.interest.minor_units]
+    for offset in range(1, 15):
+        close(fresh_engine, dt.date(2026, 6, 1) + dt.timedelta(days=offset))
+    # 15 Jun, 120 days past due: written off. Suspended interest and the fee not yet
+    # earned (the 15 Jul period's share) come off first; the allowance bears the rest.
+    rows = fee_rows(fresh_engine, loan_id)
+    unearned = rows[-1][0]
+    assert [on is None for _, on in rows] == [False] * 5 + [True]
+    with unit_of_work(fresh_engine) as s:
+        loan = loan_row(s, loan_id)
+        suspended = loan.suspended_interest_minor
+        assert suspended == account_minor(s, loan.interest_account_id)
+        principal = account_minor(s, loan.principal_account_id)
+        result = write_off_loan(
+            s,
+            loan_id=loan_id,
+            business_date=dt.date(2026, 6, 15),
+            actor="user:manager-1",
+            reason="no contact",
+            min_days_past_due=120,
+        )
+        assert result.from_suspense.minor_units == suspended
+        assert result.from_deferred_fees.minor_units == unearned
+        assert result.from_allowance.minor_units == 14_000
+        assert result.to_expense.minor_units == principal - unearned - 14_000
+        loan = loan_row(s, loan_id)
+        assert (loan.provision_minor, loan.suspended_interest_minor) == (0, 0)
+        assert check_invariants(s).ok
+    assert balances_of(
+        fresh_engine,
+        INTEREST_IN_SUSPENSE,
+        DEFERRED_LOAN_FEE_INCOME,
+        ALLOWANCE_FOR_LOAN_LOSSES,
+        FEE_INCOME,
+    ) == [0, 0, 0, 1_000 - unearned]
+    # 30 Jun: nothing left to provide for or suspend; nothing posts.
+    close(fresh_engine, dt.date(2026, 6, 30))
+    assert provision_entries(fresh_engine) == 1
+    assert balances_of(fresh_engine, LOAN_INTEREST_INCOME) == [paid.interest.minor_units]

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from creditunion.database import unit_of_work
 from ledger.accounts import get_account_by_code
-from ledger.chart import BANK_CLEARING, CASH_IN_TILLS, FEE_INCOME, LOAN_INTEREST_INCOME
+from ledger.chart import (
+    BANK_CLEARING,
+    CASH_IN_TILLS,
+    DEFERRED_LOAN_FEE_INCOME,
+    FEE_INCOME,
+    LOAN_INTEREST_INCOME,
+)
 from ledger.checks import InsufficientFunds
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry, Posting
@@ -105,13 +111,14 @@ def test_disbursement_is_one_balanced_entry_with_fees_by_treatment(
     loan_id, shares, _ = make_loan(engine, product=fee_product(treatment), amount="1000", term=12)
     with unit_of_work(engine) as s:
         loan = get_loan(s, loan_id=loan_id)
-        fee_income = get_account_by_code(s, FEE_INCOME).id
+        # The fee is deferred at disbursement and earned over the loan's life (FRS 102 s.11).
+        deferred = get_account_by_code(s, DEFERRED_LOAN_FEE_INCOME).id
         row = loan_row(s, loan_id)
         assert shares_balance(s, shares).minor_units == to_shares
         assert loan.principal_outstanding.minor_units == principal
         assert check_invariants(s).ok
     lines = entry_lines(engine, loan_id, "loan.disbursement")
-    expected = {row.principal_account_id: principal, fee_income: -1_000, shares: -to_shares}
+    expected = {row.principal_account_id: principal, deferred: -1_000, shares: -to_shares}
     assert lines == expected
     # The credit the APR used: what was paid in, less a deducted fee (an upfront fee is
     # instead one of the APR's payments, on the disbursement date).
@@ -369,8 +376,8 @@ def test_withdrawal_repays_credit_and_interest_and_refunds_an_upfront_fee(engine
     )
     day = TODAY + dt.timedelta(days=10)
     with unit_of_work(engine) as s:
-        fee_income = get_account_by_code(s, FEE_INCOME).id
-        fees_before = account_minor(s, fee_income)
+        deferred = get_account_by_code(s, DEFERRED_LOAN_FEE_INCOME).id
+        fees_before = account_minor(s, deferred)
         result = withdraw_loan(
             s,
             loan_id=loan_id,
@@ -389,7 +396,8 @@ def test_withdrawal_repays_credit_and_interest_and_refunds_an_upfront_fee(engine
         # 1,003.27 paid from the shares, 10.00 refunded to them: 10 + 990 - 993.27 = 6.73.
         assert result.paid == gbp("1003.27")
         assert shares_balance(s, shares) == gbp("6.73")
-        assert account_minor(s, fee_income) - fees_before == -1_000
+        # The fee was deferred, never earned: the refund takes it out of the deferred income.
+        assert account_minor(s, deferred) - fees_before == -1_000
         assert (loan.status, loan.withdrawn_on, loan.outstanding) == (
             LoanStatus.WITHDRAWN,
             day,

@@ -1,0 +1,169 @@
+"""Deferred loan fees: the schedule of their recognition, and close of business earning them.
+
+At disbursement the fees go to deferred loan fee income (a liability), not to income, and
+`defer_fees` stores one row per schedule period with the part of the fees that period
+earns at the loan's effective interest rate (`loans.effective_interest`).
+
+Close of business, each business date D, one statement over `loan_fee_recognition`:
+
+* a period whose due date is D or earlier is earned (`recognised_on` = D);
+* a loan settled early earns the rest on D: nothing is left to earn it over;
+* a loan whose member withdrew (the fees were refunded at the notice, debiting the deferred
+  account in full) cancels its rows (`cancelled_on` = D) and gives back what it had earned.
+
+The net posts as one entry per currency keyed `cob:{date}:loan-fee-recognition:{currency}`:
+Dr deferred loan fee income, Cr fee income (the other way round if more was given back).
+A row is earned or cancelled once, so a rerun posts nothing. A write-off releases the
+unearned rest against the loss (`release_deferred_fees`, from loans.services.writeoff).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ledger.entry import EntryRequest, Line
+from ledger.money import Money
+from ledger.posting import post_entry
+from ledger.transaction import require_transaction
+from loans.effective_interest import Instalment, fee_recognition_minor
+from loans.services.accounts import chart
+
+_INSERT = text("""
+INSERT INTO loan_fee_recognition (loan_id, number, due_date, amount_minor)
+SELECT :loan, number, due_date, amount
+FROM unnest(CAST(:numbers AS int[]), CAST(:dates AS date[]), CAST(:amounts AS bigint[]))
+    AS r(number, due_date, amount)
+""")
+
+_RELEASE = text("""
+UPDATE loan_fee_recognition SET recognised_on = :d
+WHERE loan_id = :loan AND recognised_on IS NULL AND cancelled_on IS NULL
+RETURNING amount_minor
+""")
+
+_CANCEL = text("""
+WITH cancelled AS (
+    UPDATE loan_fee_recognition r SET cancelled_on = :d
+    FROM loans l
+    WHERE l.id = r.loan_id AND l.withdrawal_notice_on IS NOT NULL AND r.cancelled_on IS NULL
+    RETURNING l.currency, r.loan_id, r.recognised_on, r.amount_minor
+)
+SELECT currency, count(DISTINCT loan_id) AS loans,
+       coalesce(sum(amount_minor) FILTER (WHERE recognised_on IS NOT NULL), 0) AS given_back
+FROM cancelled GROUP BY currency
+""")
+
+_EARN = text("""
+WITH earned AS (
+    UPDATE loan_fee_recognition r SET recognised_on = :d
+    FROM loans l
+    WHERE l.id = r.loan_id AND r.recognised_on IS NULL AND r.cancelled_on IS NULL
+      AND l.withdrawal_notice_on IS NULL
+      AND (r.due_date <= :d OR l.status = 'settled')
+    RETURNING l.currency, r.loan_id, r.amount_minor
+)
+SELECT currency, count(DISTINCT loan_id) AS loans, sum(amount_minor) AS earned
+FROM earned GROUP BY currency
+""")
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRecognitionRun:
+    business_date: dt.date
+    loans: int  # loans that earned fees or gave them back
+    earned: dict[str, int] = field(default_factory=dict)  # minor units by currency
+    given_back: dict[str, int] = field(default_factory=dict)
+    entry_ids: tuple[uuid.UUID, ...] = ()
+
+
+def defer_fees(
+    session: Session,
+    *,
+    loan_id: int,
+    fee_minor: int,
+    principal_minor: int,
+    schedule: Sequence[tuple[int, dt.date, int, int]],
+) -> list[int]:
+    """Store when the loan's fees are earned; `schedule` is (number, due date, principal,
+    interest) per instalment. Returns each period's amount (they sum to `fee_minor`)."""
+    amounts = fee_recognition_minor(
+        principal_minor, fee_minor, [Instalment(p, i) for _, _, p, i in schedule]
+    )
+    if fee_minor:
+        session.execute(
+            _INSERT,
+            {
+                "loan": loan_id,
+                "numbers": [number for number, _, _, _ in schedule],
+                "dates": [due for _, due, _, _ in schedule],
+                "amounts": amounts,
+            },
+        )
+    return amounts
+
+
+def release_deferred_fees(session: Session, *, loan_id: int, business_date: dt.date) -> int:
+    """Mark the loan's unearned fees released on `business_date`; returns how much."""
+    return sum(
+        int(amount) for amount in session.scalars(_RELEASE, {"loan": loan_id, "d": business_date})
+    )
+
+
+def recognise_fees(
+    session: Session, *, business_date: dt.date, actor: str = "cob"
+) -> FeeRecognitionRun:
+    """Earn the deferred fees due by `business_date` and post them to fee income."""
+    require_transaction(session)
+    books = chart(session)
+    params = {"d": business_date}
+    loans = 0
+    given_back: dict[str, int] = {}
+    for row in session.execute(_CANCEL, params):
+        given_back[row.currency] = int(row.given_back)
+        loans += int(row.loans)
+    earned: dict[str, int] = {}
+    for row in session.execute(_EARN, params):
+        earned[row.currency] = int(row.earned)
+        loans += int(row.loans)
+    entries = []
+    for currency in sorted(set(earned) | set(given_back)):
+        net = earned.get(currency, 0) - given_back.get(currency, 0)
+        if not net:
+            continue
+        amount = Money.from_minor(abs(net), currency)
+        deferred_side, income_side = Line.debit, Line.credit
+        if net < 0:
+            deferred_side, income_side = Line.credit, Line.debit
+        entries.append(
+            post_entry(
+                session,
+                EntryRequest(
+                    idempotency_key=f"cob:{business_date}:loan-fee-recognition:{currency}",
+                    business_date=business_date,
+                    lines=(
+                        deferred_side(books.deferred_fees, amount),
+                        income_side(books.fee_income, amount),
+                    ),
+                    description=f"Loan fees earned at {business_date}",
+                    posted_by=actor,
+                    kind="loan.fee_recognition",
+                    metadata={
+                        "earned_minor": earned.get(currency, 0),
+                        "given_back_minor": given_back.get(currency, 0),
+                    },
+                ),
+            ).id
+        )
+    return FeeRecognitionRun(
+        business_date,
+        loans,
+        {c: v for c, v in earned.items() if v},
+        {c: v for c, v in given_back.items() if v},
+        tuple(entries),
+    )
