@@ -57,9 +57,17 @@ def serve(
         # Apart from the API's listener, so that scraping needs access to this address
         # (loopback by default), not just to the API. Started before the workers, in this
         # process, which reads every worker's files (or is the only worker).
-        serve_metrics_in_background(
-            port=settings.metrics_port, host=settings.metrics_host, engine=default_engine()
-        )
+        try:
+            serve_metrics_in_background(
+                port=settings.metrics_port, host=settings.metrics_host, engine=default_engine()
+            )
+        except OSError as exc:
+            typer.echo(
+                f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} "
+                f"({exc.strerror}): set CREDITUNION_METRICS_PORT (0: no metrics listener)",
+                err=True,
+            )
+            raise typer.Exit(2) from None
         typer.echo(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     log_format = resolve_log_format(settings.log_format, environment=settings.environment)
     try:

@@ -43,6 +43,14 @@ CHEAP_HASHING: Final = {
     "CREDITUNION_PASSWORD_HASH_PARALLELISM": "1",
 }
 READY_TIMEOUT_S: Final = 60.0
+# The scripts' servers: no metrics listener (several run side by side; a script that scrapes
+# gives its server a free port), and the tellers' everyday cash posts at once however much
+# a hot account pays out in the day (the load measures postings, not maker-checker).
+SCRIPT_SERVER: Final = {
+    "CREDITUNION_METRICS_PORT": "0",
+    "CREDITUNION_WITHDRAWAL_DAILY_LIMIT_ACCOUNT": "100000000.00",
+    "CREDITUNION_WITHDRAWAL_DAILY_LIMIT_MEMBER": "100000000.00",
+}
 
 
 def free_port() -> int:
@@ -77,6 +85,7 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
             "CREDITUNION_JWT_SECRET": JWT_SECRET,
             "CREDITUNION_LOG_FORMAT": "text",
             **CHEAP_HASHING,
+            **SCRIPT_SERVER,
             **extra,
         }
     )
