@@ -82,7 +82,7 @@ SELECT i.loan_id, i.number, l.late_fee_minor, l.currency, l.fees_account_id
 FROM loan_instalments i
 JOIN loans l ON l.id = i.loan_id
 WHERE i.paid_on IS NULL AND i.due_date < :cutoff AND NOT i.late_fee_charged
-  AND l.status = 'active' AND l.late_fee_minor IS NOT NULL
+  AND l.status = 'active' AND l.late_fee_minor IS NOT NULL AND l.withdrawal_notice_on IS NULL
   AND l.rule_set = ANY(CAST(:allowed AS text[]))
   AND (CAST(:loan AS bigint) IS NULL OR l.id = :loan)
 ORDER BY i.loan_id, i.number

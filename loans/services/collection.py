@@ -16,7 +16,8 @@ at acceptance or by `set_collection_mandate`) and something due on or before the
 * a fee for a failed payment is charged once per instalment, only where the product has
   one and its rule set allows it (never on a PAL II loan).
 
-A loan collected on the date (in full or in part) is not collected again by a rerun.
+A loan collected on the date (in full or in part) is not collected again by a rerun. A
+loan under notice of withdrawal is not collected: the member repays it (`withdrawal`).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ JOIN ledger_accounts p ON p.id = l.principal_account_id
 JOIN ledger_accounts i ON i.id = l.interest_account_id
 JOIN ledger_accounts f ON f.id = l.fees_account_id
 JOIN ledger_accounts s ON s.id = l.collection_account_id
-WHERE l.status = 'active' AND l.id > :after
+WHERE l.status = 'active' AND l.id > :after AND l.withdrawal_notice_on IS NULL
   AND NOT EXISTS (
       SELECT 1 FROM loan_transactions t
       WHERE t.loan_id = l.id AND t.kind = 'collection' AND t.business_date = :d)

@@ -73,6 +73,8 @@ class LoanView:
     arrears: Money
     settled_on: dt.date | None
     withdrawn_on: dt.date | None
+    withdrawal_notice_on: dt.date | None  # notice of withdrawal given (CCA s.66A)
+    withdrawal_repay_by: dt.date | None  # the credit and interest due by then
     written_off_on: dt.date | None
     written_off: Money
     recovered: Money
@@ -336,6 +338,8 @@ def _view(session: Session, row: LoanRow) -> LoanView:
         arrears=money(row.arrears_minor),
         settled_on=row.settled_on,
         withdrawn_on=row.withdrawn_on,
+        withdrawal_notice_on=row.withdrawal_notice_on,
+        withdrawal_repay_by=row.withdrawal_repay_by,
         written_off_on=row.written_off_on,
         written_off=money(row.written_off_minor),
         recovered=money(row.recovered_minor),

@@ -236,6 +236,39 @@ def settle(
     )
 
 
+def pay_off(
+    session: Session,
+    *,
+    loan: LoanRow,
+    account_id: int,
+    source: PaymentSource,
+    key: str,
+    business_date: dt.date,
+    actor: str,
+    books: Chart,
+) -> RepaymentResult:
+    """Pay everything the locked `loan` owes on `business_date`, interest to that day."""
+    catch_up(
+        session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
+    )
+    owed = balances(session, loan)
+    closing = closing_minor(terms_of(loan), state_of(accrual_row(session, loan.id)))
+    if owed.total + closing <= 0:
+        raise LoansConflict(f"loan {loan.id} owes nothing")
+    return _pay(
+        session,
+        loan=loan,
+        amount_minor=owed.total + closing,
+        account_id=account_id,
+        source=source,
+        key=key,
+        business_date=business_date,
+        actor=actor,
+        books=books,
+        kind=TransactionKind.REPAYMENT,
+    )
+
+
 def _pay(
     session: Session,
     *,

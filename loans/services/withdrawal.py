@@ -1,16 +1,39 @@
-"""The right to withdraw within 14 days of disbursement (the UK's CCA s.66A model).
+"""The right to withdraw from a loan agreement (the UK's Consumer Credit Act s.66A model).
 
-The member repays the credit provided and the interest accrued on it to the day, and
-nothing else: every fee is refunded or reversed (an upfront fee goes back to the shares
-it was paid from), and interest accrued on a financed or deducted fee is given back.
-What the member already paid counts towards it. One journal entry brings the loan's three
-accounts to zero:
+Two steps, as the Act has them:
 
-    Dr fee income            every fee charged (fees receivable included)
-    Dr loan interest income  interest accrued beyond the interest on the credit
-    Cr member's shares       upfront fees refunded
-    Dr payment source        credit outstanding + interest on it to the day - paid
-    Cr principal, interest receivable, fees receivable   their balances
+1. **Notice** (`give_withdrawal_notice`), within 14 days of disbursement, by the member or
+   recorded by staff. From then the member owes the credit provided and the interest on
+   it only: the agreement's charges fall away ("the creditor is not entitled to any
+   compensation ... except ... non-returnable charges paid ... to a public administrative
+   body", and the credit union pays none). One journal entry, on the notice date:
+
+       Dr the accounts the disbursement credited with the fees   every fee charged at the start
+       Dr fee income                 fees receivable cleared (late or failed-payment fees)
+       Dr loan interest income       interest accrued on the fees, given back
+       Cr member's shares            an upfront fee, refunded
+       Cr principal                  the fees financed in or deducted from it
+       Cr fees receivable, interest receivable     what they held of the above
+
+   The accrual state is replayed on the credit alone, so interest keeps accruing at the
+   agreement's daily rate on what the member really owes. The schedule becomes one amount,
+   due on the repay-by date: "without undue delay and no later than the end of the period
+   of 30 calendar days beginning with the day after the day on which the notice of
+   withdrawal was given" (s.66A(9)), the notice date plus 30 days. Collections by mandate
+   stop (the mandate belonged to the agreement); no late or failed-payment fee is charged.
+
+2. **Repayment.** Any payment (from shares, cash, by bank) reduces the debt; the one that
+   clears it, the credit and interest to the day of repayment, completes the withdrawal
+   (status `withdrawn`). `withdraw_loan` gives notice if none was given and repays at once.
+
+Not repaid by the repay-by date: the agreement is still withdrawn (the notice cannot be
+taken back) and the debt stays owed and is pursued: it ages in arrears from that date,
+interest accrues at the agreement's rate to the day it is repaid, still with no fee, and
+write-off applies as to any debt. Paid later, it completes the withdrawal all the same.
+
+Every loan transaction row equals its journal entry: the notice's row holds what left
+each of the loan's accounts and what went back to the member's shares; the repayment's row
+is an ordinary repayment's.
 """
 
 from __future__ import annotations
@@ -21,45 +44,100 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ledger.entry import EntryRequest, Line
 from ledger.models import Posting
 from ledger.money import Money
 from ledger.posting import post_entry
-from loans.accrual import replay
+from loans.accrual import period_containing, replay_state
 from loans.codec import product_from_json
 from loans.errors import LoansConflict
-from loans.models import LoanRow, LoanStatus, LoanTransactionRow, TransactionKind
+from loans.models import (
+    LoanInstalmentRow,
+    LoanRow,
+    LoanTransactionRow,
+    PaymentSource,
+    TransactionKind,
+)
+from loans.reschedule import PlannedInstalment
 from loans.services.accounts import chart
-from loans.services.instalments import close_rows
+from loans.services.instalments import insert_rows
 from loans.services.origination import fee_split
 from loans.services.products import check_actor
 from loans.services.repayments import (
     InvalidRepayment,
     RepaymentKeyConflict,
+    RepaymentResult,
     RepaymentSource,
+    pay_off,
     source_account,
 )
-from loans.services.state import balances, catch_up, lock_loan, require_active, terms_of
+from loans.services.state import (
+    accrual_row,
+    balances,
+    catch_up,
+    lock_loan,
+    require_active,
+    store_state,
+    terms_of,
+)
 
 WITHDRAWAL_DAYS: Final = 14
+REPAY_WITHIN_DAYS: Final = 30
 
 
 class WithdrawalPeriodOver(LoansConflict):
     pass
 
 
+class WithdrawalNoticeGiven(LoansConflict):
+    """Notice of withdrawal was already given for this loan."""
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalNotice:
+    loan_id: int
+    given_on: dt.date
+    repay_by: dt.date
+    fees_refunded: Money  # every fee charged, refunded (upfront) or reversed
+    interest_given_back: Money  # interest accrued on the fees
+    entry_id: uuid.UUID | None
+
+
 @dataclass(frozen=True, slots=True)
 class WithdrawalResult:
     loan_id: int
-    paid: Money  # by the member now, from the source (negative: paid back to them)
-    credit: Money  # the credit still outstanding, repaid now
-    interest: Money  # interest on the credit to the day, less interest already paid
-    fees_refunded: Money  # every fee charged, refunded or reversed
-    entry_id: uuid.UUID | None
+    paid: Money  # by the member now, from the source
+    credit: Money  # the credit repaid now
+    interest: Money  # interest on the credit to the day, repaid now
+    fees_refunded: Money  # every fee charged, refunded or reversed at the notice
+    entry_id: uuid.UUID | None  # the repayment's
     replayed: bool = False
+
+
+def give_withdrawal_notice(
+    session: Session,
+    *,
+    loan_id: int,
+    business_date: dt.date,
+    actor: str,
+    member_id: int | None = None,
+    window_days: int = WITHDRAWAL_DAYS,
+) -> WithdrawalNotice:
+    """Record notice of withdrawal on `business_date`; the credit and interest fall due
+    `REPAY_WITHIN_DAYS` later.
+
+    Raises LoanNotFound, LoanNotActive, WithdrawalPeriodOver, WithdrawalNoticeGiven, and
+    ledger refusals (PeriodClosed).
+    """
+    check_actor(actor)
+    with session.begin_nested():
+        loan = lock_loan(session, loan_id, member_id=member_id)
+        return _give_notice(
+            session, loan, business_date=business_date, actor=actor, window_days=window_days
+        )
 
 
 def withdraw_loan(
@@ -73,7 +151,8 @@ def withdraw_loan(
     member_id: int | None = None,
     window_days: int = WITHDRAWAL_DAYS,
 ) -> WithdrawalResult:
-    """Withdraw from the agreement on `business_date` (at most `window_days` after disbursement).
+    """Repay the credit and interest to `business_date`, completing the withdrawal; notice
+    is given now if it was not before (then at most `window_days` after disbursement).
 
     Raises LoanNotFound, LoanNotActive, WithdrawalPeriodOver, RepaymentKeyConflict,
     NotAShareAccount, and ledger refusals (InsufficientFunds).
@@ -90,104 +169,152 @@ def withdraw_loan(
         if earlier is not None:
             if earlier.source is not source.kind:
                 raise RepaymentKeyConflict("the idempotency key was used for another request")
-            return _replayed(earlier, loan)
+            return _replayed(session, earlier, loan)
         require_active(loan)
-        if (business_date - loan.disbursed_on).days > window_days:
-            raise WithdrawalPeriodOver(
-                f"loan {loan.id} was disbursed on {loan.disbursed_on}: the right to withdraw "
-                f"lasts {window_days} days"
-            )
         books = chart(session)
         account_id = source_account(session, source, loan=loan, books=books)
-        catch_up(
+        if loan.withdrawal_notice_on is None:
+            _give_notice(
+                session, loan, business_date=business_date, actor=actor, window_days=window_days
+            )
+        paid = pay_off(
             session,
-            loan,
-            through=business_date,
+            loan=loan,
+            account_id=account_id,
+            source=source.kind,
+            key=key,
+            business_date=business_date,
             actor=actor,
-            interest_income_id=books.interest_income,
-            closing=True,
+            books=books,
         )
-        fees = fee_split(product_from_json(loan.terms))
-        in_principal = (fees.deducted + fees.added).minor_units
-        paid = _paid_so_far(session, loan.id)
-        history = _credit_history(loan, paid, in_principal)
-        interest_on_credit = replay(
-            terms_of(loan), principal_changes=history, through=business_date, closing=True
+    return _result(session, paid, loan)
+
+
+def _give_notice(
+    session: Session, loan: LoanRow, *, business_date: dt.date, actor: str, window_days: int
+) -> WithdrawalNotice:
+    require_active(loan)
+    if loan.withdrawal_notice_on is not None:
+        raise WithdrawalNoticeGiven(
+            f"notice of withdrawal from loan {loan.id} was given on {loan.withdrawal_notice_on}"
         )
-        accrued = _interest_accrued(session, loan.interest_account_id)
-        owed = balances(session, loan)
-        interest_paid = sum(part[1] for part in paid.values())
-        given_back = accrued - interest_on_credit
-        refund = fees.total.minor_units + owed.fees
-        deltas: dict[int, int] = defaultdict(int)
-        deltas[loan.principal_account_id] -= owed.principal
-        deltas[loan.interest_account_id] -= owed.interest
-        deltas[loan.fees_account_id] -= owed.fees
-        deltas[books.fee_income] += refund
-        deltas[books.interest_income] += given_back
-        deltas[loan.disbursement_account_id] -= fees.upfront.minor_units
-        from_member = owed.principal + owed.interest - in_principal - given_back
-        deltas[account_id] += from_member
-        currency = loan.currency
-        lines = tuple(
-            Line(account, Money.from_minor(delta, currency))
-            for account, delta in sorted(deltas.items())
-            if delta
+    if (business_date - loan.disbursed_on).days > window_days:
+        raise WithdrawalPeriodOver(
+            f"loan {loan.id} was disbursed on {loan.disbursed_on}: the right to withdraw "
+            f"lasts {window_days} days"
         )
-        entry_id = None
-        if lines:
-            entry_id = post_entry(
-                session,
-                EntryRequest(
-                    idempotency_key=f"loan:{loan.id}:withdraw",
-                    business_date=business_date,
-                    lines=lines,
-                    description=f"Loan {loan.id} withdrawn: credit and interest to date repaid",
-                    posted_by=actor,
-                    kind="loan.withdrawal",
-                    reference=f"loan:{loan.id}",
-                    metadata={"interest_on_credit": interest_on_credit, "fees_refunded": refund},
-                ),
-            ).id
-        loan.status = LoanStatus.WITHDRAWN
-        loan.withdrawn_on = business_date
-        close_rows(session, loan_ids=[loan.id], business_date=business_date)
+    books = chart(session)
+    catch_up(
+        session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
+    )
+    terms = terms_of(loan)
+    fees = fee_split(product_from_json(loan.terms))
+    in_principal = (fees.deducted + fees.added).minor_units
+    history = _credit_history(loan, _principal_paid(session, loan.id), in_principal)
+    on_credit, state = replay_state(terms, principal_changes=history, through=business_date)
+    owed = balances(session, loan)
+    given_back = _interest_accrued(session, loan.interest_account_id) - on_credit
+    # Interest the member already paid on the fees counts towards the credit, and what
+    # the member paid beyond the credit goes back to their shares with an upfront fee.
+    interest_cleared = min(given_back, owed.interest)
+    principal_cleared = min(in_principal + given_back - interest_cleared, owed.principal)
+    to_member = (
+        fees.upfront.minor_units + in_principal + given_back - interest_cleared - principal_cleared
+    )
+    deltas: dict[int, int] = defaultdict(int)
+    deltas[loan.principal_account_id] -= principal_cleared
+    deltas[loan.interest_account_id] -= interest_cleared
+    deltas[loan.fees_account_id] -= owed.fees
+    deltas[loan.disbursement_account_id] -= to_member
+    for account, amount in _fees_credited_at_disbursement(session, loan).items():
+        deltas[account] += amount
+    deltas[books.fee_income] += owed.fees
+    deltas[books.interest_income] += given_back
+    currency = loan.currency
+    lines = tuple(
+        Line(account, Money.from_minor(delta, currency))
+        for account, delta in sorted(deltas.items())
+        if delta
+    )
+    entry_id = None
+    if lines:
+        entry_id = post_entry(
+            session,
+            EntryRequest(
+                idempotency_key=f"loan:{loan.id}:withdrawal-notice",
+                business_date=business_date,
+                lines=lines,
+                description=f"Loan {loan.id} withdrawn: fees refunded, interest on them given back",
+                posted_by=actor,
+                kind="loan.withdrawal",
+                reference=f"loan:{loan.id}",
+                metadata={"interest_on_credit": on_credit, "interest_given_back": given_back},
+            ),
+        ).id
+    store_state(accrual_row(session, loan.id, lock=True), state)
+    repay_by = business_date + dt.timedelta(days=REPAY_WITHIN_DAYS)
+    loan.withdrawal_notice_on = business_date
+    loan.withdrawal_repay_by = repay_by
+    refunded = fees.total.minor_units + owed.fees
+    if entry_id is not None:
         session.add(
             LoanTransactionRow(
                 loan_id=loan.id,
                 kind=TransactionKind.WITHDRAWAL,
                 business_date=business_date,
-                amount_minor=max(from_member, 0),
-                fees_minor=refund,  # for a withdrawal: the fees refunded or reversed
-                interest_minor=max(interest_on_credit - interest_paid, 0),
-                principal_minor=max(owed.principal - in_principal, 0),
-                source=source.kind,
-                source_account_id=account_id,
+                # What went back to the member's shares (an upfront fee) and what left each
+                # of the loan's accounts: exactly the entry's lines on them.
+                amount_minor=to_member,
+                fees_minor=owed.fees,
+                interest_minor=interest_cleared,
+                principal_minor=principal_cleared,
+                source=PaymentSource.SHARES if to_member else None,
+                source_account_id=loan.disbursement_account_id if to_member else None,
                 journal_entry_id=entry_id,
-                idempotency_key=key,
+                idempotency_key=f"loan:{loan.id}:withdrawal-notice",
                 actor=actor,
-                note=f"fees refunded: {Money.from_minor(refund, currency)}",
+                note=f"notice of withdrawal; repay by {repay_by}; fees refunded or reversed: "
+                f"{Money.from_minor(refunded, currency)}",
             )
         )
-        session.flush()
-    return WithdrawalResult(
+    session.flush()
+    _one_amount_due(session, loan, repay_by)
+    return WithdrawalNotice(
         loan_id=loan.id,
-        paid=Money.from_minor(from_member, currency),
-        credit=Money.from_minor(owed.principal - in_principal, currency),
-        interest=Money.from_minor(interest_on_credit - interest_paid, currency),
-        fees_refunded=Money.from_minor(refund, currency),
+        given_on=business_date,
+        repay_by=repay_by,
+        fees_refunded=Money.from_minor(refunded, currency),
+        interest_given_back=Money.from_minor(given_back, currency),
         entry_id=entry_id,
     )
 
 
-def _paid_so_far(session: Session, loan_id: int) -> dict[dt.date, tuple[int, int]]:
-    """(principal, interest) repaid on each business date."""
-    rows = session.execute(
-        select(
-            LoanTransactionRow.business_date,
-            func.sum(LoanTransactionRow.principal_minor),
-            func.sum(LoanTransactionRow.interest_minor),
+def _one_amount_due(session: Session, loan: LoanRow, repay_by: dt.date) -> None:
+    """The instalments not yet paid give way to one amount, everything owed, on `repay_by`."""
+    session.execute(
+        delete(LoanInstalmentRow).where(
+            LoanInstalmentRow.loan_id == loan.id, LoanInstalmentRow.paid_on.is_(None)
         )
+    )
+    last_paid = session.scalar(
+        select(func.max(LoanInstalmentRow.number)).where(LoanInstalmentRow.loan_id == loan.id)
+    )
+    number = max(period_containing(terms_of(loan), repay_by).number, (last_paid or 0) + 1)
+    owed = balances(session, loan)
+    insert_rows(
+        session,
+        loan_id=loan.id,
+        rows=[PlannedInstalment(number, repay_by, owed.principal, owed.interest)],
+    )
+    loan.last_instalment_no = number
+    loan.maturity_date = repay_by
+    session.flush()
+
+
+def _principal_paid(session: Session, loan_id: int) -> dict[dt.date, int]:
+    """Principal repaid on each business date."""
+    rows = session.execute(
+        select(LoanTransactionRow.business_date, func.sum(LoanTransactionRow.principal_minor))
         .where(
             LoanTransactionRow.loan_id == loan_id,
             LoanTransactionRow.kind.in_((TransactionKind.REPAYMENT, TransactionKind.COLLECTION)),
@@ -195,16 +322,16 @@ def _paid_so_far(session: Session, loan_id: int) -> dict[dt.date, tuple[int, int
         .group_by(LoanTransactionRow.business_date)
         .order_by(LoanTransactionRow.business_date)
     ).all()
-    return {day: (int(principal), int(interest)) for day, principal, interest in rows}
+    return {day: int(principal) for day, principal in rows}
 
 
 def _credit_history(
-    loan: LoanRow, paid: dict[dt.date, tuple[int, int]], in_principal: int
+    loan: LoanRow, paid: dict[dt.date, int], in_principal: int
 ) -> list[tuple[dt.date, int]]:
     """The credit owed at each date's close: principal less the fees financed in it."""
     owed = loan.principal_minor
     history = [(loan.disbursed_on, max(owed - in_principal, 0))]
-    for day, (principal, _) in paid.items():
+    for day, principal in paid.items():
         owed -= principal
         if day == loan.disbursed_on:
             history[0] = (day, max(owed - in_principal, 0))
@@ -223,14 +350,63 @@ def _interest_accrued(session: Session, interest_account_id: int) -> int:
     return int(total or 0)
 
 
-def _replayed(earlier: LoanTransactionRow, loan: LoanRow) -> WithdrawalResult:
+def _fees_credited_at_disbursement(session: Session, loan: LoanRow) -> dict[int, int]:
+    """The accounts the disbursement credited with the fees, and how much: reversed in full."""
+    if loan.disbursement_entry_id is None:
+        return {}
+    rows = session.execute(
+        select(Posting.account_id, func.sum(Posting.amount_minor))
+        .where(
+            Posting.entry_id == loan.disbursement_entry_id,
+            Posting.account_id.not_in((loan.principal_account_id, loan.disbursement_account_id)),
+        )
+        .group_by(Posting.account_id)
+    ).all()
+    return {int(account): -int(amount) for account, amount in rows if amount}
+
+
+def _result(session: Session, paid: RepaymentResult, loan: LoanRow) -> WithdrawalResult:
+    return WithdrawalResult(
+        loan_id=loan.id,
+        paid=paid.amount,
+        credit=paid.principal,
+        interest=paid.interest,
+        fees_refunded=_refunded(session, loan),
+        entry_id=paid.entry_id,
+        replayed=paid.replayed,
+    )
+
+
+def _refunded(session: Session, loan: LoanRow) -> Money:
+    fees = fee_split(product_from_json(loan.terms))
+    cleared = session.scalar(
+        select(LoanTransactionRow.fees_minor).where(
+            LoanTransactionRow.idempotency_key == f"loan:{loan.id}:withdrawal-notice"
+        )
+    )
+    return fees.total + Money.from_minor(int(cleared or 0), loan.currency)
+
+
+def _replayed(session: Session, earlier: LoanTransactionRow, loan: LoanRow) -> WithdrawalResult:
     currency = loan.currency
     return WithdrawalResult(
         loan_id=loan.id,
         paid=Money.from_minor(earlier.amount_minor, currency),
         credit=Money.from_minor(earlier.principal_minor, currency),
         interest=Money.from_minor(earlier.interest_minor, currency),
-        fees_refunded=Money.from_minor(earlier.fees_minor, currency),
+        fees_refunded=_refunded(session, loan),
         entry_id=earlier.journal_entry_id,
         replayed=True,
     )
+
+
+__all__ = [
+    "REPAY_WITHIN_DAYS",
+    "WITHDRAWAL_DAYS",
+    "WithdrawalNotice",
+    "WithdrawalNoticeGiven",
+    "WithdrawalPeriodOver",
+    "WithdrawalResult",
+    "give_withdrawal_notice",
+    "withdraw_loan",
+]

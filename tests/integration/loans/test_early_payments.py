@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from creditunion.database import unit_of_work
 from ledger.invariants import check_invariants
-from loans.models import TransactionKind
+from loans.models import LoanRow, TransactionKind
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import accrue_interest
 from loans.services.collection import collect_due_instalments
 from loans.services.queries import get_loan, loan_schedule, loan_transactions
 from loans.services.repayments import RepaymentResult, RepaymentSource, repay
-from tests.factories_loans import TODAY, gb_product, gbp, make_loan, shares_balance, withdraw
+from tests.factories_loans import TODAY, gbp, make_loan, shares_balance, withdraw
 
 FIRST_DUE = dt.date(2026, 2, 15)
 SECOND_DUE = dt.date(2026, 3, 15)
@@ -61,9 +61,15 @@ def pay_early(
 def test_a_payment_before_the_due_date_is_the_instalment_and_is_not_collected_again(
     fresh_engine: Engine,
 ) -> None:
-    product = gb_product(late_fee=gbp("5"), nsf_fee=gbp("3"))
-    loan_id, shares, _ = make_loan(fresh_engine, product=product, amount="1000", term=12)
+    loan_id, shares, _ = make_loan(fresh_engine, amount="1000", term=12)
     with unit_of_work(fresh_engine) as s:
+        # A late fee of 5.00 and a failed-payment fee of 3.00, as the loan's own terms (set
+        # on the row: whether a product may carry them is the rule set's business).
+        s.execute(
+            update(LoanRow)
+            .where(LoanRow.id == loan_id)
+            .values(late_fee_minor=500, nsf_fee_minor=300)
+        )
         # The member keeps 100.00 of the advance: after paying early, 5.44 is left.
         withdraw(s, shares, gbp("900"), on=TODAY, key="spend")
     cob(fresh_engine, TODAY + dt.timedelta(days=1), EARLY - dt.timedelta(days=1))
