@@ -13,11 +13,13 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from creditunion.database import unit_of_work
 from creditunion.members.models import Member, MemberStatus
+from creditunion.shares.product_service import install_standard_products
+from creditunion.shares.products import INSTANT_ACCESS
 from ledger.accounts import get_account_by_code, open_account
 from ledger.balances import balance
 from ledger.chart import CASH_IN_TILLS, MEMBERS_SHARES, install_chart
@@ -211,6 +213,30 @@ def account_minor(session: Session, account_id: int) -> int:
     return balance(session, account_id=account_id).minor_units
 
 
+def adopt_as_share_account(
+    session: Session, ledger_account_id: int, *, member_id: int, on: dt.date
+) -> None:
+    """Record `ledger_account_id` as the member's share account (instant access, no dividend
+    declared), so the share view and the reconciliation know it; its ledger rules (floor)
+    stay as `share_account` made them."""
+    install_standard_products(session, currency="GBP")
+    session.execute(
+        text(
+            "INSERT INTO share_accounts (account_number, member_id, product_id, "
+            "ledger_account_id, status, opened_on, opened_by) "
+            "SELECT :number, :member, id, :account, 'open', :on, 'tests' "
+            "FROM share_products WHERE code = :code"
+        ),
+        {
+            "number": f"{uuid.uuid4().int % 10**8:08d}",
+            "member": member_id,
+            "account": ledger_account_id,
+            "on": on,
+            "code": INSTANT_ACCESS,
+        },
+    )
+
+
 def make_loan(
     engine: Engine,
     *,
@@ -230,6 +256,7 @@ def make_loan(
         books(s, currency)
         code = make_product(s, product)
         account = share_account(s, Money(shares, currency), on=on)
+        adopt_as_share_account(s, account, member_id=facts.member_id, on=on)
         application = submit_application(
             s,
             member_id=facts.member_id,

@@ -1,9 +1,10 @@
 """The close-of-business plan: which steps run, in which order, for which dates.
 
 For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
-posting at period ends, dividends due, loan accrual, loan collection, deferred loan fees
-earned, arrears, non-accrual, the loan-loss provision at month ends, lapsed loan offers,
-expiry of cash withdrawals left unapproved, then the ledger closes D and seals it.
+posting at period ends, dividends due, interest and dividends owed, loan accrual, loan
+collection, deferred loan fees earned, arrears, non-accrual, the loan-loss provision at month
+ends, lapsed loan offers, expiry of cash withdrawals left unapproved, then the ledger closes D
+and seals it.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from creditunion.cob.loan_steps import (
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
 from creditunion.database import unit_of_work
+from creditunion.reconciliation import ReconciliationBroken, reconcile
 from creditunion.savings.cob_steps import (
     accrue_savings_interest,
     pay_dividends,
     post_savings_interest,
 )
+from creditunion.savings.payable import accrue_interest_payable
 from ledger.periods import close_business_date, closed_through
 from ledger.seal import seal_through
 
@@ -74,6 +77,18 @@ def expire_approvals(session: Session, business_date: dt.date, progress: Progres
     return StepOutcome(items=expired)
 
 
+def reconcile_sub_ledgers(
+    session: Session, business_date: dt.date, progress: Progress
+) -> StepOutcome:
+    """Loan book and members' shares against the ledger as at the day; a break stops the
+    close of business here, so the day is not closed on books that disagree."""
+    report = reconcile(session, as_of=business_date)
+    if not report.ok:
+        raise ReconciliationBroken(report)
+    progress(1, 1)
+    return StepOutcome(items=0, totals={"breaks": "0"})
+
+
 def close_and_seal(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
     close_business_date(session, business_date=business_date, closed_by=CLOSED_BY)
     # Normally one seal, for this day. A ledger with history from before its first close of
@@ -94,6 +109,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("savings_accrual", accrue_savings_interest),
     Step("savings_posting", post_savings_interest),
     Step("dividends", pay_dividends),
+    Step("savings_payable", accrue_interest_payable),
     Step("loan_accrual", accrue_loan_interest),
     Step("loan_collection", collect_loan_instalments),
     Step("loan_fee_recognition", recognise_loan_fees),
@@ -102,6 +118,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("loan_provision", provide_for_loan_losses),
     Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),
+    Step("reconciliation", reconcile_sub_ledgers),
     Step("close_and_seal", close_and_seal),
 )
 

@@ -1,0 +1,264 @@
+"""Sub-ledgers against the general ledger, as at a business date, in one set-based query.
+
+Loans: each loan's principal, interest and fees on its own ledger accounts against the
+loan book. The book is what the loan's records say: its transactions (a disbursement adds
+its principal; a repayment, a collection or a write-off takes off its principal, interest
+and fees; a late or dishonoured-payment fee adds its fee), plus what the loan services
+post with no transaction row (`loan.*` entries such as the daily interest accrual); a loan
+withdrawn within its 14 days owes nothing from that day. An entry the loans sub-ledger did
+not make (a generic reversal, a manual journal) moves the ledger but not the book, and
+shows as a difference on that loan's account.
+
+Shares: each share account's balance as members see it (the stored balance the share view
+reads, less what posted after the date) against the members' shares control account's
+ledger (its sub-accounts' postings to the date); a ledger account under the control that
+no share account owns shows with a book of zero.
+
+Control lines total each control account (loans to members, interest and fees receivable,
+members' shares) against the sum of its book; the allowance for loan losses is listed with
+its ledger balance (positive is a credit, the allowance held) and no book figure.
+
+Amounts are minor units on each account's normal side: what a loan owes and what a member
+holds are positive. `difference_minor` is ledger less book.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final, LiteralString
+
+from sqlalchemy.orm import Session
+
+from ledger.chart import (
+    ALLOWANCE_FOR_LOAN_LOSSES,
+    LOAN_FEES_RECEIVABLE,
+    LOAN_INTEREST_RECEIVABLE,
+    LOANS_TO_MEMBERS,
+    MEMBERS_SHARES,
+)
+from ledger.journal_stream import server_side_rows
+from ledger.money import Money
+from ledger.transaction import require_transaction
+
+BREAKS_SHOWN_MAX: Final = 20
+
+_LINES: Final[LiteralString] = """
+WITH loan_lines AS (
+    SELECT l.id AS loan_id, l.member_id, l.currency, l.status, l.withdrawn_on,
+           c.component, c.account_id
+    FROM loans AS l
+    CROSS JOIN LATERAL (VALUES ('principal', l.principal_account_id),
+                               ('interest', l.interest_account_id),
+                               ('fees', l.fees_account_id)) AS c(component, account_id)
+    WHERE l.disbursed_on <= %(d)s
+), loan_ledger AS (
+    SELECT p.account_id, sum(p.amount_minor) AS minor
+    FROM postings AS p
+    WHERE p.account_id IN (SELECT account_id FROM loan_lines) AND p.business_date <= %(d)s
+    GROUP BY p.account_id
+), journal_only AS (
+    SELECT p.account_id, sum(p.amount_minor) AS minor
+    FROM postings AS p
+    JOIN journal_entries AS e ON e.id = p.entry_id
+    WHERE p.account_id IN (SELECT account_id FROM loan_lines) AND p.business_date <= %(d)s
+      AND e.kind LIKE 'loan.%%'
+      AND NOT EXISTS (SELECT 1 FROM loan_transactions AS t WHERE t.journal_entry_id = e.id)
+    GROUP BY p.account_id
+), recorded AS (
+    SELECT t.loan_id, c.component, sum(c.minor) AS minor
+    FROM loan_transactions AS t
+    CROSS JOIN LATERAL (VALUES
+        ('principal', CASE WHEN t.kind = 'disbursement' THEN t.principal_minor
+                           WHEN t.kind IN ('repayment', 'collection', 'write_off')
+                           THEN -t.principal_minor ELSE 0 END),
+        ('interest', CASE WHEN t.kind IN ('repayment', 'collection', 'write_off')
+                          THEN -t.interest_minor ELSE 0 END),
+        ('fees', CASE WHEN t.kind IN ('late_fee', 'nsf_fee') THEN t.fees_minor
+                      WHEN t.kind IN ('repayment', 'collection', 'write_off')
+                      THEN -t.fees_minor ELSE 0 END)
+    ) AS c(component, minor)
+    WHERE t.business_date <= %(d)s AND t.kind <> 'withdrawal'
+    GROUP BY t.loan_id, c.component
+), loan_rows AS (
+    SELECT 'loan'::text AS section, ll.currency, a.code AS account_code, ll.component,
+           ll.member_id, ll.loan_id, NULL::text AS share_account, ll.status::text AS status,
+           CASE WHEN ll.withdrawn_on <= %(d)s THEN 0
+                ELSE coalesce(r.minor, 0) + coalesce(j.minor, 0) END AS book_minor,
+           coalesce(g.minor, 0) AS ledger_minor
+    FROM loan_lines AS ll
+    JOIN ledger_accounts AS a ON a.id = ll.account_id
+    LEFT JOIN loan_ledger AS g ON g.account_id = ll.account_id
+    LEFT JOIN journal_only AS j ON j.account_id = ll.account_id
+    LEFT JOIN recorded AS r ON r.loan_id = ll.loan_id AND r.component = ll.component
+), controls AS (
+    SELECT a.id, a.code, a.currency, c.component
+    FROM ledger_accounts AS a
+    JOIN (VALUES (%(loans)s, 'principal'), (%(interest)s, 'interest'), (%(fees)s, 'fees'),
+                 (%(shares)s, 'shares'), (%(allowance)s, 'allowance'))
+         AS c(code, component) ON c.code = a.code
+), share_ledger AS (
+    SELECT s.id AS share_account_id, s.account_number, s.member_id, s.status,
+           a.id AS account_id, a.code, a.currency, a.balance_minor,
+           a.parent_id = (SELECT id FROM controls WHERE component = 'shares') AS under_control
+    FROM share_accounts AS s
+    JOIN ledger_accounts AS a ON a.id = s.ledger_account_id
+    WHERE s.opened_on <= %(d)s
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, a.id, a.code, a.currency, a.balance_minor, true
+    FROM ledger_accounts AS a
+    WHERE a.parent_id = (SELECT id FROM controls WHERE component = 'shares')
+      AND NOT EXISTS (SELECT 1 FROM share_accounts AS s WHERE s.ledger_account_id = a.id)
+), share_postings AS (
+    SELECT p.account_id,
+           sum(p.amount_minor) FILTER (WHERE p.business_date <= %(d)s) AS to_date,
+           sum(p.amount_minor) FILTER (WHERE p.business_date > %(d)s) AS after
+    FROM postings AS p
+    WHERE p.account_id IN (SELECT account_id FROM share_ledger)
+    GROUP BY p.account_id
+), share_rows AS (
+    SELECT 'share'::text AS section, sl.currency, sl.code AS account_code,
+           'shares'::text AS component, sl.member_id, NULL::bigint AS loan_id,
+           sl.account_number AS share_account, sl.status::text AS status,
+           CASE WHEN sl.share_account_id IS NULL THEN 0
+                ELSE -(sl.balance_minor - coalesce(sp.after, 0)) END AS book_minor,
+           CASE WHEN sl.under_control THEN -coalesce(sp.to_date, 0) ELSE 0 END AS ledger_minor
+    FROM share_ledger AS sl
+    LEFT JOIN share_postings AS sp ON sp.account_id = sl.account_id
+), control_ledger AS (
+    SELECT c.component, c.code, c.currency,
+           coalesce(sum(p.amount_minor), 0) AS minor
+    FROM controls AS c
+    LEFT JOIN ledger_accounts AS child ON child.parent_id = c.id OR child.id = c.id
+    LEFT JOIN postings AS p ON p.account_id = child.id AND p.business_date <= %(d)s
+    GROUP BY c.component, c.code, c.currency
+), books AS (
+    SELECT component, currency, sum(book_minor) AS minor FROM loan_rows
+    GROUP BY component, currency
+    UNION ALL
+    SELECT 'shares', currency, sum(book_minor) FROM share_rows
+    WHERE account_code IS NOT NULL AND book_minor IS NOT NULL
+    GROUP BY currency
+), control_rows AS (
+    SELECT 'control'::text AS section, cl.currency, cl.code AS account_code, cl.component,
+           NULL::bigint AS member_id, NULL::bigint AS loan_id, NULL::text AS share_account,
+           NULL::text AS status,
+           CASE WHEN cl.component = 'allowance' THEN NULL ELSE coalesce(b.minor, 0) END
+               AS book_minor,
+           CASE WHEN cl.component IN ('shares', 'allowance') THEN -cl.minor ELSE cl.minor END
+               AS ledger_minor
+    FROM control_ledger AS cl
+    LEFT JOIN books AS b ON b.component = cl.component AND b.currency = cl.currency
+)
+SELECT section, currency, account_code, component, member_id, loan_id, share_account, status,
+       book_minor::bigint, ledger_minor::bigint,
+       (ledger_minor - book_minor)::bigint AS difference_minor
+FROM (
+    SELECT * FROM loan_rows
+    UNION ALL SELECT * FROM share_rows
+    UNION ALL SELECT * FROM control_rows
+) AS lines
+"""
+
+
+_ORDER: Final[LiteralString] = """
+ORDER BY CASE section WHEN 'control' THEN 0 WHEN 'loan' THEN 1 ELSE 2 END,
+         account_code, component
+"""
+
+_ALL_LINES: Final[LiteralString] = "SELECT * FROM (" + _LINES + ") AS l" + _ORDER
+
+# A line without a book figure (the allowance) is listed, never a break.
+_BREAKS: Final[LiteralString] = (
+    "SELECT *, count(*) OVER () FROM (" + _LINES + ") AS l "
+    "WHERE book_minor IS NOT NULL AND difference_minor <> 0" + _ORDER + "LIMIT %(n)s"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationLine:
+    section: str  # "control", "loan" or "share"
+    currency: str
+    account_code: str
+    component: str  # principal, interest, fees, shares or allowance
+    member_id: int | None
+    loan_id: int | None
+    share_account: str | None  # the share account's number
+    status: str | None
+    book_minor: int | None  # None: the account has no sub-ledger figure (the allowance)
+    ledger_minor: int
+    difference_minor: int | None
+
+    def describe(self) -> str:
+        if self.loan_id is not None:
+            whose = f"loan {self.loan_id} {self.component}"
+        elif self.share_account is not None:
+            whose = f"share account {self.share_account}"
+        elif self.section == "share":
+            whose = "an account under members' shares that no share account owns"
+        else:
+            whose = f"{self.component} control"
+
+        def money(minor: int | None) -> str:
+            return "-" if minor is None else str(Money.from_minor(minor, self.currency))
+
+        return (
+            f"{whose} (account {self.account_code}): ledger {money(self.ledger_minor)}, "
+            f"book {money(self.book_minor)}, difference {money(self.difference_minor)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationReport:
+    as_of: dt.date
+    breaks: tuple[ReconciliationLine, ...]
+    breaks_total: int  # breaks may be cut to the first BREAKS_SHOWN_MAX
+
+    @property
+    def ok(self) -> bool:
+        return self.breaks_total == 0
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"reconciled as at {self.as_of}: the loan book and members' shares agree"
+        shown = "; ".join(line.describe() for line in self.breaks)
+        more = self.breaks_total - len(self.breaks)
+        tail = f"; and {more} more" if more else ""
+        return f"{self.breaks_total} reconciliation breaks as at {self.as_of}: {shown}{tail}"
+
+
+class ReconciliationBroken(RuntimeError):
+    """A sub-ledger disagrees with the general ledger: close of business stops here."""
+
+    def __init__(self, report: ReconciliationReport) -> None:
+        super().__init__(report.summary())
+        self.report = report
+
+
+def _params(as_of: dt.date) -> dict[str, Any]:
+    return {
+        "d": as_of,
+        "loans": LOANS_TO_MEMBERS,
+        "interest": LOAN_INTEREST_RECEIVABLE,
+        "fees": LOAN_FEES_RECEIVABLE,
+        "shares": MEMBERS_SHARES,
+        "allowance": ALLOWANCE_FOR_LOAN_LOSSES,
+    }
+
+
+def reconciliation_lines(session: Session, *, as_of: dt.date) -> Iterator[ReconciliationLine]:
+    """Every line, control accounts first, then loans and share accounts by account code;
+    streamed from a server-side cursor (for exports)."""
+    for row in server_side_rows(session, _ALL_LINES, _params(as_of)):
+        yield ReconciliationLine(*row)
+
+
+def reconcile(session: Session, *, as_of: dt.date) -> ReconciliationReport:
+    """The breaks as at `as_of` (the first `BREAKS_SHOWN_MAX` of them, and how many)."""
+    require_transaction(session)
+    rows = list(server_side_rows(session, _BREAKS, {**_params(as_of), "n": BREAKS_SHOWN_MAX}))
+    breaks = tuple(ReconciliationLine(*row[:-1]) for row in rows)
+    return ReconciliationReport(
+        as_of=as_of, breaks=breaks, breaks_total=int(rows[0][-1]) if rows else 0
+    )

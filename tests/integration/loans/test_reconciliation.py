@@ -1,0 +1,183 @@
+"""The sub-ledger to general-ledger reconciliation (issue 20 failure 1, issue 22).
+
+Worked figures: a loan of 1,000.00 repaid by 100.00 on the day it was made (no interest
+yet) owes 900.00 principal in both the loan book and the ledger. A generic reversal of
+that repayment (what `POST /v1/reversals` did before it refused loan entries) puts 100.00
+back on the ledger only: a break of 100.00 on the loan's principal account, and on the
+loans-to-members control. A member's share account whose stored balance (what the share
+view reads) drifts from its postings breaks by the drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, text
+
+from creditunion.cob.plan import run_close_of_business
+from creditunion.cob.runner import StepFailed
+from creditunion.database import unit_of_work
+from creditunion.reconciliation import reconcile, reconciliation_lines
+from creditunion.settings import Settings
+from creditunion.setup import initialise
+from ledger.periods import closed_through
+from ledger.reversal import reverse_entry
+from loans.models import TransactionKind
+from loans.services.queries import loan_transactions
+from loans.services.repayments import RepaymentSource, repay, settle
+from loans.services.withdrawal import withdraw_loan
+from tests.factories_loans import TODAY, gbp, loan_row, make_loan
+from tests.seal_helpers import superuser
+
+ACTOR = "user:teller-1"
+
+
+def _repaid(engine: Engine, amount: str = "100.00") -> tuple[int, int]:
+    loan_id, shares, _ = make_loan(engine, amount="1000", term=12, shares="200")
+    with unit_of_work(engine) as s:
+        repay(
+            s,
+            loan_id=loan_id,
+            amount=gbp(amount),
+            source=RepaymentSource.shares(shares),
+            idempotency_key=f"pay-{loan_id}",
+            business_date=TODAY,
+            actor=ACTOR,
+        )
+    return loan_id, shares
+
+
+def test_a_loan_book_that_agrees_reconciles_at_every_date(fresh_engine: Engine) -> None:
+    loan_id, shares = _repaid(fresh_engine)
+    later = TODAY + dt.timedelta(days=40)
+    with unit_of_work(fresh_engine) as s:
+        settle(
+            s,
+            loan_id=loan_id,
+            source=RepaymentSource.shares(shares),
+            idempotency_key=f"settle-{loan_id}",
+            business_date=later,
+            actor=ACTOR,
+        )
+    with unit_of_work(fresh_engine) as s:
+        for day in (TODAY - dt.timedelta(days=1), TODAY, later):
+            report = reconcile(s, as_of=day)
+            assert report.ok, report.summary()
+        lines = {
+            (line.section, line.component): line
+            for line in reconciliation_lines(s, as_of=TODAY)
+            if line.loan_id in (loan_id, None) and line.section != "share"
+        }
+    principal = lines[("loan", "principal")]
+    assert (principal.book_minor, principal.ledger_minor, principal.difference_minor) == (
+        90_000,
+        90_000,
+        0,
+    )
+    assert lines[("control", "principal")].ledger_minor == 90_000
+    assert lines[("control", "allowance")].book_minor is None
+
+
+def _reverse_repayment_generically(engine: Engine, loan_id: int) -> str:
+    """Mirror the loan's repayment straight through the ledger (what an approved generic
+    reversal did); returns the loan's principal account code."""
+    with unit_of_work(engine) as s:
+        entry_id = next(
+            t.journal_entry_id
+            for t in loan_transactions(s, loan_id=loan_id)
+            if t.kind is TransactionKind.REPAYMENT
+        )
+        assert entry_id is not None
+        reverse_entry(
+            s,
+            entry_id=entry_id,
+            idempotency_key=f"generic-{loan_id}",
+            business_date=TODAY,
+            posted_by="user:manager-2",
+        )
+        code = s.scalar(
+            text("SELECT code FROM ledger_accounts WHERE id = :i"),
+            {"i": loan_row(s, loan_id).principal_account_id},
+        )
+    assert isinstance(code, str)
+    return code
+
+
+def test_a_generic_reversal_of_a_repayment_is_a_break_per_account(fresh_engine: Engine) -> None:
+    loan_id, _ = _repaid(fresh_engine)
+    principal_code = _reverse_repayment_generically(fresh_engine, loan_id)
+    with unit_of_work(fresh_engine) as s:
+        report = reconcile(s, as_of=TODAY)
+        before = reconcile(s, as_of=TODAY - dt.timedelta(days=1))
+    assert before.ok
+    assert not report.ok and report.breaks_total == 2
+    found = {(b.section, b.component): b for b in report.breaks}
+    loan_break = found[("loan", "principal")]
+    assert (loan_break.loan_id, loan_break.account_code) == (loan_id, principal_code)
+    assert (loan_break.book_minor, loan_break.ledger_minor, loan_break.difference_minor) == (
+        90_000,
+        100_000,
+        10_000,
+    )
+    assert found[("control", "principal")].difference_minor == 10_000
+    assert (
+        f"loan {loan_id} principal (account {principal_code}): ledger 1000.00 GBP, "
+        "book 900.00 GBP, difference 100.00 GBP"
+    ) in report.summary()
+
+
+def test_a_withdrawn_loan_owes_nothing_on_the_book_or_the_ledger(fresh_engine: Engine) -> None:
+    loan_id, shares = _repaid(fresh_engine, "10.00")
+    with unit_of_work(fresh_engine) as s:
+        withdraw_loan(
+            s,
+            loan_id=loan_id,
+            source=RepaymentSource.shares(shares),
+            idempotency_key=f"withdraw-{loan_id}",
+            business_date=TODAY + dt.timedelta(days=5),
+            actor=ACTOR,
+        )
+    with unit_of_work(fresh_engine) as s:
+        assert reconcile(s, as_of=TODAY + dt.timedelta(days=5)).ok
+        assert reconcile(s, as_of=TODAY + dt.timedelta(days=4)).ok
+
+
+def test_a_share_balance_that_drifts_from_its_postings_is_a_break(fresh_engine: Engine) -> None:
+    _, shares = _repaid(fresh_engine)
+    with superuser(fresh_engine) as conn:
+        conn.execute(
+            "UPDATE ledger_accounts SET balance_minor = balance_minor - 700 WHERE id = %s",
+            (shares,),
+        )
+    with unit_of_work(fresh_engine) as s:
+        report = reconcile(s, as_of=TODAY)
+        number = s.scalar(
+            text("SELECT account_number FROM share_accounts WHERE ledger_account_id = :i"),
+            {"i": shares},
+        )
+    found = {(b.section, b.component): b for b in report.breaks}
+    share = found[("share", "shares")]
+    assert share.share_account == number
+    # The view shows 7.00 more than the postings hold: the ledger is 7.00 short of it.
+    assert share.difference_minor == -700 and share.book_minor == share.ledger_minor + 700
+    assert found[("control", "shares")].difference_minor == -700
+
+
+def test_close_of_business_stops_on_a_break_and_leaves_the_day_open(fresh_engine: Engine) -> None:
+    with unit_of_work(fresh_engine) as s:
+        initialise(s, settings=Settings(base_currency="GBP"), business_date=TODAY)
+    loan_id, _ = _repaid(fresh_engine)
+    with pytest.raises(StepFailed, match=f"loan {loan_id} principal"):
+        _reverse_repayment_generically(fresh_engine, loan_id)
+        run_close_of_business(fresh_engine)
+    with unit_of_work(fresh_engine) as s:
+        assert closed_through(s) is None
+        status, error = s.execute(
+            text(
+                "SELECT status, error FROM cob_step_runs "
+                "WHERE step = 'reconciliation' AND business_date = :d"
+            ),
+            {"d": TODAY},
+        ).one()
+    assert status == "failed" and "difference 100.00 GBP" in error
