@@ -197,17 +197,9 @@ def pay_dividends(session: Session, business_date: dt.date, progress: Progress) 
     paid_lines = 0
     for declaration in declarations:
         product = session.get_one(ShareProduct, declaration.product_id)
-        days = (declaration.period_end - declaration.period_start).days + 1
         rows = session.execute(
             _BALANCE_DAYS,
-            {
-                "product": declaration.product_id,
-                "period_start": declaration.period_start,
-                "period_end": declaration.period_end,
-                "days": days,
-                "rate_units": rate_units(declaration.annual_rate),
-                "rate_scale": 10**8,
-            },
+            _balance_days_params(declaration),
             execution_options={"yield_per": STREAM_ROWS},
         )
         pairs = ((int(row[0]), int(row[1])) for row in rows)
@@ -236,3 +228,23 @@ def pay_dividends(session: Session, business_date: dt.date, progress: Progress) 
         progress(paid_lines, None)
     session.flush()
     return StepOutcome(items=paid_lines, totals=totals)
+
+
+def dividend_owed_minor(session: Session, declaration: DividendDeclaration) -> int:
+    """What the declaration pays if the accounts open now are open on its payment date."""
+    total = session.scalar(
+        text(f"SELECT coalesce(sum(dividend), 0) FROM ({_BALANCE_DAYS.text}) AS owed"),
+        _balance_days_params(declaration),
+    )
+    return int(total or 0)
+
+
+def _balance_days_params(declaration: DividendDeclaration) -> dict[str, Any]:
+    return {
+        "product": declaration.product_id,
+        "period_start": declaration.period_start,
+        "period_end": declaration.period_end,
+        "days": (declaration.period_end - declaration.period_start).days + 1,
+        "rate_units": rate_units(declaration.annual_rate),
+        "rate_scale": 10**8,
+    }

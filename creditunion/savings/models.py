@@ -75,3 +75,6 @@ class DividendDeclaration(Base):
     )
     paid_members: Mapped[int | None] = mapped_column(Integer)
     paid_total_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # What the declaration owes members, fixed by the first close of business after it is
+    # declared (creditunion.savings.payable) and carried as payable until it is paid.
+    owed_minor: Mapped[int | None] = mapped_column(BigInteger)

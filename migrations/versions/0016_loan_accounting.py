@@ -1,7 +1,8 @@
-"""Loan accounting: provisions, non-accrual, deferred fees; their chart accounts.
+"""Loan accounting: provisions, non-accrual, deferred fees; their chart accounts; dividends owed.
 
 Loans carry their last month-end provision and, on non-accrual, the interest held in
 suspense. Deferred loan fees are recognised period by period from `loan_fee_recognition`.
+A dividend declaration records what it owes members until it is paid.
 An installation whose chart is already loaded gets the two new chart accounts here
 (`creditunion init` opens them on a new one).
 
@@ -67,6 +68,7 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("recognised_on IS NULL"),
     )
+    op.add_column("dividend_declarations", sa.Column("owed_minor", sa.BigInteger(), nullable=True))
     for code, name, kind, parent in _ACCOUNTS:
         op.execute(
             sa.text(
@@ -85,6 +87,7 @@ def downgrade() -> None:
                 "AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.account_id = a.id)"
             ).bindparams(code=code)
         )
+    op.drop_column("dividend_declarations", "owed_minor")
     op.drop_index(
         "ix_loan_fee_recognition_open",
         table_name="loan_fee_recognition",
