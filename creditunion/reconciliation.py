@@ -2,12 +2,12 @@
 
 Loans: each loan's principal, interest and fees on its own ledger accounts against the
 loan book. The book is what the loan's records say: its transactions (a disbursement adds
-its principal; a repayment, a collection or a write-off takes off its principal, interest
-and fees; a late or dishonoured-payment fee adds its fee), plus what the loan services
-post with no transaction row (`loan.*` entries such as the daily interest accrual); a loan
-withdrawn within its 14 days owes nothing from that day. An entry the loans sub-ledger did
-not make (a generic reversal, a manual journal) moves the ledger but not the book, and
-shows as a difference on that loan's account.
+its principal; a repayment, a collection, a withdrawal notice or a write-off takes off its
+principal, interest and fees; a late or dishonoured-payment fee adds its fee), plus what
+the loan services post with no transaction row (`loan.*` entries such as the daily
+interest accrual). An entry the loans sub-ledger did not make (a generic reversal, a
+manual journal) moves the ledger but not the book, and shows as a difference on that
+loan's account; so does a transaction row that disagrees with its own entry.
 
 Shares: each share account's balance as members see it (the stored balance the share view
 reads, less what posted after the date) against the members' shares control account's
@@ -46,8 +46,7 @@ BREAKS_SHOWN_MAX: Final = 20
 
 _LINES: Final[LiteralString] = """
 WITH loan_lines AS (
-    SELECT l.id AS loan_id, l.member_id, l.currency, l.status, l.withdrawn_on,
-           c.component, c.account_id
+    SELECT l.id AS loan_id, l.member_id, l.currency, l.status, c.component, c.account_id
     FROM loans AS l
     CROSS JOIN LATERAL (VALUES ('principal', l.principal_account_id),
                                ('interest', l.interest_account_id),
@@ -71,21 +70,20 @@ WITH loan_lines AS (
     FROM loan_transactions AS t
     CROSS JOIN LATERAL (VALUES
         ('principal', CASE WHEN t.kind = 'disbursement' THEN t.principal_minor
-                           WHEN t.kind IN ('repayment', 'collection', 'write_off')
+                           WHEN t.kind IN ('repayment', 'collection', 'withdrawal', 'write_off')
                            THEN -t.principal_minor ELSE 0 END),
-        ('interest', CASE WHEN t.kind IN ('repayment', 'collection', 'write_off')
+        ('interest', CASE WHEN t.kind IN ('repayment', 'collection', 'withdrawal', 'write_off')
                           THEN -t.interest_minor ELSE 0 END),
         ('fees', CASE WHEN t.kind IN ('late_fee', 'nsf_fee') THEN t.fees_minor
-                      WHEN t.kind IN ('repayment', 'collection', 'write_off')
+                      WHEN t.kind IN ('repayment', 'collection', 'withdrawal', 'write_off')
                       THEN -t.fees_minor ELSE 0 END)
     ) AS c(component, minor)
-    WHERE t.business_date <= %(d)s AND t.kind <> 'withdrawal'
+    WHERE t.business_date <= %(d)s
     GROUP BY t.loan_id, c.component
 ), loan_rows AS (
     SELECT 'loan'::text AS section, ll.currency, a.code AS account_code, ll.component,
            ll.member_id, ll.loan_id, NULL::text AS share_account, ll.status::text AS status,
-           CASE WHEN ll.withdrawn_on <= %(d)s THEN 0
-                ELSE coalesce(r.minor, 0) + coalesce(j.minor, 0) END AS book_minor,
+           coalesce(r.minor, 0) + coalesce(j.minor, 0) AS book_minor,
            coalesce(g.minor, 0) AS ledger_minor
     FROM loan_lines AS ll
     JOIN ledger_accounts AS a ON a.id = ll.account_id
