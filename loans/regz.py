@@ -139,6 +139,9 @@ def timeline(
 
     `start` is the beginning of the term (the first advance); no date may be before it.
     """
+    early = [day for day in (*advance_dates, *payment_dates) if day < start]
+    if early:
+        raise CalendarError(f"{min(early)} is before the start of the term {start}")
     advanced_on = sorted({day for day in advance_dates if day > start})
     paid_on = sorted({day for day in payment_dates if day > start})
     if not advanced_on and len(paid_on) == 1:
@@ -217,6 +220,9 @@ def months_back(start: date, when: date, *, nominal_day: int) -> tuple[int, date
     """
     if when < start:
         raise CalendarError(f"{when} is before {start}")
+    if not (nominal_day == when.day or (is_month_end(when) and when.day < nominal_day <= LAST_DAY)):
+        # Only a month-end date can stand for a later day (28 Feb for the 30th).
+        raise CalendarError(f"{when} cannot be scheduled for day {nominal_day} of the month")
     counted = _month_index(when) - _month_index(start)
     stop = _on_day(when, months=-counted, nominal_day=nominal_day)
     # At most one step too far: the count reaching `start`'s month can land before it.

@@ -26,18 +26,20 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.money import Money
 from loans.apr import apr_us, us_apr_details
+from loans.calendar import CalendarError
 from loans.daycount import DayCount
 from loans.facts import LoanFacts
 from loans.frequency import Frequency
 from loans.product import AmountRange, LoanProduct, TermRange
 from loans.quote import quote
 from loans.rate import InterestRate
-from loans.regz import ORIGIN, Position, months, semimonth, timeline, weeks
+from loans.regz import ORIGIN, Position, months, months_back, semimonth, timeline, weeks
 from loans.rulesets.pal import PAL_II
 
 Flow = tuple[date, Money]
@@ -273,11 +275,11 @@ def _reference_labels(begin: date, end: date) -> set[Unit]:
     return {unit for unit in STANDARD if matches[unit[1]](unit[2])}
 
 
-def _reference_unit(start: date, paid: list[date]) -> Unit:
+def _reference_unit(start: date, paid: list[date], later_advances: list[date]) -> Unit:
     # (b)(4): the most frequent common period, the smaller on a tie; two payments a standard
     # interval apart after an odd first period: that interval; else the nearest average.
-    points = [start, *paid]
-    periods = list(pairwise(points))
+    # (b)(3)(i): periods between payments, between advances, and from the start to each.
+    periods = list(pairwise([start, *paid])) + list(pairwise([start, *later_advances]))
     seen: Counter[Unit] = Counter()
     for begin, end in periods:
         seen.update(_reference_labels(begin, end))
@@ -286,7 +288,7 @@ def _reference_unit(start: date, paid: list[date]) -> Unit:
         return min(unit for unit, n in common.items() if n == max(common.values()))
     if len(paid) == 2 and _reference_labels(paid[0], paid[1]):
         return min(_reference_labels(paid[0], paid[1]))
-    average = Fraction((paid[-1] - start).days, len(periods))
+    average = Fraction(sum((end - begin).days for begin, end in periods), len(periods))
     return min(STANDARD, key=lambda unit: (abs(unit[0] - average), unit[0]))
 
 
@@ -318,9 +320,12 @@ def _reference_position(start: date, when: date, unit: Unit, on: int) -> Positio
     return at((30 * full + odd) // size, (30 * full + odd) % size, size)
 
 
-def _reference(start: date, lent: Decimal, series: Series, amounts: list[Decimal]) -> Decimal:
+def _reference(
+    start: date, advances: list[tuple[date, Decimal]], series: Series, amounts: list[Decimal]
+) -> Decimal:
     paid = series.dates
-    if len(paid) == 1:
+    later = [day for day, _ in advances if day > start]
+    if len(paid) == 1 and not later:
         # (b)(5)(vi)-(vii): single advance, single payment under a year: one unit period.
         (end,) = paid
         count = (end.year - start.year) * 12 + end.month - start.month
@@ -328,11 +333,12 @@ def _reference(start: date, lent: Decimal, series: Series, amounts: list[Decimal
             per_year = Fraction(12, count)
         else:
             per_year = Fraction(365, (end - start).days)
+        lent = sum((amount for _, amount in advances), Decimal(0))
         return solved_annual_percent([(ORIGIN, lent)], [(at(1), amounts[0])], per_year)
     # (b)(3)(iv): a series on the last day of each month is measured last day to last day.
-    month_ends = all(_month_end(d) for d in paid)
+    month_ends = len(paid) > 1 and all(_month_end(d) for d in paid)
     scheduled = [31 if month_ends else on for on in series.scheduled_days]
-    unit = _reference_unit(start, paid)
+    unit = _reference_unit(start, paid, later)
     per_year = {
         "day": Fraction(365),
         "week": Fraction(52, unit[2]),
@@ -343,7 +349,8 @@ def _reference(start: date, lent: Decimal, series: Series, amounts: list[Decimal
         (_reference_position(start, d, unit, on), a)
         for d, on, a in zip(paid, scheduled, amounts, strict=True)
     ]
-    return solved_annual_percent([(ORIGIN, lent)], placed, per_year)
+    lent_at = [(_reference_position(start, d, unit, d.day), a) for d, a in advances]
+    return solved_annual_percent(lent_at, placed, per_year)
 
 
 @st.composite
@@ -357,7 +364,9 @@ def schedules(draw: st.DrawFn) -> tuple[date, Series]:
         on = draw(st.one_of(st.integers(1, 31), st.integers(28, 31)))
         every = draw(st.sampled_from([1, 1, 1, 2, 3, 6, 12]))
         anchor = _shift(date(year, month, 1), 0, on)
-        series = Series([_shift(anchor, every * k, on) for k in range(count)], [on] * count)
+        dates = [_shift(anchor, every * k, on) for k in range(count)]
+        # A single payment is not a series: it is scheduled for its own day.
+        series = Series(dates, [on] * count if count > 1 else [anchor.day])
     elif kind == "weeks":
         first = date(year, month, draw(st.integers(1, 28)))
         every = draw(st.sampled_from([1, 2, 4]))
@@ -368,20 +377,29 @@ def schedules(draw: st.DrawFn) -> tuple[date, Series]:
         pair = draw(st.sampled_from([(1, 16), (15, 31)]))
         scheduled = [pair[k % 2] for k in range(count)]
         dates = [_shift(date(year, month, 1), k // 2, scheduled[k]) for k in range(count)]
+        if scheduled.count(31) < 2:
+            # One payment on a last day is not "a series ... scheduled for the last day of
+            # each month": nothing in the dates says so, and it is counted from its own day.
+            scheduled = [d.day for d in dates]
         series = Series(dates, scheduled)
     gap = draw(st.integers(1, 75))
     return series.dates[0] - timedelta(days=gap), series
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     schedule=schedules(),
     payment_cents=st.integers(1_000, 200_000),
     lent_percent=st.integers(50, 100),
     last_extra_cents=st.integers(0, 50_000),
+    second_advance_after_days=st.one_of(st.none(), st.integers(1, 120)),
 )
 def test_apr_us_matches_a_brute_force_appendix_j_reference(
-    schedule: tuple[date, Series], payment_cents: int, lent_percent: int, last_extra_cents: int
+    schedule: tuple[date, Series],
+    payment_cents: int,
+    lent_percent: int,
+    last_extra_cents: int,
+    second_advance_after_days: int | None,
 ) -> None:
     start, series = schedule
     amounts = [Decimal(payment_cents) / 100] * len(series.dates)
@@ -389,9 +407,15 @@ def test_apr_us_matches_a_brute_force_appendix_j_reference(
     lent = (sum(amounts, Decimal(0)) * lent_percent / 100).quantize(
         Decimal("0.01"), decimal.ROUND_DOWN
     )
+    advances = [(start, lent)]
+    if second_advance_after_days is not None:
+        # A second draw (two fifths of the credit), no later than the last payment.
+        later = min(start + timedelta(days=second_advance_after_days), series.dates[-1])
+        second = (lent * 2 / 5).quantize(Decimal("0.01"), decimal.ROUND_DOWN)
+        advances = [(start, lent - second), (later, second)]
     flows = [(d, usd(str(a))) for d, a in zip(series.dates, amounts, strict=True)]
-    got = us_apr_details([(start, usd(str(lent)))], flows).annual_rate * 100
-    expected = _reference(start, lent, series, amounts)
+    got = us_apr_details([(d, usd(str(a))) for d, a in advances], flows).annual_rate * 100
+    expected = _reference(start, advances, series, amounts)
     assert abs(got - expected) < Decimal("1e-18") * max(expected, Decimal(1))
 
 
@@ -435,3 +459,14 @@ def test_quote_of_a_pal_drawn_on_30_january_counts_whole_months() -> None:
         Fraction(12),
     )
     assert got.apr == two_places(expected)
+
+
+def test_timeline_refuses_dates_before_the_term_and_impossible_scheduled_days() -> None:
+    with pytest.raises(CalendarError):
+        timeline(date(2025, 1, 15), advance_dates=[date(2025, 1, 14)], payment_dates=[])
+    with pytest.raises(CalendarError):
+        months_back(date(2025, 1, 15), date(2025, 3, 15), nominal_day=31)
+    assert months_back(date(2025, 1, 15), date(2025, 2, 28), nominal_day=30) == (
+        1,
+        date(2025, 1, 30),
+    )
