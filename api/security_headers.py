@@ -34,7 +34,8 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cacheable = str(scope.get("path", "")).startswith(self.cacheable_prefixes or ("\0",))
+        path = str(scope.get("path", ""))
+        cacheable = any(path.startswith(f"{prefix}/") for prefix in self.cacheable_prefixes)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -92,6 +92,9 @@ def test_the_docs_assets_are_local_files(client: TestClient) -> None:
     assert "javascript" in script.headers["content-type"]
     assert b"SwaggerUIBundle" in script.content
     assert script.headers["x-content-type-options"] == "nosniff"
+    # Static files of a package: a browser may keep them (they hold no personal data).
+    assert "no-store" not in script.headers.get("cache-control", "")
+    assert client.get("/docs").headers["cache-control"] == "no-store"
     redoc = client.get(f"{ASSETS_PATH}/redoc.standalone.js")
     assert redoc.status_code == 200 and b"Redoc" in redoc.content
     assert client.get(f"{ASSETS_PATH}/../pyproject.toml").status_code == 404
