@@ -1,5 +1,6 @@
-"""Auditors' exports over HTTP: the general ledger, trial balance, journal, statements and
-the audit trail, each as one ZIP archive of its files and manifest (auditors and managers).
+"""Auditors' exports over HTTP: the general ledger, trial balance, reconciliation, journal,
+statements and the audit trail, each as one ZIP archive of its files and manifest
+(auditors and managers).
 
 Each export is read from one REPEATABLE READ, READ ONLY snapshot of the read engine (the
 replica named by DATABASE_READ_URL when configured), written whole to a temporary file
@@ -32,6 +33,7 @@ from creditunion.auth.roles import Permission, Role
 from creditunion.exports import service
 from creditunion.exports.archive import Archive
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
+from creditunion.exports.reconciliation import reconciliation_report
 from ledger.accounts import AccountNotFound, get_account_by_code
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
@@ -115,7 +117,7 @@ Kind = Annotated[
 ]
 ZIP_RESPONSE: Final[dict[int | str, dict[str, Any]]] = {
     200: {
-        "description": "A ZIP archive: the export's files, then `<stem>.manifest.json`.",
+        "description": "A ZIP archive: the export's files, then `<name>.manifest.json`.",
         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         "headers": {
             "Content-Disposition": {
@@ -262,6 +264,28 @@ def export_trial_balance(
 
     def build(s: Session) -> Report:
         return trial_balance_report(s, as_of=as_of)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/reconciliation",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Loan book and members' shares against their ledger accounts as at a date, "
+    "per account with differences",
+)
+def export_reconciliation(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: Annotated[IsoDate, Query(description="The business date it is as at (its end).")],
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("as_of", as_of)
+
+    def build(s: Session) -> Report:
+        return reconciliation_report(s, as_of=as_of)
 
     return _send(session, actor, engine, build, export_format)
 

@@ -2,7 +2,7 @@
 
 The archive holds exactly what `creditunion export` writes for the same report and
 format (`<stem>.csv` and `<stem>.<part>.csv` ..., or `<stem>.xlsx`, or `<stem>.xml`) and
-then `<stem>.manifest.json`, whose SHA-256s are of those files as they are in the
+then `<name>.manifest.json`, whose SHA-256s are of those files as they are in the
 archive. It is built whole before anything is sent, for the audit trail: the record of
 an export names the hash of every file and of the archive, and it must be committed
 before the first byte leaves. So the parts stream through `ledger.export.run` into a

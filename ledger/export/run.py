@@ -7,7 +7,7 @@ other and with the seals listed in its manifest, and an audit never writes to th
 CSV and JSON Lines write one file per part: the first part at the path asked for, the
 others beside it as `<stem>.<part><suffix>`. An .xlsx holds every part as a sheet; a
 camt.053 document holds one statement per account. The manifest goes to
-`<stem>.manifest.json` beside them.
+`<name>.manifest.json` beside them (`gl.csv.manifest.json`).
 
 For streaming over HTTP, `part_chunks` gives one part's bytes as an iterator; the caller
 holds the session (and so the snapshot) open while it streams.
@@ -16,7 +16,8 @@ holds the session (and so the snapshot) open while it streams.
 from __future__ import annotations
 
 import enum
-import tempfile
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,7 +92,8 @@ def part_path(out: Path, part_index: int, part: Part, export_format: ExportForma
 
 
 def manifest_path(out: Path) -> Path:
-    return out.with_name(f"{out.stem}.manifest.json")
+    """Named after the whole file name, so gl.csv's and gl.xlsx's do not overwrite each other."""
+    return out.with_name(f"{out.name}.manifest.json")
 
 
 def write_report(
@@ -154,13 +156,16 @@ def _lazy(
 
 
 def _write_atomically(out: Path, write: Callable[[Any], None]) -> None:
-    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", delete=False) as f:
-        temporary = Path(f.name)
-        try:
-            write(f)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+    temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex}")
+    # Created as open() creates the other formats' files (0666 less the umask), where a
+    # tempfile would be 0600 and leave an .xlsx unreadable beside its readable CSV siblings.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     temporary.replace(out)
 
 

@@ -63,7 +63,7 @@ def test_the_general_ledger_totals_equal_the_trial_balance(books: Books) -> None
     assert list(gl_files) == [
         f"{GL_STEM}.csv",
         f"{GL_STEM}.balances.csv",
-        f"{GL_STEM}.manifest.json",
+        f"{GL_STEM}.csv.manifest.json",
     ]
     postings = _csv(gl_files[f"{GL_STEM}.csv"])
     debits = sum(Decimal(r["debit"]) for r in postings if r["debit"])

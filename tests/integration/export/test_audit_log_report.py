@@ -198,7 +198,7 @@ def test_creditunion_export_audit_log_writes_the_files_and_manifest(tmp_path: Pa
     assert "records: 3 rows" in result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(), newline="")))
     assert [r["action"] for r in rows] == ["auth.login", "user.create", "auth.logout"]
-    manifest = json.loads((tmp_path / "trail" / "log.manifest.json").read_text())
+    manifest = json.loads((tmp_path / "trail" / "log.csv.manifest.json").read_text())
     assert manifest["files"][0]["name"] == "log.csv"
     assert manifest["parameters"]["time_zone"] == "Europe/London"
 

@@ -71,7 +71,7 @@ def test_every_export_command_writes_its_files_and_manifest(
         code, output = _run(*command, "--out", str(tmp_path / name))
         assert code == 0, output
         assert (tmp_path / name).exists()
-        manifest = json.loads((tmp_path / f"{Path(name).stem}.manifest.json").read_text())
+        manifest = json.loads((tmp_path / f"{name}.manifest.json").read_text())
         assert manifest["seals"]["complete"] is True
     journal = (tmp_path / "journal.jsonl").read_text().splitlines()
     assert len(journal) == 2 and all('"kind":"reversal"' in line for line in journal)

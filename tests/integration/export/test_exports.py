@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import stat
 import time
 import zipfile
 from collections.abc import Callable
@@ -174,6 +175,26 @@ def test_the_manifest_hashes_exactly_the_files_it_describes(
             for seal in seals
         ],
     }
+
+
+@pytest.mark.usefixtures("sealed")
+def test_every_format_of_one_name_keeps_its_own_manifest_and_the_same_file_mode(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
+    results = {
+        fmt: _export(fresh_engine, _gl, fmt, tmp_path / f"gl{fmt.suffix}")
+        for fmt in (ExportFormat.CSV, ExportFormat.XLSX, ExportFormat.JSONL)
+    }
+
+    manifests = {fmt: json.loads(r.manifest_path.read_bytes()) for fmt, r in results.items()}
+    assert {fmt: m["format"] for fmt, m in manifests.items()} == {fmt: fmt.value for fmt in results}
+    assert sorted(r.manifest_path.name for r in results.values()) == [
+        "gl.csv.manifest.json",
+        "gl.jsonl.manifest.json",
+        "gl.xlsx.manifest.json",
+    ]
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert len(set(modes.values())) == 1, modes
 
 
 def test_the_manifest_says_when_the_range_is_not_all_sealed(
