@@ -353,7 +353,7 @@ def _transfer(
     session: Session,
     *,
     source_id: int,
-    target_id: int | NotFound,
+    target: int | NotFound,
     amount: Money,
     actor: str,
     key: str,
@@ -363,10 +363,10 @@ def _transfer(
     owner_of_target: int | None,
     reveal_target: bool,
 ) -> Movement:
-    """`target_id` is the refusal to raise when the recipient was not found: it is raised
-    only after the source passed its checks, so that a payer who could not pay anyway
-    learns nothing of whether the recipient exists (the same 409 either way)."""
-    found_target = None if isinstance(target_id, NotFound) else target_id
+    """`target` is the receiving share account's id, or the refusal its lookup raised. That
+    refusal is raised only after the source passed its checks, so a payer who could not pay
+    anyway learns nothing of whether the recipient exists (the same 409 either way)."""
+    found_target = None if isinstance(target, NotFound) else target
     if source_id == found_target:
         raise ValidationProblem.single("to", "the source and target are the same account")
     locked = lock_share_accounts(
@@ -378,35 +378,35 @@ def _transfer(
     replay = already_posted(session, key)
     if not replay:
         require_can_give(session, source, amount, business_date)
-    if isinstance(target_id, NotFound):
-        raise target_id
-    target = locked[target_id]
-    if owner_of_target is not None and target.account.member_id != owner_of_target:
-        raise ShareAccountNotFound(target_id)
+    if isinstance(target, NotFound):
+        raise target
+    receiving = locked[target]
+    if owner_of_target is not None and receiving.account.member_id != owner_of_target:
+        raise ShareAccountNotFound(target)
     if not replay:
-        require_can_receive(target, amount)
+        require_can_receive(receiving, amount)
     entry = post_movement(
         session,
         key=key,
         business_date=business_date,
         debit=source.account.ledger_account_id,
-        credit=target.account.ledger_account_id,
+        credit=receiving.account.ledger_account_id,
         amount=amount,
         description="Transfer between share accounts",
         kind=KIND_TRANSFER,
         actor=actor,
         reference=reference,
-        metadata={"from": source.account.account_number, "to": target.account.account_number},
+        metadata={"from": source.account.account_number, "to": receiving.account.account_number},
     )
     if not entry.replayed:
-        after_credit(session, target, business_date)
+        after_credit(session, receiving, business_date)
     return movement_of(
         session,
         entry,
         kind=KIND_TRANSFER,
         amount=amount,
         from_number=source.account.account_number,
-        to_number=target.account.account_number if reveal_target else None,
+        to_number=receiving.account.account_number if reveal_target else None,
         acted_on=source,
         change=-amount,
     )
@@ -433,7 +433,7 @@ def transfer_between_own_accounts(
     return _transfer(
         session,
         source_id=from_share_account_id,
-        target_id=to_share_account_id,
+        target=to_share_account_id,
         amount=amount,
         actor=actor,
         key=idempotency_key,
@@ -477,21 +477,21 @@ def transfer_to_member(
         raise ValidationProblem.single(
             "to", "name the recipient by membership number or by account number (one of them)"
         )
-    target_id: int | NotFound
+    target: int | NotFound
     try:
         if to_account_number is not None:
-            target_id = share_account_id_for_number(
+            target = share_account_id_for_number(
                 session, to_account_number, field="to_account_number"
             )
         else:
             assert to_membership_number is not None
-            target_id = _receiving_account(session, to_membership_number)
+            target = _receiving_account(session, to_membership_number)
     except NotFound as missing:
-        target_id = missing
+        target = missing
     return _transfer(
         session,
         source_id=from_share_account_id,
-        target_id=target_id,
+        target=target,
         amount=amount,
         actor=actor,
         key=idempotency_key,
