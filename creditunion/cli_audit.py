@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from creditunion.cli import JsonOption, _write_json, app, bench_app, require_schema_at_head
 from creditunion.database import default_engine, make_engine, resolve_database_url, unit_of_work
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
+from creditunion.exports.reconciliation import reconciliation_report
+from creditunion.reconciliation import reconcile
 from creditunion.settings import get_settings
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
@@ -191,12 +193,28 @@ def export_audit_log(
     _export(lambda s: audit_log_report(s, audit_filter=audit_filter, zone=zone), export_format, out)
 
 
+@export_app.command("reconciliation")
+def export_reconciliation(
+    as_of: Annotated[
+        dt.datetime, typer.Option("--as-of", "--to", formats=["%Y-%m-%d"], help="As at.")
+    ],
+    export_format: FormatOption,
+    out: OutOption,
+) -> None:
+    """Loan book and members' shares against their ledger accounts as at a date, per
+    account with differences."""
+    day = as_of.date()
+    _export(lambda s: reconciliation_report(s, as_of=day), export_format, out)
+
+
 @audit_app.command("verify")
 def audit_verify(
     from_date: Annotated[dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"])] = None,
     to_date: Annotated[dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"])] = None,
 ) -> None:
-    """Recompute the sealed days' hash chain and check invariants 1-3; exit 1 on a break."""
+    """Recompute the sealed days' hash chain, check invariants 1-3 and reconcile the loan
+    book and members' shares with the ledger (as at --to, else the business date); exit 1
+    on a break."""
     engine = read_engine()
     try:
         with snapshot(engine) as session:
@@ -205,16 +223,33 @@ def audit_verify(
                 from_date=None if from_date is None else from_date.date(),
                 to_date=None if to_date is None else to_date.date(),
             )
+            as_of = to_date.date() if to_date is not None else _books_date(session)
+            reconciled = None if as_of is None else reconcile(session, as_of=as_of)
     finally:
         engine.dispose()
     typer.echo(
         f"verified {report.days_verified} sealed days, {report.entries_verified} entries, "
         f"{report.postings_verified} postings"
     )
+    if reconciled is not None:
+        typer.echo(reconciled.summary() if reconciled.ok else f"BROKEN: {reconciled.summary()}")
     if report.first_break is not None:
         typer.echo(f"BROKEN: {report.first_break}", err=True)
+    if report.first_break is not None or (reconciled is not None and not reconciled.ok):
         raise typer.Exit(1)
-    typer.echo("ok: the seals and the ledger's invariants hold")
+    typer.echo("ok: the seals, the ledger's invariants and the reconciliation hold")
+
+
+def _books_date(session: Session) -> dt.date | None:
+    """The business date, or the journal's last date where none is set (a bare ledger)."""
+    value = session.scalar(
+        text(
+            "SELECT coalesce((SELECT business_date FROM business_calendar), "
+            "(SELECT max(business_date) FROM journal_entries))"
+        )
+    )
+    assert value is None or isinstance(value, dt.date)
+    return value
 
 
 @audit_app.command("seal")
