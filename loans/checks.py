@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ledger.money import Money
-from loans.apr import apr_us, us_apr_details
+from loans.apr import AprNotFound, apr_us, us_apr_details
 from loans.calendar import DAYS_PER_EQUAL_MONTH
 from loans.facts import LoanFacts
 from loans.frequency import Frequency
@@ -68,6 +68,7 @@ def gb_product_rules(
         *gb.check_charges(
             rules, early_repayment_charge=product.early_repayment_charge, late_fee=product.late_fee
         ),
+        *gb.check_fee_claims(rules, claimed=_claimed_outside_charge(product)),
     ]
 
 
@@ -84,10 +85,7 @@ def pal_product_rules(product: LoanProduct, *, rules: PalRules, as_of: date) -> 
     found += pal.check_product_membership(rules, min_membership_days=product.min_membership_days)
     application = [fee.amount for fee in product.fees if fee.kind is FeeKind.APPLICATION]
     found += pal.check_fees(rules, application_fees=sum(application, Money.zero(product.currency)))
-    found += pal.check_finance_charge_claims(
-        rules,
-        claimed=[(fee.kind.value, fee.amount) for fee in product.fees if not fee.finance_charge],
-    )
+    found += pal.check_finance_charge_claims(rules, claimed=_claimed_outside_charge(product))
     found += pal.check_rate(rules, rate=product.rate, on=as_of)
     found += pal.check_fee_policy(rules, nsf_fee=product.nsf_fee, late_fee=product.late_fee)
     return _unique(found)
@@ -123,6 +121,15 @@ def quote_rule_violations(
         rules, annual_rate=unrounded_us_apr(priced), disclosed_percent=apr, on=on
     )
     return _unique(found), []
+
+
+def charges_beyond_any_rate(product: LoanProduct, exc: AprNotFound) -> Violation:
+    """The violation for charges so far above the credit that no APR balances them."""
+    rules = product.rule_set
+    rule = "interest_cap" if isinstance(rules, CreditUnionCapRules) else "rate_cap"
+    return Violation(
+        f"{rules.code}.{rule}", f"the charges are far above any cap on this credit: {exc}"
+    )
 
 
 def unrounded_us_apr(priced: Priced) -> Decimal:
@@ -223,7 +230,10 @@ def _pal_corners(product: LoanProduct, rules: PalRules, as_of: date) -> list[Vio
                     )
                 except FeesExceedCredit as exc:
                     return [Violation(FEES_CODE, str(exc))]
-                disclosed = apr_us(priced.advances, priced.payments)
+                try:
+                    disclosed = apr_us(priced.advances, priced.payments)
+                except AprNotFound as exc:
+                    return [charges_beyond_any_rate(product, exc)]
                 found = pal.check_apr(
                     rules,
                     annual_rate=unrounded_us_apr(priced),
@@ -233,6 +243,10 @@ def _pal_corners(product: LoanProduct, rules: PalRules, as_of: date) -> list[Vio
                 if found:
                     return found
     return []
+
+
+def _claimed_outside_charge(product: LoanProduct) -> list[tuple[str, Money]]:
+    return [(fee.kind.value, fee.amount) for fee in product.fees if not fee.finance_charge]
 
 
 def _unique(found: list[Violation]) -> list[Violation]:

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.money import Money
-from loans.apr import CashFlow, apr_uk, apr_us
-from loans.checks import FEES_CODE, quote_rule_violations
+from loans.apr import AprNotFound, CashFlow, apr_uk, apr_us
+from loans.checks import FEES_CODE, charges_beyond_any_rate, quote_rule_violations
 from loans.facts import LoanFacts
 from loans.frequency import MAX_INSTALMENTS, Frequency
 from loans.pricing import FeesExceedCredit, Priced, price
@@ -93,7 +93,10 @@ def quote(
         )
     except FeesExceedCredit as exc:
         raise QuoteRefused([*found, Violation(FEES_CODE, str(exc))]) from exc
-    apr = _apr(product, priced)
+    try:
+        apr = _apr(product, priced)
+    except AprNotFound as exc:
+        raise QuoteRefused([*found, charges_beyond_any_rate(product, exc)]) from exc
     found += _term_in_months(product, priced)
     rule_found, flags = quote_rule_violations(product, priced=priced, apr=apr, facts=facts)
     found += rule_found

@@ -286,6 +286,24 @@ def check_charges(
     return found
 
 
+def check_fee_claims(
+    rules: CreditUnionCapRules, *, claimed: list[tuple[str, Money]]
+) -> list[Violation]:
+    """Fees that claim to be outside the charge for credit: none can be under a UK rule set.
+
+    `claimed` is (kind, amount) of each such fee. The total charge for credit includes
+    every fee the member must pay (SI 2010/1011 reg. 4) and the cap includes all charges.
+    """
+    return [
+        Violation(
+            f"{rules.code}.finance_charge",
+            f"the {kind} fee of {amount} is a charge for credit and inside the cap: "
+            f"{rules.name} interest is inclusive of all charges ({rules.cap_citation})",
+        )
+        for kind, amount in claimed
+    ]
+
+
 def check_exempt_threshold(
     rules: CreditUnionCapRules, *, apr_percent: Decimal, behaviour: ThresholdBehaviour
 ) -> tuple[list[Violation], list[str]]:

@@ -9,23 +9,34 @@ a single GB month above the cap, and the PAL APR tested after rounding.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from ledger.money import Money
 from loans.apr import us_apr_details
-from loans.checks import ProductInvalid, validate_product
+from loans.checks import ProductInvalid, instalment_bounds, validate_product
 from loans.daycount import DayCount, year_fraction_ratio
+from loans.discounting import discounts_above
 from loans.facts import LoanFacts
 from loans.frequency import Frequency
-from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, LoanProduct, TermRange
-from loans.quote import QuoteRefused, quote
-from loans.rate import InterestRate
+from loans.product import (
+    AmountRange,
+    Fee,
+    FeeKind,
+    FeeTreatment,
+    LoanProduct,
+    TermRange,
+    TermUnit,
+)
+from loans.quote import Quote, QuoteRefused, quote
+from loans.rate import InterestRate, growth_factor
 from loans.rulesets.gb import GB_CREDIT_UNION, NI_CREDIT_UNION
-from loans.rulesets.pal import PAL_I, PAL_II
+from loans.rulesets.pal import PAL_I, PAL_II, PalRules
 from loans.services.seed import PAL_I_EXAMPLE, PAL_II_EXAMPLE, SEED_PRODUCTS
 
 TODAY = date(2025, 3, 3)
@@ -356,3 +367,184 @@ def test_pal_apr_just_over_28_percent_is_refused_though_it_rounds_to_28() -> Non
     # Exactly 28% (35.00 on 1,500 for a month) is at the cap, not over it.
     got = quote(product, usd("1500"), 1, Frequency.MONTHLY, date(2025, 1, 10), PAL_MEMBER)
     assert got.apr == Decimal("28.00")
+
+
+# --- done when: no valid product can charge a member more than its cap --------------------
+
+GB_CAPS = {GB_CREDIT_UNION.code: Decimal("0.03"), NI_CREDIT_UNION.code: Decimal("0.01")}
+PAL_RATE_CAP = Decimal("0.28")
+DATES = st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 6, 30))
+
+
+def _money(draw: st.DrawFn, currency: str, low_minor: int, high_minor: int) -> Money:
+    return Money.from_minor(draw(st.integers(low_minor, high_minor)), currency)
+
+
+def _fees(draw: st.DrawFn, currency: str, high_minor: int) -> tuple[Fee, ...]:
+    return tuple(
+        Fee(
+            draw(st.sampled_from(list(FeeKind))),
+            _money(draw, currency, 1, high_minor),
+            draw(st.sampled_from(list(FeeTreatment))),
+            finance_charge=draw(st.booleans()),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+
+
+def _optional_fee(draw: st.DrawFn, currency: str, high_minor: int) -> Money | None:
+    return draw(st.none() | st.integers(1, high_minor).map(lambda m: Money.from_minor(m, currency)))
+
+
+@st.composite
+def any_products(draw: st.DrawFn) -> LoanProduct:
+    """Products under every rule set, many of them lawful, many not."""
+    rules = draw(st.sampled_from([GB_CREDIT_UNION, NI_CREDIT_UNION, PAL_I, PAL_II]))
+    day_count = draw(st.sampled_from(list(DayCount)))
+    if isinstance(rules, PalRules):
+        low = draw(st.integers(1_00, 2000_00))
+        high = draw(st.integers(low, 2000_00))
+        shortest = draw(st.integers(1, 12))
+        return LoanProduct(
+            name="generated PAL",
+            currency="USD",
+            amounts=AmountRange(Money.from_minor(low, "USD"), Money.from_minor(high, "USD")),
+            terms=TermRange(shortest, draw(st.integers(shortest, 12)), TermUnit.MONTHS),
+            frequencies=frozenset({Frequency.MONTHLY}),
+            rate=InterestRate.annual(Decimal(draw(st.integers(0, 2900))) / 10000),
+            rule_set=rules,
+            fees=_fees(draw, "USD", 25_00),
+            min_membership_days=31,
+            day_count=day_count,
+            late_fee=_optional_fee(draw, "USD", 20_00),
+        )
+    cap_bp = 300 if rules is GB_CREDIT_UNION else 100
+    if draw(st.booleans()):
+        rate = InterestRate.monthly(Decimal(draw(st.integers(0, cap_bp))) / 10000)
+    else:
+        rate = InterestRate.annual(Decimal(draw(st.integers(0, 12 * cap_bp + 100))) / 10000)
+    low = draw(st.integers(50_00, 2000_00))
+    shortest = draw(st.integers(1, 24))
+    return LoanProduct(
+        name="generated",
+        currency="GBP",
+        amounts=AmountRange(
+            Money.from_minor(low, "GBP"), Money.from_minor(draw(st.integers(low, 5000_00)), "GBP")
+        ),
+        terms=TermRange(shortest, draw(st.integers(shortest, 60))),
+        frequencies=frozenset(draw(st.sets(st.sampled_from(list(Frequency)), min_size=1))),
+        rate=rate,
+        rule_set=rules,
+        fees=_fees(draw, "GBP", 30_00),
+        day_count=day_count,
+        late_fee=_optional_fee(draw, "GBP", 15_00),
+        nsf_fee=_optional_fee(draw, "GBP", 15_00),
+    )
+
+
+def _worst_case_within_gb_cap(product: LoanProduct, got: Quote, cap: Decimal) -> None:
+    # Interest, every fee the product charges and, on every instalment, its late fee and
+    # its failed-payment fee paid on the due date: the effective monthly rate is inside
+    # the cap, and no period charges more than the cap allows for its length.
+    schedule = got.schedule
+    currency = product.currency
+    default = sum(
+        (fee for fee in (product.late_fee, product.nsf_fee) if fee is not None),
+        Money.zero(currency),
+    )
+    deducted = [fee.amount for fee in product.fees if fee.treatment is FeeTreatment.DEDUCTED]
+    upfront = [fee.amount for fee in product.fees if fee.treatment is FeeTreatment.UPFRONT]
+    advanced = got.amount.amount - sum((fee.amount for fee in deducted), Decimal(0))
+    payments = [(Fraction(0), fee.amount) for fee in upfront]
+    elapsed = Fraction(0)
+    for row in schedule.rows:
+        elapsed += row.period.months
+        payments.append((elapsed, row.instalment.amount + default.amount))
+        charged = growth_factor(product.rate, period=row.period, day_count=product.day_count)
+        allowed = growth_factor(
+            InterestRate.monthly(cap), period=row.period, day_count=product.day_count
+        )
+        assert charged <= allowed, (row.period, charged, allowed)
+    assert not discounts_above(cap, advances=[(Fraction(0), advanced)], payments=payments)
+
+
+def _within_pal_caps(product: LoanProduct, got: Quote, rules: PalRules) -> None:
+    # Every fee is a finance charge: the credit is the amount less deducted fees, upfront
+    # fees are paid at consummation; the unrounded APR is at most 28%.
+    currency = product.currency
+    deducted = sum(
+        (f.amount for f in product.fees if f.treatment is FeeTreatment.DEDUCTED),
+        Money.zero(currency),
+    )
+    upfront = sum(
+        (f.amount for f in product.fees if f.treatment is FeeTreatment.UPFRONT),
+        Money.zero(currency),
+    )
+    application = sum(
+        (f.amount for f in product.fees if f.kind is FeeKind.APPLICATION), Money.zero(currency)
+    )
+    assert application <= rules.application_fee_cap
+    assert got.schedule.principal <= rules.max_amount
+    start = got.schedule.disbursement_date
+    advances = [(start, got.amount - deducted)]
+    payments = [(row.due_date, row.instalment) for row in got.schedule.rows if row.instalment]
+    if upfront.is_positive():
+        payments.insert(0, (start, upfront))
+    assert us_apr_details(advances, payments).annual_rate <= PAL_RATE_CAP + Decimal("1e-15")
+
+
+@settings(max_examples=250, deadline=None)
+@given(product=any_products(), data=st.data(), on=DATES)
+def test_no_valid_product_can_charge_more_than_its_cap(
+    product: LoanProduct, data: st.DataObject, on: date
+) -> None:
+    try:
+        validate_product(product, as_of=on)
+    except ProductInvalid:
+        event("product refused")
+        return
+    frequency = data.draw(st.sampled_from(sorted(product.frequencies)))
+    low, high = product.amounts.minimum.minor_units, product.amounts.maximum.minor_units
+    amount = Money.from_minor(data.draw(st.integers(low, high)), product.currency)
+    term = data.draw(st.integers(*instalment_bounds(product, frequency=frequency)))
+    # Quoted on the day the product was checked, or later while the usury ceiling is
+    # configured (it expires on 10 Sep 2027).
+    later = min(on + timedelta(days=data.draw(st.integers(1, 800))), date(2027, 9, 10))
+    drawn = data.draw(st.sampled_from([on, later]))
+    facts = PAL_MEMBER if isinstance(product.rule_set, PalRules) else GB_MEMBER
+    try:
+        got = quote(product, amount, term, frequency, drawn, facts)
+    except QuoteRefused:
+        event("quote refused")
+        return
+    rules = product.rule_set
+    event(f"{rules.code} quote checked")
+    if isinstance(rules, PalRules):
+        _within_pal_caps(product, got, rules)
+    else:
+        _worst_case_within_gb_cap(product, got, GB_CAPS[rules.code])
+    # Nothing a valid product claims keeps a fee out of the charge for credit.
+    assert all(fee.finance_charge for fee in product.fees)
+
+
+def test_a_gb_fee_cannot_claim_to_be_outside_the_charge_for_credit() -> None:
+    claimed = Fee(FeeKind.ARRANGEMENT, gbp("1"), FeeTreatment.ADDED, finance_charge=False)
+    product = dataclasses.replace(
+        GB_WEEKLY, amounts=AmountRange(gbp("1000"), gbp("1000")), fees=(claimed,)
+    )
+    assert invalid(product) == ("gb.finance_charge",)
+
+
+def test_charges_no_rate_can_balance_are_refused_as_over_the_cap() -> None:
+    # A $20 fee paid upfront on $1 of credit: no APR balances the flows. Validation and
+    # the quote used to raise AprNotFound; both refuse it as over the cap.
+    fee = Fee(FeeKind.APPLICATION, usd("20"), FeeTreatment.UPFRONT)
+    product = dataclasses.replace(
+        PAL_AT_28,
+        rule_set=PAL_II,
+        amounts=AmountRange(usd("1"), usd("1")),
+        min_membership_days=0,
+        fees=(fee,),
+    )
+    assert invalid(product) == ("pal.rate_cap",)
+    assert refused(product, usd("1"), 1, PAL_MEMBER).codes == ("pal.rate_cap",)
