@@ -17,15 +17,14 @@ from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.context import request_context
 from api.problems import Forbidden, Unauthenticated, register_problem
 from api.transactions import DbSession
 from creditunion.auth.actor import Actor
-from creditunion.auth.models import RefreshToken, User
 from creditunion.auth.roles import Permission
+from creditunion.auth.sessions import access_holder
 from creditunion.auth.tokens import InvalidToken, TokenType, password_version
 
 TOKEN_URL: Final = "/v1/auth/token"
@@ -69,18 +68,9 @@ def _signed_in(request: Request, session: Session, token: str | None) -> SignedI
         claims = request_context(request).tokens.decode(token, expected=TokenType.ACCESS)
     except InvalidToken as exc:
         raise Unauthenticated("the access token is invalid or expired", invalid=True) from exc
-    sign_in_alive = (
-        select(RefreshToken.id)
-        .where(RefreshToken.family_id == claims.family_id, RefreshToken.revoked_at.is_(None))
-        .exists()
-    )
-    found = session.execute(
-        select(User, sign_in_alive).where(User.id == claims.user_id)
-    ).one_or_none()
-    user, alive = (found[0], found[1]) if found is not None else (None, False)
+    user = access_holder(session, claims)
     if (
         user is None
-        or not alive
         or not user.active
         or user.approval_pending
         or password_version(user.password_changed_at) != claims.password_version

@@ -14,7 +14,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from creditunion import audit
@@ -167,6 +167,27 @@ def rotate_refresh_token(
         summary={"family_id": str(row.family_id)},
     )
     return issued
+
+
+def access_holder(session: Session, claims: TokenClaims) -> User | None:
+    """The user an access token speaks for, or None if its sign-in has ended.
+
+    One statement on the hot path of every request: the user's row by its key and one
+    probe of the refresh-token family index. A sign-in is alive while any token of its
+    family is unrevoked; signing out and refresh-token reuse revoke them all.
+    """
+    sign_in_alive = (
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == claims.family_id, RefreshToken.revoked_at.is_(None))
+        .exists()
+    )
+    found = session.execute(
+        select(User, sign_in_alive).where(User.id == claims.user_id)
+    ).one_or_none()
+    if found is None or not found[1]:
+        return None
+    user: User = found[0]
+    return user
 
 
 def revoke_presented(

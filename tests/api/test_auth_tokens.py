@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import jwt
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 
 from api.transactions import REPLAYED_HEADER
 from creditunion.auth.models import RefreshToken
@@ -137,6 +137,25 @@ def test_refresh_token_reuse_ends_every_access_token_of_the_sign_in(client: Test
     assert reuse.status_code == 401
     assert _me(client, session.access_token) == 401
     assert _me(client, newer_access) == 401
+
+
+def test_checking_an_access_token_costs_one_statement(
+    client: TestClient, teller: LoggedIn, engine: Engine
+) -> None:
+    """The sign-in check rides on the user lookup every request already made."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert _me(client, teller.access_token) == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    auth = [s for s in statements if "users" in s or "refresh_tokens" in s]
+    assert len(auth) == 1, auth
+    assert "refresh_tokens" in auth[0] and "EXISTS" in auth[0]
 
 
 def test_an_access_token_without_its_sign_in_is_refused(
