@@ -2,9 +2,9 @@
 
 Pydantic's lax mode reads a number as Unix time (`to_date=0` is 1970-01-01), `true` as the
 integer 1 and `"10"` or `10.0` as 10. Every date and date-time parameter and body field
-must refuse a number, and every integer or boolean body field a value of another JSON type,
-each with a 422 that names that field (so the refusal is for the value sent, not for some
-other field left out).
+must refuse a number, and every integer or boolean body field (nested objects' too) a value
+of another JSON type, each with a 422 that names that field (so the refusal is for the
+value sent, not for some other field left out).
 """
 
 from __future__ import annotations
@@ -69,6 +69,28 @@ class _Callers:
         return self.logins[role].headers
 
 
+def _fields(operation: dict[str, Any]) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
+    """(location, path within it, schema) of every parameter and every body field, nested
+    objects' fields included (not the items of arrays)."""
+    found = [
+        (location, (name,), schema)
+        for location, name, schema in inputs(operation)
+        if location not in ("header", "body")
+    ]
+
+    def walk(schema: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        for name, field in resolve(schema).get("properties", {}).items():
+            found.append(("body", (*prefix, name), resolve(field)))
+            for option in _options(field):
+                if option.get("type") == "object":
+                    walk(option, (*prefix, name))
+
+    body = body_schema(operation)
+    if body is not None:
+        walk(body[1], ())
+    return found
+
+
 def _send(
     client: TestClient,
     callers: _Callers,
@@ -77,7 +99,7 @@ def _send(
     operation: dict[str, Any],
     *,
     location: str,
-    name: str,
+    parts: tuple[str, ...],
     value: object,
 ) -> tuple[int, list[dict[str, Any]]]:
     fields = inputs(operation)
@@ -91,15 +113,18 @@ def _send(
         body = {
             n: _filler(s)
             for n, s in body_spec[1].get("properties", {}).items()
-            if n in required or n == name
+            if n in required or n == parts[0]
         }
     if location == "path":
-        path_values[name] = value
+        path_values[parts[0]] = value
     elif location == "query":
-        query[name] = value
+        query[parts[0]] = value
     else:
         assert isinstance(body, dict)
-        body[name] = value
+        container = body
+        for part in parts[:-1]:
+            container = container[part]
+        container[parts[-1]] = value
     url = path.format(**{k: quote(str(v), safe="") for k, v in path_values.items()})
     headers = {**callers.headers(operation), "Idempotency-Key": str(uuid.uuid4())}
     if body_spec is not None and body_spec[0] == "application/json":
@@ -112,9 +137,12 @@ def _send(
     return answer.status_code, errors
 
 
-def _refused_at(status: int, errors: list[dict[str, Any]], location: str, name: str) -> bool:
+def _refused_at(
+    status: int, errors: list[dict[str, Any]], location: str, parts: tuple[str, ...]
+) -> bool:
+    pointer = "#/" + "/".join(parts)
     return status == 422 and any(
-        e["location"] == location and e["pointer"] == f"#/{name}" for e in errors
+        e["location"] == location and e["pointer"] == pointer for e in errors
     )
 
 
@@ -128,8 +156,8 @@ def _walk(
     failures: list[str] = []
     probed = 0
     for method, path, operation in operations():
-        for location, name, schema in inputs(operation):
-            if location == "header" or not pick(location, schema):
+        for location, parts, schema in _fields(operation):
+            if not pick(location, schema):
                 continue
             probed += 1
             for value in values_for(location, schema):
@@ -140,12 +168,13 @@ def _walk(
                     path,
                     operation,
                     location=location,
-                    name=name,
+                    parts=parts,
                     value=value,
                 )
-                if not _refused_at(status, errors, location, name):
+                if not _refused_at(status, errors, location, parts):
+                    field = "/".join(parts)
                     failures.append(
-                        f"{method} {path} {location}:{name}={value!r}: {status} {errors}"
+                        f"{method} {path} {location}:{field}={value!r}: {status} {errors}"
                     )
     return failures, probed
 
