@@ -9,7 +9,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from creditunion.database import unit_of_work
 from creditunion.lending.reads import loan_ids
@@ -341,6 +341,17 @@ def test_affordability_counts_the_members_loans_here(engine: Engine) -> None:
 # -- issue 11, item 8: the PAL portfolio limit holds when two members accept at once ------
 
 
+def waiting_on_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
+
+
 def test_two_members_accepting_at_once_cannot_overshoot_the_portfolio(
     fresh_engine: Engine,
 ) -> None:
@@ -370,8 +381,11 @@ def test_two_members_accepting_at_once_cannot_overshoot_the_portfolio(
                 business_date=TODAY,
             )
             first_accepted.set()
-            # Still uncommitted while the second member accepts.
-            threading.Event().wait(1.0)
+            # Uncommitted until the second acceptance waits on a lock (or has finished).
+            for _ in range(100):
+                if "second" in outcomes or waiting_on_a_lock(fresh_engine):
+                    break
+                threading.Event().wait(0.1)
 
     def accept_meanwhile() -> None:
         first_accepted.wait(10)
