@@ -160,6 +160,11 @@ _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
         "Withdrawal period over",
         "loan-withdrawal-period-over",
     ),
+    (
+        withdrawal.WithdrawalNoticeGiven,
+        "Notice of withdrawal already given",
+        "loan-withdrawal-notice-given",
+    ),
     (writeoff.WriteOffNotDue, "Write-off not due", "loan-write-off-not-due"),
     (cob_accrual.AccrualRefused, "Accrual refused", "loan-accrual-refused"),
     (collection.AccrualNotRun, "Accrual not run", "loan-accrual-not-run"),

@@ -182,9 +182,7 @@ def accept_offer(
     actor: Borrower,
 ) -> LoanDetailOut:
     """Priced again for today and checked again against every rule; one journal entry pays
-    the loan (less any deducted fee) into the account and takes any fee to fee income.
-    A loan that would cost more today than the offer (APR, instalment or total payable) is
-    not made: 409 `loan-offer-repriced` with the offered and today's figures."""
+    the loan (less any deducted fee) into the account and takes any fee to fee income."""
     member_id = own_member_id(actor)
     today = business_date(session)
     loan_id = origination.accept(

@@ -58,14 +58,12 @@ def _loans_page(
     *,
     member_id: int | None,
     status: LoanStatus | None,
-    above_exempt_threshold: bool | None = None,
 ) -> Page[LoanDetailOut]:
     today = business_date(session)
     ids = reads.loan_ids(
         session,
         member_id=member_id,
         status=status,
-        above_exempt_threshold=above_exempt_threshold,
         after_id=page.after_int() or 0,
         limit=page.fetch,
     )
@@ -87,18 +85,8 @@ def list_loans(
     page: Annotated[PageRequest, Depends(paginate("loans"))],
     member_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
     status: Annotated[LoanStatus | None, Query()] = None,
-    above_exempt_threshold: Annotated[
-        bool | None,
-        Query(description="GB/NI: only loans made above (true) or within (false) 42.6% APR."),
-    ] = None,
 ) -> Page[LoanDetailOut]:
-    return _loans_page(
-        session,
-        page,
-        member_id=member_id,
-        status=status,
-        above_exempt_threshold=above_exempt_threshold,
-    )
+    return _loans_page(session, page, member_id=member_id, status=status)
 
 
 @router.get(

@@ -148,10 +148,6 @@ class LoanOut(BaseModel):
     credit: MoneyOut = Field(description="The credit provided (the APR's advance).")
     fees_charged: MoneyOut
     apr: str
-    above_exempt_threshold: bool = Field(
-        description="GB/NI: made above 42.6% APR, so a regulated agreement, not an exempt "
-        "credit-union one (FCA PERG 2.7.19I G(1))."
-    )
     rate: RateOut
     day_count: DayCount
     frequency: Frequency
@@ -189,7 +185,6 @@ class LoanOut(BaseModel):
             credit=MoneyOut.of(view.credit),
             fees_charged=MoneyOut.of(view.fees_charged),
             apr=apr_text(view.apr),
-            above_exempt_threshold=view.above_exempt_threshold,
             rate=RateOut.of(view.rate),
             day_count=view.day_count,
             frequency=view.frequency,

@@ -24,7 +24,12 @@ from loans.services.repayments import (
     settlement_figure,
 )
 from loans.services.state import get_loan_row
-from loans.services.withdrawal import WithdrawalResult, withdraw_loan
+from loans.services.withdrawal import (
+    WithdrawalNotice,
+    WithdrawalResult,
+    give_withdrawal_notice,
+    withdraw_loan,
+)
 from loans.services.writeoff import RecoveryResult, WriteOffResult, record_recovery, write_off_loan
 
 
@@ -101,7 +106,8 @@ def withdraw_from_shares(
     actor: str,
     business_date: dt.date,
 ) -> WithdrawalResult:
-    """The 14-day right to withdraw, paid from the member's shares.
+    """The right to withdraw: notice (if not given before) and the repayment at once, from
+    the member's shares.
 
     What it costs (credit outstanding and interest on it to the day) is worked out by the
     loans service as it posts; it must fit what the account had available, or the whole
@@ -128,6 +134,22 @@ def withdraw_from_shares(
     if not result.replayed:
         accounts.require_took_at_most(locked, taken=result.paid, available_before=before)
     return result
+
+
+def give_notice(
+    session: Session,
+    *,
+    loan_id: int,
+    actor: str,
+    business_date: dt.date,
+    member_id: int | None = None,
+) -> WithdrawalNotice:
+    """Notice of withdrawal, given by the member (`member_id`: only their own loan) or
+    recorded by staff (notice may be given orally): the credit and the interest on it are
+    then due within 30 days, every fee refunded or reversed now."""
+    return give_withdrawal_notice(
+        session, loan_id=loan_id, business_date=business_date, actor=actor, member_id=member_id
+    )
 
 
 def _received(source: PaymentSource) -> RepaymentSource:

@@ -100,6 +100,7 @@ EXPECTED: dict[type[Exception], tuple[int, str]] = {
     repayments.RepaymentKeyConflict: (409, "loan-payment-key-reused"),
     repayments.InvalidRepayment: (422, "invalid-loan-payment"),
     withdrawal.WithdrawalPeriodOver: (409, "loan-withdrawal-period-over"),
+    withdrawal.WithdrawalNoticeGiven: (409, "loan-withdrawal-notice-given"),
     writeoff.WriteOffNotDue: (409, "loan-write-off-not-due"),
     writeoff.RecoveryExceedsWrittenOff: (422, "recovery-exceeds-written-off"),
     cob_accrual.AccrualRefused: (409, "loan-accrual-refused"),

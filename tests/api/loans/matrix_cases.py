@@ -162,6 +162,16 @@ def _from_shares(action: str) -> LoanBuilder:
     return build
 
 
+def _my_notice(w: World) -> LoanCall:
+    url = f"/v1/me/loans/{member_loan(w)}/withdrawal-notice"
+    return LoanCall("POST", url, 201, moves_money=True)
+
+
+def _staff_notice(w: World) -> LoanCall:
+    url = f"/v1/loans/{any_loan(w)}/withdrawal-notice"
+    return LoanCall("POST", url, 201, moves_money=True)
+
+
 def _mandate(w: World) -> LoanCall:
     body = {"share_account_id": w.member_accounts()[1].id}
     return LoanCall("PUT", f"/v1/me/loans/{member_loan(w)}/collection-mandate", 200, json=body)
@@ -250,6 +260,7 @@ LOAN_CASES: dict[str, LoanBuilder] = {
     "POST /v1/me/loans/{loan_id}/repayments": _my_repayment,
     "POST /v1/me/loans/{loan_id}/settle": _from_shares("settle"),
     "POST /v1/me/loans/{loan_id}/withdraw": _from_shares("withdraw"),
+    "POST /v1/me/loans/{loan_id}/withdrawal-notice": _my_notice,
     "GET /v1/loans": lambda w: LoanCall("GET", "/v1/loans?status=active&limit=5", 200),
     "GET /v1/loans/write-off-candidates": lambda w: LoanCall(
         "GET", "/v1/loans/write-off-candidates", 200
@@ -261,6 +272,7 @@ LOAN_CASES: dict[str, LoanBuilder] = {
     "GET /v1/loans/{loan_id}/settlement": _staff_loan("/settlement"),
     "POST /v1/loans/{loan_id}/repayments/cash": _staff_repayment("cash"),
     "POST /v1/loans/{loan_id}/repayments/external": _staff_repayment("external"),
+    "POST /v1/loans/{loan_id}/withdrawal-notice": _staff_notice,
     "POST /v1/loans/{loan_id}/write-off": _write_off,
     "POST /v1/loans/{loan_id}/recoveries": _recovery,
     "GET /v1/members/{member_id}/loans": lambda w: LoanCall(

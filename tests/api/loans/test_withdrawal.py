@@ -111,3 +111,105 @@ def test_a_withdrawal_must_fit_what_the_account_has_available(fresh_lending: Fre
         == "active"
     )
     lending.invariants_hold()
+
+
+def test_notice_first_then_repayment_within_thirty_days(fresh_lending: FreshLending) -> None:
+    lending = fresh_lending(START)
+    manager = lending.staff(Role.MANAGER)
+    assert (
+        lending.client.post("/v1/loan-products", json=WITH_FEE, headers=manager.headers).status_code
+        == 201
+    )
+    member = lending.borrower(balance="100.00")
+    loan = lending.loan(member, product="GB-FEE", amount="500.00", term=6)
+    assert loan["withdrawal_notice"] is None
+    close_days(lending, until=START + dt.timedelta(days=3))
+    notice_day = START + dt.timedelta(days=4)
+
+    given = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/withdrawal-notice", headers=idem(member.login)
+    )
+    assert given.status_code == 201, given.text
+    body = given.json()
+    repay_by = (notice_day + dt.timedelta(days=30)).isoformat()
+    assert (body["given_on"], body["repay_by"]) == (notice_day.isoformat(), repay_by)
+    assert body["fees_refunded"] == gbp("10.00")
+    shown = body["loan"]
+    assert shown["status"] == "active"
+    assert shown["withdrawal_notice"] == {"given_on": notice_day.isoformat(), "repay_by": repay_by}
+    # The deducted fee is out of what is owed; everything is due on the repay-by date.
+    assert shown["outstanding"]["principal"] == gbp("490.00")
+    assert shown["outstanding"]["fees"] == gbp("0.00")
+    assert shown["next_payment"]["due_date"] == repay_by
+
+    again = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/withdrawal-notice", headers=idem(member.login)
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/loan-withdrawal-notice-given"
+
+    # Past the 14 days, inside the 30: the repayment completes the withdrawal.
+    close_days(lending, until=START + dt.timedelta(days=20))
+    repaid = lending.client.post(
+        f"/v1/me/loans/{loan['id']}/withdraw",
+        json={"from_account_id": member.shares},
+        headers=idem(member.login),
+    )
+    assert repaid.status_code == 201, repaid.text
+    result = repaid.json()
+    terms = AccrualTerms(
+        InterestRate.monthly(Decimal("0.02")),
+        DayCount.ACT_365_FIXED,
+        Frequency.MONTHLY,
+        START,
+        "ROUND_DOWN",
+    )
+    interest = replay(
+        terms,
+        principal_changes=[(START, 49_000)],
+        through=START + dt.timedelta(days=21),
+        closing=True,
+    )
+    assert result["credit"] == gbp("490.00")
+    assert result["interest"] == gbp(f"{Decimal(interest) / 100:.2f}")
+    assert result["paid"] == gbp(f"{Decimal(49_000 + interest) / 100:.2f}")
+    assert result["fees_refunded"] == gbp("10.00")
+    assert result["loan"]["status"] == "withdrawn"
+    assert result["loan"]["withdrawn_on"] == (START + dt.timedelta(days=21)).isoformat()
+    assert Decimal(lending.bank.balance(member.shares)) == Decimal("100.00") - Decimal(
+        interest
+    ) / Decimal(100)
+    assert lending.bank.audit_actions("loan", loan["id"]) == [
+        "loan.disburse",
+        "loan.withdrawal_notice",
+        "loan.withdraw",
+    ]
+    lending.invariants_hold()
+
+
+def test_staff_record_the_notice_and_a_payment_at_the_till_completes_it(
+    fresh_lending: FreshLending,
+) -> None:
+    lending = fresh_lending(START)
+    member = lending.borrower(balance="50.00")
+    loan = lending.loan(member, amount="300.00")
+    officer = lending.staff(Role.LOAN_OFFICER)
+    teller = lending.staff(Role.TELLER)
+    refused = lending.client.post(f"/v1/loans/{loan['id']}/withdrawal-notice", headers=idem(teller))
+    assert refused.status_code == 403
+    recorded = lending.client.post(
+        f"/v1/loans/{loan['id']}/withdrawal-notice", headers=idem(officer)
+    )
+    assert recorded.status_code == 201, recorded.text
+    settlement = recorded.json()["loan"]["settlement_today"]["total"]
+    # No fee on this product and nothing accrued yet: the credit itself clears it today.
+    assert settlement == gbp("300.00")
+    paid = lending.client.post(
+        f"/v1/loans/{loan['id']}/repayments/cash", json={"amount": settlement}, headers=idem(teller)
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["settled"] is True
+    mine = lending.client.get(f"/v1/me/loans/{loan['id']}", headers=member.headers).json()
+    assert (mine["status"], mine["withdrawn_on"]) == ("withdrawn", START.isoformat())
+    assert mine["withdrawal_notice"]["repay_by"] == (START + dt.timedelta(days=30)).isoformat()
+    lending.invariants_hold()
