@@ -35,6 +35,7 @@ from api.schemas.loans import (
     RepaymentOut,
     SettlementOut,
     SharesRepaymentIn,
+    WithdrawalNoticeOut,
     WithdrawalOut,
 )
 from api.security import require
@@ -182,7 +183,9 @@ def accept_offer(
     actor: Borrower,
 ) -> LoanDetailOut:
     """Priced again for today and checked again against every rule; one journal entry pays
-    the loan (less any deducted fee) into the account and takes any fee to fee income."""
+    the loan (less any deducted fee) into the account and takes any fee to fee income.
+    A loan that would cost more today than the offer (APR, instalment or total payable) is
+    not made: 409 `loan-offer-repriced` with the offered and today's figures."""
     member_id = own_member_id(actor)
     today = business_date(session)
     loan_id = origination.accept(
@@ -390,11 +393,47 @@ def settle(
 
 
 @router.post(
+    "/loans/{loan_id}/withdrawal-notice",
+    status_code=201,
+    response_model=WithdrawalNoticeOut,
+    responses=problem_responses(404, 409),
+    summary="Give notice that I withdraw from my loan agreement (within 14 days)",
+)
+def give_withdrawal_notice(
+    session: DbSession, loan_id: LoanId, idem: IdempotencyDep, actor: Borrower
+) -> WithdrawalNoticeOut:
+    """Every fee is refunded or reversed now; I then repay the credit and the interest on it
+    to the day I repay, within 30 days (`repay_by`), with `/withdraw` or any repayment.
+    After the 14th day: 409 `loan-withdrawal-period-over`; a second notice: 409
+    `loan-withdrawal-notice-given`."""
+    member_id = own_member_id(actor)
+    today = business_date(session)
+    notice = servicing.give_notice(
+        session, loan_id=loan_id, actor=actor_label(actor), business_date=today, member_id=member_id
+    )
+    audit_loan(
+        session,
+        actor,
+        "loan.withdrawal_notice",
+        loan_id,
+        {
+            "repay_by": notice.repay_by,
+            "fees_refunded": notice.fees_refunded.amount,
+            "currency": notice.fees_refunded.currency,
+            "entry_id": notice.entry_id,
+            "idempotency_key": idem.key,
+        },
+    )
+    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
+    return WithdrawalNoticeOut.of(notice, loan)
+
+
+@router.post(
     "/loans/{loan_id}/withdraw",
     status_code=201,
     response_model=WithdrawalOut,
     responses=problem_responses(404, 409, 422),
-    summary="Withdraw from my loan agreement within 14 days of the money arriving",
+    summary="Repay the credit and interest to today: the withdrawal is complete",
 )
 def withdraw(
     session: DbSession,
@@ -404,7 +443,8 @@ def withdraw(
     actor: Borrower,
 ) -> WithdrawalOut:
     """I repay the credit and the interest on it to today, nothing else: every fee is
-    refunded. After the 14th day: 409 `loan-withdrawal-period-over`."""
+    refunded. Gives notice first if I had not (then after the 14th day: 409
+    `loan-withdrawal-period-over`); after notice it may be used until the debt is repaid."""
     member_id = own_member_id(actor)
     today = business_date(session)
     result = servicing.withdraw_from_shares(

@@ -29,6 +29,7 @@ from api.schemas.loans import (
     RepaymentOut,
     SettlementOut,
     StaffRepaymentIn,
+    WithdrawalNoticeOut,
     WriteOffCandidateOut,
     WriteOffIn,
     WriteOffOut,
@@ -58,12 +59,14 @@ def _loans_page(
     *,
     member_id: int | None,
     status: LoanStatus | None,
+    above_exempt_threshold: bool | None = None,
 ) -> Page[LoanDetailOut]:
     today = business_date(session)
     ids = reads.loan_ids(
         session,
         member_id=member_id,
         status=status,
+        above_exempt_threshold=above_exempt_threshold,
         after_id=page.after_int() or 0,
         limit=page.fetch,
     )
@@ -85,8 +88,18 @@ def list_loans(
     page: Annotated[PageRequest, Depends(paginate("loans"))],
     member_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
     status: Annotated[LoanStatus | None, Query()] = None,
+    above_exempt_threshold: Annotated[
+        bool | None,
+        Query(description="GB/NI: only loans made above (true) or within (false) 42.6% APR."),
+    ] = None,
 ) -> Page[LoanDetailOut]:
-    return _loans_page(session, page, member_id=member_id, status=status)
+    return _loans_page(
+        session,
+        page,
+        member_id=member_id,
+        status=status,
+        above_exempt_threshold=above_exempt_threshold,
+    )
 
 
 @router.get(
@@ -280,6 +293,43 @@ def external_repayment(
         source=PaymentSource.EXTERNAL,
         key=loan_key(idem),
         actor=actor,
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/withdrawal-notice",
+    status_code=201,
+    response_model=WithdrawalNoticeOut,
+    responses=problem_responses(404, 409),
+    summary="Record the member's notice of withdrawal (given by phone or at the branch)",
+)
+def record_withdrawal_notice(
+    session: DbSession,
+    loan_id: LoanId,
+    idem: IdempotencyDep,
+    actor: Annotated[Actor, require(Permission.LOANS_MANAGE)],
+) -> WithdrawalNoticeOut:
+    """As the member's own notice: fees refunded or reversed now, the credit and interest
+    due within 30 days; the member then repays from shares, in cash or by bank."""
+    today = business_date(session)
+    notice = servicing.give_notice(
+        session, loan_id=loan_id, actor=actor_label(actor), business_date=today
+    )
+    audit_loan(
+        session,
+        actor,
+        "loan.withdrawal_notice",
+        loan_id,
+        {
+            "repay_by": notice.repay_by,
+            "fees_refunded": notice.fees_refunded.amount,
+            "currency": notice.fees_refunded.currency,
+            "entry_id": notice.entry_id,
+            "idempotency_key": idem.key,
+        },
+    )
+    return WithdrawalNoticeOut.of(
+        notice, loan_detail_out(session, loan_id, member_id=None, today=today)
     )
 
 

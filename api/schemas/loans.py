@@ -26,7 +26,7 @@ from loans.services.queries import (
     TransactionView,
 )
 from loans.services.repayments import RepaymentResult, SettlementFigure
-from loans.services.withdrawal import WithdrawalResult
+from loans.services.withdrawal import WithdrawalNotice, WithdrawalResult
 from loans.services.writeoff import RecoveryResult, WriteOffResult
 
 WITHDRAWAL_DAYS = 14
@@ -114,6 +114,16 @@ class NextPaymentOut(BaseModel):
         )
 
 
+class WithdrawalNoticeStatusOut(BaseModel):
+    """Notice of withdrawal was given: the credit and interest are due by `repay_by`."""
+
+    given_on: dt.date
+    repay_by: dt.date = Field(
+        description="The 30th day after the notice (CCA s.66A(9)); unpaid after it, the debt "
+        "is in arrears, still with interest only and no fee."
+    )
+
+
 class SettlementOut(BaseModel):
     """What clears the loan on `on`: interest to that day only, no early-repayment charge."""
 
@@ -148,6 +158,10 @@ class LoanOut(BaseModel):
     credit: MoneyOut = Field(description="The credit provided (the APR's advance).")
     fees_charged: MoneyOut
     apr: str
+    above_exempt_threshold: bool = Field(
+        description="GB/NI: made above 42.6% APR, so a regulated agreement, not an exempt "
+        "credit-union one (FCA PERG 2.7.19I G(1))."
+    )
     rate: RateOut
     day_count: DayCount
     frequency: Frequency
@@ -155,6 +169,10 @@ class LoanOut(BaseModel):
     disbursed_on: dt.date
     maturity_date: dt.date
     withdrawal_until: dt.date = Field(description="The last day of the 14-day right to withdraw.")
+    withdrawal_notice: WithdrawalNoticeStatusOut | None = Field(
+        description="Withdrawal pending: notice given, repayment due by `repay_by` (null if "
+        "no notice was given)."
+    )
     outstanding: OutstandingOut
     accrued_through: dt.date
     arrears: ArrearsOut
@@ -185,6 +203,7 @@ class LoanOut(BaseModel):
             credit=MoneyOut.of(view.credit),
             fees_charged=MoneyOut.of(view.fees_charged),
             apr=apr_text(view.apr),
+            above_exempt_threshold=view.above_exempt_threshold,
             rate=RateOut.of(view.rate),
             day_count=view.day_count,
             frequency=view.frequency,
@@ -192,6 +211,11 @@ class LoanOut(BaseModel):
             disbursed_on=view.disbursed_on,
             maturity_date=view.maturity_date,
             withdrawal_until=view.disbursed_on + dt.timedelta(days=WITHDRAWAL_DAYS),
+            withdrawal_notice=None
+            if view.withdrawal_notice_on is None or view.withdrawal_repay_by is None
+            else WithdrawalNoticeStatusOut(
+                given_on=view.withdrawal_notice_on, repay_by=view.withdrawal_repay_by
+            ),
             outstanding=OutstandingOut(
                 principal=MoneyOut.of(view.principal_outstanding),
                 interest=MoneyOut.of(view.interest_receivable),
@@ -347,11 +371,39 @@ class RepaymentOut(BaseModel):
         )
 
 
-class WithdrawalOut(BaseModel):
-    """The 14-day withdrawal: the credit and interest on it to the day, every fee refunded."""
+class WithdrawalNoticeOut(BaseModel):
+    """Notice of withdrawal given: every fee refunded or reversed now, the credit and the
+    interest on it to the day of repayment due by `repay_by`."""
 
     loan_id: int
-    paid: MoneyOut = Field(description="Taken from your shares now (negative: paid back).")
+    given_on: dt.date
+    repay_by: dt.date
+    fees_refunded: MoneyOut = Field(description="Every fee charged, refunded or reversed.")
+    interest_given_back: MoneyOut = Field(description="Interest that had accrued on the fees.")
+    entry_id: uuid.UUID | None
+    loan: LoanDetailOut = Field(
+        description="`settlement_today` is what completes the withdrawal if repaid today."
+    )
+
+    @classmethod
+    def of(cls, notice: WithdrawalNotice, loan: LoanDetailOut) -> WithdrawalNoticeOut:
+        return cls(
+            loan_id=notice.loan_id,
+            given_on=notice.given_on,
+            repay_by=notice.repay_by,
+            fees_refunded=MoneyOut.of(notice.fees_refunded),
+            interest_given_back=MoneyOut.of(notice.interest_given_back),
+            entry_id=notice.entry_id,
+            loan=loan,
+        )
+
+
+class WithdrawalOut(BaseModel):
+    """The withdrawal completed: the credit and interest on it to the day repaid, every fee
+    refunded (at the notice)."""
+
+    loan_id: int
+    paid: MoneyOut = Field(description="Taken from your shares now.")
     credit: MoneyOut
     interest: MoneyOut
     fees_refunded: MoneyOut
