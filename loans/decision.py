@@ -192,7 +192,10 @@ def rollover_referrals(
 
 
 def existing_commitments(history: LoanHistory, *, currency: str) -> Money:
-    """The monthly cost of every loan the member is repaying, rounded up like a new one's."""
+    """The monthly cost of every loan the member is repaying, rounded up like a new one's.
+
+    The books lend in one currency; a loan in another (a rule set's worked example, kept
+    inactive) has no exchange rate to be added by, and is left out."""
     return sum(
         (
             monthly_cost(loan.instalment, loan.frequency)
