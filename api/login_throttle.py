@@ -25,6 +25,7 @@ so a client cannot pick a new address per attempt with a header.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -107,20 +108,26 @@ class SignInThrottle:
             FailureWindow(failures=failures, window_s=window_s, clock=clock) if failures else None
             for failures in (address_failures, username_failures)
         )
+        # The routers are synchronous, so FastAPI calls them from a pool of threads.
+        self._lock = threading.Lock()
 
     def retry_after(self, *, address: str, username: str) -> int | None:
         """Seconds until this address may try this username again, or None if it may now."""
-        waits = [
-            window.retry_after(key)
-            for window, key in zip(self._windows, (address, username_key(username)), strict=True)
-            if window is not None
-        ]
+        keys = (address, username_key(username))
+        with self._lock:
+            waits = [
+                window.retry_after(key)
+                for window, key in zip(self._windows, keys, strict=True)
+                if window is not None
+            ]
         return max((wait for wait in waits if wait is not None), default=None)
 
     def refused(self, *, address: str, username: str) -> None:
-        for window, key in zip(self._windows, (address, username_key(username)), strict=True):
-            if window is not None:
-                window.refused(key)
+        keys = (address, username_key(username))
+        with self._lock:
+            for window, key in zip(self._windows, keys, strict=True):
+                if window is not None:
+                    window.refused(key)
 
 
 def client_address(request: Request) -> str:

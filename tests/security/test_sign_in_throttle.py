@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
 from api.app import create_app
+from api.login_throttle import SignInThrottle
 from creditunion import cli_serve
 from creditunion.auth.roles import Role
 from creditunion.settings import Settings
@@ -122,3 +123,20 @@ def test_one_username_is_throttled_from_any_address_and_colleagues_are_not(
             "/v1/auth/token", data={"username": colleague.username, "password": PASSWORD}
         )
         assert ok.status_code == 200
+
+
+def test_usernames_are_keyed_without_case_and_either_ceiling_can_be_off() -> None:
+    now = [500.0]
+    throttle = SignInThrottle(
+        address_failures=0, username_failures=2, window_s=10, clock=lambda: now[0]
+    )
+    throttle.refused(address="192.0.2.1", username="Alice")
+    now[0] += 4
+    throttle.refused(address="192.0.2.2", username="ALICE")
+    assert throttle.retry_after(address="192.0.2.3", username="alice") == 6
+    assert throttle.retry_after(address="192.0.2.1", username="bob") is None  # no address ceiling
+    # Nobody's username is longer than 64 characters: longer ones share one key, kept small.
+    long_name = "x" * 65
+    throttle.refused(address="192.0.2.1", username=long_name + "a" * 10_000)
+    throttle.refused(address="192.0.2.1", username=long_name + "b")
+    assert throttle.retry_after(address="192.0.2.9", username=long_name) is not None
