@@ -20,11 +20,13 @@ from ledger.chart import (
 from ledger.entry import EntryRequest, Line
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
+from ledger.money import Money
 from ledger.posting import post_entry
 from loans import registry
 from loans.facts import LoanFacts
 from loans.frequency import Frequency
 from loans.models import LoanRow, LoanStatus, LoanTransactionRow, TransactionKind
+from loans.product import AmountRange, LoanProduct, TermRange
 from loans.quote import quote
 from loans.services.arrears import age_arrears, write_off_candidates
 from loans.services.cob_accrual import accrue_interest
@@ -53,6 +55,17 @@ from tests.factories_loans import (
 
 FIRST_DUE = dt.date(2026, 2, 15)
 WRITE_OFF_DAYS = 120
+
+
+def charging(*, low: str = "1000", most: int = 12, **fees: Money) -> LoanProduct:
+    """A 2% product with default charges, narrowed so that the worst case of them (one late
+    fee and one failed-payment fee on every instalment) stays inside the 3% cap."""
+    return gb_product(
+        amounts=AmountRange(gbp(low), gbp("2000")),
+        terms=TermRange(1, most),
+        frequencies=frozenset({Frequency.MONTHLY}),
+        **fees,
+    )
 
 
 def cob(engine: Engine, day: dt.date) -> None:
@@ -202,7 +215,7 @@ def test_buckets_move_with_days_past_due_and_then_everything_is_due(fresh_engine
 def test_late_fees_once_per_instalment_and_only_where_allowed(
     fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loan_id, _, _ = make_loan(fresh_engine, product=gb_product(late_fee=gbp("5")), mandate=False)
+    loan_id, _, _ = make_loan(fresh_engine, product=charging(late_fee=gbp("5")), mandate=False)
     for day in (FIRST_DUE, FIRST_DUE + dt.timedelta(days=1), FIRST_DUE + dt.timedelta(days=2)):
         with unit_of_work(fresh_engine) as s:
             age_arrears(s, business_date=day, write_off_after_days=90)
@@ -235,7 +248,7 @@ def test_late_fees_once_per_instalment_and_only_where_allowed(
 
 def test_a_failed_payment_fee_only_where_the_rule_set_allows(fresh_engine: Engine) -> None:
     charged, _, _ = make_loan(
-        fresh_engine, product=gb_product(nsf_fee=gbp("3")), amount="500", term=6
+        fresh_engine, product=charging(nsf_fee=gbp("3"), low="500", most=6), amount="500", term=6
     )
     spared, _, _ = make_loan(fresh_engine, amount="500", term=6)
     with unit_of_work(fresh_engine) as s:
@@ -264,7 +277,11 @@ def test_a_failed_payment_fee_only_where_the_rule_set_allows(fresh_engine: Engin
 
 def test_write_off_and_recoveries(fresh_engine: Engine) -> None:
     loan_id, _, _ = make_loan(
-        fresh_engine, product=gb_product(late_fee=gbp("5")), amount="400", term=2, mandate=False
+        fresh_engine,
+        product=charging(late_fee=gbp("2"), low="400", most=2),
+        amount="400",
+        term=2,
+        mandate=False,
     )
     with unit_of_work(fresh_engine) as s:
         accrue_interest(s, business_date=FIRST_DUE)  # caught up from disbursement: 8.00
@@ -304,15 +321,15 @@ def test_write_off_and_recoveries(fresh_engine: Engine) -> None:
             min_days_past_due=WRITE_OFF_DAYS,
         )
         loan = get_loan(s, loan_id=loan_id)
-        # 400.00 principal, 8.00 interest (a month at 2%), two late fees of 5.00.
-        assert (result.principal, result.interest, result.fees) == (gbp("400"), gbp("8"), gbp("10"))
-        assert (result.from_allowance, result.to_expense) == (gbp("100"), gbp("318"))
+        # 400.00 principal, 8.00 interest (a month at 2%), two late fees of 2.00.
+        assert (result.principal, result.interest, result.fees) == (gbp("400"), gbp("8"), gbp("4"))
+        assert (result.from_allowance, result.to_expense) == (gbp("100"), gbp("312"))
         assert account_minor(s, allowance) == 0
-        assert account_minor(s, expense) - expense_before == 31_800
+        assert account_minor(s, expense) - expense_before == 31_200
         assert (loan.status, loan.written_off_on, loan.written_off, loan.outstanding) == (
             LoanStatus.WRITTEN_OFF,
             late,
-            gbp("418"),
+            gbp("412"),
             gbp("0"),
         )
         assert accrue_interest(s, business_date=late + dt.timedelta(days=1)).loans == 0
@@ -342,7 +359,7 @@ def test_write_off_and_recoveries(fresh_engine: Engine) -> None:
             record_recovery(
                 s,
                 loan_id=loan_id,
-                amount=gbp("268.01"),
+                amount=gbp("262.01"),
                 source=RepaymentSource.cash(),
                 idempotency_key="r2",
                 business_date=late,

@@ -148,7 +148,17 @@ def test_upfront_fee_quote_and_ledger_agree(engine: Engine) -> None:
 
 def test_repayment_meets_fees_then_interest_then_principal(engine: Engine) -> None:
     loan_id, shares, _ = make_loan(
-        engine, product=gb_product(late_fee=gbp("5")), amount="1000", term=12, shares="40"
+        engine,
+        # Narrowed so that a late fee on every instalment stays inside the 3% cap.
+        product=gb_product(
+            late_fee=gbp("5"),
+            amounts=AmountRange(gbp("1000"), gbp("2000")),
+            terms=TermRange(1, 12),
+            frequencies=frozenset({Frequency.MONTHLY}),
+        ),
+        amount="1000",
+        term=12,
+        shares="40",
     )
     day = dt.date(2026, 2, 20)  # 5 days after the first instalment fell due, unpaid
     with unit_of_work(engine) as s:
