@@ -3,8 +3,9 @@
     python -m ops.faults.kill_scheduler [--seconds 40] [--kill-step savings_posting]
         [--json out/fault_kill_scheduler.json]
 
-With the realistic mix running, `creditunion cob run --until <month end>` catches up the
-days to the end of the month and is killed with SIGKILL while the month end's
+With the realistic mix running, `creditunion cob run --until <month end> --beyond-today`
+(the month end is usually after today's calendar date) catches up the days to the end of
+the month and is killed with SIGKILL while the month end's
 `--kill-step` runs (default `savings_posting`, which posts every account's interest); it is
 then run again to the end. For each
 day closed: one completed record per step, each COB journal entry present once (idempotency
@@ -56,7 +57,14 @@ def _kill_cob_mid_run(url: str, first: dt.date, target: tuple[str, dt.date]) -> 
     (or just after it commits, if every poll misses it running)."""
     step, day = target
     process = subprocess.Popen(
-        [*harness.creditunion_command(), "cob", "run", "--until", day.isoformat()],
+        [
+            *harness.creditunion_command(),
+            "cob",
+            "run",
+            "--until",
+            day.isoformat(),
+            "--beyond-today",
+        ],
         env=harness.cli_env(url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -167,7 +175,14 @@ def run(*, seconds: float, workers: int, kill_step: str) -> dict[str, Any]:
             recorder.mark("cob run again")
             rerun = await asyncio.to_thread(
                 subprocess.run,
-                [*harness.creditunion_command(), "cob", "run", "--until", until.isoformat()],
+                [
+                    *harness.creditunion_command(),
+                    "cob",
+                    "run",
+                    "--until",
+                    until.isoformat(),
+                    "--beyond-today",
+                ],
                 env=harness.cli_env(url),
                 capture_output=True,
                 text=True,
