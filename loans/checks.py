@@ -137,17 +137,26 @@ def unrounded_us_apr(priced: Priced) -> Decimal:
     return us_apr_details(priced.advances, priced.payments).annual_rate
 
 
-def default_charges_per_instalment(product: LoanProduct, rules: CreditUnionCapRules) -> Money:
-    """The most in default charges one instalment can attract, where the cap counts them."""
+def default_charges_per_instalment(
+    product: LoanProduct, rules: CreditUnionCapRules
+) -> tuple[Money, str]:
+    """The most in default charges one instalment can attract where the cap counts them,
+    and what they are."""
     bound = rules.default_charges
     total = Money.zero(product.currency)
+    named: list[str] = []
     if not bound.in_cap or not rules.late_fee_allowed:
-        return total
-    if product.late_fee is not None:
-        total = total + product.late_fee * bound.late_fees_per_instalment
-    if product.nsf_fee is not None:
-        total = total + product.nsf_fee * bound.failed_payment_fees_per_instalment
-    return total
+        return total, ""
+    for fee, times, name in (
+        (product.late_fee, bound.late_fees_per_instalment, "late fee"),
+        (product.nsf_fee, bound.failed_payment_fees_per_instalment, "failed-payment fee"),
+    ):
+        if fee is not None and times:
+            total = total + fee * times
+            named.append(f"{times} {name}(s) of {fee}")
+    if not named:
+        return total, ""
+    return total, f"{' and '.join(named)} on every instalment, {bound.citation}"
 
 
 def instalment_bounds(product: LoanProduct, *, frequency: Frequency) -> tuple[int, int]:
@@ -199,7 +208,7 @@ def _gb_total_cost(
 ) -> list[Violation]:
     """Interest, every fee and the worst case of default charges against the cap."""
     advances, payments = priced.in_months()
-    per_instalment = default_charges_per_instalment(product, rules)
+    per_instalment, described = default_charges_per_instalment(product, rules)
     if per_instalment.is_positive():
         elapsed = Fraction(0)
         for row in priced.schedule.rows:
@@ -210,7 +219,7 @@ def _gb_total_cost(
         advances=advances,
         payments=payments,
         on=priced.schedule.disbursement_date,
-        worst_case=per_instalment.is_positive(),
+        worst_case=described,
     )
 
 

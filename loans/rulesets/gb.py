@@ -250,11 +250,11 @@ def check_effective_rate(
     advances: Sequence[TimedFlow],
     payments: Sequence[TimedFlow],
     on: date,
-    worst_case: bool = False,
+    worst_case: str = "",
 ) -> list[Violation]:
     """Interest and every fee together, as an effective monthly rate, against the cap.
 
-    `worst_case` says the payments include every default charge the product can levy.
+    `worst_case` names the default charges the payments include, if any.
     """
     cap = cap_in_force(rules, on=on)
     if not discounts_above(cap.rate, advances=advances, payments=payments):
@@ -262,10 +262,7 @@ def check_effective_rate(
     effective = compound_rate(advances=advances, payments=payments)
     detail = f"interest and fees together cost {effective:.4%} a month"
     if worst_case:
-        detail = (
-            f"with the worst case of charges the product allows (a late fee and a failed-"
-            f"payment fee on every instalment), {detail}"
-        )
+        detail = f"with the worst case of charges the product allows ({worst_case}), {detail}"
     return [_cap_violation(rules, cap, detail)]
 
 
