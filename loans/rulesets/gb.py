@@ -74,9 +74,9 @@ class CreditUnionCapRules:
     provisioning: ProvisioningPolicy = FRS102_CREDS
 
 
-# The Act makes interest "inclusive of any expenses incurred ... in connection with the
-# making of the loan", and the cap is on the total the member pays (ABCUL, HM Treasury
-# guidance on the 3% cap): a charge for a late or failed payment is inside it.
+# The Act says "such interest shall be inclusive" of the expenses of making the loan, and
+# any fee the member must pay is inside the cap (ABCUL, "HM Treasury Guidance - Interest
+# Rate Cap Increase to 3%"): a charge for a late or failed payment is inside it too.
 _DEFAULTS_IN_CAP: Final = DefaultCharges(
     late_fees_per_instalment=1,
     failed_payment_fees_per_instalment=1,
