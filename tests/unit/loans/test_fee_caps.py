@@ -199,8 +199,8 @@ def test_gb_rule_set_bounds_default_charges_as_data() -> None:
 
 
 def test_gb_late_and_failed_payment_fees_that_break_the_cap_are_refused() -> None:
-    # £200 over 12 weeks with £12 late and £12 failed-payment fees: worst case about 12% a
-    # month. Before the fix the product and its quotes were accepted.
+    # £200 over 12 weeks with £12 late and £12 failed-payment fees: 102.7% a month if every
+    # instalment attracts both. Before the fix the product and its quotes were accepted.
     fees = dataclasses.replace(GB_WEEKLY, late_fee=gbp("12"), nsf_fee=gbp("12"))
     assert invalid(fees) == ("gb.interest_cap",)
     caught = refused(fees, gbp("200"), 12, GB_MEMBER, frequency=Frequency.WEEKLY)
