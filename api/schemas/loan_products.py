@@ -91,7 +91,9 @@ class FeeIn(BaseModel):
     )
     finance_charge: StrictBool = Field(
         default=True,
-        description="US only: whether Regulation Z counts it (UK rule sets count every fee).",
+        description="Whether the fee is in the charge for credit. Every product fee is taken "
+        "when the loan is made, so it always is (12 CFR 1026.4(a); the UK caps include all "
+        "charges): `false` is refused with `pal.finance_charge` / `gb.finance_charge`.",
     )
 
 
