@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from creditunion.business_date.service import current_business_date, initialise_business_date
 from creditunion.database import unit_of_work
@@ -32,9 +33,9 @@ SELECT e.id, v.a, v.m, 'GBP', :d FROM e, (VALUES (:a, 100), (:b, -100)) AS v(a, 
 """)
 
 
-def _raw(session: object, day: dt.date, debit: int, credit: int) -> None:
+def _raw(session: Session, day: dt.date, debit: int, credit: int) -> None:
     entry_id = uuid.uuid4()
-    session.execute(  # type: ignore[attr-defined]
+    session.execute(
         RAW_ENTRY, {"id": entry_id, "key": f"raw-{entry_id}", "d": day, "a": debit, "b": credit}
     )
 

@@ -7,6 +7,8 @@ holds when the reversal is asked for and again when a manager approves an old re
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -28,7 +30,7 @@ from tests.factories_loans import MANAGER, TODAY, account_minor, gbp, loan_row, 
 OTHER_MANAGER = "user:manager-2"
 
 
-def _loan_with_a_repayment(engine: Engine) -> tuple[int, dict[TransactionKind, object]]:
+def _loan_with_a_repayment(engine: Engine) -> tuple[int, dict[TransactionKind, uuid.UUID]]:
     loan_id, shares, _ = make_loan(engine, amount="1000", term=12, shares="200")
     with unit_of_work(engine) as s:
         repay(
@@ -40,7 +42,11 @@ def _loan_with_a_repayment(engine: Engine) -> tuple[int, dict[TransactionKind, o
             business_date=TODAY,
             actor="user:teller-1",
         )
-        entries = {t.kind: t.journal_entry_id for t in loan_transactions(s, loan_id=loan_id)}
+        entries = {
+            t.kind: t.journal_entry_id
+            for t in loan_transactions(s, loan_id=loan_id)
+            if t.journal_entry_id is not None
+        }
     return loan_id, entries
 
 
@@ -55,7 +61,7 @@ def test_a_loan_entry_is_refused_when_its_reversal_is_requested(
         with pytest.raises(EntryOwnedBySubLedger) as refused:
             request_reversal(
                 s,
-                entry_id=entry_id,  # type: ignore[arg-type]
+                entry_id=entry_id,
                 actor=MANAGER,
                 idempotency_key=f"rev-{loan_id}-{kind}",
                 business_date=TODAY,
@@ -79,7 +85,7 @@ def test_an_old_request_for_a_loan_entry_is_refused_at_approval(engine: Engine) 
             maker=MANAGER,
             idempotency_key=f"old-rev-{loan_id}",
             business_date=TODAY,
-            target_entry_id=entry_id,  # type: ignore[arg-type]
+            target_entry_id=entry_id,
         )
         principal_before = account_minor(s, loan_row(s, loan_id).principal_account_id)
     with unit_of_work(engine) as s, pytest.raises(EntryOwnedBySubLedger):
