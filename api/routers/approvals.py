@@ -33,6 +33,10 @@ ApprovalId = Annotated[int, Path(ge=1, le=ID_MAX, description="The approval's id
 Checker = Annotated[Actor, require(Permission.APPROVALS_DECIDE)]
 
 
+# Every field of an approval is optional, so it may come with no body at all.
+NO_NOTE = ApproveIn()
+
+
 @router.get(
     "",
     response_model=Page[ApprovalOut],
@@ -75,7 +79,7 @@ def get_approval(session: DbSession, approval_id: ApprovalId) -> ApprovalOut:
     summary="Approve a request: it posts now (a different user from its maker)",
 )
 def approve(
-    session: DbSession, approval_id: ApprovalId, actor: Checker, body: ApproveIn | None = None
+    session: DbSession, approval_id: ApprovalId, actor: Checker, body: ApproveIn = NO_NOTE
 ) -> ApprovalOut:
     """Posts under the key the request was made with, so it posts once whatever the
     checkers' own keys. A cash withdrawal is approved the business day it was asked for,
@@ -87,7 +91,7 @@ def approve(
         checker=actor_label(actor),
         checker_role=str(actor.role),
         business_date=today,
-        note=body.note if body is not None else None,
+        note=body.note,
     )
     audit.record(
         session,
