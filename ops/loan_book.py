@@ -22,6 +22,8 @@ from typing import Any, Final
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from creditunion.shares.product_service import install_standard_products
+from creditunion.shares.products import INSTANT_ACCESS
 from ledger.accounts import get_account_by_code
 from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
 from ledger.chart import (
@@ -89,6 +91,8 @@ def generate_loan_book(
     echo(f"members and accounts for {count} loans")
     _members(session, first, count, business_date)
     _open_accounts(session, first, count, currency)
+    install_standard_products(session, currency=currency)
+    _share_accounts(session, first, count, business_date)
     _applications(session, first, count, app_offset, product_id, currency, templates)
     echo("loan rows and schedules")
     _loans(session, first, count, app_offset, product_id, currency, templates)
@@ -205,6 +209,34 @@ def _open_accounts(session: Session, first: int, count: int, currency: str) -> N
                 "last": last,
             },
         )
+
+
+# The borrowers' share accounts as the share service records them (instant access, no
+# interest accrued), so every account under members' shares has its share account and the
+# reconciliation in close of business finds the book whole.
+_SHARE_ACCOUNTS = text("""
+INSERT INTO share_accounts (account_number, member_id, product_id, ledger_account_id, status,
+    opened_on, opened_by)
+SELECT lpad((60000000 + n)::text, 8, '0'), m.id, p.id, a.id, 'open', :opened, 'bench'
+FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
+JOIN members AS m ON m.membership_number = 'L' || lpad(n::text, 10, '0')
+JOIN ledger_accounts AS a ON a.code = 'BENCH-SH-' || lpad(n::text, 10, '0')
+CROSS JOIN (SELECT id FROM share_products WHERE code = :product) AS p
+""")
+
+
+def _share_accounts(session: Session, first: int, count: int, business_date: dt.date) -> None:
+    made = session.execute(
+        _SHARE_ACCOUNTS,
+        {
+            "first": first,
+            "last": first + count - 1,
+            "opened": business_date - dt.timedelta(days=365),
+            "product": INSTANT_ACCESS,
+        },
+    )
+    written: int = made.rowcount  # type: ignore[attr-defined]
+    assert written == count, "each borrower has a member row and a share ledger account"
 
 
 _APPLICATIONS = text("""
