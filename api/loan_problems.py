@@ -77,6 +77,7 @@ _PRODUCT_FIELDS: Final = {
     "rate_cap": "#/rate",
     "fee_cap": "#/fees",
     "fee_exceeds_amount": "#/fees",
+    "finance_charge": "#/fees",
     "late_fee": "#/late_fee",
     "nsf_fee": "#/nsf_fee",
     "early_repayment_charge": "#/early_repayment_charge",
