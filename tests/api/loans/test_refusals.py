@@ -157,6 +157,22 @@ PRODUCT_REFUSALS = {
         ["pal.fee_cap"],
         "#/fees",
     ),
+    "a PAL fee claiming to be no finance charge": (
+        _pal(
+            amounts={"minimum": _usd("1000.00"), "maximum": _usd("1000.00")},
+            rate={"value": "0.01", "basis": "annual_nominal"},
+            fees=[
+                {
+                    "kind": "application",
+                    "amount": _usd("20.00"),
+                    "treatment": "upfront",
+                    "finance_charge": False,
+                }
+            ],
+        ),
+        ["pal.finance_charge"],
+        "#/fees",
+    ),
     "a PAL fee in the finance charge over 28%": (
         _pal(fees=[{"kind": "application", "amount": _usd("20.00"), "treatment": "upfront"}]),
         ["pal.rate_cap"],
