@@ -18,7 +18,7 @@ from ledger.chart import (
     LOAN_INTEREST_INCOME,
 )
 from ledger.invariants import check_invariants
-from ledger.models import JournalEntry
+from ledger.models import JournalEntry, Posting
 from loans.frequency import Frequency
 from loans.models import LoanFeeRecognitionRow
 from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, TermRange
@@ -29,6 +29,7 @@ from loans.services.fee_recognition import recognise_fees
 from loans.services.non_accrual import apply_non_accrual
 from loans.services.provisioning import provide_for_losses
 from loans.services.repayments import RepaymentSource, repay, settle
+from loans.services.withdrawal import withdraw_loan
 from loans.services.writeoff import write_off_loan
 from tests.factories_loans import account_minor, gb_product, gbp, loan_row, make_loan
 
@@ -280,3 +281,83 @@ def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
     close(fresh_engine, dt.date(2026, 6, 30))
     assert provision_entries(fresh_engine) == 1
     assert balances_of(fresh_engine, LOAN_INTEREST_INCOME) == [paid.interest.minor_units]
+
+
+def test_a_loan_brought_up_to_date_returns_to_accrual_and_its_interest_to_income(
+    fresh_engine: Engine,
+) -> None:
+    loan_id = fee_loan(fresh_engine, term=6)
+    day = dt.date(2026, 1, 16)
+    while day <= dt.date(2026, 5, 16):
+        close(fresh_engine, day)
+        day += dt.timedelta(days=1)
+    with unit_of_work(fresh_engine) as s:
+        loan = loan_row(s, loan_id)
+        assert loan.non_accrual_since == dt.date(2026, 5, 16)
+        arrears = loan.arrears_minor
+    assert balances_of(fresh_engine, LOAN_INTEREST_INCOME) == [0]
+    # 17 May: the member pays every instalment past due; the loan is current again.
+    with unit_of_work(fresh_engine) as s:
+        accrue_interest(s, business_date=dt.date(2026, 5, 17))
+        repay(
+            s,
+            loan_id=loan_id,
+            amount=gbp("0.01") * arrears,
+            source=RepaymentSource.cash(),
+            idempotency_key="catch-up",
+            business_date=dt.date(2026, 5, 17),
+            actor="user:teller-1",
+        )
+    close(fresh_engine, dt.date(2026, 5, 17))
+    with unit_of_work(fresh_engine) as s:
+        loan = loan_row(s, loan_id)
+        assert (loan.days_past_due, loan.non_accrual_since) == (0, None)
+        assert loan.suspended_interest_minor == 0
+        accrued = s.scalar(
+            select(func.sum(Posting.amount_minor))
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(
+                Posting.account_id == loan.interest_account_id,
+                JournalEntry.kind == "loan.accrual",
+            )
+        )
+        assert check_invariants(s).ok
+    # Everything accrued is income again: what was paid, and what is accruing for the
+    # period not yet due.
+    assert balances_of(fresh_engine, LOAN_INTEREST_INCOME, INTEREST_IN_SUSPENSE) == [
+        int(accrued or 0),
+        0,
+    ]
+
+
+def test_a_withdrawal_cancels_the_deferred_fee(fresh_engine: Engine) -> None:
+    product = gb_product(
+        rate=InterestRate.monthly(Decimal("0.01")),
+        amounts=AmountRange(gbp("400"), gbp("2000")),
+        terms=TermRange(3, 24),
+        frequencies=frozenset({Frequency.MONTHLY}),
+        fees=(Fee(FeeKind.ARRANGEMENT, gbp("10"), FeeTreatment.DEDUCTED),),
+    )
+    loan_id, shares, _ = make_loan(fresh_engine, product=product, amount="400", term=3, shares="20")
+    day = dt.date(2026, 1, 25)
+    with unit_of_work(fresh_engine) as s:
+        withdraw_loan(
+            s,
+            loan_id=loan_id,
+            source=RepaymentSource.shares(shares),
+            idempotency_key="w",
+            business_date=day,
+            actor="member:1",
+        )
+        run = recognise_fees(s, business_date=day)
+        assert (run.loans, run.earned, run.given_back, run.entry_ids) == (1, {}, {}, ())
+        assert recognise_fees(s, business_date=dt.date(2026, 2, 15)).earned == {}
+        cancelled = s.scalars(
+            select(LoanFeeRecognitionRow.cancelled_on).where(
+                LoanFeeRecognitionRow.loan_id == loan_id
+            )
+        ).all()
+        assert cancelled == [day, day, day]
+        assert check_invariants(s).ok
+    # The fee was refunded out of deferred income: nothing was ever earned.
+    assert balances_of(fresh_engine, DEFERRED_LOAN_FEE_INCOME, FEE_INCOME) == [0, 0]
