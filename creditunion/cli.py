@@ -120,5 +120,6 @@ import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `be
 import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
 import creditunion.cli_db  # noqa: E402  (registers `db status` and `db stop`)
 import creditunion.cli_demo  # noqa: E402  (registers `creditunion demo`)
+import creditunion.cli_evidence  # noqa: E402  (registers the evidence exports, issue 22)
 import creditunion.cli_serve  # noqa: E402  (registers `creditunion serve`)
 import creditunion.cli_users  # noqa: E402, F401  (registers `users create-admin`)

@@ -2,7 +2,10 @@
 
 Sub-ledger accounts (a member's shares, a loan) roll up into their control account: an
 account whose parent is a header that itself sits inside the chart reports under that
-parent, so the trial balance has one line per chart account, not one per member.
+parent, so the trial balance has one line per chart account, not one per member. With
+`include_zero` every chart account has its line, at zero too (the grouping headers at the
+top of the chart, which hold nothing and roll nothing up, excepted): an auditor sees the
+whole chart, not only the accounts that moved.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ WITH balances AS (
 ), reporting AS (
     SELECT CASE WHEN parent.header AND parent.parent_id IS NOT NULL THEN parent.id ELSE a.id END
                AS id,
-           b.debit_minor
-    FROM balances b
-    JOIN ledger_accounts a ON a.id = b.account_id
+           coalesce(b.debit_minor, 0) AS debit_minor
+    FROM ledger_accounts a
+    LEFT JOIN balances b ON b.account_id = a.id
     LEFT JOIN ledger_accounts parent ON parent.id = a.parent_id
+    WHERE CASE WHEN CAST(:include_zero AS boolean) THEN NOT (a.header AND a.parent_id IS NULL)
+               ELSE b.account_id IS NOT NULL END
 )
 SELECT r.id, a.code, a.name, a.type, a.currency, sum(r.debit_minor) AS debit_minor
 FROM reporting r JOIN ledger_accounts a ON a.id = r.id
@@ -73,10 +78,15 @@ class TrialBalance:
         return all(total.balanced for total in self.totals)
 
 
-def trial_balance(session: Session, *, as_of: dt.date | None = None) -> TrialBalance:
-    """As of the end of `as_of` (postings dated on or before it), or of now when None."""
+def trial_balance(
+    session: Session, *, as_of: dt.date | None = None, include_zero: bool = False
+) -> TrialBalance:
+    """As of the end of `as_of` (postings dated on or before it), or of now when None;
+    with `include_zero`, a line for every chart account, at zero too."""
     balances = _BALANCES_NOW if as_of is None else _BALANCES_AS_OF
-    result = session.execute(text(_ROLLED_UP.format(balances=balances)), {"as_of": as_of})
+    result = session.execute(
+        text(_ROLLED_UP.format(balances=balances)), {"as_of": as_of, "include_zero": include_zero}
+    )
     grouped: dict[AccountType, list[TrialBalanceRow]] = defaultdict(list)
     debits: dict[str, int] = defaultdict(int)
     credits: dict[str, int] = defaultdict(int)
@@ -84,7 +94,7 @@ def trial_balance(session: Session, *, as_of: dt.date | None = None) -> TrialBal
         amount = int(debit_minor)
         debits[currency] += max(amount, 0)
         credits[currency] += max(-amount, 0)
-        if amount == 0:
+        if amount == 0 and not include_zero:
             continue
         grouped[AccountType(type_)].append(
             TrialBalanceRow(

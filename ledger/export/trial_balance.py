@@ -1,7 +1,7 @@
 """Trial balance as of a business date, from `ledger.trial_balance`, in three parts.
 
-`accounts`: one line per chart account (sub-ledger accounts rolled into their control
-account), grouped by type in the order asset, liability, equity, income, expense;
+`accounts`: one line per chart account, zero balances included (sub-ledger accounts
+rolled into their control account), grouped by type in the order asset, liability, equity, income, expense;
 `by_type`: the debit and credit subtotal of each type and currency; `totals`: per currency
 the total debits and credits, their difference and whether they balance.
 """
@@ -81,7 +81,7 @@ def _total_rows(balance: TrialBalance) -> Iterator[Row]:
 
 def trial_balance_report(session: Session, *, as_of: dt.date) -> Report:
     """The trial balance at the end of `as_of`; read now (it has one line per chart account)."""
-    balance = trial_balance(session, as_of=as_of)
+    balance = trial_balance(session, as_of=as_of, include_zero=True)
     return Report(
         name="trial-balance",
         parameters={"as_of": as_of.isoformat()},

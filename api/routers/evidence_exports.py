@@ -1,0 +1,58 @@
+"""Auditors' evidence exports over HTTP (issue 22): the chart of accounts and the
+member, loan, interest, cut-off, access and settings reports, each as one ZIP archive of
+its files and manifest, exactly as `creditunion export KIND` writes them.
+
+They go the way of the ledger's exports (`api.routers.exports`): read from one snapshot of
+the read engine, archived, recorded in the audit trail with every hash, committed, then
+streamed. Auditors and managers only (`exports:read`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from sqlalchemy.orm import Session
+
+from api.context import request_context
+from api.iso_dates import IsoDate
+from api.routers.exports import (
+    ZIP_RESPONSE,
+    Exporter,
+    ReadEngine,
+    TableFormatQuery,
+    ZipStream,
+    _send,
+    check_date,
+)
+from api.transactions import DbSession, api_router
+from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from ledger.export.report import Report
+
+router = api_router(prefix="/exports", tags=["exports"])
+
+AsOf = Annotated[IsoDate, Query(description="The business date it is as at (its end).")]
+
+
+@router.get(
+    "/chart-of-accounts",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="The chart of accounts as it stood at a date: type, parent, role, status, "
+    "opened and closed",
+)
+def export_chart_of_accounts(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: AsOf,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("as_of", as_of)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return chart_of_accounts_report(s, as_of=as_of, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
