@@ -55,6 +55,7 @@ def quote_for_member(
         frequency=frequency,
         member=facts,
         business_date=business_date,
+        policy=decision_policy(settings, currency=amount.currency),
     )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from ledger.money import Money
-from loans.decision import MemberFacts, loan_facts
+from loans.decision import DecisionPolicy, LoanRequest, MemberFacts, loan_facts, pal_rollover
 from loans.frequency import Frequency
 from loans.quote import Quote, quote
 from loans.services.history import member_loan_history
@@ -23,8 +23,12 @@ def quote_loan(
     frequency: Frequency,
     member: MemberFacts,
     business_date: dt.date,
+    policy: DecisionPolicy | None = None,
 ) -> Quote:
     """APR, instalment, total payable and schedule if disbursed on `business_date`.
+
+    With the credit union's `policy`, a PAL quoted within its rollover window after the
+    member settled a PAL is refused as the application would be (`pal.rollover`).
 
     Raises ProductNotFound, ProductInactive, or `loans.quote.QuoteRefused` naming every
     rule the loan would break (including the member's PAL limits).
@@ -35,4 +39,8 @@ def quote_loan(
     history = member_loan_history(
         session, member_id=member.member_id, currency=view.product.currency, on=business_date
     )
-    return quote(view.product, amount, term, frequency, business_date, loan_facts(member, history))
+    refinances_a_pal = policy is not None and pal_rollover(
+        view.product, LoanRequest(amount, term, frequency), history, policy, on=business_date
+    )
+    facts = loan_facts(member, history, refinances_a_pal=refinances_a_pal)
+    return quote(view.product, amount, term, frequency, business_date, facts)

@@ -18,6 +18,7 @@ from loans.decision import MemberFacts
 from loans.frequency import Frequency
 from loans.models import ApplicationStatus, LoanApplicationRow, LoanRow
 from loans.product import LoanProduct
+from loans.quote import QuoteRefused
 from loans.rate import InterestRate
 from loans.services.applications import (
     approve_referral,
@@ -28,6 +29,7 @@ from loans.services.applications import (
 from loans.services.history import member_loan_history, pal_portfolio
 from loans.services.origination import AcceptanceRefused, OfferRepriced, accept_offer
 from loans.services.queries import get_loan
+from loans.services.quotes import quote_loan
 from loans.services.repayments import RepaymentSource, settle
 from loans.services.seed import PAL_II_EXAMPLE
 from loans.services.writeoff import record_recovery, write_off_loan
@@ -246,6 +248,19 @@ def test_a_pal_applied_for_just_after_a_pal_is_settled_is_a_rollover(
         fresh_engine, facts, code, amount=usd("400"), term=3, on=TODAY + dt.timedelta(days=2)
     )
     assert (status, codes) == (S.DECLINED, ["pal.rollover"])
+    # A quote with the credit union's policy says so before the member applies.
+    with unit_of_work(fresh_engine) as s, pytest.raises(QuoteRefused) as refused:
+        quote_loan(
+            s,
+            product_code=code,
+            amount=usd("400"),
+            term=3,
+            frequency=Frequency.MONTHLY,
+            member=facts,
+            business_date=TODAY + dt.timedelta(days=2),
+            policy=policy("USD"),
+        )
+    assert refused.value.codes == ("pal.rollover",)
     # Eight days on, outside the seven-day window: not a rollover.
     _, status, codes, _ = apply(
         fresh_engine, facts, code, amount=usd("400"), term=3, on=TODAY + dt.timedelta(days=8)
