@@ -14,6 +14,7 @@ import typer
 
 from creditunion.cli_audit import FormatOption, OutOption, _export, export_app
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from creditunion.exports.member_balances import member_balances_report
 from creditunion.settings import get_settings
 
 AsOfOption = Annotated[
@@ -29,3 +30,11 @@ def export_chart_of_accounts(
     opened and closed."""
     day, zone = as_of.date(), get_settings().zone
     _export(lambda s: chart_of_accounts_report(s, as_of=day, zone=zone), export_format, out)
+
+
+@export_app.command("member-balances")
+def export_member_balances(as_of: AsOfOption, export_format: FormatOption, out: OutOption) -> None:
+    """Each member (membership number, name) and each share account's balance as at a
+    date, summed from the journal."""
+    day = as_of.date()
+    _export(lambda s: member_balances_report(s, as_of=day), export_format, out)

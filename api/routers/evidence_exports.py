@@ -27,6 +27,7 @@ from api.routers.exports import (
 )
 from api.transactions import DbSession, api_router
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from creditunion.exports.member_balances import member_balances_report
 from ledger.export.report import Report
 
 router = api_router(prefix="/exports", tags=["exports"])
@@ -54,5 +55,26 @@ def export_chart_of_accounts(
 
     def build(s: Session) -> Report:
         return chart_of_accounts_report(s, as_of=as_of, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/member-balances",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Each member and each share account's balance as at a date, from the journal",
+)
+def export_member_balances(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: AsOf,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("as_of", as_of)
+
+    def build(s: Session) -> Report:
+        return member_balances_report(s, as_of=as_of)
 
     return _send(session, actor, engine, build, export_format)

@@ -4,12 +4,19 @@ bytes twice, the same files as the CLI writes, an audit record, auditors only.""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 
 from creditunion.auth.roles import Role
+from creditunion.database import unit_of_work
+from ledger.chart import install_chart
 from tests.api.conftest import login
 from tests.api.exports.conftest import D3, Books, audit_records, manifest_of, sha256, unzip
 from tests.api.factories import make_user
+from tests.factories_loans import adopt_as_share_account, deposit, gbp, member, share_account
+
+DAY = D3 + dt.timedelta(days=1)
 
 
 def _rows(data: bytes) -> list[dict[str, str]]:
@@ -48,3 +55,25 @@ def test_a_teller_cannot_export_the_chart(books: Books) -> None:
     assert answer.status_code == 403
     bad = books.get("/v1/exports/chart-of-accounts", format="csv", as_of="9999-12-31")
     assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "#/as_of"
+
+
+def test_the_member_balances_export_sums_the_journal(books: Books) -> None:
+    ann = member(books.engine, since=D3)
+    with unit_of_work(books.engine) as s:
+        install_chart(s, currency="GBP")
+        ledger_id = share_account(s, gbp("40.00"), on=DAY)
+        adopt_as_share_account(s, ledger_id, member_id=ann.member_id, on=DAY)
+        deposit(s, ledger_id, gbp("2.50"), on=DAY)
+    answer = books.get("/v1/exports/member-balances", format="jsonl", as_of=DAY.isoformat())
+    assert answer.status_code == 200, answer.text
+    entries = unzip(answer.content)
+    stem = f"member-balances_{DAY}"
+    assert list(entries) == [
+        f"{stem}.jsonl",
+        f"{stem}.members.jsonl",
+        f"{stem}.jsonl.manifest.json",
+    ]
+    (line,) = entries[f"{stem}.jsonl"].decode().splitlines()
+    assert json.loads(line)["balance"] == "42.50"
+    assert manifest_of(entries)["parts"]["balances"]["totals"] == {"GBP": {"balance": "42.50"}}
+    assert len(audit_records(books.engine, "export.member_balances")) == 1
