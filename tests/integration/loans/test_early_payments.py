@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import pytest
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
 from creditunion.database import unit_of_work
 from ledger.invariants import check_invariants
@@ -18,7 +20,12 @@ from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import accrue_interest
 from loans.services.collection import collect_due_instalments
 from loans.services.queries import get_loan, loan_schedule, loan_transactions
-from loans.services.repayments import RepaymentResult, RepaymentSource, repay
+from loans.services.repayments import (
+    RepaymentKeyConflict,
+    RepaymentResult,
+    RepaymentSource,
+    repay,
+)
 from tests.factories_loans import TODAY, gbp, make_loan, shares_balance, withdraw
 
 FIRST_DUE = dt.date(2026, 2, 15)
@@ -42,20 +49,24 @@ def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         day += dt.timedelta(days=1)
 
 
+def pay_early_in(s: Session, loan_id: int, shares: int, *, reduce_balance: bool) -> RepaymentResult:
+    return repay(
+        s,
+        loan_id=loan_id,
+        amount=INSTALMENT,
+        source=RepaymentSource.shares(shares),
+        idempotency_key="early",
+        business_date=EARLY,
+        actor="member:1",
+        reduce_balance=reduce_balance,
+    )
+
+
 def pay_early(
     engine: Engine, loan_id: int, shares: int, *, reduce_balance: bool = False
 ) -> RepaymentResult:
     with unit_of_work(engine) as s:
-        return repay(
-            s,
-            loan_id=loan_id,
-            amount=INSTALMENT,
-            source=RepaymentSource.shares(shares),
-            idempotency_key="early",
-            business_date=EARLY,
-            actor="member:1",
-            reduce_balance=reduce_balance,
-        )
+        return pay_early_in(s, loan_id, shares, reduce_balance=reduce_balance)
 
 
 def test_a_payment_before_the_due_date_is_the_instalment_and_is_not_collected_again(
@@ -184,3 +195,14 @@ def test_more_than_the_next_instalment_pays_it_and_shortens_the_term(fresh_engin
     assert sum((r.principal for r in remaining), gbp("0")) == gbp("625.44")
     assert loan.next_payment is not None and loan.next_payment.due_date == dt.date(2026, 4, 15)
     assert loan.maturity_date == dt.date(2026, 11, 15)
+
+
+def test_the_same_key_with_the_other_choice_is_a_conflict(fresh_engine: Engine) -> None:
+    loan_id, shares, _ = make_loan(fresh_engine, amount="1000", term=12)
+    pay_early(fresh_engine, loan_id, shares)
+    with unit_of_work(fresh_engine) as s:
+        with pytest.raises(RepaymentKeyConflict):
+            pay_early_in(s, loan_id, shares, reduce_balance=True)
+        again = pay_early_in(s, loan_id, shares, reduce_balance=False)
+        assert again.replayed and again.amount == INSTALMENT
+        assert shares_balance(s, shares) == gbp("1000") - INSTALMENT
