@@ -4,9 +4,9 @@ Two steps, as the Act has them:
 
 1. **Notice** (`give_withdrawal_notice`), within 14 days of disbursement, by the member or
    recorded by staff. From then the member owes the credit provided and the interest on
-   it only: the agreement's charges fall away ("the creditor is not entitled to any
-   compensation ... except ... non-returnable charges paid ... to a public administrative
-   body", and the credit union pays none). One journal entry, on the notice date:
+   it only: the agreement's charges fall away (the Act allows the creditor no other
+   compensation than non-returnable charges it paid to a public administrative body, and
+   the credit union pays none). One journal entry, on the notice date:
 
        Dr the accounts the disbursement credited with the fees   every fee charged at the start
        Dr fee income                 fees receivable cleared (late or failed-payment fees)
