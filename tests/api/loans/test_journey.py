@@ -11,13 +11,14 @@ from decimal import Decimal
 from creditunion.auth.roles import Role
 from creditunion.database import unit_of_work
 from ledger.accounts import get_account_by_code
-from ledger.chart import FEE_INCOME, LOAN_INTEREST_INCOME
+from ledger.chart import DEFERRED_LOAN_FEE_INCOME, FEE_INCOME, LOAN_INTEREST_INCOME
 from ledger.money import Money
 from loans.accrual import AccrualTerms, replay
 from loans.apr import apr_uk
 from loans.daycount import DayCount
 from loans.frequency import Frequency
 from loans.rate import InterestRate
+from loans.services.fee_recognition import recognise_fees
 from tests.api.banking.bank import gbp, idem
 from tests.api.loans.conftest import FreshLending
 from tests.api.loans.lending import close_days
@@ -154,6 +155,11 @@ def test_apply_decide_accept_repay_and_settle_early(fresh_lending: FreshLending)
     assert lending.bank.balance(member.shares) == str(Decimal("540.00") - paid_in_all)
 
     with unit_of_work(lending.bank.engine) as s:
+        # The arrangement fee was deferred at disbursement; the settlement date's close of
+        # business earns what was left of it, all of it here (no due date had passed).
+        assert get_account_by_code(s, DEFERRED_LOAN_FEE_INCOME).balance == Money("10.00", "GBP")
+        assert recognise_fees(s, business_date=settle_on).earned == {"GBP": 1_000}
+        assert get_account_by_code(s, DEFERRED_LOAN_FEE_INCOME).balance == Money("0.00", "GBP")
         assert get_account_by_code(s, FEE_INCOME).balance - fees_before == Money("10.00", "GBP")
         earned = get_account_by_code(s, LOAN_INTEREST_INCOME).balance - interest_before
         assert earned.minor_units == expected
