@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from ledger.actors import COB_ACTOR
+
 ACTOR_LENGTH_MAX: Final = 100
 
 
@@ -14,3 +16,6 @@ def require_actor(actor: str) -> str:
     if not actor.isprintable():
         raise ValueError("an actor must be printable text")
     return actor
+
+
+__all__ = ["ACTOR_LENGTH_MAX", "COB_ACTOR", "require_actor"]

@@ -11,6 +11,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from creditunion.actors import COB_ACTOR
 from creditunion.cob.steps import Progress, StepOutcome
 from creditunion.settings import get_settings
 from ledger.money import Money
@@ -23,7 +24,7 @@ from loans.services.fee_recognition import recognise_fees
 from loans.services.non_accrual import apply_non_accrual
 from loans.services.provisioning import provide_for_losses
 
-ACTOR: Final = "system:cob"
+ACTOR: Final = COB_ACTOR
 OFFERS_EXPIRED_MAX: Final = 100_000
 
 
@@ -50,7 +51,7 @@ def accrue_loan_interest(
 def collect_loan_instalments(
     session: Session, business_date: dt.date, progress: Progress
 ) -> StepOutcome:
-    run = collect_due_instalments(session, business_date=business_date)
+    run = collect_due_instalments(session, business_date=business_date, actor=ACTOR)
     progress(run.loans_due, run.loans_due)
     return StepOutcome(
         items=run.loans_due,
@@ -126,7 +127,10 @@ def provide_for_loan_losses(
 def lapse_loan_offers(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
     # An offer whose last day was the business date being closed lapses now.
     expired = expire_offers(
-        session, business_date=business_date + dt.timedelta(days=1), limit=OFFERS_EXPIRED_MAX
+        session,
+        business_date=business_date + dt.timedelta(days=1),
+        limit=OFFERS_EXPIRED_MAX,
+        actor=ACTOR,
     )
     progress(expired, expired)
     return StepOutcome(items=expired)

@@ -16,6 +16,7 @@ from typing import Final
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from creditunion.actors import COB_ACTOR
 from creditunion.approvals.service import expire_stale_approvals
 from creditunion.business_date.service import advance_business_date, current_business_date
 from creditunion.cob.leader import leadership
@@ -41,7 +42,7 @@ from ledger.periods import close_business_date, closed_through
 from ledger.seal import seal_through
 
 CATCH_UP_DAYS_MAX: Final = 3_660
-CLOSED_BY: Final = "system:cob"
+CLOSED_BY: Final = COB_ACTOR
 
 
 class BusinessDateAhead(RuntimeError):

@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import CursorResult, select, text
 from sqlalchemy.orm import Session
 
+from creditunion.actors import COB_ACTOR
 from creditunion.cob.steps import Progress, StepOutcome
 from creditunion.savings.accrual import UNITS_PER_MINOR, daily_factor, is_period_end, rate_units
 from creditunion.savings.models import DividendDeclaration, DividendStatus
@@ -24,7 +25,7 @@ from ledger.chart import DIVIDEND_AND_INTEREST_EXPENSE
 from ledger.fan_out import Direction, fan_out
 from ledger.money import Money
 
-POSTED_BY: Final = "system:cob"
+POSTED_BY: Final = COB_ACTOR
 STREAM_ROWS: Final = 10_000
 
 # End-of-day balance on the shares' normal (credit) side, as of :d.

@@ -21,6 +21,7 @@ from typing import Any, Final
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.money import Money
 from ledger.transaction import require_transaction
 from loans.affordability import IncomeExpenditure, StatementInvalid
@@ -266,17 +267,20 @@ WITH due AS (
 )
 INSERT INTO loan_application_events (application_id, from_status, to_status, business_date,
     actor, note)
-SELECT id, 'offered', 'expired', :d, 'cob', 'the offer lapsed unaccepted' FROM moved
+SELECT id, 'offered', 'expired', :d, :actor, 'the offer lapsed unaccepted' FROM moved
 RETURNING application_id
 """)
 
 
-def expire_offers(session: Session, *, business_date: dt.date, limit: int = 10_000) -> int:
+def expire_offers(
+    session: Session, *, business_date: dt.date, limit: int = 10_000, actor: str = COB_ACTOR
+) -> int:
     """Expire offers whose last day has passed; returns how many (at most `limit`)."""
     require_transaction(session)
     if not 1 <= limit <= 100_000:
         raise LoansRefused("expire 1 to 100,000 offers at a time")
-    return len(session.execute(_EXPIRE, {"d": business_date, "n": limit}).all())
+    rows = session.execute(_EXPIRE, {"d": business_date, "n": limit, "actor": actor}).all()
+    return len(rows)
 
 
 def get_application(

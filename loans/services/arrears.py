@@ -24,6 +24,7 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
@@ -162,7 +163,7 @@ def age_arrears(
     business_date: dt.date,
     write_off_after_days: int,
     late_fee_grace_days: int = 0,
-    actor: str = "cob",
+    actor: str = COB_ACTOR,
 ) -> ArrearsRun:
     """Charge late fees that fall due, recompute every active loan's arrears, count the
     loans a manager should consider writing off (see `write_off_candidates`)."""
@@ -190,7 +191,7 @@ def charge_late_fees(
     *,
     business_date: dt.date,
     grace_days: int = 0,
-    actor: str = "cob",
+    actor: str = COB_ACTOR,
     loan_id: int | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Charge each late fee now due; returns (count, minor units by currency)."""

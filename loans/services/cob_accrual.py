@@ -32,6 +32,7 @@ from typing import Any, Final
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
 from ledger.entry import LINES_MAX, EntryRequest, Line
 from ledger.money import Money
@@ -152,7 +153,7 @@ def accrue_interest(
     limit: int | None = None,
     chunk_size: int = CHUNK_DEFAULT,
     loans_per_entry: int = 1,
-    actor: str = "cob",
+    actor: str = COB_ACTOR,
 ) -> AccrualRun:
     """Accrue `business_date` on every active loan (or the next `limit` of them).
 

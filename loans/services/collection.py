@@ -31,6 +31,7 @@ from typing import Any, Final
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
@@ -148,7 +149,7 @@ def collect_due_instalments(
     business_date: dt.date,
     limit: int | None = None,
     chunk_size: int = CHUNK_DEFAULT,
-    actor: str = "cob",
+    actor: str = COB_ACTOR,
 ) -> CollectionRun:
     """Collect every due instalment with a mandate (or the next `limit` loans' worth)."""
     require_transaction(session)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
 from ledger.posting import post_entry
@@ -116,7 +117,7 @@ def release_deferred_fees(session: Session, *, loan_id: int, business_date: dt.d
 
 
 def recognise_fees(
-    session: Session, *, business_date: dt.date, actor: str = "cob"
+    session: Session, *, business_date: dt.date, actor: str = COB_ACTOR
 ) -> FeeRecognitionRun:
     """Earn the deferred fees due by `business_date` and post them to fee income."""
     require_transaction(session)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
 from ledger.posting import post_entry
@@ -99,7 +100,7 @@ class NonAccrualRun:
 
 
 def apply_non_accrual(
-    session: Session, *, business_date: dt.date, actor: str = "cob"
+    session: Session, *, business_date: dt.date, actor: str = COB_ACTOR
 ) -> NonAccrualRun:
     """Move loans on and off non-accrual and keep their unpaid interest out of income."""
     require_transaction(session)

@@ -30,6 +30,7 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger.actors import COB_ACTOR
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
 from ledger.posting import post_entry
@@ -118,7 +119,7 @@ class ProvisionRun:
 
 
 def provide_for_losses(
-    session: Session, *, business_date: dt.date, actor: str = "cob"
+    session: Session, *, business_date: dt.date, actor: str = COB_ACTOR
 ) -> ProvisionRun:
     """Provide for every loan as at `business_date` and post the allowance's movement."""
     require_transaction(session)

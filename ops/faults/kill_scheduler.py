@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from creditunion.actors import COB_ACTOR
 from creditunion.cob.plan import STEPS
 from ops import harness
 from ops.faults.common import emit, report
@@ -37,7 +38,7 @@ from ops.loadgen.client import OpBook
 from ops.loadgen.reconcile import compare_journal, ledger_checks
 from ops.loadgen.recorder import Recorder
 
-COB_POSTED_BY = "system:cob"
+COB_POSTED_BY = COB_ACTOR
 KILL_WAIT_S = 120.0
 KILL_POLL_S = 0.002
 # Month end posts every account's interest: the heaviest step to be killed in.
