@@ -44,25 +44,36 @@ from ledger.transaction import require_transaction
 
 BREAKS_SHOWN_MAX: Final = 20
 
+# One pass over the postings of the control accounts and the accounts under them (`sums`),
+# hash joins throughout: the cost is one scan of those postings, not a probe per account.
 _LINES: Final[LiteralString] = """
-WITH loan_lines AS (
-    SELECT l.id AS loan_id, l.member_id, l.currency, l.status, c.component, c.account_id
-    FROM loans AS l
-    CROSS JOIN LATERAL (VALUES ('principal', l.principal_account_id),
-                               ('interest', l.interest_account_id),
-                               ('fees', l.fees_account_id)) AS c(component, account_id)
-    WHERE l.disbursed_on <= %(d)s
-), loan_ledger AS (
-    SELECT p.account_id, sum(p.amount_minor) AS minor
+WITH controls AS (
+    SELECT a.id, a.code, a.currency, c.component
+    FROM ledger_accounts AS a
+    JOIN (VALUES (%(loans)s, 'principal'), (%(interest)s, 'interest'), (%(fees)s, 'fees'),
+                 (%(shares)s, 'shares'), (%(allowance)s, 'allowance'))
+         AS c(code, component) ON c.code = a.code
+), accounts AS MATERIALIZED (
+    SELECT a.id, a.code, a.currency, a.balance_minor,
+           coalesce(under.component, own.component) AS component, own.id IS NOT NULL AS control
+    FROM ledger_accounts AS a
+    LEFT JOIN controls AS under ON under.id = a.parent_id
+    LEFT JOIN controls AS own ON own.id = a.id
+    WHERE under.id IS NOT NULL OR own.id IS NOT NULL
+), sums AS MATERIALIZED (
+    SELECT p.account_id,
+           coalesce(sum(p.amount_minor) FILTER (WHERE p.business_date <= %(d)s), 0) AS to_date,
+           coalesce(sum(p.amount_minor) FILTER (WHERE p.business_date > %(d)s), 0) AS after
     FROM postings AS p
-    WHERE p.account_id IN (SELECT account_id FROM loan_lines) AND p.business_date <= %(d)s
+    JOIN accounts AS a ON a.id = p.account_id
     GROUP BY p.account_id
 ), journal_only AS (
     SELECT p.account_id, sum(p.amount_minor) AS minor
     FROM postings AS p
+    JOIN accounts AS a ON a.id = p.account_id
     JOIN journal_entries AS e ON e.id = p.entry_id
-    WHERE p.account_id IN (SELECT account_id FROM loan_lines) AND p.business_date <= %(d)s
-      AND e.kind LIKE 'loan.%%'
+    WHERE a.component IN ('principal', 'interest', 'fees') AND NOT a.control
+      AND p.business_date <= %(d)s AND e.kind LIKE 'loan.%%'
       AND NOT EXISTS (SELECT 1 FROM loan_transactions AS t WHERE t.journal_entry_id = e.id)
     GROUP BY p.account_id
 ), recorded AS (
@@ -80,74 +91,63 @@ WITH loan_lines AS (
     ) AS c(component, minor)
     WHERE t.business_date <= %(d)s
     GROUP BY t.loan_id, c.component
-), loan_rows AS (
-    SELECT 'loan'::text AS section, ll.currency, a.code AS account_code, ll.component,
-           ll.member_id, ll.loan_id, NULL::text AS share_account, ll.status::text AS status,
+), loan_rows AS MATERIALIZED (
+    SELECT 'loan'::text AS section, l.currency, a.code AS account_code, c.component,
+           l.member_id, l.id AS loan_id, NULL::text AS share_account, l.status::text AS status,
            coalesce(r.minor, 0) + coalesce(j.minor, 0) AS book_minor,
-           coalesce(g.minor, 0) AS ledger_minor
-    FROM loan_lines AS ll
-    JOIN ledger_accounts AS a ON a.id = ll.account_id
-    LEFT JOIN loan_ledger AS g ON g.account_id = ll.account_id
-    LEFT JOIN journal_only AS j ON j.account_id = ll.account_id
-    LEFT JOIN recorded AS r ON r.loan_id = ll.loan_id AND r.component = ll.component
-), controls AS (
-    SELECT a.id, a.code, a.currency, c.component
-    FROM ledger_accounts AS a
-    JOIN (VALUES (%(loans)s, 'principal'), (%(interest)s, 'interest'), (%(fees)s, 'fees'),
-                 (%(shares)s, 'shares'), (%(allowance)s, 'allowance'))
-         AS c(code, component) ON c.code = a.code
-), share_ledger AS (
-    SELECT s.id AS share_account_id, s.account_number, s.member_id, s.status,
-           a.id AS account_id, a.code, a.currency, a.balance_minor,
-           a.parent_id = (SELECT id FROM controls WHERE component = 'shares') AS under_control
+           coalesce(x.to_date, 0) AS ledger_minor
+    FROM loans AS l
+    CROSS JOIN LATERAL (VALUES ('principal', l.principal_account_id),
+                               ('interest', l.interest_account_id),
+                               ('fees', l.fees_account_id)) AS c(component, account_id)
+    JOIN ledger_accounts AS a ON a.id = c.account_id
+    LEFT JOIN sums AS x ON x.account_id = c.account_id
+    LEFT JOIN journal_only AS j ON j.account_id = c.account_id
+    LEFT JOIN recorded AS r ON r.loan_id = l.id AND r.component = c.component
+    WHERE l.disbursed_on <= %(d)s
+), share_rows AS MATERIALIZED (
+    SELECT 'share'::text AS section, a.currency, a.code AS account_code,
+           'shares'::text AS component, s.member_id, NULL::bigint AS loan_id,
+           s.account_number AS share_account, s.status::text AS status,
+           CASE WHEN s.id IS NULL THEN 0
+                ELSE -(a.balance_minor - coalesce(x.after, 0)) END AS book_minor,
+           -coalesce(x.to_date, 0) AS ledger_minor
+    FROM accounts AS a
+    LEFT JOIN share_accounts AS s ON s.ledger_account_id = a.id
+    LEFT JOIN sums AS x ON x.account_id = a.id
+    WHERE a.component = 'shares' AND NOT a.control
+      AND (s.opened_on <= %(d)s OR s.id IS NULL AND coalesce(x.to_date, 0) <> 0)
+    UNION ALL
+    SELECT 'share', a.currency, a.code, 'shares', s.member_id, NULL, s.account_number,
+           s.status::text,
+           -(a.balance_minor - coalesce((SELECT sum(p.amount_minor) FROM postings AS p
+                                        WHERE p.account_id = a.id
+                                          AND p.business_date > %(d)s), 0)),
+           0
     FROM share_accounts AS s
     JOIN ledger_accounts AS a ON a.id = s.ledger_account_id
     WHERE s.opened_on <= %(d)s
-    UNION ALL
-    SELECT NULL, NULL, NULL, NULL, a.id, a.code, a.currency, a.balance_minor, true
-    FROM ledger_accounts AS a
-    WHERE a.parent_id = (SELECT id FROM controls WHERE component = 'shares')
-      AND NOT EXISTS (SELECT 1 FROM share_accounts AS s WHERE s.ledger_account_id = a.id)
-), share_postings AS (
-    SELECT p.account_id,
-           sum(p.amount_minor) FILTER (WHERE p.business_date <= %(d)s) AS to_date,
-           sum(p.amount_minor) FILTER (WHERE p.business_date > %(d)s) AS after
-    FROM postings AS p
-    WHERE p.account_id IN (SELECT account_id FROM share_ledger)
-    GROUP BY p.account_id
-), share_rows AS (
-    SELECT 'share'::text AS section, sl.currency, sl.code AS account_code,
-           'shares'::text AS component, sl.member_id, NULL::bigint AS loan_id,
-           sl.account_number AS share_account, sl.status::text AS status,
-           CASE WHEN sl.share_account_id IS NULL THEN 0
-                ELSE -(sl.balance_minor - coalesce(sp.after, 0)) END AS book_minor,
-           CASE WHEN sl.under_control THEN -coalesce(sp.to_date, 0) ELSE 0 END AS ledger_minor
-    FROM share_ledger AS sl
-    LEFT JOIN share_postings AS sp ON sp.account_id = sl.account_id
-), control_ledger AS (
-    SELECT c.component, c.code, c.currency,
-           coalesce(sum(p.amount_minor), 0) AS minor
-    FROM controls AS c
-    LEFT JOIN ledger_accounts AS child ON child.parent_id = c.id OR child.id = c.id
-    LEFT JOIN postings AS p ON p.account_id = child.id AND p.business_date <= %(d)s
-    GROUP BY c.component, c.code, c.currency
+      AND NOT EXISTS (SELECT 1 FROM accounts AS c WHERE c.id = a.id AND c.component = 'shares')
 ), books AS (
     SELECT component, currency, sum(book_minor) AS minor FROM loan_rows
     GROUP BY component, currency
     UNION ALL
-    SELECT 'shares', currency, sum(book_minor) FROM share_rows
-    WHERE account_code IS NOT NULL AND book_minor IS NOT NULL
-    GROUP BY currency
+    SELECT 'shares', currency, sum(book_minor) FROM share_rows GROUP BY currency
 ), control_rows AS (
-    SELECT 'control'::text AS section, cl.currency, cl.code AS account_code, cl.component,
+    SELECT 'control'::text AS section, c.currency, c.code AS account_code, c.component,
            NULL::bigint AS member_id, NULL::bigint AS loan_id, NULL::text AS share_account,
            NULL::text AS status,
-           CASE WHEN cl.component = 'allowance' THEN NULL ELSE coalesce(b.minor, 0) END
+           CASE WHEN c.component = 'allowance' THEN NULL ELSE coalesce(b.minor, 0) END
                AS book_minor,
-           CASE WHEN cl.component IN ('shares', 'allowance') THEN -cl.minor ELSE cl.minor END
-               AS ledger_minor
-    FROM control_ledger AS cl
-    LEFT JOIN books AS b ON b.component = cl.component AND b.currency = cl.currency
+           CASE WHEN c.component IN ('shares', 'allowance') THEN -coalesce(g.minor, 0)
+                ELSE coalesce(g.minor, 0) END AS ledger_minor
+    FROM controls AS c
+    LEFT JOIN (
+        SELECT a.component, a.currency, sum(x.to_date) AS minor
+        FROM accounts AS a JOIN sums AS x ON x.account_id = a.id
+        GROUP BY a.component, a.currency
+    ) AS g ON g.component = c.component AND g.currency = c.currency
+    LEFT JOIN books AS b ON b.component = c.component AND b.currency = c.currency
 )
 SELECT section, currency, account_code, component, member_id, loan_id, share_account, status,
        book_minor::bigint, ledger_minor::bigint,

@@ -49,7 +49,7 @@ def test_staff_see_the_history_newest_first_in_pages(cob_client: TestClient) -> 
     runs = first.json()["items"] + second.json()["items"]
     assert [(r["business_date"], r["step"]) for r in runs[:2]] == [
         ("2026-03-03", "close_and_seal"),
-        ("2026-03-03", "approvals_expiry"),
+        ("2026-03-03", "reconciliation"),
     ]
     assert all(r["status"] == "completed" for r in runs)
     keys = [(r["business_date"], r["position"]) for r in runs]

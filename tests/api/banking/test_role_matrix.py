@@ -284,6 +284,9 @@ CASES: dict[str, Builder] = {
     "GET /v1/exports/trial-balance": lambda w: Call(
         "GET", "/v1/exports/trial-balance?format=jsonl&as_of=2001-01-31", 200
     ),
+    "GET /v1/exports/reconciliation": lambda w: Call(
+        "GET", "/v1/exports/reconciliation?format=csv&as_of=2001-01-31", 200
+    ),
     "GET /v1/exports/journal": lambda w: Call(
         "GET", f"/v1/exports/journal?format=xlsx&{_PAST}", 200
     ),
