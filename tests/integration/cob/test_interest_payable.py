@@ -11,6 +11,7 @@ from creditunion.cob.plan import run_close_of_business
 from creditunion.database import unit_of_work
 from creditunion.savings.accrual import UNITS_PER_MINOR
 from creditunion.savings.dividends import declare_dividend
+from creditunion.savings.payable import accrue_interest_payable
 from creditunion.settings import Settings
 from creditunion.setup import initialise
 from creditunion.shares.movements import deposit_cash
@@ -91,6 +92,9 @@ def test_savings_interest_is_owed_daily_and_the_expense_never_counts_twice(
     run_close_of_business(fresh_engine, until=dt.date(2026, 1, 10))
     # Ten days: 15.00 owed, on the books as a liability and an expense; nothing posted.
     assert _books(fresh_engine) == (1_500, 1_500, 1_500, 0)
+    with unit_of_work(fresh_engine) as s:  # the step again for the same date: nothing moves
+        again = accrue_interest_payable(s, dt.date(2026, 1, 10), lambda done, total: None)
+        assert (again.items, again.totals["movement_GBP"]) == (0, "0.00")
     run_close_of_business(fresh_engine, until=dt.date(2026, 1, 31))
     # The month posted to the members (15.50 + 15.50 a day x 31 days = 46.50): nothing is
     # owed any more and the expense is what was posted, once.

@@ -215,6 +215,9 @@ def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
         0,
         -receivable,
     ]
+    with unit_of_work(fresh_engine) as s:  # a rerun for the date changes and posts nothing
+        rerun = apply_non_accrual(s, business_date=dt.date(2026, 5, 16))
+        assert (rerun.changed, rerun.entry_ids) == (0, ())
     # Interest keeps accruing on the member's debt, into suspense, never income.
     for offset in range(1, 16):
         close(fresh_engine, dt.date(2026, 5, 16) + dt.timedelta(days=offset))
