@@ -12,8 +12,16 @@ from typing import Annotated
 
 import typer
 
-from creditunion.cli_audit import FormatOption, OutOption, _export, export_app
+from creditunion.cli_audit import (
+    FormatOption,
+    FromOption,
+    OutOption,
+    ToOption,
+    _export,
+    export_app,
+)
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.member_balances import member_balances_report
 from creditunion.settings import get_settings
 
@@ -38,3 +46,15 @@ def export_member_balances(as_of: AsOfOption, export_format: FormatOption, out: 
     date, summed from the journal."""
     day = as_of.date()
     _export(lambda s: member_balances_report(s, as_of=day), export_format, out)
+
+
+@export_app.command("cut-off")
+def export_cut_off(
+    from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """Entries of a period posted after its cut-off, back-dated or forward-dated (business
+    date against the wall clock), with who posted them and when."""
+    start, end, zone = from_date.date(), to_date.date(), get_settings().zone
+    _export(
+        lambda s: cut_off_report(s, from_date=start, to_date=end, zone=zone), export_format, out
+    )

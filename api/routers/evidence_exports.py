@@ -19,14 +19,18 @@ from api.iso_dates import IsoDate
 from api.routers.exports import (
     ZIP_RESPONSE,
     Exporter,
+    FromDate,
     ReadEngine,
     TableFormatQuery,
+    ToDate,
     ZipStream,
     _send,
     check_date,
+    check_range,
 )
 from api.transactions import DbSession, api_router
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.member_balances import member_balances_report
 from ledger.export.report import Report
 
@@ -76,5 +80,30 @@ def export_member_balances(
 
     def build(s: Session) -> Report:
         return member_balances_report(s, as_of=as_of)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/cut-off",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Entries of a period posted after its cut-off, back-dated or forward-dated, "
+    "with who posted them and when",
+)
+def export_cut_off(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return cut_off_report(s, from_date=from_date, to_date=to_date, zone=zone)
 
     return _send(session, actor, engine, build, export_format)

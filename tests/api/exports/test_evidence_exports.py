@@ -77,3 +77,23 @@ def test_the_member_balances_export_sums_the_journal(books: Books) -> None:
     assert json.loads(line)["balance"] == "42.50"
     assert manifest_of(entries)["parts"]["balances"]["totals"] == {"GBP": {"balance": "42.50"}}
     assert len(audit_records(books.engine, "export.member_balances")) == 1
+
+
+def test_the_cut_off_export_over_a_range(books: Books) -> None:
+    params = {"format": "xlsx", "from": D3.isoformat(), "to": D3.isoformat()}
+    first = books.get("/v1/exports/cut-off", **params)
+    again = books.get("/v1/exports/cut-off", **params)
+    assert first.status_code == 200, first.text
+    assert first.content == again.content
+    entries = unzip(first.content)
+    stem = f"cut-off_{D3}_{D3}"
+    assert list(entries) == [f"{stem}.xlsx", f"{stem}.xlsx.manifest.json"]
+    manifest = manifest_of(entries)
+    # The history was posted today on the wall clock, long after 4 March: back-dated.
+    assert manifest["parts"]["entries"]["rows"] == 2
+    assert manifest["parts"]["entries"]["totals"] == {"GBP": {"amount": "105.55"}}
+    backwards = books.get(
+        "/v1/exports/cut-off", format="csv", to=D3.isoformat(), **{"from": "2026-03-05"}
+    )
+    assert backwards.status_code == 422
+    assert len(audit_records(books.engine, "export.cut_off")) == 2
