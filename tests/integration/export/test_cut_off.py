@@ -115,8 +115,9 @@ def test_the_cut_off_lists_entries_posted_on_another_day(
     assert rows[1]["day_closed_at"] == ""
 
 
+@pytest.mark.usefixtures("journal")
 def test_every_format_the_same_twice_with_its_manifest(
-    fresh_engine: Engine, journal: dict[str, str], tmp_path: Path
+    fresh_engine: Engine, tmp_path: Path
 ) -> None:
     results = check_every_format(
         fresh_engine,
