@@ -203,7 +203,7 @@ def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
         assert (loan.days_past_due, loan.non_accrual_since) == (89, None)
         receivable = account_minor(s, loan.interest_account_id)
     income_before = balances_of(fresh_engine, LOAN_INTEREST_INCOME)[0]
-    assert receivable == income_before > 0
+    assert receivable == income_before == 1_600  # four months at 1% on 400.00
     # 16 May: 90 days past due. The interest accrued and unpaid leaves income.
     close(fresh_engine, dt.date(2026, 5, 16))
     with unit_of_work(fresh_engine) as s:
@@ -211,6 +211,9 @@ def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
         receivable = account_minor(s, loan.interest_account_id)
         assert loan.non_accrual_since == dt.date(2026, 5, 16)
         assert loan.suspended_interest_minor == receivable > income_before
+        # Four whole months at 1% on 400.00 (4.00 each) and the day to 16 May,
+        # 400.00 x (1.01 ** (12/365) - 1) = 0.1309 truncated to 0.13: 16.13 reversed.
+        assert receivable == 1_613
     assert balances_of(fresh_engine, LOAN_INTEREST_INCOME, INTEREST_IN_SUSPENSE) == [
         0,
         -receivable,
