@@ -22,6 +22,7 @@ from creditunion.cli_audit import (
 )
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
 from creditunion.exports.cut_off import cut_off_report
+from creditunion.exports.interest_report import interest_report
 from creditunion.exports.member_balances import member_balances_report
 from creditunion.settings import get_settings
 
@@ -58,3 +59,13 @@ def export_cut_off(
     _export(
         lambda s: cut_off_report(s, from_date=start, to_date=end, zone=zone), export_format, out
     )
+
+
+@export_app.command("interest-report")
+def export_interest_report(
+    from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """Savings interest posted, dividends paid and interest accrued per member for a
+    period, with the ledger's expense and payable beside them."""
+    start, end = from_date.date(), to_date.date()
+    _export(lambda s: interest_report(s, from_date=start, to_date=end), export_format, out)

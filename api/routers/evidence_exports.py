@@ -31,6 +31,7 @@ from api.routers.exports import (
 from api.transactions import DbSession, api_router
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
 from creditunion.exports.cut_off import cut_off_report
+from creditunion.exports.interest_report import interest_report
 from creditunion.exports.member_balances import member_balances_report
 from ledger.export.report import Report
 
@@ -105,5 +106,27 @@ def export_cut_off(
 
     def build(s: Session) -> Report:
         return cut_off_report(s, from_date=from_date, to_date=to_date, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/interest-report",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Savings interest and dividends per member for a period, posted and accrued",
+)
+def export_interest_report(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+
+    def build(s: Session) -> Report:
+        return interest_report(s, from_date=from_date, to_date=to_date)
 
     return _send(session, actor, engine, build, export_format)

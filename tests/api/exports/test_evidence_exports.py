@@ -97,3 +97,19 @@ def test_the_cut_off_export_over_a_range(books: Books) -> None:
     )
     assert backwards.status_code == 422
     assert len(audit_records(books.engine, "export.cut_off")) == 2
+
+
+def test_the_interest_report_export(books: Books) -> None:
+    params = {"format": "csv", "from": D3.isoformat(), "to": DAY.isoformat()}
+    answer = books.get("/v1/exports/interest-report", **params)
+    assert answer.status_code == 200, answer.text
+    entries = unzip(answer.content)
+    stem = f"interest-report_{D3}_{DAY}"
+    assert list(entries) == [
+        f"{stem}.csv",
+        f"{stem}.totals.csv",
+        f"{stem}.csv.manifest.json",
+    ]
+    assert manifest_of(entries)["parameters"] == {"from": D3.isoformat(), "to": DAY.isoformat()}
+    assert books.get("/v1/exports/interest-report", **params).content == answer.content
+    assert len(audit_records(books.engine, "export.interest_report")) == 2
