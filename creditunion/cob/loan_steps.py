@@ -120,7 +120,8 @@ def provide_for_loan_losses(
     return StepOutcome(
         items=run.changed,
         totals={f"required_{c}": v for c, v in _money_totals(run.required).items()}
-        | {f"movement_{c}": v for c, v in _money_totals(run.movement).items()},
+        | {f"movement_{code}_minor": str(v) for code, v in sorted(run.movement.items())}
+        | {"unassigned_minor": str(run.unassigned)},
     )
 
 

@@ -8,16 +8,18 @@ One statement over the whole book gives each loan the provision its rule set req
     provision   = outstanding x the highest rate of the performing rate and every band the
                   loan's arrears are older than, rounded half-up to whole minor units
 
-and stores it on the loan (`provision_minor`; a loan no longer active needs none). The
-allowance for loan losses must then hold the sum; the movement posts as one entry per
-currency, metadata giving each rule set's total:
+and stores it on the loan (`provision_minor`; a loan no longer active needs none). Each
+rule set's change in its loans' provisions posts as one entry per rule set and currency,
+keyed `cob:{date}:loan-provision:{currency}:{rule set}`:
 
-    Dr impairment expense / Cr allowance for loan losses    when the allowance must grow
+    Dr impairment expense / Cr allowance for loan losses    when the provision grows
     Dr allowance for loan losses / Cr impairment expense    when it is released
 
-keyed `cob:{date}:loan-provision:{currency}`. The movement is measured against the
-allowance's balance at the date, so write-offs charged to the allowance in the month (and
-any adjustment posted by hand) are made good, and a rerun finds nothing to move.
+The allowance then holds the sum of the loans' provisions. Anything else it held at the
+date (an adjustment posted by hand, say) is brought to that sum by one more entry keyed
+`cob:{date}:loan-provision:{currency}` (a write-off takes only its own loan's provision and
+such unassigned amounts, `loans.services.writeoff`, so nothing else leaves it). A rerun
+finds every provision already stored and the allowance already equal: nothing posts.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from ledger.posting import post_entry
 from ledger.transaction import require_transaction
 from loans.registry import RULE_SETS
 from loans.rulesets.provisioning import ArrearsUnit
-from loans.services.accounts import chart
+from loans.services.accounts import Chart, chart
 
 PERFORMING: Final = "performing"
 
@@ -58,7 +60,7 @@ WITH {_LATER}, bands AS (
                          CAST(:units AS text[]), CAST(:rates AS numeric[]))
         AS b(rule_set, more_than, unit, rate)
 ), book AS (
-    SELECT l.id, l.rule_set, l.days_past_due AS dpd,
+    SELECT l.id, l.rule_set, l.days_past_due AS dpd, l.provision_minor AS before,
            CASE WHEN l.status = 'active'
                 THEN p.balance_minor - coalesce(lp.moved, 0)
                    + i.balance_minor - coalesce(li.moved, 0)
@@ -74,7 +76,7 @@ WITH {_LATER}, bands AS (
     LEFT JOIN later lf ON lf.account_id = f.id
     WHERE l.status = 'active' OR l.provision_minor <> 0
 ), target AS (
-    SELECT book.id,
+    SELECT book.id, book.before,
            CASE WHEN book.outstanding <= 0 THEN 0 ELSE CAST(round(book.outstanding * coalesce((
                SELECT max(b.rate) FROM bands b
                WHERE b.rule_set = book.rule_set
@@ -90,12 +92,12 @@ WITH {_LATER}, bands AS (
 UPDATE loans l SET provision_minor = t.provision, provisioned_on = :d
 FROM target t
 WHERE l.id = t.id AND l.provision_minor <> t.provision
-RETURNING l.id
+RETURNING l.rule_set, l.currency, t.provision - t.before AS movement
 """)
 
 _REQUIRED = text("""
-SELECT currency, rule_set, sum(provision_minor) AS provision, count(*) AS loans
-FROM loans WHERE status = 'active' AND provision_minor > 0
+SELECT currency, rule_set, sum(provision_minor) AS provision
+FROM loans WHERE provision_minor > 0
 GROUP BY currency, rule_set ORDER BY currency, rule_set
 """)
 
@@ -114,16 +116,46 @@ class ProvisionRun:
     changed: int  # loans whose provision changed
     required: dict[str, int]  # minor units by currency: what the allowance now holds
     by_rule_set: dict[str, int]  # minor units by rule set code
-    movement: dict[str, int]  # minor units by currency: + charged, - released
-    entry_id: uuid.UUID | None
+    movement: dict[str, int]  # minor units by rule set code: + charged, - released
+    unassigned: int  # minor units the allowance held for no loan, brought to the sum
+    entry_ids: tuple[uuid.UUID, ...]
 
 
 def provide_for_losses(
     session: Session, *, business_date: dt.date, actor: str = COB_ACTOR
 ) -> ProvisionRun:
-    """Provide for every loan as at `business_date` and post the allowance's movement."""
+    """Provide for every loan as at `business_date` and post the allowance's movements."""
     require_transaction(session)
     books = chart(session)
+    held = -int(session.scalar(_ALLOWANCE_AT, {"d": business_date, "allowance": books.allowance}))
+    changed = session.execute(_PROVIDE, _band_params(business_date)).all()
+    movement: dict[str, int] = {}
+    for row in changed:
+        assert row.currency == books.currency, "loans are lent in the books' currency only"
+        movement[row.rule_set] = movement.get(row.rule_set, 0) + int(row.movement)
+    by_rule_set = {row.rule_set: int(row.provision) for row in session.execute(_REQUIRED)}
+    required = sum(by_rule_set.values())
+    entries = [
+        _post(session, books, business_date, actor, amount, rule_set)
+        for rule_set, amount in sorted(movement.items())
+        if amount
+    ]
+    # What the allowance held beyond the loans' provisions before this run.
+    unassigned = held - (required - sum(movement.values()))
+    if unassigned:
+        entries.append(_post(session, books, business_date, actor, -unassigned, None))
+    return ProvisionRun(
+        business_date,
+        len(changed),
+        {books.currency: required} if required else {},
+        by_rule_set,
+        {code: amount for code, amount in movement.items() if amount},
+        unassigned,
+        tuple(entries),
+    )
+
+
+def _band_params(business_date: dt.date) -> dict[str, object]:
     rule_sets, more_than, units, rates = [], [], [], []
     for code, rules in RULE_SETS.items():
         policy = rules.provisioning
@@ -136,49 +168,42 @@ def provide_for_losses(
             more_than.append(band.more_than)
             units.append(band.unit.value)
             rates.append(band.rate)
-    changed = session.execute(
-        _PROVIDE,
-        {
-            "d": business_date,
-            "rule_sets": rule_sets,
-            "more_than": more_than,
-            "units": units,
-            "rates": rates,
-        },
-    ).all()
-    required: dict[str, int] = {}
-    by_rule_set: dict[str, int] = {}
-    for row in session.execute(_REQUIRED):
-        required[row.currency] = required.get(row.currency, 0) + int(row.provision)
-        by_rule_set[row.rule_set] = int(row.provision)
-    unexpected = set(required) - {books.currency}
-    assert not unexpected, f"loans are only lent in the books' currency, not {unexpected}"
-    held = -int(session.scalar(_ALLOWANCE_AT, {"d": business_date, "allowance": books.allowance}))
-    movement = required.get(books.currency, 0) - held
-    entry_id = None
-    if movement:
-        amount = Money.from_minor(abs(movement), books.currency)
-        charge, release = Line.debit, Line.credit
-        if movement < 0:
-            charge, release = Line.credit, Line.debit
-        entry = post_entry(
-            session,
-            EntryRequest(
-                idempotency_key=f"cob:{business_date}:loan-provision:{books.currency}",
-                business_date=business_date,
-                lines=(charge(books.impairment, amount), release(books.allowance, amount)),
-                description=f"Loan-loss provision at {business_date}",
-                posted_by=actor,
-                kind="loan.provision",
-                metadata={"required_by_rule_set": {k: str(v) for k, v in by_rule_set.items()}},
+    return {
+        "d": business_date,
+        "rule_sets": rule_sets,
+        "more_than": more_than,
+        "units": units,
+        "rates": rates,
+    }
+
+
+def _post(
+    session: Session,
+    books: Chart,
+    business_date: dt.date,
+    actor: str,
+    movement: int,
+    rule_set: str | None,
+) -> uuid.UUID:
+    """Charge (`movement` > 0) or release the allowance: one entry."""
+    amount = Money.from_minor(abs(movement), books.currency)
+    expense_side, allowance_side = Line.debit, Line.credit
+    if movement < 0:
+        expense_side, allowance_side = Line.credit, Line.debit
+    key = f"cob:{business_date}:loan-provision:{books.currency}"
+    what = "held for no loan" if rule_set is None else f"for {rule_set} loans"
+    return post_entry(
+        session,
+        EntryRequest(
+            idempotency_key=key if rule_set is None else f"{key}:{rule_set}",
+            business_date=business_date,
+            lines=(
+                expense_side(books.impairment, amount),
+                allowance_side(books.allowance, amount),
             ),
-        )
-        entry_id = entry.id
-    return ProvisionRun(
-        business_date,
-        len(changed),
-        required,
-        by_rule_set,
-        {books.currency: movement} if movement else {},
-        entry_id,
-    )
+            description=f"Loan-loss provision at {business_date}, {what}",
+            posted_by=actor,
+            kind="loan.provision",
+            metadata={} if rule_set is None else {"rule_set": rule_set},
+        ),
+    ).id

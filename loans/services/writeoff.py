@@ -1,9 +1,13 @@
 """Writing a loan off (a manager's decision) and recoveries after it.
 
-The write-off entry clears the loan's three accounts against the allowance for loan
-losses as far as it holds a provision, and impairment expense for the rest:
+The write-off entry clears the loan's three accounts. What never reached income comes off
+first (interest held in suspense on a non-accrual loan, fees deferred and not yet earned);
+the loss that is left falls on the allowance for loan losses as far as it holds a
+provision for this loan, and on impairment expense for the rest:
 
-    Dr allowance for loan losses   up to its credit balance
+    Dr interest in suspense        the loan's suspended interest
+    Dr deferred loan fee income    the loan's fees not yet earned
+    Dr allowance for loan losses   the loan's provision (and any amount held for no loan)
     Dr impairment expense          the remainder
     Cr principal, interest receivable, fees receivable   their balances
 
@@ -18,7 +22,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.entry import EntryRequest, Line
@@ -26,7 +30,7 @@ from ledger.models import LedgerAccount
 from ledger.money import Money
 from ledger.posting import post_entry
 from loans.errors import LoansConflict, LoansRefused
-from loans.models import LoanStatus, LoanTransactionRow, TransactionKind
+from loans.models import LoanRow, LoanStatus, LoanTransactionRow, TransactionKind
 from loans.services.accounts import chart
 from loans.services.arrears import age_loan
 from loans.services.fee_recognition import release_deferred_fees
@@ -124,7 +128,17 @@ def write_off_loan(
             )
             or 0
         )
-        from_allowance = min(max(allowance_credit, 0), loss)
+        # The allowance bears this loan's own provision and whatever it holds for no loan
+        # (an adjustment posted by hand), never the provisions of other loans.
+        others = int(
+            session.scalar(
+                select(func.coalesce(func.sum(LoanRow.provision_minor), 0)).where(
+                    LoanRow.id != loan.id
+                )
+            )
+            or 0
+        )
+        from_allowance = min(max(allowance_credit - others, 0), loss)
         to_expense = loss - from_allowance
         currency = loan.currency
         lines = []

@@ -17,8 +17,10 @@ from ledger.chart import (
     INTEREST_IN_SUSPENSE,
     LOAN_INTEREST_INCOME,
 )
+from ledger.entry import EntryRequest, Line
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry, Posting
+from ledger.posting import post_entry
 from loans.frequency import Frequency
 from loans.models import LoanFeeRecognitionRow
 from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, TermRange
@@ -367,3 +369,72 @@ def test_a_withdrawal_cancels_the_deferred_fee(fresh_engine: Engine) -> None:
         assert check_invariants(s).ok
     # The fee was refunded out of deferred income: nothing was ever earned.
     assert balances_of(fresh_engine, DEFERRED_LOAN_FEE_INCOME, FEE_INCOME) == [0, 0]
+
+
+def test_each_rule_set_posts_its_own_entry_and_a_write_off_takes_only_its_loans_provision(
+    fresh_engine: Engine,
+) -> None:
+    first, _, _ = make_loan(fresh_engine, amount="400", term=2, mandate=False)
+    second, _, _ = make_loan(fresh_engine, amount="400", term=2, mandate=False)
+    assert provide(fresh_engine, dt.date(2026, 5, 31)) == (28_000, 28_000)  # 2 x 140.00
+    with unit_of_work(fresh_engine) as s:
+        keys = s.scalars(
+            select(JournalEntry.idempotency_key).where(JournalEntry.kind == "loan.provision")
+        ).all()
+        assert keys == ["cob:2026-05-31:loan-provision:GBP:gb"]
+        # An adjustment of 50.00 posted by hand: the allowance holds it for no loan.
+        allowance = get_account_by_code(s, ALLOWANCE_FOR_LOAN_LOSSES).id
+        expense = get_account_by_code(s, IMPAIRMENT_EXPENSE).id
+        post_entry(
+            s,
+            EntryRequest(
+                idempotency_key="overlay",
+                business_date=dt.date(2026, 6, 1),
+                lines=(Line.debit(expense, gbp("50")), Line.credit(allowance, gbp("50"))),
+                description="management overlay",
+                posted_by="user:manager-1",
+            ),
+        )
+        # The first loan's loss of 400.00 takes its own 140.00 and the 50.00 held for no
+        # loan from the allowance, never the second loan's 140.00.
+        result = write_off_loan(
+            s,
+            loan_id=first,
+            business_date=dt.date(2026, 6, 15),
+            actor="user:manager-1",
+            reason="no contact",
+            min_days_past_due=120,
+        )
+        assert (result.from_allowance, result.to_expense) == (gbp("190"), gbp("210"))
+        assert loan_row(s, second).provision_minor == 14_000
+    # 30 Jun: the second loan's provision is unchanged and the allowance holds exactly it.
+    # Expense: 280.00 provided, 50.00 by hand, 210.00 of the write-off.
+    assert provide(fresh_engine, dt.date(2026, 6, 30)) == (14_000, 54_000)
+    assert provision_entries(fresh_engine) == 1
+    # Another 20.00 by hand in July: the month end releases what no loan needs.
+    with unit_of_work(fresh_engine) as s:
+        post_entry(
+            s,
+            EntryRequest(
+                idempotency_key="overlay-2",
+                business_date=dt.date(2026, 7, 1),
+                lines=(
+                    Line.debit(get_account_by_code(s, IMPAIRMENT_EXPENSE).id, gbp("20")),
+                    Line.credit(get_account_by_code(s, ALLOWANCE_FOR_LOAN_LOSSES).id, gbp("20")),
+                ),
+                description="management overlay",
+                posted_by="user:manager-1",
+            ),
+        )
+    assert provide(fresh_engine, dt.date(2026, 7, 31)) == (14_000, 54_000)
+    with unit_of_work(fresh_engine) as s:
+        keys = s.scalars(
+            select(JournalEntry.idempotency_key)
+            .where(JournalEntry.kind == "loan.provision")
+            .order_by(JournalEntry.sequence_no)
+        ).all()
+        assert keys == [
+            "cob:2026-05-31:loan-provision:GBP:gb",
+            "cob:2026-07-31:loan-provision:GBP",
+        ]
+        assert check_invariants(s).ok
