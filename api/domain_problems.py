@@ -112,6 +112,11 @@ _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
         "Reversal already pending",
         "reversal-already-pending",
     ),
+    (
+        approval_requests.WriteOffAlreadyPending,
+        "Write-off already pending",
+        "write-off-already-pending",
+    ),
     (business_dates.BusinessDateMoved, "Business date moved", "business-date-moved"),
     (business_dates.BusinessDateStillOpen, "Business date still open", "business-date-open"),
     (dividends.DividendOverlaps, "Dividend periods overlap", "dividend-overlaps"),

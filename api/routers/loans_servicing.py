@@ -2,8 +2,9 @@
 
 Loan officers, managers, tellers and auditors read any loan: its balances and arrears,
 schedule, payments and journal entries. A teller takes a cash repayment at the till; a
-loan officer or manager records a payment received by bank. A manager writes off a loan
-past `CREDITUNION_LOAN_WRITE_OFF_AFTER_DAYS` days and records what is recovered after.
+loan officer or manager records a payment received by bank. A manager asks for a loan past
+`CREDITUNION_LOAN_WRITE_OFF_AFTER_DAYS` days to be written off and another manager approves
+it (`POST /v1/approvals/{id}/approve`); a manager records what is recovered after.
 Every POST here moves money and needs an `Idempotency-Key`.
 """
 
@@ -19,6 +20,7 @@ from api.idempotency import IdempotencyDep
 from api.loan_views import audit_loan, loan_detail_out, loan_key, settings_of
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
+from api.schemas.approvals import ApprovalOut
 from api.schemas.loans import (
     InstalmentOut,
     LoanDetailOut,
@@ -32,10 +34,10 @@ from api.schemas.loans import (
     WithdrawalNoticeOut,
     WriteOffCandidateOut,
     WriteOffIn,
-    WriteOffOut,
 )
 from api.security import require
 from api.transactions import DbSession, api_router
+from creditunion.approvals.write_offs import request_write_off
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
 from creditunion.lending import reads, servicing
@@ -335,9 +337,10 @@ def record_withdrawal_notice(
 
 @router.post(
     "/loans/{loan_id}/write-off",
-    response_model=WriteOffOut,
+    status_code=202,
+    response_model=ApprovalOut,
     responses=problem_responses(404, 409, 422),
-    summary="Write a loan off (a manager's decision, once past the write-off threshold)",
+    summary="Ask for a loan to be written off; a manager other than you approves it",
 )
 def write_off(
     request: Request,
@@ -346,32 +349,29 @@ def write_off(
     body: WriteOffIn,
     idem: IdempotencyDep,
     actor: WritesOff,
-) -> WriteOffOut:
-    """Clears the loan's accounts against the allowance for loan losses as far as it holds
-    a provision, and impairment expense for the rest; accrual stops."""
+) -> ApprovalOut:
+    """The loan must be past the write-off threshold. When approved
+    (`POST /v1/approvals/{id}/approve`), the write-off clears the loan's accounts against
+    the allowance for loan losses as far as it holds a provision, and impairment expense
+    for the rest; accrual stops."""
     today = business_date(session)
-    result = servicing.write_off(
+    pending = request_write_off(
         session,
         loan_id=loan_id,
+        actor=actor_label(actor),
+        idempotency_key=idem.ledger_key(),
+        business_date=today,
         reason=body.reason,
         min_days_past_due=settings_of(request).loan_write_off_after_days,
-        actor=actor_label(actor),
-        business_date=today,
     )
     audit_loan(
         session,
         actor,
-        "loan.write_off",
+        "loan.write_off_request",
         loan_id,
-        {
-            "total": result.total.amount,
-            "currency": result.total.currency,
-            "reason": body.reason,
-            "entry_id": result.entry_id,
-            "idempotency_key": idem.key,
-        },
+        {"approval_id": pending.id, "reason": body.reason[:200], "idempotency_key": idem.key},
     )
-    return WriteOffOut.of(result, loan_detail_out(session, loan_id, member_id=None, today=today))
+    return ApprovalOut.of(pending)
 
 
 @router.post(

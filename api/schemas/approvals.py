@@ -19,7 +19,8 @@ NOTE_MAX = 500
 class ApprovalOut(BaseModel):
     """A request awaiting (or given) a second staff user's decision.
 
-    A cash withdrawal names its account and amount; a reversal the entry and the reason.
+    A cash withdrawal names its account and amount; a reversal the entry and the reason; a
+    loan write-off the loan and the reason.
     Once approved, `journal_entry_id` is the entry it posted.
     """
 
@@ -39,6 +40,7 @@ class ApprovalOut(BaseModel):
     final: bool | None = Field(description="A withdrawal that empties the account to close it.")
     reference: str | None
     target_entry_id: uuid.UUID | None = Field(description="The entry a reversal undoes.")
+    loan_id: int | None = Field(default=None, description="The loan a write-off writes off.")
     reason: str | None
 
     @classmethod
@@ -65,6 +67,7 @@ class ApprovalOut(BaseModel):
             final=None if final is None else bool(final),
             reference=_text(payload.get("reference")),
             target_entry_id=view.target_entry_id,
+            loan_id=view.loan_id,
             reason=_text(payload.get("reason")),
         )
 

@@ -27,7 +27,7 @@ from loans.services.queries import (
 )
 from loans.services.repayments import RepaymentResult, SettlementFigure
 from loans.services.withdrawal import WithdrawalNotice, WithdrawalResult
-from loans.services.writeoff import RecoveryResult, WriteOffResult
+from loans.services.writeoff import RecoveryResult
 
 WITHDRAWAL_DAYS = 14
 ShareAccountId = Annotated[StrictInt, Field(ge=1, le=ID_MAX, examples=[1])]
@@ -418,32 +418,6 @@ class WithdrawalOut(BaseModel):
             credit=MoneyOut.of(result.credit),
             interest=MoneyOut.of(result.interest),
             fees_refunded=MoneyOut.of(result.fees_refunded),
-            entry_id=result.entry_id,
-            loan=loan,
-        )
-
-
-class WriteOffOut(BaseModel):
-    loan_id: int
-    principal: MoneyOut
-    interest: MoneyOut
-    fees: MoneyOut
-    total: MoneyOut
-    from_allowance: MoneyOut
-    to_expense: MoneyOut
-    entry_id: uuid.UUID
-    loan: LoanDetailOut
-
-    @classmethod
-    def of(cls, result: WriteOffResult, loan: LoanDetailOut) -> WriteOffOut:
-        return cls(
-            loan_id=result.loan_id,
-            principal=MoneyOut.of(result.principal),
-            interest=MoneyOut.of(result.interest),
-            fees=MoneyOut.of(result.fees),
-            total=MoneyOut.of(result.total),
-            from_allowance=MoneyOut.of(result.from_allowance),
-            to_expense=MoneyOut.of(result.to_expense),
             entry_id=result.entry_id,
             loan=loan,
         )

@@ -31,6 +31,7 @@ from ledger.models import string_enum
 class ApprovalKind(enum.StrEnum):
     CASH_WITHDRAWAL = "cash_withdrawal"  # above the configured limit
     REVERSAL = "reversal"  # always
+    LOAN_WRITE_OFF = "loan_write_off"  # always: a manager asks, another manager approves
 
 
 class ApprovalStatus(enum.StrEnum):
@@ -58,6 +59,9 @@ class PendingApproval(Base):
         CheckConstraint(
             "kind <> 'reversal' OR target_entry_id IS NOT NULL", name="reversal_has_target"
         ),
+        CheckConstraint(
+            "kind <> 'loan_write_off' OR loan_id IS NOT NULL", name="write_off_has_loan"
+        ),
         # Funds reserved by withdrawals awaiting approval, summed per account.
         Index(
             "ix_pending_approvals_share_account_pending",
@@ -69,6 +73,13 @@ class PendingApproval(Base):
         Index(
             "uq_pending_approvals_target_entry_pending",
             "target_entry_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        # At most one write-off of a loan awaiting approval at a time.
+        Index(
+            "uq_pending_approvals_loan_pending",
+            "loan_id",
             unique=True,
             postgresql_where=text("status = 'pending'"),
         ),
@@ -105,3 +116,4 @@ class PendingApproval(Base):
     target_entry_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("journal_entries.id")
     )
+    loan_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("loans.id"))

@@ -29,6 +29,12 @@ class ReversalAlreadyPending(Conflict):
         self.entry_id = entry_id
 
 
+class WriteOffAlreadyPending(Conflict):
+    def __init__(self, loan_id: int) -> None:
+        super().__init__(f"a write-off of loan {loan_id} is already awaiting approval")
+        self.loan_id = loan_id
+
+
 def find_by_key(session: Session, key: str) -> PendingApproval | None:
     return session.scalar(
         select(PendingApproval)
@@ -52,14 +58,16 @@ def create_pending(
     share_account_id: int | None = None,
     amount_minor: int | None = None,
     target_entry_id: uuid.UUID | None = None,
+    loan_id: int | None = None,
 ) -> ApprovalView:
     """Insert the request, or return the one this key already created (`replayed`).
 
-    Raises `ApprovalKeyReused` if the key created a different request, and
-    `ReversalAlreadyPending` if another request to reverse the same entry is pending.
+    Raises `ApprovalKeyReused` if the key created a different request,
+    `ReversalAlreadyPending` if another request to reverse the same entry is pending and
+    `WriteOffAlreadyPending` if another request to write the same loan off is.
     """
     # ON CONFLICT DO NOTHING: two identical requests racing both end with the one row,
-    # and the loser of a race on the pending-reversal index is told, not given an error.
+    # and the loser of a race on a pending-per-target index is told, not given an error.
     inserted = session.execute(
         insert(PendingApproval)
         .values(
@@ -71,6 +79,7 @@ def create_pending(
             share_account_id=share_account_id,
             amount_minor=amount_minor,
             target_entry_id=target_entry_id,
+            loan_id=loan_id,
         )
         .on_conflict_do_nothing()
         .returning(PendingApproval.id)
@@ -81,6 +90,8 @@ def create_pending(
         return ApprovalView.of(row)
     existing = find_by_key(session, idempotency_key)
     if existing is None:
+        if loan_id is not None:
+            raise WriteOffAlreadyPending(loan_id)
         assert target_entry_id is not None, "only the reversal index can conflict otherwise"
         raise ReversalAlreadyPending(target_entry_id)
     if not same_request(existing, kind, payload):

@@ -1,7 +1,7 @@
 """Maker-checker: requesting a reversal, approving or rejecting requests, listing, expiring.
 
 A request is created pending by its maker (a withdrawal above the limit is created by
-`shares.movements.withdraw_cash`). A different staff user whose role may decide that kind
+`shares.movements.withdraw_cash`, a loan write-off by `approvals.write_offs`). A different staff user whose role may decide that kind
 approves it, which posts it under the request's idempotency key, or rejects it, which
 posts nothing. The approval row is locked while it is decided, so two checkers approving
 at once post once: the second finds it already decided.
@@ -27,6 +27,7 @@ from creditunion.approvals.requests import (
 )
 from creditunion.approvals.sub_ledgers import SubLedgerOwner, sub_ledger_owner
 from creditunion.approvals.views import ApprovalPage, ApprovalView
+from creditunion.approvals.write_offs import execute_approved_write_off
 from creditunion.errors import Conflict, NotFound, PermissionDenied
 from creditunion.field_problems import FieldError, Problems, ValidationProblem
 from creditunion.members.text import clean_text
@@ -199,7 +200,8 @@ def approve(
 
     Raises `ApprovalNotFound`, `ApprovalAlreadyDecided`, `SelfApprovalRefused`,
     `ApproverRoleRefused`, `ApprovalExpired`, `ValidationProblem` (note), and whatever
-    refuses the posting now: for a withdrawal the refusals of `withdraw_cash`; for a
+    refuses the posting now: for a withdrawal the refusals of `withdraw_cash`; for a loan
+    write-off those of `write_off_loan` (`LoanNotActive`, `WriteOffNotDue`); for a
     reversal `EntryOwnedBySubLedger` (checked again: a request made before this check
     existed, or an entry a loan took over since) and the ledger's (`AlreadyReversed`,
     `InsufficientFunds`, `AccountClosed`, `PeriodClosed`). A refused approval stays
@@ -216,6 +218,10 @@ def approve(
             session, approval=row, checker=checker, business_date=business_date
         )
         entry_id = movement.entry_id
+    elif row.kind is ApprovalKind.LOAN_WRITE_OFF:
+        entry_id = execute_approved_write_off(
+            session, approval=row, checker=checker, business_date=business_date
+        )
     else:
         assert row.target_entry_id is not None
         _refuse_sub_ledger_entry(session, row.target_entry_id)

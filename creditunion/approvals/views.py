@@ -26,6 +26,7 @@ class ApprovalView:
     journal_entry_id: uuid.UUID | None  # set once approved: the entry it posted
     share_account_id: int | None
     target_entry_id: uuid.UUID | None
+    loan_id: int | None = None  # the loan a write-off request writes off
     replayed: bool = False  # the request's idempotency key had already created it
 
     @classmethod
@@ -45,6 +46,7 @@ class ApprovalView:
             journal_entry_id=row.journal_entry_id,
             share_account_id=row.share_account_id,
             target_entry_id=row.target_entry_id,
+            loan_id=row.loan_id,
             replayed=replayed,
         )
 

@@ -1,4 +1,4 @@
-"""Repayments, settlement and withdrawal from the member's shares; the till; write-offs.
+"""Repayments, settlement and withdrawal from the member's shares; the till; recoveries.
 
 A member pays from one of their own share accounts, checked and locked as a share
 withdrawal is (`creditunion.lending.accounts`); the loan must be theirs (another member's
@@ -30,7 +30,7 @@ from loans.services.withdrawal import (
     give_withdrawal_notice,
     withdraw_loan,
 )
-from loans.services.writeoff import RecoveryResult, WriteOffResult, record_recovery, write_off_loan
+from loans.services.writeoff import RecoveryResult, record_recovery
 
 
 def repay_from_shares(
@@ -180,25 +180,6 @@ def staff_repayment(
         business_date=business_date,
         actor=actor,
         reduce_balance=reduce_balance,
-    )
-
-
-def write_off(
-    session: Session,
-    *,
-    loan_id: int,
-    reason: str,
-    min_days_past_due: int,
-    actor: str,
-    business_date: dt.date,
-) -> WriteOffResult:
-    return write_off_loan(
-        session,
-        loan_id=loan_id,
-        business_date=business_date,
-        actor=actor,
-        reason=reason,
-        min_days_past_due=min_days_past_due,
     )
 
 

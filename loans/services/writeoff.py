@@ -13,13 +13,15 @@ provision for this loan, and on impairment expense for the rest:
 
 Accrual stops. Money recovered later is income of its own (recoveries of loans written
 off), never a reopening of the loan: Dr the source, Cr recoveries income, up to what was
-written off. Maker-checker on the decision is the caller's (the router's) job.
+written off. Maker-checker on the decision is the caller's: `creditunion.approvals.write_offs`
+posts it once a second manager approves, naming both on the entry (`approval`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -89,8 +91,11 @@ def write_off_loan(
     actor: str,
     reason: str,
     min_days_past_due: int,
+    approval: Mapping[str, str | int] | None = None,
 ) -> WriteOffResult:
     """Write the loan off; it must be at least `min_days_past_due` past due today.
+
+    `approval` (the request's id, who asked, who approved) goes into the entry's metadata.
 
     Raises LoanNotFound, LoanNotActive, WriteOffNotDue.
     """
@@ -171,7 +176,11 @@ def write_off_loan(
                 posted_by=actor,
                 kind="loan.write_off",
                 reference=f"loan:{loan.id}",
-                metadata={"reason": reason.strip()[:500], "days_past_due": loan.days_past_due},
+                metadata={
+                    "reason": reason.strip()[:500],
+                    "days_past_due": loan.days_past_due,
+                    **(approval or {}),
+                },
             ),
         )
         loan.status = LoanStatus.WRITTEN_OFF

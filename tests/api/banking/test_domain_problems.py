@@ -75,6 +75,7 @@ EXPECTED: dict[type[Exception], tuple[int, str]] = {
     approvals.EntryNotReversible: (409, "entry-not-reversible"),
     approval_requests.ApprovalKeyReused: (409, "approval-key-reused"),
     approval_requests.ReversalAlreadyPending: (409, "reversal-already-pending"),
+    approval_requests.WriteOffAlreadyPending: (409, "write-off-already-pending"),
     business_dates.BusinessDateNotInitialised: (503, "not-initialised"),
     business_dates.BusinessDateMoved: (409, "business-date-moved"),
     business_dates.BusinessDateStillOpen: (409, "business-date-open"),

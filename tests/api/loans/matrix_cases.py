@@ -187,7 +187,7 @@ def _staff_repayment(kind: str) -> LoanBuilder:
 
 def _write_off(w: World) -> LoanCall:
     url = f"/v1/loans/{builders(w).overdue_loan()}/write-off"
-    return LoanCall("POST", url, 200, json={"reason": "no contact"}, moves_money=True)
+    return LoanCall("POST", url, 202, json={"reason": "no contact"}, moves_money=True)
 
 
 def _recovery(w: World) -> LoanCall:

@@ -131,19 +131,41 @@ def test_write_off_past_the_threshold_and_recoveries_after(lending: Lending) -> 
     assert not_due.status_code == 409
     assert not_due.json()["type"] == "/problems/loan-write-off-not-due"
 
-    written = lending.client.post(
+    # A manager asks; nothing posts until a different manager approves.
+    journal = lending.bank.journal_count()
+    asked = lending.client.post(
         f"/v1/loans/{overdue}/write-off", json={"reason": "no contact"}, headers=idem(manager)
     )
-    assert written.status_code == 200, written.text
-    body = written.json()
-    assert body["loan"]["status"] == "written_off"
-    assert body["loan"]["arrears"]["days_past_due"] >= 180
-    assert body["total"] == body["loan"]["written_off"]
-    assert Decimal(body["principal"]["amount"]) == Decimal("300.00")
-    assert Decimal(body["from_allowance"]["amount"]) + Decimal(
-        body["to_expense"]["amount"]
-    ) == Decimal(body["total"]["amount"])
-    total = Decimal(body["total"]["amount"])
+    assert asked.status_code == 202, asked.text
+    request = asked.json()
+    assert (request["kind"], request["status"], request["loan_id"], request["reason"]) == (
+        "loan_write_off",
+        "pending",
+        overdue,
+        "no contact",
+    )
+    assert lending.bank.journal_count() == journal
+    again = lending.client.post(
+        f"/v1/loans/{overdue}/write-off", json={"reason": "no contact"}, headers=idem(manager)
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/write-off-already-pending"
+    approve = f"/v1/approvals/{request['id']}/approve"
+    own = lending.client.post(approve, headers=idem(manager))
+    assert own.status_code == 403, own.text
+    assert lending.bank.journal_count() == journal
+    second = lending.staff(Role.MANAGER)
+    approved = lending.client.post(approve, headers=idem(second))
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["journal_entry_id"] is not None
+    assert lending.bank.journal_count() == journal + 1
+    officer = lending.staff(Role.LOAN_OFFICER)
+    loan = lending.client.get(f"/v1/loans/{overdue}", headers=officer.headers).json()
+    assert loan["status"] == "written_off"
+    assert loan["arrears"]["days_past_due"] >= 180
+    assert Decimal(loan["written_off"]["amount"]) >= Decimal("300.00")
+    total = Decimal(loan["written_off"]["amount"])
 
     too_much = lending.client.post(
         f"/v1/loans/{overdue}/recoveries",
@@ -159,11 +181,14 @@ def test_write_off_past_the_threshold_and_recoveries_after(lending: Lending) -> 
     )
     assert recovered.status_code == 201, recovered.text
     assert recovered.json()["recovered_to_date"] == gbp("25.00")
-    officer = lending.staff(Role.LOAN_OFFICER)
     entries = lending.client.get(f"/v1/loans/{overdue}/ledger-entries", headers=officer.headers)
     kinds = [entry["kind"] for entry in entries.json()["items"]]
     assert kinds[0] == "loan.disbursement" and "loan.write_off" in kinds
-    assert lending.bank.audit_actions("loan", overdue) == ["loan.write_off", "loan.recovery"]
+    assert lending.bank.audit_actions("loan", overdue) == [
+        "loan.write_off_request",
+        "loan.recovery",
+    ]
+    assert lending.bank.audit_actions("approval", request["id"]) == ["approval.approve"]
     lending.invariants_hold()
 
 
