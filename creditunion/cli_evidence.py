@@ -23,6 +23,7 @@ from creditunion.cli_audit import (
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
 from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
+from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
 from creditunion.settings import get_settings
 
@@ -69,3 +70,13 @@ def export_interest_report(
     period, with the ledger's expense and payable beside them."""
     start, end = from_date.date(), to_date.date()
     _export(lambda s: interest_report(s, from_date=start, to_date=end), export_format, out)
+
+
+@export_app.command("loan-book")
+def export_loan_book(
+    as_of: AsOfOption, from_date: FromOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """Every loan as at a date (balances from the journal, days past due, ageing bucket,
+    provision, status) and the write-offs and recoveries from --from to --as-of."""
+    start, day = from_date.date(), as_of.date()
+    _export(lambda s: loan_book_report(s, from_date=start, as_of=day), export_format, out)

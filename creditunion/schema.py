@@ -8,6 +8,7 @@ from creditunion.savings import models as savings_models
 from ledger import models as ledger_models
 from ledger import seal_models
 from ledger.base import Base
+from loans import history_models as loans_history_models
 from loans import models as loans_models
 
 # Each module declares its tables on the shared metadata when imported.
@@ -15,6 +16,7 @@ TABLE_MODULES = (
     ledger_models,
     seal_models,
     loans_models,
+    loans_history_models,
     members_shares_tables,
     platform_models,
     savings_models,

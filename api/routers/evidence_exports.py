@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from api.context import request_context
 from api.iso_dates import IsoDate
+from api.problems import InvalidField, RequestInvalid
 from api.routers.exports import (
+    RANGE_DAYS_MAX,
     ZIP_RESPONSE,
     Exporter,
     FromDate,
@@ -32,6 +34,7 @@ from api.transactions import DbSession, api_router
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
 from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
+from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
 from ledger.export.report import Report
 
@@ -128,5 +131,37 @@ def export_interest_report(
 
     def build(s: Session) -> Report:
         return interest_report(s, from_date=from_date, to_date=to_date)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/loan-book",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Every loan as at a date with balances, days past due, ageing, provision and "
+    "status; the write-offs and recoveries from `from`",
+)
+def export_loan_book(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: AsOf,
+    from_date: Annotated[
+        IsoDate, Query(alias="from", description="First date of the write-off register.")
+    ],
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("from", from_date)
+    check_date("as_of", as_of)
+    if from_date > as_of:
+        raise RequestInvalid(InvalidField("query", "from", "is after `as_of`"))
+    if (as_of - from_date).days + 1 > RANGE_DAYS_MAX:
+        raise RequestInvalid(
+            InvalidField("query", "from", f"the register covers at most {RANGE_DAYS_MAX} days")
+        )
+
+    def build(s: Session) -> Report:
+        return loan_book_report(s, from_date=from_date, as_of=as_of)
 
     return _send(session, actor, engine, build, export_format)

@@ -12,6 +12,9 @@ Derived from the schedule and what has been paid, never from a counter:
   instalment (flag on the instalment, key `loan:{id}:late-fee:{number}`) when that
   instalment is more than the grace days past due.
 
+Each run also records every active loan's figures for the date in `loan_arrears_history`,
+so they can be reported as at a past date.
+
 Only loans whose figures change are written, so an ordinary day rewrites little.
 """
 
@@ -72,6 +75,17 @@ FROM figures
 WHERE l.id = figures.id
   AND (l.days_past_due, l.arrears_minor) IS DISTINCT FROM (figures.dpd, figures.arrears)
 RETURNING l.id
+""")
+
+# Every active loan's figures as they stand after `_AGE`, kept for the loan book as at a
+# past date (`loans.history_models`); a rerun of the day writes the same row again.
+_RECORD = text("""
+INSERT INTO loan_arrears_history
+    (business_date, loan_id, days_past_due, arrears_minor, arrears_bucket)
+SELECT :d, id, days_past_due, arrears_minor, arrears_bucket FROM loans WHERE status = 'active'
+ON CONFLICT (business_date, loan_id) DO UPDATE
+    SET days_past_due = excluded.days_past_due, arrears_minor = excluded.arrears_minor,
+        arrears_bucket = excluded.arrears_bucket
 """)
 
 _COUNTS = text("""
@@ -174,6 +188,7 @@ def age_arrears(
         session, business_date=business_date, grace_days=late_fee_grace_days, actor=actor
     )
     changed = len(session.execute(_AGE, {"d": business_date, "loan": None}).all())
+    session.execute(_RECORD, {"d": business_date})
     counts = dict.fromkeys(BUCKETS, 0) | {
         str(name): int(count) for name, count in session.execute(_COUNTS)
     }

@@ -14,7 +14,14 @@ from ledger.chart import install_chart
 from tests.api.conftest import login
 from tests.api.exports.conftest import D3, Books, audit_records, manifest_of, sha256, unzip
 from tests.api.factories import make_user
-from tests.factories_loans import adopt_as_share_account, deposit, gbp, member, share_account
+from tests.factories_loans import (
+    adopt_as_share_account,
+    deposit,
+    gbp,
+    make_loan,
+    member,
+    share_account,
+)
 
 DAY = D3 + dt.timedelta(days=1)
 
@@ -113,3 +120,27 @@ def test_the_interest_report_export(books: Books) -> None:
     assert manifest_of(entries)["parameters"] == {"from": D3.isoformat(), "to": DAY.isoformat()}
     assert books.get("/v1/exports/interest-report", **params).content == answer.content
     assert len(audit_records(books.engine, "export.interest_report")) == 2
+
+
+def test_the_loan_book_export(books: Books) -> None:
+    loan_id, _, _ = make_loan(books.engine, amount="1000", term=12, on=DAY)
+    params = {"format": "jsonl", "as_of": DAY.isoformat(), "from": D3.isoformat()}
+    answer = books.get("/v1/exports/loan-book", **params)
+    assert answer.status_code == 200, answer.text
+    entries = unzip(answer.content)
+    stem = f"loan-book_{D3}_{DAY}"
+    assert list(entries) == [
+        f"{stem}.jsonl",
+        f"{stem}.register.jsonl",
+        f"{stem}.jsonl.manifest.json",
+    ]
+    (line,) = entries[f"{stem}.jsonl"].decode().splitlines()
+    loan = json.loads(line)
+    assert (loan["loan_id"], loan["principal"], loan["status"]) == (loan_id, "1000.00", "active")
+    assert books.get("/v1/exports/loan-book", **params).content == answer.content
+    backwards = books.get(
+        "/v1/exports/loan-book", format="csv", as_of=D3.isoformat(), **{"from": DAY.isoformat()}
+    )
+    assert backwards.status_code == 422
+    assert backwards.json()["errors"][0]["pointer"] == "#/from"
+    assert len(audit_records(books.engine, "export.loan_book")) == 2

@@ -1,0 +1,31 @@
+"""Loans' figures as they stood at each close of business, for reports as at a past date.
+
+The arrears step rewrites a loan's days past due, arrears and bucket every day; it also
+writes them here, keyed by business date and loan (`loans.services.arrears`), so the loan
+book as at any date since is read back rather than recomputed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.base import Base
+
+
+class LoanArrearsHistoryRow(Base):
+    """One active loan's arrears at the end of one business date (written by COB)."""
+
+    __tablename__ = "loan_arrears_history"
+    __table_args__ = (
+        CheckConstraint("days_past_due >= 0 AND arrears_minor >= 0", name="figures_non_negative"),
+    )
+
+    # Date first: the loan book as at a date reads one date's rows.
+    business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loans.id"), primary_key=True)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    arrears_minor: Mapped[int] = mapped_column(BigInteger)
+    arrears_bucket: Mapped[str] = mapped_column(String(8))
