@@ -40,7 +40,7 @@ from ledger.chart import (
 )
 from ledger.journal_stream import server_side_rows
 from ledger.money import Money
-from ledger.transaction import require_transaction
+from ledger.transaction import driver_connection, require_transaction
 
 BREAKS_SHOWN_MAX: Final = 20
 
@@ -255,7 +255,10 @@ def reconciliation_lines(session: Session, *, as_of: dt.date) -> Iterator[Reconc
 def reconcile(session: Session, *, as_of: dt.date) -> ReconciliationReport:
     """The breaks as at `as_of` (the first `BREAKS_SHOWN_MAX` of them, and how many)."""
     require_transaction(session)
-    rows = list(server_side_rows(session, _BREAKS, {**_params(as_of), "n": BREAKS_SHOWN_MAX}))
+    # A plain cursor, not a server-side one: a cursor's plan aims at its first rows
+    # (nested loops), where this query wants every row hashed once.
+    with driver_connection(session).cursor() as cursor:
+        rows = cursor.execute(_BREAKS, {**_params(as_of), "n": BREAKS_SHOWN_MAX}).fetchall()
     breaks = tuple(ReconciliationLine(*row[:-1]) for row in rows)
     return ReconciliationReport(
         as_of=as_of, breaks=breaks, breaks_total=int(rows[0][-1]) if rows else 0
