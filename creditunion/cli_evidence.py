@@ -25,6 +25,7 @@ from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
 from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
+from creditunion.exports.user_access import user_access_report
 from creditunion.settings import get_settings
 
 AsOfOption = Annotated[
@@ -80,3 +81,17 @@ def export_loan_book(
     provision, status) and the write-offs and recoveries from --from to --as-of."""
     start, day = from_date.date(), as_of.date()
     _export(lambda s: loan_book_report(s, from_date=start, as_of=day), export_format, out)
+
+
+@export_app.command("user-access")
+def export_user_access(
+    from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """Staff logins and roles at the end of --to, and their changes from --from (audit
+    log), in the business time zone's days."""
+    start, end, zone = from_date.date(), to_date.date(), get_settings().zone
+    _export(
+        lambda s: user_access_report(s, from_date=start, to_date=end, zone=zone),
+        export_format,
+        out,
+    )

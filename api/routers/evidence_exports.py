@@ -36,6 +36,7 @@ from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
 from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
+from creditunion.exports.user_access import user_access_report
 from ledger.export.report import Report
 
 router = api_router(prefix="/exports", tags=["exports"])
@@ -163,5 +164,29 @@ def export_loan_book(
 
     def build(s: Session) -> Report:
         return loan_book_report(s, from_date=from_date, as_of=as_of)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/user-access",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Staff logins and roles at the end of `to`, and their changes in the range",
+)
+def export_user_access(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return user_access_report(s, from_date=from_date, to_date=to_date, zone=zone)
 
     return _send(session, actor, engine, build, export_format)

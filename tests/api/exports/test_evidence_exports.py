@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+from zoneinfo import ZoneInfo
 
 from creditunion.auth.roles import Role
 from creditunion.database import unit_of_work
@@ -144,3 +145,20 @@ def test_the_loan_book_export(books: Books) -> None:
     assert backwards.status_code == 422
     assert backwards.json()["errors"][0]["pointer"] == "#/from"
     assert len(audit_records(books.engine, "export.loan_book")) == 2
+
+
+def test_the_user_access_export(books: Books) -> None:
+    # The logins were created now, on the wall clock: today in the business time zone.
+    day = dt.datetime.now(ZoneInfo("Europe/London")).date()
+    params = {"format": "csv", "from": day.isoformat(), "to": day.isoformat()}
+    answer = books.get("/v1/exports/user-access", **params)
+    assert answer.status_code == 200, answer.text
+    entries = unzip(answer.content)
+    stem = f"user-access_{day}_{day}"
+    assert list(entries)[:2] == [f"{stem}.csv", f"{stem}.changes.csv"]
+    users = _rows(entries[f"{stem}.csv"])
+    assert {(u["username"], u["role"]) for u in users} >= {
+        (books.auditor.user.username, "auditor"),
+        (books.manager.user.username, "manager"),
+    }
+    assert len(audit_records(books.engine, "export.user_access")) == 1
