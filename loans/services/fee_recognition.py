@@ -6,7 +6,10 @@ earns at the loan's effective interest rate (`loans.effective_interest`).
 
 Close of business, each business date D, one statement over `loan_fee_recognition`:
 
-* a period whose due date is D or earlier is earned (`recognised_on` = D);
+* a period whose due date is D or earlier is earned (`recognised_on` = D), unless the loan
+  is on non-accrual: like its interest, its fees stop being earned (the yield is not being
+  collected), and the periods that fell due meanwhile are earned when it is current again,
+  or released by the write-off;
 * a loan settled early earns the rest on D: nothing is left to earn it over;
 * a loan whose member withdrew (the fees were refunded at the notice, debiting the deferred
   account in full) cancels its rows (`cancelled_on` = D) and gives back what it had earned.
@@ -66,7 +69,7 @@ WITH earned AS (
     FROM loans l
     WHERE l.id = r.loan_id AND r.recognised_on IS NULL AND r.cancelled_on IS NULL
       AND l.withdrawal_notice_on IS NULL
-      AND (r.due_date <= :d OR l.status = 'settled')
+      AND (l.status = 'settled' OR (r.due_date <= :d AND l.non_accrual_since IS NULL))
     RETURNING l.currency, r.loan_id, r.amount_minor
 )
 SELECT currency, count(DISTINCT loan_id) AS loans, sum(amount_minor) AS earned

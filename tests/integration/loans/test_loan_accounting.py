@@ -254,10 +254,11 @@ def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
     for offset in range(1, 15):
         close(fresh_engine, dt.date(2026, 6, 1) + dt.timedelta(days=offset))
     # 15 Jun, 120 days past due: written off. Suspended interest and the fee not yet
-    # earned (the 15 Jul period's share) come off first; the allowance bears the rest.
+    # earned come off first: on non-accrual since 16 May, the loan earned no more of its
+    # fee, so the 15 Jun and 15 Jul periods' shares are released. The allowance bears the rest.
     rows = fee_rows(fresh_engine, loan_id)
-    unearned = rows[-1][0]
-    assert [on is None for _, on in rows] == [False] * 5 + [True]
+    unearned = rows[-2][0] + rows[-1][0]
+    assert [on is None for _, on in rows] == [False] * 4 + [True] * 2
     with unit_of_work(fresh_engine) as s:
         loan = loan_row(s, loan_id)
         suspended = loan.suspended_interest_minor
