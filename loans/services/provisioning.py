@@ -15,8 +15,8 @@ keyed `cob:{date}:loan-provision:{currency}:{rule set}`:
     Dr impairment expense / Cr allowance for loan losses    when the provision grows
     Dr allowance for loan losses / Cr impairment expense    when it is released
 
-The allowance then holds the sum of the loans' provisions. Anything else it held at the
-date (an adjustment posted by hand, say) is brought to that sum by one more entry keyed
+The allowance then holds the sum of the loans' provisions. Anything else it holds (an
+adjustment posted by hand, say) is brought to that sum by one more entry keyed
 `cob:{date}:loan-provision:{currency}` (a write-off takes only its own loan's provision and
 such unassigned amounts, `loans.services.writeoff`, so nothing else leaves it). A rerun
 finds every provision already stored and the allowance already equal: nothing posts.
@@ -43,8 +43,8 @@ from loans.services.accounts import Chart, chart
 
 PERFORMING: Final = "performing"
 
-# Balances as at :d: the stored balance less what was posted on later dates (the online
-# day moves on while close of business runs).
+# Loan balances as at :d: the stored balance less what was posted on later dates (the
+# online day moves on while close of business runs).
 _LATER = """
 later AS (
     SELECT p.account_id, sum(p.amount_minor) AS moved
@@ -101,12 +101,10 @@ FROM loans WHERE provision_minor > 0
 GROUP BY currency, rule_set ORDER BY currency, rule_set
 """)
 
-_ALLOWANCE_AT = text(f"""
-WITH {_LATER}
-SELECT a.balance_minor - coalesce(later.moved, 0)
-FROM ledger_accounts a LEFT JOIN later ON later.account_id = a.id
-WHERE a.id = :allowance
-FOR UPDATE OF a
+# The allowance as it stands, not as at the date: it is compared with the provisions stored
+# on the loans, which a write-off already made on the next online day has cleared too.
+_ALLOWANCE = text("""
+SELECT balance_minor FROM ledger_accounts WHERE id = :allowance FOR UPDATE
 """)
 
 
@@ -127,7 +125,7 @@ def provide_for_losses(
     """Provide for every loan as at `business_date` and post the allowance's movements."""
     require_transaction(session)
     books = chart(session)
-    held = -int(session.scalar(_ALLOWANCE_AT, {"d": business_date, "allowance": books.allowance}))
+    held = -int(session.scalar(_ALLOWANCE, {"allowance": books.allowance}))
     changed = session.execute(_PROVIDE, _band_params(business_date)).all()
     movement: dict[str, int] = {}
     for row in changed:

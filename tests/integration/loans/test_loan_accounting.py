@@ -439,3 +439,24 @@ def test_each_rule_set_posts_its_own_entry_and_a_write_off_takes_only_its_loans_
             "cob:2026-07-31:loan-provision:GBP",
         ]
         assert check_invariants(s).ok
+
+
+def test_a_write_off_on_the_next_online_day_is_not_released_again_by_the_month_end(
+    fresh_engine: Engine,
+) -> None:
+    loan_id, _, _ = make_loan(fresh_engine, amount="400", term=2, mandate=False)
+    assert provide(fresh_engine, dt.date(2026, 5, 31)) == (14_000, 14_000)
+    # Close of business for 30 Jun runs while the online day is already 1 Jul, and a
+    # manager writes the loan off on 1 Jul before the month end's provision step.
+    with unit_of_work(fresh_engine) as s:
+        result = write_off_loan(
+            s,
+            loan_id=loan_id,
+            business_date=dt.date(2026, 7, 1),
+            actor="user:manager-1",
+            reason="no contact",
+            min_days_past_due=120,
+        )
+        assert result.from_allowance == gbp("140")
+    assert provide(fresh_engine, dt.date(2026, 6, 30)) == (0, 40_000)
+    assert provision_entries(fresh_engine) == 1
