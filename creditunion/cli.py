@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
+from creditunion.auth.actor import Actor
 from creditunion.database import default_engine, resolve_database_url, unit_of_work
 from creditunion.embedded_db import EmbeddedDatabaseMissing
 from creditunion.logging_setup import configure_logging, resolve_log_format
 from creditunion.migrate import at_head, current_revisions, upgrade
+from creditunion.operator import current_operator, operator_actor, set_operator
 from creditunion.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Credit union core banking: operator commands.")
@@ -24,14 +26,29 @@ app.add_typer(bench_app, name="bench")
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the figures here.")]
 
 
+ACTOR_HELP = (
+    "Who is running the command, as the audit log records it (cli:NAME); "
+    "default: the operating-system user."
+)
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    actor: Annotated[
+        str | None, typer.Option("--actor", envvar="CREDITUNION_ACTOR", help=ACTOR_HELP)
+    ] = None,
+) -> None:
     # Scrubbed, with request ids; JSON or text by CREDITUNION_LOG_FORMAT (logging_setup).
     settings = get_settings()
     configure_logging(
         logging.INFO if verbose else logging.WARNING,
         resolve_log_format(settings.log_format, environment=settings.environment),
     )
+    try:
+        set_operator(operator_actor(actor))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--actor") from None
 
 
 @db_app.command("upgrade")
@@ -40,6 +57,11 @@ def db_upgrade(revision: str = "heads") -> None:
     url = resolve_database_url(get_settings(), create=True)
     upgrade(url, revision)
     typer.echo(f"database at revision {', '.join(sorted(current_revisions(default_engine())))}")
+
+
+def cli_actor() -> Actor:
+    """Who runs this command: `--actor` given before the command, else the OS user."""
+    return current_operator()
 
 
 def require_schema_at_head() -> None:

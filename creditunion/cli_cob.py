@@ -21,9 +21,10 @@ from sqlalchemy import Engine, text
 from creditunion import audit, metrics
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import current_business_date
-from creditunion.cli import app, require_schema_at_head
+from creditunion.cli import app, cli_actor, require_schema_at_head
+from creditunion.cob.audit_trail import audited_close_of_business
 from creditunion.cob.leader import CobBusy
-from creditunion.cob.plan import BeyondCalendarDate, run_close_of_business
+from creditunion.cob.plan import BeyondCalendarDate
 from creditunion.cob.runner import StepFailed, runner_id
 from creditunion.database import default_engine, unit_of_work
 from creditunion.settings import get_settings
@@ -71,8 +72,9 @@ def cob_run(
             bar.update(tasks[key], completed=done, total=total)
 
         try:
-            reports = run_close_of_business(
+            reports = audited_close_of_business(
                 engine,
+                actor=cli_actor(),
                 until=until.date() if until else None,
                 wait=wait,
                 on_progress=on_progress,
@@ -101,7 +103,7 @@ def _audit_beyond_today(engine: Engine, *, until: dt.date | None, today: dt.date
     with unit_of_work(engine) as session:
         audit.record(
             session,
-            actor=None,
+            actor=cli_actor(),
             action="cob.run_beyond_today",
             target_type="business_date",
             target_id=str(until) if until else None,

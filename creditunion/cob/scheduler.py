@@ -18,8 +18,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
+from creditunion.cob.audit_trail import COB_SYSTEM, audited_close_of_business
 from creditunion.cob.leader import CobBusy
-from creditunion.cob.plan import run_close_of_business
 from creditunion.request_context import request_id_set
 from creditunion.settings import Settings
 
@@ -56,7 +56,7 @@ def _run_due(engine: Engine, settings: Settings) -> None:
         dt.datetime.now(dt.UTC), zone=settings.zone, run_at=parse_run_time(settings.cob_time)
     )
     try:
-        reports = run_close_of_business(engine, until=until, wait=False)
+        reports = audited_close_of_business(engine, actor=COB_SYSTEM, until=until, wait=False)
     except CobBusy as busy:
         log.warning("close of business not run here: %s", busy)
         return

@@ -9,8 +9,10 @@ commits it before it answers, so nothing is exported or verified without a trace
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine
@@ -51,7 +53,26 @@ def export_archive(
 
 def record_export(session: Session, *, actor: Actor, archive: Archive) -> int:
     """The audit record of an export: who, which report, its parameters and every hash."""
-    manifest = archive.manifest
+    delivered = {"name": archive.name, "sha256": archive.sha256, "bytes": archive.size}
+    return _record(session, actor, archive.manifest, {"archive": delivered})
+
+
+def record_written_export(
+    session: Session, *, actor: Actor, manifest: dict[str, Any], manifest_path: Path
+) -> int:
+    """The audit record of an export the command line wrote to files: as the API's, with
+    where the manifest was written and the SHA-256 of its bytes (the files' own hashes are
+    in the manifest and so in the record)."""
+    written = {
+        "path": str(manifest_path),
+        "sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest(),
+    }
+    return _record(session, actor, manifest, {"via": "cli", "manifest": written})
+
+
+def _record(
+    session: Session, actor: Actor, manifest: dict[str, Any], delivered: dict[str, Any]
+) -> int:
     report: str = manifest["report"]
     summary: dict[str, Any] = {
         "report": report,
@@ -61,8 +82,7 @@ def record_export(session: Session, *, actor: Actor, archive: Archive) -> int:
         "sealed_through": manifest["seals"]["sealed_through"],
         "seals_complete": manifest["seals"]["complete"],
         "files": manifest["files"],
-        "archive": {"name": archive.name, "sha256": archive.sha256, "bytes": archive.size},
-    }
+    } | delivered
     return audit.record(
         session,
         actor=actor,

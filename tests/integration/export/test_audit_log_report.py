@@ -23,6 +23,7 @@ from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.settings import get_settings
 from ledger.export.report import Report
 from ledger.export.run import ExportFormat, ExportResult, snapshot, write_report
+from tests.conftest import cloned_database
 
 LONDON = ZoneInfo("Europe/London")
 runner = CliRunner()
@@ -174,9 +175,13 @@ def test_hostile_text_round_trips_and_the_export_is_deterministic(
 
 
 @pytest.fixture
-def cli_env(trail: Engine, server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The primary is the server's empty `postgres` database; reads go to the test's own."""
-    monkeypatch.setenv("DATABASE_URL", server_url)
+def cli_env(
+    trail: Engine, server_url: str, template_name: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The primary has the schema and no records (each export writes its own audit record
+    there); reads go to the test's own database."""
+    primary = cloned_database(server_url, template_name, "cu_primary")
+    monkeypatch.setenv("DATABASE_URL", next(primary))
     monkeypatch.setenv(
         "DATABASE_READ_URL", libpq_url(trail.url.render_as_string(hide_password=False))
     )
@@ -185,6 +190,7 @@ def cli_env(trail: Engine, server_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     yield
     get_settings.cache_clear()
     default_engine.cache_clear()
+    primary.close()
 
 
 @pytest.mark.usefixtures("cli_env")

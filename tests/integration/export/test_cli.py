@@ -14,6 +14,7 @@ from creditunion.cli import app
 from creditunion.database import default_engine, libpq_url
 from creditunion.settings import get_settings
 from ledger.periods import close_business_date
+from tests.conftest import cloned_database
 from tests.seal_helpers import D1, D3, History, build_history, close_and_seal, tamper
 
 runner = CliRunner()
@@ -25,19 +26,22 @@ def _url(engine: Engine) -> str:
 
 @pytest.fixture
 def cli_env(
-    fresh_engine: Engine, server_url: str, monkeypatch: pytest.MonkeyPatch
+    fresh_engine: Engine, server_url: str, template_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """The primary is the server's empty `postgres` database; reads go to the test's own.
+    """The primary is a database with the schema and no history; reads go to the test's own.
 
-    So a command that works proves it read through DATABASE_READ_URL.
+    So a command that works proves it read through DATABASE_READ_URL. (The primary needs
+    the schema: each export writes its audit record there.)
     """
-    monkeypatch.setenv("DATABASE_URL", server_url)
+    primary = cloned_database(server_url, template_name, "cu_primary")
+    monkeypatch.setenv("DATABASE_URL", next(primary))
     monkeypatch.setenv("DATABASE_READ_URL", _url(fresh_engine))
     get_settings.cache_clear()
     default_engine.cache_clear()
     yield
     get_settings.cache_clear()
     default_engine.cache_clear()
+    primary.close()
 
 
 def _run(*args: str) -> tuple[int, str]:
