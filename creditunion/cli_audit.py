@@ -21,10 +21,18 @@ import typer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from creditunion.cli import JsonOption, _write_json, app, bench_app, require_schema_at_head
+from creditunion.cli import (
+    JsonOption,
+    _write_json,
+    app,
+    bench_app,
+    cli_actor,
+    require_schema_at_head,
+)
 from creditunion.database import default_engine, make_engine, resolve_database_url, unit_of_work
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.exports.reconciliation import reconciliation_report
+from creditunion.exports.service import record_written_export
 from creditunion.reconciliation import reconcile
 from creditunion.settings import get_settings
 from ledger.export.camt053 import NothingToState
@@ -98,6 +106,14 @@ def _export(build: Callable[[Session], Report], export_format: ExportFormat, out
         raise typer.Exit(2) from exc
     finally:
         engine.dispose()
+    # On the primary, once the files are written: who exported what, and every hash.
+    with unit_of_work(default_engine()) as session:
+        record_written_export(
+            session,
+            actor=cli_actor(),
+            manifest=result.manifest,
+            manifest_path=result.manifest_path,
+        )
     for name, part in result.manifest["parts"].items():
         typer.echo(f"{name}: {part['rows']} rows")
     for path in result.files:
