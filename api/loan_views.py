@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from fastapi import Request
@@ -12,14 +13,15 @@ from sqlalchemy.orm import Session
 from api.context import request_context
 from api.domain import business_date
 from api.idempotency import IdempotencyContext
-from api.schemas.loans import LoanDetailOut, LoanOut, SettlementOut
+from api.schemas.loans import LoanDetailOut, LoanOut, LoanTransactionOut, SettlementOut
 from creditunion import audit
 from creditunion.auth.actor import Actor
+from creditunion.auth.who_acted import who_acted
 from creditunion.lending.accounts import share_account_ids
 from creditunion.members.service import MemberNotFound
 from creditunion.settings import Settings
-from loans.models import LoanStatus
-from loans.services.queries import LoanView, get_loan
+from loans.models import LoanStatus, PaymentSource
+from loans.services.queries import LoanView, TransactionView, get_loan
 from loans.services.repayments import settlement_figure
 
 # The loans services keep a client's key beside their own prefix, within 100 characters.
@@ -63,6 +65,18 @@ def loan_detail_out(
         settlement = SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on))
     base = loan_out(session, view)
     return LoanDetailOut(**base.model_dump(), settlement_today=settlement)
+
+
+def transaction_out(
+    session: Session, rows: Sequence[TransactionView]
+) -> Callable[[TransactionView], LoanTransactionOut]:
+    """The converter for a page of a loan's transactions: share accounts and actors are
+    looked up once for the page."""
+    accounts = share_account_ids(
+        session, [t.account_id for t in rows if t.account_id and t.source is PaymentSource.SHARES]
+    )
+    actors = who_acted(session, [t.actor for t in rows])
+    return lambda t: LoanTransactionOut.of(t, accounts, actors)
 
 
 def audit_loan(

@@ -17,7 +17,7 @@ from fastapi import Depends, Path, Query, Request
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
 from api.domain import ID_MAX, actor_label, business_date
 from api.idempotency import IdempotencyDep
-from api.loan_views import audit_loan, loan_detail_out, loan_key, settings_of
+from api.loan_views import audit_loan, loan_detail_out, loan_key, settings_of, transaction_out
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.approvals import ApprovalOut
@@ -179,7 +179,7 @@ def loan_transactions(
     rows = queries.loan_transactions(
         session, loan_id=loan_id, after_id=page.after_int() or 0, limit=page.fetch
     )
-    return page.build(rows, position=lambda t: [t.id], convert=LoanTransactionOut.of)
+    return page.build(rows, position=lambda t: [t.id], convert=transaction_out(session, rows))
 
 
 @router.get(

@@ -14,6 +14,7 @@ from api.money import MoneyOut, PositiveMoney
 from api.schemas.loan_applications import apr_text
 from api.schemas.loan_products import RateOut
 from api.schemas.loan_text import free_text
+from creditunion.auth.who_acted import ActorKind, WhoActed
 from loans.daycount import DayCount
 from loans.frequency import Frequency
 from loans.models import LoanStatus, PaymentSource, TransactionKind
@@ -273,32 +274,113 @@ class InstalmentOut(BaseModel):
         )
 
 
+class AllocationOut(BaseModel):
+    """An amount in parts by what the loan owes; the three parts sum to the amount."""
+
+    fees: MoneyOut
+    interest: MoneyOut
+    principal: MoneyOut
+
+
+# The kinds whose amount is split over the loan's own balances: paid off by a payment,
+# added by a fee, cleared by a write-off.
+ALLOCATED_KINDS = frozenset(
+    {
+        TransactionKind.REPAYMENT,
+        TransactionKind.COLLECTION,
+        TransactionKind.LATE_FEE,
+        TransactionKind.NSF_FEE,
+        TransactionKind.WRITE_OFF,
+    }
+)
+
+
+class MoneyAccountOut(BaseModel):
+    """Where money came from or went to."""
+
+    kind: Literal["share_account", "cash", "external"] = Field(
+        description="`share_account`: one of the member's share accounts; `cash`: at the "
+        "till; `external`: received by bank."
+    )
+    share_account_id: int | None = Field(description="The share account, for `share_account`.")
+
+
+class ActorOut(BaseModel):
+    """Who did it, named the same way whoever it was and however it was recorded."""
+
+    kind: ActorKind = Field(
+        description="`member`: the member (in the app, or accepting an offer); `staff`: a "
+        "staff user; `system`: close of business, another job or a command-line operator "
+        "(`recorded_as` says which)."
+    )
+    id: int | None = Field(
+        description="The member's id for a member, the user's id for staff, null for the system."
+    )
+    recorded_as: str = Field(
+        description="The label as recorded, as the journal entry's `posted_by` carries it.",
+        examples=["user:7", "member:1", "system:cob"],
+    )
+
+    @classmethod
+    def of(cls, who: WhoActed) -> ActorOut:
+        return cls(kind=who.kind, id=who.id, recorded_as=who.recorded_as)
+
+
 class LoanTransactionOut(BaseModel):
     id: int
     kind: TransactionKind
     business_date: dt.date
-    amount: MoneyOut
-    fees: MoneyOut
-    interest: MoneyOut
-    principal: MoneyOut
-    source: PaymentSource | None
+    amount: MoneyOut = Field(
+        description="What moved: lent (`disbursement`), paid (`repayment`, `collection`, "
+        "`recovery`), charged (`late_fee`, `nsf_fee`), written off (`write_off`), or given "
+        "back to the member's shares on a notice of withdrawal (`withdrawal`)."
+    )
+    allocation: AllocationOut | None = Field(
+        description="How `amount` splits over the loan's fees, interest and principal (the "
+        "parts sum to it): paid off, charged or written off. Null for a disbursement (the "
+        "loan's `principal` and `fees_charged` say what it lent), a recovery (income on a "
+        "loan already written off) and a withdrawal (see `note`)."
+    )
+    paid_to: MoneyAccountOut | None = Field(
+        description="Where the money went: the share account a disbursement paid into, or a "
+        "withdrawal refunded an upfront fee to."
+    )
+    paid_from: MoneyAccountOut | None = Field(
+        description="Where a payment came from: a share account, cash or by bank."
+    )
     journal_entry_id: uuid.UUID | None
-    actor: str
+    actor: ActorOut
     note: str | None
 
     @classmethod
-    def of(cls, t: TransactionView) -> LoanTransactionOut:
+    def of(
+        cls, t: TransactionView, share_accounts: Mapping[int, int], actors: Mapping[str, WhoActed]
+    ) -> LoanTransactionOut:
+        """`share_accounts`: share account id by ledger account id; `actors`: by label."""
+        account = None
+        if t.source is not None:
+            share_account = None if t.account_id is None else share_accounts.get(t.account_id)
+            account = MoneyAccountOut(
+                kind="share_account" if t.source is PaymentSource.SHARES else t.source.value,
+                share_account_id=share_account if t.source is PaymentSource.SHARES else None,
+            )
+        outgoing = t.kind in {TransactionKind.DISBURSEMENT, TransactionKind.WITHDRAWAL}
         return cls(
             id=t.id,
             kind=t.kind,
             business_date=t.business_date,
             amount=MoneyOut.of(t.amount),
-            fees=MoneyOut.of(t.fees),
-            interest=MoneyOut.of(t.interest),
-            principal=MoneyOut.of(t.principal),
-            source=t.source,
+            allocation=AllocationOut(
+                fees=MoneyOut.of(t.fees),
+                interest=MoneyOut.of(t.interest),
+                principal=MoneyOut.of(t.principal),
+            )
+            if t.kind in ALLOCATED_KINDS
+            else None,
+            paid_to=account if outgoing else None,
+            paid_from=None if outgoing else account,
             journal_entry_id=t.journal_entry_id,
-            actor=t.actor,
+            actor=ActorOut.of(actors[t.actor]),
             note=t.note,
         )
 
@@ -334,37 +416,52 @@ class LoanEntryOut(BaseModel):
         )
 
 
+class AppliedOut(BaseModel):
+    """How a payment met the schedule; the three parts sum to the payment's amount."""
+
+    due: MoneyOut = Field(
+        description="Met what was due by today: instalments due and, when the payment "
+        "settles the loan, all it owed."
+    )
+    in_advance: MoneyOut = Field(
+        description="Paid the next instalment before its due date: the collection on that "
+        "date takes only what is left of it."
+    )
+    balance_reduction: MoneyOut = Field(
+        description="Reduced the balance beyond that: the term shortens, the instalment stays."
+    )
+
+
 class RepaymentOut(BaseModel):
-    """A payment and how it was allocated: fees, then interest, then principal."""
+    """A payment in two views of the same amount: what it paid off (`allocation`: fees,
+    then interest, then principal) and how it met the schedule (`applied`)."""
 
     transaction_id: int
     loan_id: int
     amount: MoneyOut
-    fees: MoneyOut
-    interest: MoneyOut
-    principal: MoneyOut
-    in_advance: MoneyOut = Field(
-        description="Paid towards the next instalment before its due date: the collection "
-        "on that date takes only what is left of it."
-    )
-    overpayment: MoneyOut = Field(
-        description="Beyond what was due and paid in advance: it shortened the term."
-    )
+    allocation: AllocationOut
+    applied: AppliedOut
     settled: bool
     entry_id: uuid.UUID | None
     loan: LoanDetailOut
 
     @classmethod
     def of(cls, result: RepaymentResult, loan: LoanDetailOut) -> RepaymentOut:
+        due = result.amount - result.in_advance - result.overpayment
         return cls(
             transaction_id=result.transaction_id,
             loan_id=result.loan_id,
             amount=MoneyOut.of(result.amount),
-            fees=MoneyOut.of(result.fees),
-            interest=MoneyOut.of(result.interest),
-            principal=MoneyOut.of(result.principal),
-            in_advance=MoneyOut.of(result.in_advance),
-            overpayment=MoneyOut.of(result.overpayment),
+            allocation=AllocationOut(
+                fees=MoneyOut.of(result.fees),
+                interest=MoneyOut.of(result.interest),
+                principal=MoneyOut.of(result.principal),
+            ),
+            applied=AppliedOut(
+                due=MoneyOut.of(due),
+                in_advance=MoneyOut.of(result.in_advance),
+                balance_reduction=MoneyOut.of(result.overpayment),
+            ),
             settled=result.settled,
             entry_id=result.entry_id,
             loan=loan,

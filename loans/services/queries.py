@@ -113,6 +113,7 @@ class TransactionView:
     interest: Money
     principal: Money
     source: PaymentSource | None
+    account_id: int | None  # the ledger account the money came from or went to
     journal_entry_id: uuid.UUID | None
     actor: str
     note: str | None
@@ -199,6 +200,7 @@ def loan_transactions(
             interest=money(t.interest_minor),
             principal=money(t.principal_minor),
             source=t.source,
+            account_id=t.source_account_id,
             journal_entry_id=t.journal_entry_id,
             actor=t.actor,
             note=t.note,

@@ -108,9 +108,9 @@ def test_apply_decide_accept_repay_and_settle_early(fresh_lending: FreshLending)
     )
     assert paid.status_code == 201, paid.text
     part = paid.json()
-    assert part["settled"] is False and part["fees"] == gbp("0.00")
-    interest_1 = Decimal(part["interest"]["amount"])
-    principal_1 = Decimal(part["principal"]["amount"])
+    assert part["settled"] is False and part["allocation"]["fees"] == gbp("0.00")
+    interest_1 = Decimal(part["allocation"]["interest"]["amount"])
+    principal_1 = Decimal(part["allocation"]["principal"]["amount"])
     assert interest_1 > 0 and interest_1 + principal_1 == Decimal("100.00")
 
     # Ten days more: settle. Interest runs to that day only, no early-repayment charge.
@@ -147,10 +147,10 @@ def test_apply_decide_accept_repay_and_settle_early(fresh_lending: FreshLending)
         through=settle_on,
         closing=True,
     )
-    interest_paid = interest_1 + Decimal(final["interest"]["amount"])
+    interest_paid = interest_1 + Decimal(final["allocation"]["interest"]["amount"])
     assert int(interest_paid * 100) == expected
     assert expected < 1_000  # a whole month's interest at 2% would be 10.00
-    assert Decimal(final["principal"]["amount"]) + principal_1 == Decimal("500.00")
+    assert Decimal(final["allocation"]["principal"]["amount"]) + principal_1 == Decimal("500.00")
     paid_in_all = Decimal("100.00") + Decimal(final["amount"]["amount"])
     assert lending.bank.balance(member.shares) == str(Decimal("540.00") - paid_in_all)
 

@@ -39,13 +39,19 @@ def test_a_teller_takes_cash_and_a_retry_changes_nothing(lending: Lending) -> No
     assert other.status_code == 409
     assert other.json()["type"] == "/problems/idempotency-key-reused"
     body = first.json()
-    assert (body["amount"], body["interest"], body["principal"]) == (
-        gbp("50.00"),
-        gbp("0.00"),  # paid on the day it was made: no interest yet
-        gbp("50.00"),
-    )
+    assert body["amount"] == gbp("50.00")
+    # Paid on the day it was made: no interest yet, all of it principal.
+    assert body["allocation"] == {
+        "fees": gbp("0.00"),
+        "interest": gbp("0.00"),
+        "principal": gbp("50.00"),
+    }
     # Nothing was due yet: it pays the first instalment in advance, the term is unchanged.
-    assert (body["in_advance"], body["overpayment"]) == (gbp("50.00"), gbp("0.00"))
+    assert body["applied"] == {
+        "due": gbp("0.00"),
+        "in_advance": gbp("50.00"),
+        "balance_reduction": gbp("0.00"),
+    }
     assert body["loan"]["outstanding"]["principal"] == gbp("350.00")
     assert lending.bank.journal_count() == journal + 1
     assert lending.bank.audit_actions("loan", loan["id"]) == ["loan.disburse", "loan.repay"]
@@ -64,7 +70,11 @@ def test_a_member_may_ask_a_payment_to_reduce_the_balance(lending: Lending) -> N
     )
     assert paid.status_code == 201, paid.text
     body = paid.json()
-    assert (body["in_advance"], body["overpayment"]) == (gbp("0.00"), gbp("50.00"))
+    assert body["applied"] == {
+        "due": gbp("0.00"),
+        "in_advance": gbp("0.00"),
+        "balance_reduction": gbp("50.00"),
+    }
     # The first instalment is still due in full on its date.
     assert body["loan"]["next_payment"]["due_date"] == first_due["due_date"]
     assert body["loan"]["next_payment"]["amount"] == first_due["amount"]
