@@ -25,6 +25,7 @@ from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
 from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
+from creditunion.exports.settings_changes import settings_changes_report
 from creditunion.exports.user_access import user_access_report
 from creditunion.settings import get_settings
 
@@ -92,6 +93,20 @@ def export_user_access(
     start, end, zone = from_date.date(), to_date.date(), get_settings().zone
     _export(
         lambda s: user_access_report(s, from_date=start, to_date=end, zone=zone),
+        export_format,
+        out,
+    )
+
+
+@export_app.command("settings-changes")
+def export_settings_changes(
+    from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
+) -> None:
+    """Changes to configuration that affects money (products, dividend rates, the money
+    settings) from the audit log, and what is and is not covered."""
+    start, end, zone = from_date.date(), to_date.date(), get_settings().zone
+    _export(
+        lambda s: settings_changes_report(s, from_date=start, to_date=end, zone=zone),
         export_format,
         out,
     )

@@ -36,6 +36,7 @@ from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
 from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
+from creditunion.exports.settings_changes import settings_changes_report
 from creditunion.exports.user_access import user_access_report
 from ledger.export.report import Report
 
@@ -188,5 +189,30 @@ def export_user_access(
 
     def build(s: Session) -> Report:
         return user_access_report(s, from_date=from_date, to_date=to_date, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/settings-changes",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Changes to configuration that affects money in a range, from the audit log, "
+    "and what is and is not covered",
+)
+def export_settings_changes(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return settings_changes_report(s, from_date=from_date, to_date=to_date, zone=zone)
 
     return _send(session, actor, engine, build, export_format)

@@ -38,6 +38,8 @@ from creditunion.savings.cob_steps import (
     post_savings_interest,
 )
 from creditunion.savings.payable import accrue_interest_payable
+from creditunion.settings import get_settings
+from creditunion.settings_audit import SETTINGS_ACTOR, record_money_settings
 from ledger.periods import close_business_date, closed_through
 from ledger.seal import seal_through
 
@@ -157,6 +159,9 @@ def run_close_of_business(
     """
     reports: list[StepReport] = []
     with leadership(engine, wait=wait):
+        # A changed write-off threshold or limit is on the audit trail before it is used.
+        with unit_of_work(engine) as session:
+            record_money_settings(session, settings=get_settings(), actor=SETTINGS_ACTOR)
         days = dates_to_close(engine, until=until)
         if not_after is not None and days and days[-1] > not_after:
             raise BeyondCalendarDate(max(days[0], not_after + dt.timedelta(days=1)), not_after)

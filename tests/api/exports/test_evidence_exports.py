@@ -7,9 +7,11 @@ import csv
 import datetime as dt
 import io
 import json
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from creditunion.auth.roles import Role
+from creditunion.business_date.service import initialise_business_date
 from creditunion.database import unit_of_work
 from ledger.chart import install_chart
 from tests.api.conftest import login
@@ -162,3 +164,51 @@ def test_the_user_access_export(books: Books) -> None:
         (books.manager.user.username, "manager"),
     }
     assert len(audit_records(books.engine, "export.user_access")) == 1
+
+
+def test_the_settings_changes_export_shows_a_loan_products_new_terms(books: Books) -> None:
+    with unit_of_work(books.engine) as s:
+        install_chart(s, currency="GBP")
+        initialise_business_date(s, business_date=DAY)
+    body: dict[str, Any] = {
+        "name": "Evidence loan",
+        "currency": "GBP",
+        "amounts": {
+            "minimum": {"amount": "100.00", "currency": "GBP"},
+            "maximum": {"amount": "900.00", "currency": "GBP"},
+        },
+        "terms": {"minimum": 3, "maximum": 12, "unit": "months"},
+        "frequencies": ["monthly"],
+        "rate": {"value": "0.015", "basis": "monthly"},
+        "rule_set": "gb",
+    }
+    made = books.client.post(
+        "/v1/loan-products", json={**body, "code": "EVIDENCE"}, headers=books.manager.headers
+    )
+    assert made.status_code == 201, made.text
+    dearer = {**body, "rate": {"value": "0.02", "basis": "monthly"}}
+    changed = books.client.put(
+        "/v1/loan-products/EVIDENCE", json=dearer, headers=books.manager.headers
+    )
+    assert changed.status_code == 200, changed.text
+    day = dt.datetime.now(ZoneInfo("Europe/London")).date()
+    answer = books.get(
+        "/v1/exports/settings-changes",
+        format="jsonl",
+        **{"from": day.isoformat(), "to": day.isoformat()},
+    )
+    assert answer.status_code == 200, answer.text
+    entries = unzip(answer.content)
+    stem = f"settings-changes_{day}_{day}"
+    rows = [json.loads(line) for line in entries[f"{stem}.jsonl"].decode().splitlines()]
+    products = [r for r in rows if r["action"].startswith("loan_product.")]
+    assert [(r["action"], r["actor_username"]) for r in products] == [
+        ("loan_product.create", books.manager.user.username),
+        ("loan_product.update", books.manager.user.username),
+    ]
+    terms = [json.loads(r["terms"]) for r in products]
+    assert [(t["version"], t["rate"], t["rate_basis"]) for t in terms] == [
+        (1, "0.015", "monthly"),
+        (2, "0.02", "monthly"),
+    ]
+    assert len(audit_records(books.engine, "export.settings_changes")) == 1
