@@ -16,7 +16,7 @@ from typing import Final
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from creditunion.actors import require_actor
+from creditunion.actors import COB_ACTOR, require_actor
 from creditunion.approvals.models import ApprovalKind, ApprovalStatus, PendingApproval
 from creditunion.approvals.policy import deciding_roles, may_decide
 from creditunion.approvals.requests import (
@@ -320,11 +320,15 @@ def list_approvals(
     return ApprovalPage(items=items, next_after_id=items[-1].id if more and items else None)
 
 
-def expire_stale_approvals(session: Session, *, business_date: dt.date) -> int:
+def expire_stale_approvals(
+    session: Session, *, business_date: dt.date, actor: str = COB_ACTOR
+) -> int:
     """Expire cash withdrawals still pending from before `business_date` (the member has
-    long left the till), releasing what they reserved; for close of business.
+    long left the till), releasing what they reserved; for close of business, which is
+    recorded as the checker of what it expired.
 
-    Reversal requests stay pending until a manager decides them. Returns how many expired.
+    Reversal and write-off requests stay pending until a manager decides them. Returns how
+    many expired.
     """
     require_transaction(session)
     stale = (
@@ -342,7 +346,12 @@ def expire_stale_approvals(session: Session, *, business_date: dt.date) -> int:
     expired = session.execute(
         update(PendingApproval)
         .where(PendingApproval.id.in_(stale))
-        .values(status=ApprovalStatus.EXPIRED, decided_at=func.now(), decided_on=business_date)
+        .values(
+            status=ApprovalStatus.EXPIRED,
+            checker=actor,
+            decided_at=func.now(),
+            decided_on=business_date,
+        )
         .returning(PendingApproval.id)
     ).all()
     return len(expired)

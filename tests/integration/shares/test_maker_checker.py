@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from creditunion.actors import COB_ACTOR
 from creditunion.approvals.models import ApprovalKind, ApprovalStatus
 from creditunion.approvals.requests import ApprovalKeyReused, ReversalAlreadyPending
 from creditunion.approvals.service import (
@@ -339,6 +340,7 @@ def test_stale_withdrawals_expire_at_close_of_business(books: Engine) -> None:
         expired = get_approval(s, approval_id=approval.id)
         assert expire_stale_approvals(s, business_date=tomorrow) == 0
     assert expired.status is ApprovalStatus.EXPIRED and expired.journal_entry_id is None
+    assert expired.checker == COB_ACTOR  # close of business expired it, under its one name
     assert _balance(books, account.id).pending_withdrawals == gbp("0.00")
 
 
