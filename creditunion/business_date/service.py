@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from creditunion.business_date.models import CALENDAR_ROW_ID, BusinessCalendar
 from creditunion.errors import Conflict
-from ledger.periods import closed_through, limit_postings_to
+from ledger.periods import POSTING_HORIZON_SETTING, closed_through
 from ledger.transaction import require_transaction
 
 
@@ -67,15 +67,21 @@ def initialise_business_date(session: Session, *, business_date: dt.date) -> dt.
 def current_business_date(session: Session) -> dt.date:
     """The business date, share-locked until the caller's transaction ends (see above); the
     ledger then refuses entries dated after it in that transaction (`FutureDated`)."""
-    value = session.scalar(
-        select(BusinessCalendar.business_date)
+    # Whoever works under today's date posts nothing dated later in this transaction: the
+    # same statement sets the ledger's posting horizon (ledger.periods.limit_postings_to).
+    row = session.execute(
+        select(
+            BusinessCalendar.business_date,
+            func.set_config(
+                POSTING_HORIZON_SETTING, cast(BusinessCalendar.business_date, String), True
+            ),
+        )
         .where(BusinessCalendar.id == CALENDAR_ROW_ID)
         .with_for_update(read=True)
-    )
-    if value is None:
+    ).first()
+    if row is None:
         raise BusinessDateNotInitialised()
-    # Whoever works under today's date posts nothing dated later in this transaction.
-    limit_postings_to(session, value)
+    value: dt.date = row[0]
     return value
 
 
