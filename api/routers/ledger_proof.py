@@ -17,7 +17,7 @@ from fastapi import Depends, Query
 from api.iso_dates import IsoDate
 from api.pagination import Page, PageRequest, paginate
 from api.problems import InvalidField, RequestInvalid
-from api.routers.exports import FromDate, ReadEngine, ToDate, check_range
+from api.routers.exports import RANGE_DAYS_MAX, ReadEngine, check_date, check_range
 from api.schemas.exports import SealOut, VerifyOut
 from api.security import require
 from api.transactions import DbSession, api_router
@@ -37,9 +37,32 @@ def verify_ledger(
     session: DbSession,
     actor: Annotated[Actor, require(Permission.LEDGER_READ)],
     engine: ReadEngine,
-    from_date: FromDate,
-    to_date: ToDate,
+    from_date: Annotated[
+        IsoDate | None,
+        Query(
+            alias="from",
+            description="First business date (inclusive). Default: the later of the first "
+            "sealed day and the year (366 days) ending at `to`.",
+        ),
+    ] = None,
+    to_date: Annotated[
+        IsoDate | None,
+        Query(
+            alias="to",
+            description="Last business date (inclusive). Default: the last sealed day (with "
+            "`from` alone, at most 366 days on); the business date while nothing is sealed.",
+        ),
+    ] = None,
 ) -> VerifyOut:
+    """Both dates are optional, as in `creditunion audit verify`; the response's `from`
+    and `to` say what was covered. The CLI's default is the whole chain; a request covers
+    at most a year, so by default the last year of seals."""
+    for name, given in (("from", from_date), ("to", to_date)):
+        if given is not None:
+            check_date(name, given)
+    from_date, to_date = seals.verify_window(
+        session, from_date=from_date, to_date=to_date, days_max=RANGE_DAYS_MAX
+    )
     check_range(from_date, to_date)
     verification = service.verify_range(engine, from_date=from_date, to_date=to_date)
     service.record_verification(session, actor=actor, verification=verification)

@@ -10,14 +10,45 @@ import datetime as dt
 from collections import defaultdict
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditunion.business_date.models import BusinessCalendar
+from creditunion.business_date.service import BusinessDateNotInitialised
 from ledger.chain import CurrencyTotal
 from ledger.seal import SealView
 from ledger.seal_models import DaySeal, DaySealTotal
 
 PAGE_SIZE_MAX: Final = 1_000
+
+
+def verify_window(
+    session: Session, *, from_date: dt.date | None, to_date: dt.date | None, days_max: int
+) -> tuple[dt.date, dt.date]:
+    """The range a verification covers when one or both ends are left out.
+
+    `to` defaults to the last sealed day and `from` to the later of the first sealed day
+    and the `days_max` days ending at `to`; given `from` alone, `to` is the last sealed day
+    but at most `days_max` days on. With nothing sealed yet the date given, else the
+    business date, stands for both (no chain to check; the invariants are checked all the
+    same).
+    """
+    if from_date is not None and to_date is not None:
+        return from_date, to_date
+    first, last = session.execute(
+        select(func.min(DaySeal.business_date), func.max(DaySeal.business_date))
+    ).one()
+    if last is None:
+        anchor = from_date or to_date or session.scalar(select(BusinessCalendar.business_date))
+        if anchor is None:
+            raise BusinessDateNotInitialised()
+        first = last = anchor
+    span = dt.timedelta(days=days_max - 1)
+    if to_date is None:
+        to_date = last if from_date is None else max(from_date, min(last, from_date + span))
+    if from_date is None:
+        from_date = min(to_date, max(first, to_date - span))
+    return from_date, to_date
 
 
 def seals_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from creditunion.database import unit_of_work
@@ -100,3 +101,34 @@ def test_the_seals_are_listed_oldest_first_in_pages(books: Books) -> None:
         "items": [],
         "next_cursor": None,
     }
+
+
+def test_verify_dates_are_optional_and_default_to_the_sealed_days(books: Books) -> None:
+    """As in `creditunion audit verify`: without dates, the sealed days (at most a year)."""
+    every = books.get("/v1/audit/verify")
+    assert every.status_code == 200, every.text
+    assert (every.json()["from"], every.json()["to"]) == (D1.isoformat(), D3.isoformat())
+    assert every.json()["days_verified"] == 3 and every.json()["ok"] is True
+    since = _verify(books, **{"from": D2.isoformat()})
+    assert (since["from"], since["to"], since["days_verified"]) == (
+        D2.isoformat(),
+        D3.isoformat(),
+        2,
+    )
+    until = _verify(books, **{"to": D2.isoformat()})
+    assert (until["from"], until["to"], until["days_verified"]) == (
+        D1.isoformat(),
+        D2.isoformat(),
+        2,
+    )
+    # `from` left out covers at most the year ending at `to` (366 days, the API's cap).
+    far = D1 + dt.timedelta(days=400)
+    capped = _verify(books, to=far.isoformat())
+    assert capped["from"] == (far - dt.timedelta(days=365)).isoformat()
+    assert capped["days_verified"] == 0
+    # `to` left out: the last sealed day, or `from` itself when `from` is later.
+    assert (
+        _verify(books, **{"from": (D3 + dt.timedelta(days=5)).isoformat()})["to"]
+        == (D3 + dt.timedelta(days=5)).isoformat()
+    )
+    assert len(audit_records(books.engine, "ledger.verify")) == 5
