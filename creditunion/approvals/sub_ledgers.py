@@ -4,8 +4,9 @@ A loan's entries move its own accounts and its own records (transactions, schedu
 status) together; mirroring only the journal lines would leave the loan book saying one
 thing and the ledger another. Such an entry is corrected through the loan's operations.
 An entry is the loans sub-ledger's when a loan transaction or a loan's disbursement points
-at it, when it posts to a loan's principal, interest or fees account, or when its kind is
-one the loan services post (`loan.*`), whichever of these holds.
+at it, or when its kind is one only the loan services post (`loan.*`: the accruals, fees,
+provisions). An entry someone else made on a loan's account (a manual journal) is not:
+it is the break the reconciliation shows, and reversing it is what mends it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Final
 from sqlalchemy import Select, select, union_all
 from sqlalchemy.orm import Session
 
-from ledger.models import JournalEntry, Posting
+from ledger.models import JournalEntry
 from loans.models import LoanRow, LoanTransactionRow
 
 LOANS: Final = "loans"
@@ -56,16 +57,5 @@ def _loan_of(entry_id: uuid.UUID) -> Select[int]:
         LoanTransactionRow.journal_entry_id == entry_id
     )
     by_disbursement = select(LoanRow.id).where(LoanRow.disbursement_entry_id == entry_id)
-    # Each loan account column is unique and indexed: three index probes per line.
-    by_account = [
-        select(LoanRow.id)
-        .join(Posting, Posting.account_id == column)
-        .where(Posting.entry_id == entry_id)
-        for column in (
-            LoanRow.principal_account_id,
-            LoanRow.interest_account_id,
-            LoanRow.fees_account_id,
-        )
-    ]
-    found = union_all(by_transaction, by_disbursement, *by_account).subquery()
-    return select(found.c.loan_id).where(found.c.loan_id.is_not(None))
+    found = union_all(by_transaction, by_disbursement).subquery()
+    return select(found.c.loan_id)

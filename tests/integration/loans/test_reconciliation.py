@@ -15,13 +15,18 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, text
 
+from creditunion.approvals.service import approve, request_reversal
 from creditunion.cob.plan import run_close_of_business
 from creditunion.cob.runner import StepFailed
 from creditunion.database import unit_of_work
 from creditunion.reconciliation import reconcile, reconciliation_lines
 from creditunion.settings import Settings
 from creditunion.setup import initialise
+from ledger.accounts import get_account_by_code
+from ledger.chart import CASH_IN_TILLS
+from ledger.entry import EntryRequest, Line
 from ledger.periods import closed_through
+from ledger.posting import post_entry
 from ledger.reversal import reverse_entry
 from loans.models import TransactionKind
 from loans.services.queries import loan_transactions
@@ -181,3 +186,47 @@ def test_close_of_business_stops_on_a_break_and_leaves_the_day_open(fresh_engine
             {"d": TODAY},
         ).one()
     assert status == "failed" and "difference 100.00 GBP" in error
+
+
+def test_a_manual_journal_on_a_loan_account_breaks_and_its_reversal_mends(
+    fresh_engine: Engine,
+) -> None:
+    loan_id, _ = _repaid(fresh_engine)
+    with unit_of_work(fresh_engine) as s:
+        principal = loan_row(s, loan_id).principal_account_id
+        cash = get_account_by_code(s, CASH_IN_TILLS).id
+        manual = post_entry(
+            s,
+            EntryRequest(
+                idempotency_key=f"manual-{loan_id}",
+                business_date=TODAY,
+                lines=(Line.debit(principal, gbp("25.00")), Line.credit(cash, gbp("25.00"))),
+                description="keyed against the wrong account",
+                posted_by="user:manager-1",
+                kind="manual",
+            ),
+        )
+    with unit_of_work(fresh_engine) as s:
+        broken = reconcile(s, as_of=TODAY)
+        pending = request_reversal(
+            s,
+            entry_id=manual.id,
+            actor="user:manager-1",
+            idempotency_key=f"undo-{loan_id}",
+            business_date=TODAY,
+            reason="wrong account",
+        )
+    assert {(b.section, b.component, b.difference_minor) for b in broken.breaks} == {
+        ("loan", "principal", 2_500),
+        ("control", "principal", 2_500),
+    }
+    with unit_of_work(fresh_engine) as s:
+        approve(
+            s,
+            approval_id=pending.id,
+            checker="user:manager-2",
+            checker_role="manager",
+            business_date=TODAY,
+        )
+    with unit_of_work(fresh_engine) as s:
+        assert reconcile(s, as_of=TODAY).ok
