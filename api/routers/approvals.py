@@ -1,7 +1,9 @@
-"""Maker-checker: requests awaiting a second staff user (large withdrawals, reversals).
+"""Maker-checker: requests awaiting a second staff user (large withdrawals, reversals, loan
+write-offs).
 
 Staff who read accounts see the requests; only roles holding `approvals:decide`
-(managers) decide them, never the user who made the request (403). Approving posts the
+(managers) decide them, and a loan write-off only one holding `loans:write_off` too,
+never the user who made the request (403). Approving posts the
 request under the key it was made with, so it posts once even when two managers approve
 at the same moment: the second finds it decided (409).
 """
