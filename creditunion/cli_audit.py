@@ -32,7 +32,11 @@ from creditunion.cli import (
 from creditunion.database import default_engine, make_engine, resolve_database_url, unit_of_work
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.exports.reconciliation import reconciliation_report
-from creditunion.exports.service import record_written_export
+from creditunion.exports.service import (
+    Verification,
+    record_verification,
+    record_written_export,
+)
 from creditunion.reconciliation import reconcile
 from creditunion.settings import get_settings
 from ledger.export.camt053 import NothingToState
@@ -50,7 +54,7 @@ from ledger.export.run import (
 from ledger.export.statement import StatementFilter, statement_report
 from ledger.export.trial_balance import trial_balance_report
 from ledger.periods import closed_through
-from ledger.seal import ONE_DAY, SealRefused, next_date_to_seal, seal_day
+from ledger.seal import ONE_DAY, SealRefused, last_seal, next_date_to_seal, seal_day
 from ledger.verify import verify
 
 # An export's first fetch may sort a year of postings; a replica can afford the wait.
@@ -241,8 +245,16 @@ def audit_verify(
             )
             as_of = to_date.date() if to_date is not None else _books_date(session)
             reconciled = None if as_of is None else reconcile(session, as_of=as_of)
+            sealed = last_seal(session)
     finally:
         engine.dispose()
+    # Who verified what and with which result, as the API's verification is recorded.
+    with unit_of_work(default_engine()) as session:
+        record_verification(
+            session,
+            actor=cli_actor(),
+            verification=Verification(report, None if sealed is None else sealed.business_date),
+        )
     typer.echo(
         f"verified {report.days_verified} sealed days, {report.entries_verified} entries, "
         f"{report.postings_verified} postings"

@@ -137,3 +137,17 @@ def test_an_export_from_the_command_line_records_who_what_and_the_manifest_hash(
         "path": str(manifest_path),
         "sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest(),
     }
+
+
+def test_audit_verify_from_the_command_line_records_who_and_the_result(
+    fresh_engine: Engine, today: dt.date
+) -> None:
+    assert runner.invoke(app, ["cob", "run"]).exit_code == 0
+
+    verified = runner.invoke(app, ["--actor", "bob", "audit", "verify"])
+
+    assert verified.exit_code == 0, verified.output
+    [(actor, user_id, _, summary)] = _audited(fresh_engine, "ledger.verify")
+    assert (actor, user_id) == ("cli:bob", None)
+    assert (summary["ok"], summary["days_verified"], summary["first_break"]) == (True, 1, None)
+    assert summary["sealed_through"] == today.isoformat()
