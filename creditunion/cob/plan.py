@@ -32,6 +32,7 @@ from creditunion.cob.loan_steps import (
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
 from creditunion.database import unit_of_work
+from creditunion.reconciliation import ReconciliationBroken, reconcile
 from creditunion.savings.cob_steps import (
     accrue_savings_interest,
     pay_dividends,
@@ -79,6 +80,18 @@ def expire_approvals(session: Session, business_date: dt.date, progress: Progres
     return StepOutcome(items=expired)
 
 
+def reconcile_sub_ledgers(
+    session: Session, business_date: dt.date, progress: Progress
+) -> StepOutcome:
+    """Loan book and members' shares against the ledger as at the day; a break stops the
+    close of business here, so the day is not closed on books that disagree."""
+    report = reconcile(session, as_of=business_date)
+    if not report.ok:
+        raise ReconciliationBroken(report)
+    progress(1, 1)
+    return StepOutcome(items=0, totals={"breaks": "0"})
+
+
 def close_and_seal(session: Session, business_date: dt.date, progress: Progress) -> StepOutcome:
     close_business_date(session, business_date=business_date, closed_by=CLOSED_BY)
     # Normally one seal, for this day. A ledger with history from before its first close of
@@ -108,6 +121,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("loan_provision", provide_for_loan_losses),
     Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),
+    Step("reconciliation", reconcile_sub_ledgers),
     Step("close_and_seal", close_and_seal),
 )
 
