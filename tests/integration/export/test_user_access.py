@@ -115,6 +115,7 @@ def test_logins_and_roles_at_a_date_and_their_changes(
     fresh_engine: Engine, staff: dict[str, int], tmp_path: Path
 ) -> None:
     users, changes = _access(fresh_engine, tmp_path, dt.date(2026, 3, 1), dt.date(2026, 3, 4))
+    assert [int(u["user_id"]) for u in users] == [staff[n] for n in ("ada", "abe", "tina", "mona")]
     assert _status(users) == [
         ("ada", "admin", "active"),
         ("abe", "admin", "active"),
