@@ -91,9 +91,23 @@ class Builders:
         return view.id, view.status
 
     def offer(self, member_id: int) -> int:
-        """An offered application (any active loans of the member are settled first)."""
+        """An offered application (any active loans of the member are settled first).
+
+        A loan settled in the last days makes the new one a possible rollover, referred to
+        a loan officer: here the officer has checked it repays nothing, and approves it.
+        """
         self.clear(member_id)
         application_id, status = self.application(member_id)
+        if status is ApplicationStatus.REFERRED:
+            with unit_of_work(self.bank.engine) as session:
+                status = origination.approve_referral(
+                    session,
+                    application_id=application_id,
+                    officer=ACTOR,
+                    note="the settled loan was repaid from shares, not by this loan",
+                    settings=SETTINGS,
+                    business_date=self.bank.today,
+                ).status
         assert status is ApplicationStatus.OFFERED, status
         return application_id
 
