@@ -15,12 +15,14 @@ from typing import Annotated
 
 import typer
 
+from creditunion.auth.actor import Actor
 from creditunion.cli import app, require_schema_at_head
-from creditunion.database import default_engine
+from creditunion.database import default_engine, unit_of_work
 from creditunion.logging_setup import install_request_id_factory, logging_config, resolve_log_format
 from creditunion.metrics import MULTIPROC_ENV, clear_multiprocess_dir
 from creditunion.metrics import serve_in_background as serve_metrics_in_background
 from creditunion.settings import get_settings
+from creditunion.settings_audit import record_money_settings
 
 APP_FACTORY = "api.app:create_app"
 
@@ -38,6 +40,9 @@ def serve(
 
     settings = get_settings()
     require_schema_at_head()
+    # The limits and loan policy the API applies are on the audit trail when it starts.
+    with unit_of_work(default_engine()) as session:
+        record_money_settings(session, settings=settings, actor=Actor.system("serve"))
     if settings.jwt_secret is None:
         if settings.environment == "production":
             typer.echo("CREDITUNION_JWT_SECRET must be set in production", err=True)

@@ -3,13 +3,12 @@
 Products, rates and dividends live in the database and are audited by the commands that
 change them (`loan_product.*`, `dividend.declare`). The settings below come from the
 environment instead (`creditunion.settings`), so a change takes effect when a process
-starts and leaves no trace by itself. Close of business therefore calls
-`record_money_settings` before it closes a day: it compares the values in force with
+starts and leaves no trace by itself. Close of business (before it closes a day) and
+`creditunion serve` (before the API starts) therefore call `record_money_settings`: it compares the values in force with
 the last `settings.change` record and, when they differ (or none was ever recorded),
 appends one naming every value and what changed. A change is then on the audit trail
-before close of business uses it; the API reads the same settings (withdrawal limits, the
-loan decision's policy) from its own start, so a change there is recorded at the next
-close of business, not when the API restarts with it.
+before anything uses it. (An API started otherwise than by `creditunion serve`, say by
+uvicorn directly, is recorded at the next close of business.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Part `changes`: every audit record in [from, to] (local days in the credit union
 zone) of a change to money configuration, in id order: a loan product created, given new
 terms (a new version) or offered or withdrawn (`loan_product.*`); a dividend rate declared
 (`dividend.declare`); the money settings of the environment changed
-(`settings.change`, written by close of business: `creditunion.settings_audit`). Each
+(`settings.change`, written by close of business and `creditunion serve`:
+`creditunion.settings_audit`). Each
 with when, the business date, who (id, username, role), the target, the record's summary,
 and for a loan product the terms of the version the record names, read from the product's
 versions (rate and basis, day count, amounts, terms, fees, late, failed-payment and early
@@ -77,8 +78,8 @@ COVERAGE: Final[tuple[Row, ...]] = (
         "the environment (CREDITUNION_*), read when a process starts",
         SETTINGS_ACTION,
         "yes",
-        "recorded by close of business before it closes a day; a change the API uses is "
-        "recorded at the next close of business, not when the API restarts",
+        "recorded by close of business before it closes a day and by creditunion serve "
+        "before the API starts",
     ),
     (
         "share products: rates, minimum and maximum balances",

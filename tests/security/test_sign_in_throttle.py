@@ -33,6 +33,7 @@ def _served_options(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: captured.update(kwargs))
     monkeypatch.setattr(cli_serve, "get_settings", lambda: settings)
     monkeypatch.setattr(cli_serve, "require_schema_at_head", lambda: None)
+    monkeypatch.setattr(cli_serve, "record_money_settings", lambda *args, **kwargs: False)
     monkeypatch.setattr(cli_serve, "install_request_id_factory", lambda: None)
     cli_serve.serve(host=None, port=None, workers=1, log_level="info")
     return {name: captured[name] for name in PROXY_OPTIONS if name in captured}

@@ -145,3 +145,23 @@ def test_the_cli_writes_the_settings_changes(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--format", "jsonl", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "changes: 2 rows" in result.output
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_serve_records_the_settings_the_api_starts_with(
+    recorded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    started: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **_: started.append(target))
+    monkeypatch.setenv("CREDITUNION_METRICS_PORT", "0")
+    monkeypatch.setenv("CREDITUNION_LOAN_WRITE_OFF_AFTER_DAYS", "60")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert started == ["api.app:create_app"]
+    last = _settings_records(recorded)[-1]
+    summary = last["summary"]
+    assert last["actor_username"] == "system:serve" and isinstance(summary, dict)
+    assert summary["changed"] == {"loan_write_off_after_days": {"from": "90", "to": "60"}}
