@@ -8,11 +8,11 @@ of the loan's account's postings dated on or before `as_of` (from the journal, n
 stored balances). Then its days past due, arrears and ageing bucket as close of business
 recorded them for that date (`loan_arrears_history`, written by the arrears step each
 day; empty for a loan not active then, or a date closed before the history was kept);
-the date it went on non-accrual, if by then; and its loan-loss provision with the month
-end it was made on. A loan keeps only its latest provision (a later month end replaces it,
-a write-off clears it), so the provision is given only where that is the figure in force
-at `as_of`: the loan is still active and its provision was made on or before `as_of`. It
-is empty otherwise (per-loan provisions at an earlier date are not recorded); the
+the date it went on non-accrual, if by then; and, for a loan active at the date, the
+loan-loss provision in force: the one made at the last month end on or before `as_of`, as
+the provisioning step recorded it on that day's history row, with that date (the loan
+itself keeps only its latest provision, which a later month end replaces and a write-off
+clears). Empty for a loan no longer active, or before any provision was recorded; the
 allowance in total at any date is the ledger's 1390 on the trial balance.
 
 Part `register`: every write-off and recovery with a business date in [from, as_of], in
@@ -88,13 +88,18 @@ SELECT l.id, m.membership_number, m.given_name || ' ' || m.family_name, l.produc
         WHERE p.account_id = l.fees_account_id AND p.business_date <= %(as_of)s),
        h.days_past_due, h.arrears_minor, h.arrears_bucket,
        CASE WHEN l.non_accrual_since <= %(as_of)s THEN l.non_accrual_since END,
-       CASE WHEN l.status = 'active' AND l.provisioned_on <= %(as_of)s
-            THEN l.provision_minor END,
-       CASE WHEN l.status = 'active' AND l.provisioned_on <= %(as_of)s
-            THEN l.provisioned_on END
+       pv.provision_minor, pv.business_date
 FROM loans l
 JOIN members m ON m.id = l.member_id
 LEFT JOIN loan_arrears_history h ON h.business_date = %(as_of)s AND h.loan_id = l.id
+LEFT JOIN LATERAL (
+    SELECT hp.provision_minor, hp.business_date FROM loan_arrears_history hp
+    WHERE hp.loan_id = l.id AND hp.business_date <= %(as_of)s
+      AND hp.provision_minor IS NOT NULL
+      AND coalesce(least(l.written_off_on, l.settled_on, l.withdrawn_on), 'infinity')
+          > %(as_of)s
+    ORDER BY hp.business_date DESC LIMIT 1
+) pv ON true
 WHERE l.disbursed_on <= %(as_of)s
 ORDER BY l.id
 """

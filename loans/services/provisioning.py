@@ -95,6 +95,13 @@ WHERE l.id = t.id AND l.provision_minor <> t.provision
 RETURNING l.rule_set, l.currency, t.provision - t.before AS movement
 """)
 
+# Each loan's provision on the day's arrears history row (`loans.history_models`), so the
+# loan book as at a later date reads the provision then in force; a rerun writes it again.
+_RECORD = text("""
+UPDATE loan_arrears_history h SET provision_minor = l.provision_minor
+FROM loans l WHERE h.business_date = :d AND h.loan_id = l.id
+""")
+
 _REQUIRED = text("""
 SELECT currency, rule_set, sum(provision_minor) AS provision
 FROM loans WHERE provision_minor > 0
@@ -127,6 +134,7 @@ def provide_for_losses(
     books = chart(session)
     held = -int(session.scalar(_ALLOWANCE, {"allowance": books.allowance}))
     changed = session.execute(_PROVIDE, _band_params(business_date)).all()
+    session.execute(_RECORD, {"d": business_date})
     movement: dict[str, int] = {}
     for row in changed:
         assert row.currency == books.currency, "loans are lent in the books' currency only"

@@ -22,6 +22,7 @@ from loans.frequency import Frequency
 from loans.product import AmountRange, TermRange
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import accrue_interest
+from loans.services.provisioning import provide_for_losses
 from loans.services.repayments import RepaymentSource
 from loans.services.writeoff import record_recovery, write_off_loan
 from tests.evidence_helpers import check_every_format, csv_rows, export
@@ -29,6 +30,7 @@ from tests.factories_loans import gb_product, gbp, make_loan
 
 FIRST_DUE = dt.date(2026, 2, 15)  # instalment 1 of 206.02; instalment 2 due 15 March
 TEN_LATE = dt.date(2026, 2, 25)
+MONTH_END = dt.date(2026, 5, 31)
 WRITTEN_OFF = dt.date(2026, 6, 15)  # 120 days after the first due date
 RECOVERED = dt.date(2026, 6, 20)
 runner = CliRunner()
@@ -43,8 +45,9 @@ def _age(engine: Engine, day: dt.date) -> None:
 def book(fresh_engine: Engine) -> int:
     """400.00 over two months at 2% a month (instalments 206.02), disbursed on 15 January,
     never paid; 2.00 late fee per instalment. Interest accrued to 15 February (8.00), the
-    arrears aged on 15 and 25 February (twice on the 25th) and 15 June; a 50.00 provision
-    made at 28 February; written off on 15 June, 150.00 recovered on 20 June."""
+    arrears aged on 15 and 25 February (twice on the 25th), 31 May and 15 June; provided
+    for at 31 May (over three months late: 35% of 412.00 under CREDS, 144.20); written off
+    on 15 June, 150.00 recovered on 20 June."""
     loan_id, _, _ = make_loan(
         fresh_engine,
         product=gb_product(
@@ -62,14 +65,9 @@ def book(fresh_engine: Engine) -> int:
     _age(fresh_engine, FIRST_DUE)
     _age(fresh_engine, TEN_LATE)
     _age(fresh_engine, TEN_LATE)
+    _age(fresh_engine, MONTH_END)
     with unit_of_work(fresh_engine) as s:
-        s.execute(
-            text(
-                "UPDATE loans SET provision_minor = 5000, provisioned_on = '2026-02-28' "
-                "WHERE id = :id"
-            ),
-            {"id": loan_id},
-        )
+        provide_for_losses(s, business_date=MONTH_END)
     _age(fresh_engine, WRITTEN_OFF)
     with unit_of_work(fresh_engine) as s:
         write_off_loan(
@@ -143,24 +141,33 @@ def test_the_book_as_at_past_dates_reads_the_recorded_arrears(
         "1-30",
         "",
     )
-    # No close of business aged the arrears on 10 March: not recorded, so not shown. The
-    # write-off cleared the loan's provision: what it was on 10 March is not recorded.
+    # No close of business aged the arrears on 10 March: not recorded, so not shown; and
+    # no provision had been made yet.
     (loan,), _ = _book(fresh_engine, tmp_path, dt.date(2026, 3, 1), dt.date(2026, 3, 10))
     assert _figures(loan)[5:] == ("", "", "", "")
-    assert loan["provisioned_on"] == ""
+    # On 10 June the provision made at 31 May is in force, though the write-off since has
+    # cleared it from the loan.
+    (loan,), _ = _book(fresh_engine, tmp_path, dt.date(2026, 6, 1), dt.date(2026, 6, 10))
+    assert (loan["status"], loan["provision"], loan["provisioned_on"]) == (
+        "active",
+        "144.20",
+        "2026-05-31",
+    )
     with unit_of_work(fresh_engine) as s:
         recorded = s.execute(
             text(
-                "SELECT business_date, days_past_due, arrears_minor, arrears_bucket "
-                "FROM loan_arrears_history WHERE loan_id = :id ORDER BY business_date"
+                "SELECT business_date, days_past_due, arrears_minor, arrears_bucket, "
+                "provision_minor FROM loan_arrears_history WHERE loan_id = :id "
+                "ORDER BY business_date"
             ),
             {"id": book},
         ).all()
     # One row a day, however often the step ran; after maturity everything is in arrears.
     assert [tuple(r) for r in recorded] == [
-        (FIRST_DUE, 0, 0, "current"),
-        (TEN_LATE, 10, 20_802, "1-30"),
-        (WRITTEN_OFF, 120, 41_200, "90+"),
+        (FIRST_DUE, 0, 0, "current", None),
+        (TEN_LATE, 10, 20_802, "1-30", None),
+        (MONTH_END, 105, 41_200, "90+", 14_420),
+        (WRITTEN_OFF, 120, 41_200, "90+", None),
     ]
 
 
@@ -168,8 +175,8 @@ def test_the_register_lists_the_write_off_and_the_recovery(
     fresh_engine: Engine, book: int, tmp_path: Path
 ) -> None:
     (loan,), register = _book(fresh_engine, tmp_path, dt.date(2026, 6, 1), RECOVERED)
-    # Written off: nothing left on the book, and it was no longer aged.
-    assert _figures(loan)[:8] == ("written_off", "0.00", "0.00", "0.00", "0.00", "", "", "")
+    # Written off: nothing left on the book, no longer aged, no provision.
+    assert _figures(loan) == ("written_off", "0.00", "0.00", "0.00", "0.00", "", "", "", "")
     assert [
         (r["business_date"], r["kind"], r["amount"], r["principal"], r["interest"], r["fees"])
         for r in register
@@ -224,18 +231,17 @@ def test_an_active_loans_provision_is_shown_from_the_month_end_it_was_made(
     fresh_engine: Engine, tmp_path: Path
 ) -> None:
     loan_id, _, _ = make_loan(fresh_engine, amount="1000", term=12)
+    january = dt.date(2026, 1, 31)
+    _age(fresh_engine, january)
     with unit_of_work(fresh_engine) as s:
-        s.execute(
-            text(
-                "UPDATE loans SET provision_minor = 1234, provisioned_on = '2026-01-31' "
-                "WHERE id = :id"
-            ),
-            {"id": loan_id},
-        )
+        provide_for_losses(s, business_date=january)
+        # A performing UK loan needs none (CREDS: nothing until three months late).
+        s.execute(text("UPDATE loans SET provision_minor = 1 WHERE id = :id"), {"id": loan_id})
     (before,), _ = _book(fresh_engine, tmp_path, dt.date(2026, 1, 15), dt.date(2026, 1, 30))
     (after,), _ = _book(fresh_engine, tmp_path, dt.date(2026, 1, 15), dt.date(2026, 2, 3))
     assert (before["provision"], before["provisioned_on"]) == ("", "")
-    assert (after["provision"], after["provisioned_on"]) == ("12.34", "2026-01-31")
+    # What the month end recorded, not what the loan holds now.
+    assert (after["provision"], after["provisioned_on"]) == ("0.00", "2026-01-31")
     assert (after["status"], after["principal"], after["outstanding"]) == (
         "active",
         "1000.00",
