@@ -379,6 +379,12 @@ class LoanTransactionRow(Base):
     __tablename__ = "loan_transactions"
     __table_args__ = (
         CheckConstraint("amount_minor >= 0", name="amount_non_negative"),
+        CheckConstraint(
+            "(in_advance_minor IS NULL) = (balance_reduction_minor IS NULL) "
+            "AND in_advance_minor >= 0 AND balance_reduction_minor >= 0 "
+            "AND in_advance_minor + balance_reduction_minor <= amount_minor",
+            name="applied_within_amount",
+        ),
         Index("ix_loan_transactions_loan_id_id", "loan_id", "id"),
     )
 
@@ -407,6 +413,11 @@ class LoanTransactionRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # A repayment the member asked to reduce the balance rather than pay an instalment ahead.
     reduce_balance: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # How a repayment met the schedule: the part that paid the next instalment before its
+    # due date and the part that reduced the balance; the rest met what was due. Null on
+    # other kinds and on repayments made before migration 0020 kept it.
+    in_advance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    balance_reduction_minor: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

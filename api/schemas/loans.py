@@ -15,6 +15,7 @@ from api.schemas.loan_applications import apr_text
 from api.schemas.loan_products import RateOut
 from api.schemas.loan_text import free_text
 from creditunion.auth.who_acted import ActorKind, WhoActed
+from ledger.money import Money
 from loans.daycount import DayCount
 from loans.frequency import Frequency
 from loans.models import LoanStatus, PaymentSource, TransactionKind
@@ -326,6 +327,31 @@ class ActorOut(BaseModel):
         return cls(kind=who.kind, id=who.id, recorded_as=who.recorded_as)
 
 
+class AppliedOut(BaseModel):
+    """How a payment met the schedule; the three parts sum to the payment's amount."""
+
+    due: MoneyOut = Field(
+        description="Met what was due by today: instalments due and, when the payment "
+        "settles the loan, all it owed."
+    )
+    in_advance: MoneyOut = Field(
+        description="Paid the next instalment before its due date: the collection on that "
+        "date takes only what is left of it."
+    )
+    balance_reduction: MoneyOut = Field(
+        description="Reduced the balance beyond that: the term shortens, the instalment stays."
+    )
+
+    @classmethod
+    def of(cls, amount: Money, *, in_advance: Money, balance_reduction: Money) -> AppliedOut:
+        """The split of `amount`: what is not in advance or a reduction met what was due."""
+        return cls(
+            due=MoneyOut.of(amount - in_advance - balance_reduction),
+            in_advance=MoneyOut.of(in_advance),
+            balance_reduction=MoneyOut.of(balance_reduction),
+        )
+
+
 class LoanTransactionOut(BaseModel):
     id: int
     kind: TransactionKind
@@ -340,6 +366,11 @@ class LoanTransactionOut(BaseModel):
         "parts sum to it): paid off, charged or written off. Null for a disbursement (the "
         "loan's `principal` and `fees_charged` say what it lent), a recovery (income on a "
         "loan already written off) and a withdrawal (see `note`)."
+    )
+    applied: AppliedOut | None = Field(
+        description="How a repayment or a collection met the schedule (the parts sum to "
+        "`amount`; a collection takes only what is due). Null for other kinds and for "
+        "repayments recorded before this was kept."
     )
     paid_to: MoneyAccountOut | None = Field(
         description="Where the money went: the share account a disbursement paid into, or a "
@@ -377,12 +408,23 @@ class LoanTransactionOut(BaseModel):
             )
             if t.kind in ALLOCATED_KINDS
             else None,
+            applied=_applied(t),
             paid_to=account if outgoing else None,
             paid_from=None if outgoing else account,
             journal_entry_id=t.journal_entry_id,
             actor=ActorOut.of(actors[t.actor]),
             note=t.note,
         )
+
+
+def _applied(t: TransactionView) -> AppliedOut | None:
+    zero = Money.zero(t.amount.currency)
+    if t.kind is TransactionKind.COLLECTION:
+        return AppliedOut.of(t.amount, in_advance=zero, balance_reduction=zero)
+    if t.kind is TransactionKind.REPAYMENT and t.in_advance is not None:
+        reduction = zero if t.balance_reduction is None else t.balance_reduction
+        return AppliedOut.of(t.amount, in_advance=t.in_advance, balance_reduction=reduction)
+    return None
 
 
 class EntryLineOut(BaseModel):
@@ -416,22 +458,6 @@ class LoanEntryOut(BaseModel):
         )
 
 
-class AppliedOut(BaseModel):
-    """How a payment met the schedule; the three parts sum to the payment's amount."""
-
-    due: MoneyOut = Field(
-        description="Met what was due by today: instalments due and, when the payment "
-        "settles the loan, all it owed."
-    )
-    in_advance: MoneyOut = Field(
-        description="Paid the next instalment before its due date: the collection on that "
-        "date takes only what is left of it."
-    )
-    balance_reduction: MoneyOut = Field(
-        description="Reduced the balance beyond that: the term shortens, the instalment stays."
-    )
-
-
 class RepaymentOut(BaseModel):
     """A payment in two views of the same amount: what it paid off (`allocation`: fees,
     then interest, then principal) and how it met the schedule (`applied`)."""
@@ -447,7 +473,6 @@ class RepaymentOut(BaseModel):
 
     @classmethod
     def of(cls, result: RepaymentResult, loan: LoanDetailOut) -> RepaymentOut:
-        due = result.amount - result.in_advance - result.overpayment
         return cls(
             transaction_id=result.transaction_id,
             loan_id=result.loan_id,
@@ -457,10 +482,8 @@ class RepaymentOut(BaseModel):
                 interest=MoneyOut.of(result.interest),
                 principal=MoneyOut.of(result.principal),
             ),
-            applied=AppliedOut(
-                due=MoneyOut.of(due),
-                in_advance=MoneyOut.of(result.in_advance),
-                balance_reduction=MoneyOut.of(result.overpayment),
+            applied=AppliedOut.of(
+                result.amount, in_advance=result.in_advance, balance_reduction=result.overpayment
             ),
             settled=result.settled,
             entry_id=result.entry_id,

@@ -114,6 +114,9 @@ class TransactionView:
     principal: Money
     source: PaymentSource | None
     account_id: int | None  # the ledger account the money came from or went to
+    # A repayment's next instalment paid ahead and balance reduced (None: not kept).
+    in_advance: Money | None
+    balance_reduction: Money | None
     journal_entry_id: uuid.UUID | None
     actor: str
     note: str | None
@@ -201,6 +204,10 @@ def loan_transactions(
             principal=money(t.principal_minor),
             source=t.source,
             account_id=t.source_account_id,
+            in_advance=None if t.in_advance_minor is None else money(t.in_advance_minor),
+            balance_reduction=None
+            if t.balance_reduction_minor is None
+            else money(t.balance_reduction_minor),
             journal_entry_id=t.journal_entry_id,
             actor=t.actor,
             note=t.note,

@@ -347,6 +347,8 @@ def _pay(
         idempotency_key=key,
         actor=actor,
         reduce_balance=reduce_balance,
+        in_advance_minor=in_advance,
+        balance_reduction_minor=max(overpayment, 0),
     )
     session.add(transaction)
     session.flush()
@@ -447,8 +449,9 @@ def _replay(
         fees=Money.from_minor(earlier.fees_minor, currency),
         interest=Money.from_minor(earlier.interest_minor, currency),
         principal=Money.from_minor(earlier.principal_minor, currency),
-        in_advance=Money.zero(currency),
-        overpayment=Money.zero(currency),
+        # As first answered; a repayment from before migration 0020 kept no split.
+        in_advance=Money.from_minor(earlier.in_advance_minor or 0, currency),
+        overpayment=Money.from_minor(earlier.balance_reduction_minor or 0, currency),
         settled=loan.status is LoanStatus.SETTLED,
         entry_id=earlier.journal_entry_id,
         replayed=True,

@@ -92,8 +92,21 @@ def test_the_history_names_accounts_and_actors_the_same_way_for_everyone(
     assert till["paid_from"] == {"kind": "cash", "share_account_id": None}
     assert bank["actor"]["kind"] == "staff" and bank["actor"]["id"] == officer.user.id
     assert bank["paid_from"] == {"kind": "external", "share_account_id": None}
+    # Nothing was due yet: the first two paid the first instalment in advance, the third
+    # asked to reduce the balance. The history shows what each answer showed.
+    assert [
+        (p["applied"]["in_advance"], p["applied"]["balance_reduction"]) for p in (app, till, bank)
+    ] == [
+        (gbp("30.00"), gbp("0.00")),
+        (gbp("25.00"), gbp("0.00")),
+        (gbp("0.00"), gbp("20.00")),
+    ]
+    assert bank["applied"] == by_bank.json()["applied"]
+    assert disbursed["applied"] is None
     for payment, amount in ((app, "30.00"), (till, "25.00"), (bank, "20.00")):
         assert payment["kind"] == "repayment" and payment["paid_to"] is None
+        assert payment["applied"]["due"] == gbp("0.00")
+        assert _sum(payment["applied"]) == payment["amount"]
         assert payment["amount"] == gbp(amount)
         assert payment["allocation"] == {
             "fees": gbp("0.00"),
@@ -124,3 +137,8 @@ def test_a_collection_by_close_of_business_is_the_system_and_sums_to_its_amount(
     assert collected["allocation"]["interest"] == first["interest"]
     assert collected["allocation"]["principal"] == first["principal"]
     assert _sum(collected["allocation"]) == collected["amount"]
+    assert collected["applied"] == {
+        "due": first["amount"],
+        "in_advance": gbp("0.00"),
+        "balance_reduction": gbp("0.00"),
+    }

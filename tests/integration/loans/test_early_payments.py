@@ -206,3 +206,32 @@ def test_the_same_key_with_the_other_choice_is_a_conflict(fresh_engine: Engine) 
         again = pay_early_in(s, loan_id, shares, reduce_balance=False)
         assert again.replayed and again.amount == INSTALMENT
         assert shares_balance(s, shares) == gbp("1000") - INSTALMENT
+
+
+def test_a_retry_and_the_history_keep_how_the_payment_met_the_schedule(
+    fresh_engine: Engine,
+) -> None:
+    loan_id, shares, _ = make_loan(fresh_engine, amount="1000", term=12, shares="500")
+
+    def pay() -> RepaymentResult:
+        with unit_of_work(fresh_engine) as s:
+            return repay(
+                s,
+                loan_id=loan_id,
+                amount=gbp("394.56"),
+                source=RepaymentSource.shares(shares),
+                idempotency_key="kept",
+                business_date=FIRST_DUE,
+                actor="member:1",
+            )
+
+    first, again = pay(), pay()
+    assert (first.in_advance, first.overpayment) == (INSTALMENT, gbp("205.44"))
+    # The retry answers as the first did (it said 0.00 and 0.00 before the split was kept).
+    assert again.replayed
+    assert (again.in_advance, again.overpayment) == (first.in_advance, first.overpayment)
+    with unit_of_work(fresh_engine) as s:
+        [row] = [t for t in loan_transactions(s, loan_id=loan_id) if t.id == first.transaction_id]
+    assert (row.in_advance, row.balance_reduction) == (INSTALMENT, gbp("205.44"))
+    # What is neither in advance nor a reduction met the instalment due that day.
+    assert row.amount - INSTALMENT - gbp("205.44") == INSTALMENT
