@@ -73,6 +73,21 @@ def _balances(engine: Engine, *codes: str) -> list[int]:
         return [account_minor(s, get_account_by_code(s, code).id) for code in codes]
 
 
+def _allowance_used(engine: Engine) -> list[tuple[dt.date, int]]:
+    """(business date, amount debited to the allowance) of each write-off."""
+    with unit_of_work(engine) as s:
+        rows = s.execute(
+            text(
+                "SELECT e.business_date, p.amount_minor FROM journal_entries e "
+                "JOIN postings p ON p.entry_id = e.id JOIN ledger_accounts a ON a.id = p.account_id "
+                "WHERE e.kind = 'loan.write_off' AND a.code = :allowance "
+                "ORDER BY e.business_date"
+            ),
+            {"allowance": ALLOWANCE_FOR_LOAN_LOSSES},
+        ).all()
+    return [(day, int(amount)) for day, amount in rows]
+
+
 def _savings_interest_posted(engine: Engine) -> int:
     with unit_of_work(engine) as s:
         return int(
@@ -192,7 +207,11 @@ def test_a_year_of_close_of_business_on_a_small_loan_book(fresh_engine: Engine) 
         elif month_end == dt.date(2026, 7, 31):
             with unit_of_work(fresh_engine) as s:
                 assert loan_row(s, on_time).status is LoanStatus.SETTLED  # last due 15 Jul
-                assert account_minor(s, on_time_shares) < 100_000
+                # 1,000.00 paid in and the 600.00 loan paid out to shares, less the six
+                # collections: 600.00 and interest at 2% of the balance, rounded down,
+                # on an instalment of 107.12 (600 x 0.02 / (1 - 1.02^-6) = 107.115):
+                # 12.00 + 10.09 + 8.15 + 6.17 + 4.15 + 2.09 = 42.65. 1,600.00 - 642.65.
+                assert account_minor(s, on_time_shares) == 95_735
                 assert loan_row(s, late).days_past_due == 0
         elif month_end == dt.date(2026, 8, 31):
             # CREDS 7.5.3G(1): more than six months in arrears (after 15 Aug) needs 60%:
@@ -235,6 +254,7 @@ def test_a_year_of_close_of_business_on_a_small_loan_book(fresh_engine: Engine) 
             assert _balances(
                 fresh_engine, INTEREST_IN_SUSPENSE, ALLOWANCE_FOR_LOAN_LOSSES, IMPAIRMENT_EXPENSE
             ) == [0, 0, 60_000]  # 210.00 + 150.00 provided, then 240.00
+            assert _allowance_used(fresh_engine) == [(day, 36_000)]
         elif month_end == dt.date(2026, 9, 30):
             with unit_of_work(fresh_engine) as s:
                 record_recovery(
@@ -258,6 +278,7 @@ def test_a_year_of_close_of_business_on_a_small_loan_book(fresh_engine: Engine) 
     assert _balances(
         fresh_engine, INTEREST_IN_SUSPENSE, ALLOWANCE_FOR_LOAN_LOSSES, IMPAIRMENT_EXPENSE
     ) == [0, 0, 60_000]
+    assert _entries(fresh_engine, "loan.recovery") == [(dt.date(2026, 10, 1), 5_000)]
     with unit_of_work(fresh_engine) as s:
         assert loan_row(s, never).recovered_minor == 5_000
         assert loan_row(s, late).status is LoanStatus.ACTIVE
