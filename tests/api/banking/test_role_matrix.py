@@ -287,6 +287,27 @@ CASES: dict[str, Builder] = {
     "GET /v1/exports/reconciliation": lambda w: Call(
         "GET", "/v1/exports/reconciliation?format=csv&as_of=2001-01-31", 200
     ),
+    "GET /v1/exports/chart-of-accounts": lambda w: Call(
+        "GET", "/v1/exports/chart-of-accounts?format=csv&as_of=2001-01-31", 200
+    ),
+    "GET /v1/exports/member-balances": lambda w: Call(
+        "GET", "/v1/exports/member-balances?format=jsonl&as_of=2001-01-31", 200
+    ),
+    "GET /v1/exports/loan-book": lambda w: Call(
+        "GET", "/v1/exports/loan-book?format=csv&from=2001-01-01&as_of=2001-01-31", 200
+    ),
+    "GET /v1/exports/cut-off": lambda w: Call(
+        "GET", f"/v1/exports/cut-off?format=csv&{_PAST}", 200
+    ),
+    "GET /v1/exports/interest-report": lambda w: Call(
+        "GET", f"/v1/exports/interest-report?format=xlsx&{_PAST}", 200
+    ),
+    "GET /v1/exports/user-access": lambda w: Call(
+        "GET", f"/v1/exports/user-access?format=csv&{_PAST}", 200
+    ),
+    "GET /v1/exports/settings-changes": lambda w: Call(
+        "GET", f"/v1/exports/settings-changes?format=jsonl&{_PAST}", 200
+    ),
     "GET /v1/exports/journal": lambda w: Call(
         "GET", f"/v1/exports/journal?format=xlsx&{_PAST}", 200
     ),
