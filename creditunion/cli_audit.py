@@ -137,7 +137,8 @@ def export_gl(
 @export_app.command("trial-balance")
 def export_trial_balance(
     to_date: Annotated[
-        dt.datetime, typer.Option("--to", "--as-of", formats=["%Y-%m-%d"], help="As of.")
+        dt.datetime,
+        typer.Option("--as-of", "--to", formats=["%Y-%m-%d"], help="As of (the API's as_of)."),
     ],
     export_format: FormatOption,
     out: OutOption,
@@ -146,10 +147,10 @@ def export_trial_balance(
         typer.Option("--from", formats=["%Y-%m-%d"], help="Accepted for symmetry; unused."),
     ] = None,
 ) -> None:
-    """Trial balance as of a date (--to), grouped by type, with totals per currency."""
+    """Trial balance as of a date (--as-of), grouped by type, with totals per currency."""
     as_of = to_date.date()
     if from_date is not None and from_date.date() > as_of:
-        raise typer.BadParameter("--from is after --to", param_hint="--from")
+        raise typer.BadParameter("--from is after --as-of", param_hint="--from")
     _export(lambda s: trial_balance_report(s, as_of=as_of), export_format, out)
 
 

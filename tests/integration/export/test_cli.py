@@ -59,7 +59,7 @@ def test_every_export_command_writes_its_files_and_manifest(
 
     commands = {
         "gl.csv": ["export", "gl", *window, "--format", "csv"],
-        "tb.xlsx": ["export", "trial-balance", "--to", D3.isoformat(), "--format", "xlsx"],
+        "tb.xlsx": ["export", "trial-balance", "--as-of", D3.isoformat(), "--format", "xlsx"],
         "journal.jsonl": ["export", "journal", *window, "--format", "jsonl", "--kind", "reversal"],
         "alice.xml": [
             "export",
