@@ -52,3 +52,25 @@ def test_db_stop_stops_the_embedded_server_and_keeps_its_data(tmp_path: Path) ->
     assert (after.running, after.initialised) == (False, True)
     again = _cli("db", "status", cwd=tmp_path, CREDITUNION_EMBEDDED_DATA_DIR=str(data_dir))
     assert f"application: stopped, data kept in {data_dir.resolve()}" in again.stdout
+
+
+def test_a_test_run_stops_the_embedded_server_it_started(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3]
+    (tmp_path / "test_probe.py").write_text(
+        "def test_probe(server_url):\n    assert server_url.startswith('postgresql://')\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment["PYTHONPATH"] = str(root)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "test_probe.py"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+    left = embedded_status(tmp_path / ".creditunion" / "test-pgdata")
+    assert (left.initialised, left.running) == (True, False)
