@@ -5,13 +5,17 @@ not closed before `from`), in membership and account number order: the member's 
 and name, the account, product and currency, then from the journal the interest posted
 to it (entries of kind `savings_interest`) and the dividends paid to it (kind `dividend`)
 with business dates in the period, each net of any reversal of such an entry in the
-period; and the interest accrued and not yet posted (whole minor units, rounded down as
-the posting will be) with the date it was accrued through.
+period; and the interest accrued and not yet posted as at the end of `to` (whole minor
+units, rounded down as the posting will be) with the date it was accrued through.
 
-The accrual sub-ledger (`share_accruals`) holds only each account's latest accrual, so
-the accrued figures are given when it was last accrued on `to` itself (a report of the
-current business date); for an earlier `to` they are empty, and the total accrued then is
-the ledger's interest and dividends payable (2200), in the `totals` part.
+The accrued figures come from the accrual history (`share_accrual_history`): the
+account's row with the latest business date on or before `to`, which close of business
+wrote and never rewrites once a later date is closed, so a past `to` gives the same
+figures however many days have closed since. An account with no row by `to` (nothing
+accrued yet, or a date before the history was kept: migration 0022) has them empty; the
+manifest's parameter `accrued_recorded_from` names the first date the history holds
+(`none` if it holds nothing on or before `to`). The total owed at any date is the
+ledger's interest and dividends payable (2200), in the `totals` part.
 
 Part `totals`: per currency, the interest posted and dividends paid to members in the
 period (the sums of `members`), the dividend and interest expense (5100) charged in the
@@ -27,6 +31,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from creditunion.savings.accrual import UNITS_PER_MINOR
@@ -78,17 +83,20 @@ SELECT m.membership_number, m.given_name || ' ' || m.family_name, sa.account_num
        sp.code, la.currency,
        coalesce(sum(f.minor) FILTER (WHERE f.kind = 'savings_interest'), 0),
        coalesce(sum(f.minor) FILTER (WHERE f.kind = 'dividend'), 0),
-       CASE WHEN a.last_accrued_on = %(to_date)s THEN div(a.accrued_units, %(unit)s) END,
-       CASE WHEN a.last_accrued_on = %(to_date)s THEN a.last_accrued_on END
+       div(a.accrued_units, %(unit)s), a.accrued_through
 FROM share_accounts sa
 JOIN members m ON m.id = sa.member_id
 JOIN share_products sp ON sp.id = sa.product_id
 JOIN ledger_accounts la ON la.id = sa.ledger_account_id
-LEFT JOIN share_accruals a ON a.share_account_id = sa.id
+LEFT JOIN LATERAL (
+    SELECT h.accrued_units, h.accrued_through FROM share_accrual_history h
+    WHERE h.share_account_id = sa.id AND h.business_date <= %(to_date)s
+    ORDER BY h.business_date DESC LIMIT 1
+) a ON true
 LEFT JOIN flows f ON f.account_id = sa.ledger_account_id
 WHERE sa.opened_on <= %(to_date)s AND (sa.closed_on IS NULL OR sa.closed_on >= %(from_date)s)
 GROUP BY m.membership_number, m.given_name, m.family_name, sa.account_number, sp.code,
-         la.currency, a.last_accrued_on, a.accrued_units
+         la.currency, a.accrued_through, a.accrued_units
 ORDER BY m.membership_number, sa.account_number
 """
 )
@@ -122,6 +130,16 @@ LEFT JOIN ledger ON ledger.currency = c.currency
 ORDER BY c.currency
 """
 )
+
+# The history's first date, one index probe per account: the key leads with the account,
+# so a plain min() over the date would read the whole table.
+_RECORDED_FROM: Final = text("""
+SELECT min(first.business_date) FROM share_accounts sa
+CROSS JOIN LATERAL (
+    SELECT h.business_date FROM share_accrual_history h
+    WHERE h.share_account_id = sa.id ORDER BY h.business_date LIMIT 1
+) first
+""")
 
 
 def _amount(minor: Decimal | int | None, currency: str) -> Decimal | None:
@@ -162,9 +180,17 @@ def interest_report(session: Session, *, from_date: dt.date, to_date: dt.date) -
         "expense": DIVIDEND_AND_INTEREST_EXPENSE,
         "payable": INTEREST_AND_DIVIDENDS_PAYABLE,
     }
+    # Only a date on or before `to` is named: a report of a closed date stays the same bytes.
+    recorded_from = session.scalar(_RECORDED_FROM)
+    if recorded_from is not None and recorded_from > to_date:
+        recorded_from = None
     return Report(
         name="interest-report",
-        parameters={"from": from_date.isoformat(), "to": to_date.isoformat()},
+        parameters={
+            "from": from_date.isoformat(),
+            "to": to_date.isoformat(),
+            "accrued_recorded_from": "none" if recorded_from is None else recorded_from.isoformat(),
+        },
         parts=(
             Part("members", MEMBER_COLUMNS, lambda: _member_rows(session, params), "currency"),
             Part("totals", TOTAL_COLUMNS, lambda: _total_rows(session, params), "currency"),

@@ -50,13 +50,17 @@ WITH {_BALANCES_AS_OF}, factors AS (
     LEFT JOIN later ON later.account_id = la.id
     CROSS JOIN LATERAL (SELECT -(la.balance_minor - coalesce(later.moved, 0))::numeric AS balance) b
     WHERE sa.status = 'open' AND sa.opened_on <= :d AND b.balance > 0
+), accrued AS (
+    INSERT INTO share_accruals AS a (share_account_id, accrued_units, last_accrued_on)
+    SELECT id, units, :d FROM earned
+    ON CONFLICT (share_account_id) DO UPDATE
+        SET accrued_units = a.accrued_units + excluded.accrued_units,
+            last_accrued_on = excluded.last_accrued_on
+        WHERE a.last_accrued_on < excluded.last_accrued_on
+    RETURNING a.share_account_id, a.accrued_units
 )
-INSERT INTO share_accruals AS a (share_account_id, accrued_units, last_accrued_on)
-SELECT id, units, :d FROM earned
-ON CONFLICT (share_account_id) DO UPDATE
-    SET accrued_units = a.accrued_units + excluded.accrued_units,
-        last_accrued_on = excluded.last_accrued_on
-    WHERE a.last_accrued_on < excluded.last_accrued_on
+INSERT INTO share_accrual_history (share_account_id, business_date, accrued_units, accrued_through)
+SELECT share_account_id, :d, accrued_units, :d FROM accrued
 """)
 
 _DUE_FOR_POSTING = text("""
@@ -66,14 +70,24 @@ WHERE sa.product_id = ANY(:product_ids) AND sa.status = 'open' AND a.accrued_uni
 ORDER BY sa.ledger_account_id
 """)
 
+# The day's history row (written by the accrual step, or new if the account did not
+# accrue today) takes the figures after posting: the remainder carried.
 _CARRY_REMAINDER = text("""
-UPDATE share_accruals a
-SET accrued_units = mod(a.accrued_units, :unit),
-    posted_total_minor = a.posted_total_minor + div(a.accrued_units, :unit)::bigint,
-    last_posted_on = :d
-FROM share_accounts sa
-WHERE sa.id = a.share_account_id AND sa.product_id = ANY(:product_ids)
-  AND sa.status = 'open' AND a.accrued_units >= :unit
+WITH carried AS (
+    UPDATE share_accruals a
+    SET accrued_units = mod(a.accrued_units, :unit),
+        posted_total_minor = a.posted_total_minor + div(a.accrued_units, :unit)::bigint,
+        last_posted_on = :d
+    FROM share_accounts sa
+    WHERE sa.id = a.share_account_id AND sa.product_id = ANY(:product_ids)
+      AND sa.status = 'open' AND a.accrued_units >= :unit
+    RETURNING a.share_account_id, a.accrued_units, a.last_accrued_on
+)
+INSERT INTO share_accrual_history AS h
+    (share_account_id, business_date, accrued_units, accrued_through)
+SELECT share_account_id, :d, accrued_units, last_accrued_on FROM carried
+ON CONFLICT (share_account_id, business_date) DO UPDATE
+    SET accrued_units = excluded.accrued_units
 """)
 
 _UNPOSTABLE = text("""

@@ -44,6 +44,23 @@ class ShareAccrual(Base):
     last_posted_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class ShareAccrualHistory(Base):
+    """An account's `share_accruals` figures as at the end of a business date on which they
+    changed: written by the accrual step for every account that accrued that day and by
+    the posting step for every account it posted to. The figures as at any date D are the
+    account's row with the latest business date on or before D (none: nothing recorded)."""
+
+    __tablename__ = "share_accrual_history"
+    __table_args__ = (CheckConstraint("accrued_units >= 0", name="not_negative"),)
+
+    share_account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("share_accounts.id"), primary_key=True
+    )
+    business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    accrued_units: Mapped[Decimal] = mapped_column(Numeric(38, 0))
+    accrued_through: Mapped[dt.date] = mapped_column(Date)
+
+
 class DividendStatus(enum.StrEnum):
     DECLARED = "declared"
     PAID = "paid"

@@ -73,10 +73,19 @@ def savings(fresh_engine: Engine) -> Engine:
             transfer(payable, expense, gbp("0.50"), business_date=_day(31), kind="savings.payable"),
         )
         pay("2.22", _day(2, 4), "savings_interest", to=bob_ledger)
+        # As the accrual step records it: the sub-ledger and that day's history row.
         s.execute(
             text(
                 "INSERT INTO share_accruals (share_account_id, accrued_units, last_accrued_on) "
                 "SELECT id, 37000000000, :d FROM share_accounts WHERE ledger_account_id = :a"
+            ),
+            {"d": _day(31), "a": ann_ledger},
+        )
+        s.execute(
+            text(
+                "INSERT INTO share_accrual_history "
+                "(share_account_id, business_date, accrued_units, accrued_through) "
+                "SELECT id, :d, 37000000000, :d FROM share_accounts WHERE ledger_account_id = :a"
             ),
             {"d": _day(31), "a": ann_ledger},
         )
@@ -119,7 +128,9 @@ def test_interest_and_dividends_per_member_posted_and_accrued(
     ]
 
 
-def test_a_past_date_has_no_accrual_recorded_for_it(savings: Engine, tmp_path: Path) -> None:
+def test_a_date_before_the_history_has_no_accrual_recorded_for_it(
+    savings: Engine, tmp_path: Path
+) -> None:
     members, totals = _rows(savings, tmp_path, _day(1), _day(16))
     (ann,) = members
     assert (ann["interest_posted"], ann["dividends_paid"]) == ("0.00", "4.66")
@@ -134,6 +145,11 @@ def test_every_format_the_same_twice_with_its_manifest(savings: Engine, tmp_path
         tmp_path,
         "interest",
     )
+    assert results[ExportFormat.CSV].manifest["parameters"] == {
+        "accrued_recorded_from": "2026-03-31",
+        "from": "2026-03-01",
+        "to": "2026-03-31",
+    }
     parts = results[ExportFormat.CSV].manifest["parts"]
     assert parts["members"] == {
         "rows": 1,
