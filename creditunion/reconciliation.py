@@ -15,8 +15,16 @@ ledger (its sub-accounts' postings to the date); a ledger account under the cont
 no share account owns shows with a book of zero.
 
 Control lines total each control account (loans to members, interest and fees receivable,
-members' shares) against the sum of its book; the allowance for loan losses is listed with
-its ledger balance (positive is a credit, the allowance held) and no book figure.
+members' shares) against the sum of its book. The allowance for loan losses (a credit, the
+allowance held, is positive) has the book its month-end provisioning and the write-offs
+made (`loans.services.provisioning`, `loans.services.writeoff`): the last provisioning run
+on or before the date (`loan_allowance_history`) left the allowance holding the provisions
+on that date's `loan_arrears_history` rows plus its `unassigned_minor` (what write-offs
+dated later had already taken); each write-off dated after that run and by the date took
+its entry's debit to the allowance. That is the provisions in force for loans still
+active, plus what is held for no loan (a settled loan's provision until the next month end,
+a written-off loan's provision the loss did not use). A manual journal on the allowance
+moves the ledger, not this book, so shows as a difference.
 
 Amounts are minor units on each account's normal side: what a loan owes and what a member
 holds are positive. `difference_minor` is ledger less book.
@@ -128,17 +136,41 @@ WITH controls AS (
     JOIN ledger_accounts AS a ON a.id = s.ledger_account_id
     WHERE s.opened_on <= %(d)s
       AND NOT EXISTS (SELECT 1 FROM accounts AS c WHERE c.id = a.id AND c.component = 'shares')
+), allowance_run AS (
+    SELECT DISTINCT ON (r.currency) r.currency, r.business_date, r.unassigned_minor
+    FROM loan_allowance_history AS r
+    WHERE r.business_date <= %(d)s
+    ORDER BY r.currency, r.business_date DESC
+), allowance_book AS (
+    SELECT c.currency,
+           coalesce(r.unassigned_minor, 0)
+           + coalesce((SELECT sum(h.provision_minor)
+                       FROM loan_arrears_history AS h JOIN loans AS l ON l.id = h.loan_id
+                       WHERE h.business_date = r.business_date AND l.currency = c.currency), 0)
+           - coalesce((SELECT sum(p.amount_minor)
+                       FROM loan_transactions AS t
+                       JOIN loans AS l ON l.id = t.loan_id
+                       JOIN postings AS p ON p.entry_id = t.journal_entry_id
+                       JOIN accounts AS a ON a.id = p.account_id AND a.component = 'allowance'
+                       WHERE t.kind = 'write_off' AND l.currency = c.currency
+                         AND t.business_date <= %(d)s
+                         AND (r.business_date IS NULL OR t.business_date > r.business_date)),
+                      0) AS minor
+    FROM controls AS c
+    LEFT JOIN allowance_run AS r ON r.currency = c.currency
+    WHERE c.component = 'allowance'
 ), books AS (
     SELECT component, currency, sum(book_minor) AS minor FROM loan_rows
     GROUP BY component, currency
     UNION ALL
     SELECT 'shares', currency, sum(book_minor) FROM share_rows GROUP BY currency
+    UNION ALL
+    SELECT 'allowance', currency, minor FROM allowance_book
 ), control_rows AS (
     SELECT 'control'::text AS section, c.currency, c.code AS account_code, c.component,
            NULL::bigint AS member_id, NULL::bigint AS loan_id, NULL::text AS share_account,
            NULL::text AS status,
-           CASE WHEN c.component = 'allowance' THEN NULL ELSE coalesce(b.minor, 0) END
-               AS book_minor,
+           coalesce(b.minor, 0) AS book_minor,
            CASE WHEN c.component IN ('shares', 'allowance') THEN -coalesce(g.minor, 0)
                 ELSE coalesce(g.minor, 0) END AS ledger_minor
     FROM controls AS c
@@ -167,10 +199,9 @@ ORDER BY CASE section WHEN 'control' THEN 0 WHEN 'loan' THEN 1 ELSE 2 END,
 
 _ALL_LINES: Final[LiteralString] = "SELECT * FROM (" + _LINES + ") AS l" + _ORDER
 
-# A line without a book figure (the allowance) is listed, never a break.
 _BREAKS: Final[LiteralString] = (
     "SELECT *, count(*) OVER () FROM (" + _LINES + ") AS l "
-    "WHERE book_minor IS NOT NULL AND difference_minor <> 0" + _ORDER + "LIMIT %(n)s"
+    "WHERE difference_minor <> 0" + _ORDER + "LIMIT %(n)s"
 )
 
 
@@ -184,9 +215,9 @@ class ReconciliationLine:
     loan_id: int | None
     share_account: str | None  # the share account's number
     status: str | None
-    book_minor: int | None  # None: the account has no sub-ledger figure (the allowance)
+    book_minor: int
     ledger_minor: int
-    difference_minor: int | None
+    difference_minor: int
 
     def describe(self) -> str:
         if self.loan_id is not None:
@@ -198,8 +229,8 @@ class ReconciliationLine:
         else:
             whose = f"{self.component} control"
 
-        def money(minor: int | None) -> str:
-            return "-" if minor is None else str(Money.from_minor(minor, self.currency))
+        def money(minor: int) -> str:
+            return str(Money.from_minor(minor, self.currency))
 
         return (
             f"{whose} (account {self.account_code}): ledger {money(self.ledger_minor)}, "

@@ -43,3 +43,20 @@ class LoanArrearsHistoryRow(Base):
     arrears_bucket: Mapped[str] = mapped_column(String(8))
     # The provision made at this date's close (month ends only); None on other days.
     provision_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LoanAllowanceHistoryRow(Base):
+    """What one month end's provisioning left in the allowance for no loan's history row.
+
+    The allowance as at a month end is the provisions on that date's history rows plus
+    what write-offs dated later, already posted when the step ran, had taken from it (the
+    step reads the allowance as it stands). The reconciliation's allowance book starts
+    from these two figures (`creditunion.reconciliation`); the row also marks the date as
+    one the provisioning ran on, rows or not.
+    """
+
+    __tablename__ = "loan_allowance_history"
+
+    business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    unassigned_minor: Mapped[int] = mapped_column(BigInteger)

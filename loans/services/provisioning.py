@@ -20,6 +20,10 @@ adjustment posted by hand, say) is brought to that sum by one more entry keyed
 `cob:{date}:loan-provision:{currency}` (a write-off takes only its own loan's provision and
 such unassigned amounts, `loans.services.writeoff`, so nothing else leaves it). A rerun
 finds every provision already stored and the allowance already equal: nothing posts.
+
+Each run also records, per currency, what the allowance holds as at the date for no loan
+on that date's history rows (`loan_allowance_history`), so the reconciliation can give the
+allowance a book as at any date.
 """
 
 from __future__ import annotations
@@ -102,6 +106,19 @@ UPDATE loan_arrears_history h SET provision_minor = l.provision_minor
 FROM loans l WHERE h.business_date = :d AND h.loan_id = l.id
 """)
 
+# What the allowance holds as at the date beyond that date's history rows: the debits of
+# write-offs dated later and already posted (the step reads the allowance as it stands, so
+# its entries at the date leave those in). Stored per run (`loans.history_models`) for the
+# reconciliation's allowance book; a rerun writes the figure again.
+_RECORD_UNASSIGNED = text("""
+INSERT INTO loan_allowance_history (business_date, currency, unassigned_minor)
+SELECT :d, :currency, coalesce(sum(p.amount_minor), 0)
+FROM loan_transactions t
+JOIN postings p ON p.entry_id = t.journal_entry_id AND p.account_id = :allowance
+WHERE t.kind = 'write_off' AND t.business_date > :d
+ON CONFLICT (business_date, currency) DO UPDATE SET unassigned_minor = excluded.unassigned_minor
+""")
+
 _REQUIRED = text("""
 SELECT currency, rule_set, sum(provision_minor) AS provision
 FROM loans WHERE provision_minor > 0
@@ -150,6 +167,10 @@ def provide_for_losses(
     unassigned = held - (required - sum(movement.values()))
     if unassigned:
         entries.append(_post(session, books, business_date, actor, -unassigned, None))
+    session.execute(
+        _RECORD_UNASSIGNED,
+        {"d": business_date, "currency": books.currency, "allowance": books.allowance},
+    )
     return ProvisionRun(
         business_date,
         len(changed),

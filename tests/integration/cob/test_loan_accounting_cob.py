@@ -109,7 +109,11 @@ def _close_through(engine: Engine, day: dt.date) -> None:
     with unit_of_work(engine) as s:
         assert reconcile(s, as_of=day).ok, reconcile(s, as_of=day).summary()
         lines = list(reconciliation_lines(s, as_of=day))
-        assert lines and all(line.difference_minor in (0, None) for line in lines), day
+        assert lines and all(line.difference_minor == 0 for line in lines), day
+        # The allowance is checked too: its book is the provisions and write-offs made.
+        (allowance,) = (line for line in lines if line.component == "allowance")
+        assert allowance.book_minor is not None, day
+        assert allowance.book_minor == allowance.ledger_minor, day
         assert check_invariants(s).ok, day
         assert verify(s).ok, day
 
@@ -279,6 +283,32 @@ def test_a_year_of_close_of_business_on_a_small_loan_book(fresh_engine: Engine) 
         fresh_engine, INTEREST_IN_SUSPENSE, ALLOWANCE_FOR_LOAN_LOSSES, IMPAIRMENT_EXPENSE
     ) == [0, 0, 60_000]
     assert _entries(fresh_engine, "loan.recovery") == [(dt.date(2026, 10, 1), 5_000)]
+    # The allowance's book as at past dates, read back after the year: 210.00 provided on
+    # 31 May, 360.00 from 31 Aug, all of it taken by the write-off on 1 Sep.
+    with unit_of_work(fresh_engine) as s:
+        allowance_book = {
+            day: next(
+                (line.book_minor, line.ledger_minor)
+                for line in reconciliation_lines(s, as_of=day)
+                if line.component == "allowance"
+            )
+            for day in (
+                dt.date(2026, 5, 30),
+                dt.date(2026, 5, 31),
+                dt.date(2026, 6, 15),
+                dt.date(2026, 8, 31),
+                dt.date(2026, 9, 1),
+                YEAR_END,
+            )
+        }
+    assert allowance_book == {
+        dt.date(2026, 5, 30): (0, 0),
+        dt.date(2026, 5, 31): (21_000, 21_000),
+        dt.date(2026, 6, 15): (21_000, 21_000),
+        dt.date(2026, 8, 31): (36_000, 36_000),
+        dt.date(2026, 9, 1): (0, 0),
+        YEAR_END: (0, 0),
+    }
     with unit_of_work(fresh_engine) as s:
         assert loan_row(s, never).recovered_minor == 5_000
         assert loan_row(s, late).status is LoanStatus.ACTIVE

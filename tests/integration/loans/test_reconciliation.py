@@ -5,7 +5,9 @@ yet) owes 900.00 principal in both the loan book and the ledger. A generic rever
 that repayment (what `POST /v1/reversals` did before it refused loan entries) puts 100.00
 back on the ledger only: a break of 100.00 on the loan's principal account, and on the
 loans-to-members control. A member's share account whose stored balance (what the share
-view reads) drifts from its postings breaks by the drift.
+view reads) drifts from its postings breaks by the drift. A manual journal putting 30.00
+into the allowance for loan losses (no provision behind it) breaks the allowance by 30.00;
+taking 45.00 out the next day leaves it 15.00 short.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from creditunion.reconciliation import reconcile, reconciliation_lines
 from creditunion.settings import Settings
 from creditunion.setup import initialise
 from ledger.accounts import get_account_by_code
-from ledger.chart import CASH_IN_TILLS
+from ledger.chart import ALLOWANCE_FOR_LOAN_LOSSES, CASH_IN_TILLS, IMPAIRMENT_EXPENSE
 from ledger.entry import EntryRequest, Line
 from ledger.periods import closed_through
 from ledger.posting import post_entry
@@ -81,7 +83,8 @@ def test_a_loan_book_that_agrees_reconciles_at_every_date(fresh_engine: Engine) 
         0,
     )
     assert lines[("control", "principal")].ledger_minor == 90_000
-    assert lines[("control", "allowance")].book_minor is None
+    allowance = lines[("control", "allowance")]
+    assert (allowance.book_minor, allowance.ledger_minor, allowance.difference_minor) == (0, 0, 0)
 
 
 def _reverse_repayment_generically(engine: Engine, loan_id: int) -> str:
@@ -230,3 +233,65 @@ def test_a_manual_journal_on_a_loan_account_breaks_and_its_reversal_mends(
         )
     with unit_of_work(fresh_engine) as s:
         assert reconcile(s, as_of=TODAY).ok
+
+
+def _allowance_journal(engine: Engine, key: str, amount: str, day: dt.date, *, into: bool) -> None:
+    """A manual journal between impairment expense and the allowance: no loan's provision."""
+    with unit_of_work(engine) as s:
+        allowance = get_account_by_code(s, ALLOWANCE_FOR_LOAN_LOSSES).id
+        expense = get_account_by_code(s, IMPAIRMENT_EXPENSE).id
+        debit, credit = (expense, allowance) if into else (allowance, expense)
+        post_entry(
+            s,
+            EntryRequest(
+                idempotency_key=key,
+                business_date=day,
+                lines=(Line.debit(debit, gbp(amount)), Line.credit(credit, gbp(amount))),
+                description="allowance adjusted by hand",
+                posted_by="user:manager-1",
+                kind="manual",
+            ),
+        )
+
+
+def test_a_manual_journal_on_the_allowance_is_a_break_and_stops_close_of_business(
+    fresh_engine: Engine,
+) -> None:
+    with unit_of_work(fresh_engine) as s:
+        initialise(s, settings=Settings(base_currency="GBP"), business_date=TODAY)
+    _repaid(fresh_engine)
+    _allowance_journal(fresh_engine, "allowance-in", "30.00", TODAY, into=True)
+    with unit_of_work(fresh_engine) as s:
+        before = reconcile(s, as_of=TODAY - dt.timedelta(days=1))
+        broken = reconcile(s, as_of=TODAY)
+    assert before.ok, before.summary()
+    assert [
+        (b.section, b.component, b.book_minor, b.ledger_minor, b.difference_minor)
+        for b in broken.breaks
+    ] == [("control", "allowance", 0, 3_000, 3_000)]
+    assert "allowance control (account 1390)" in broken.summary()
+    with pytest.raises(StepFailed, match="allowance control"):
+        run_close_of_business(fresh_engine)
+    with unit_of_work(fresh_engine) as s:
+        assert closed_through(s) is None
+        status, error = s.execute(
+            text(
+                "SELECT status, error FROM cob_step_runs "
+                "WHERE step = 'reconciliation' AND business_date = :d"
+            ),
+            {"d": TODAY},
+        ).one()
+    assert status == "failed" and "difference 30.00 GBP" in error
+
+    # Out of the allowance the next day: 45.00 taken where 30.00 was put, 15.00 short.
+    _allowance_journal(
+        fresh_engine, "allowance-out", "45.00", TODAY + dt.timedelta(days=1), into=False
+    )
+    with unit_of_work(fresh_engine) as s:
+        still = reconcile(s, as_of=TODAY)
+        short = reconcile(s, as_of=TODAY + dt.timedelta(days=1))
+    assert [b.difference_minor for b in still.breaks] == [3_000]
+    assert [
+        (b.section, b.component, b.book_minor, b.ledger_minor, b.difference_minor)
+        for b in short.breaks
+    ] == [("control", "allowance", 0, -1_500, -1_500)]
