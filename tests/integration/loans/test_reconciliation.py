@@ -7,7 +7,10 @@ back on the ledger only: a break of 100.00 on the loan's principal account, and 
 loans-to-members control. A member's share account whose stored balance (what the share
 view reads) drifts from its postings breaks by the drift. A manual journal putting 30.00
 into the allowance for loan losses (no provision behind it) breaks the allowance by 30.00;
-taking 45.00 out the next day leaves it 15.00 short.
+taking 45.00 out the next day leaves it 15.00 short. Two 400.00 loans provided at 140.00
+each on 31 May hold 280.00; one settled on 10 Jun keeps its 140.00 in the allowance until
+the 30 Jun month end releases it; the other, written off on 1 Jul before the 30 Jun step
+ran, leaves 140.00 in the allowance as at 30 Jun (held for no loan's row) and none on 1 Jul.
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ from ledger.periods import closed_through
 from ledger.posting import post_entry
 from ledger.reversal import reverse_entry
 from loans.models import TransactionKind
+from loans.services.arrears import age_arrears
+from loans.services.cob_accrual import accrue_interest
+from loans.services.provisioning import provide_for_losses
 from loans.services.queries import loan_transactions
 from loans.services.repayments import RepaymentSource, repay, settle
 from loans.services.withdrawal import withdraw_loan
+from loans.services.writeoff import write_off_loan
 from tests.factories_loans import TODAY, gbp, loan_row, make_loan
 from tests.seal_helpers import superuser
 
@@ -295,3 +302,66 @@ def test_a_manual_journal_on_the_allowance_is_a_break_and_stops_close_of_busines
         (b.section, b.component, b.book_minor, b.ledger_minor, b.difference_minor)
         for b in short.breaks
     ] == [("control", "allowance", 0, -1_500, -1_500)]
+
+
+def _provide(engine: Engine, day: dt.date) -> None:
+    with unit_of_work(engine) as s:
+        age_arrears(s, business_date=day, write_off_after_days=120)
+        provide_for_losses(s, business_date=day)
+
+
+def test_the_allowance_book_follows_provisions_settlements_and_write_offs(
+    fresh_engine: Engine,
+) -> None:
+    written_off, _, _ = make_loan(fresh_engine, amount="400", term=2, mandate=False)
+    settled, _, _ = make_loan(fresh_engine, amount="400", term=2, mandate=False)
+    _provide(fresh_engine, dt.date(2026, 5, 31))  # 35% of 400.00 each: 280.00
+    settled_on = dt.date(2026, 6, 10)
+    with unit_of_work(fresh_engine) as s:
+        accrue_interest(s, business_date=settled_on)
+        settle(
+            s,
+            loan_id=settled,
+            source=RepaymentSource.cash(),
+            idempotency_key="settle-1",
+            business_date=settled_on,
+            actor=ACTOR,
+        )
+    # Close of business for 30 Jun runs while the online day is 1 Jul, after a write-off.
+    written_off_on = dt.date(2026, 7, 1)
+    with unit_of_work(fresh_engine) as s:
+        result = write_off_loan(
+            s,
+            loan_id=written_off,
+            business_date=written_off_on,
+            actor="user:manager-1",
+            reason="no contact",
+            min_days_past_due=120,
+        )
+    assert result.from_allowance == gbp("140")
+    _provide(fresh_engine, dt.date(2026, 6, 30))  # releases the settled loan's 140.00
+    days = (
+        dt.date(2026, 5, 30),
+        dt.date(2026, 5, 31),
+        settled_on,
+        dt.date(2026, 6, 30),
+        written_off_on,
+    )
+    with unit_of_work(fresh_engine) as s:
+        for day in days:
+            assert reconcile(s, as_of=day).ok, reconcile(s, as_of=day).summary()
+        allowance = {
+            day: next(
+                (line.book_minor, line.ledger_minor, line.difference_minor)
+                for line in reconciliation_lines(s, as_of=day)
+                if line.component == "allowance"
+            )
+            for day in days
+        }
+    assert allowance == {
+        dt.date(2026, 5, 30): (0, 0, 0),
+        dt.date(2026, 5, 31): (28_000, 28_000, 0),
+        settled_on: (28_000, 28_000, 0),
+        dt.date(2026, 6, 30): (14_000, 14_000, 0),
+        written_off_on: (0, 0, 0),
+    }
