@@ -5,8 +5,10 @@ last month end's `loan_arrears_history` rows, plus what that run left held for n
 (`unassigned_minor`: write-offs dated later and posted before the run), less what
 write-offs since took. A row per provisioning run and currency, written by the step.
 
-Month ends provisioned before this revision get a row from the journal: the allowance as
-at the date less the provisions on its history rows (exact when the books were right).
+Month ends provisioned before this revision (dates with provisions on their history rows,
+and month ends whose `loan_provision` close-of-business step completed) get a row from the
+journal: the allowance as at the date less the provisions on its history rows (exact when
+the books were right then).
 
 Revision ID: 0021
 Revises: 0020
@@ -45,10 +47,16 @@ def upgrade() -> None:
                           WHERE (u.id = a.id OR u.parent_id = a.id)
                             AND p.business_date <= m.business_date), 0)
                - m.provision_minor
-        FROM (SELECT h.business_date, sum(h.provision_minor) AS provision_minor
-              FROM loan_arrears_history AS h
-              WHERE h.provision_minor IS NOT NULL
-              GROUP BY h.business_date) AS m
+        FROM (SELECT d.business_date, coalesce(sum(h.provision_minor), 0) AS provision_minor
+              FROM (SELECT business_date FROM loan_arrears_history
+                    WHERE provision_minor IS NOT NULL
+                    UNION
+                    SELECT business_date FROM cob_step_runs
+                    WHERE step = 'loan_provision' AND status = 'completed'
+                      AND extract(day FROM business_date + 1) = 1) AS d
+              LEFT JOIN loan_arrears_history AS h
+                ON h.business_date = d.business_date AND h.provision_minor IS NOT NULL
+              GROUP BY d.business_date) AS m
         JOIN ledger_accounts AS a ON a.code = '1390'
     """)
 
