@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -180,26 +181,32 @@ def _months_per_instalment(frequency: Frequency) -> Fraction:
     return Fraction(1) if days is None else days / DAYS_PER_EQUAL_MONTH
 
 
-def _gb_corners(product: LoanProduct, rules: CreditUnionCapRules, as_of: date) -> list[Violation]:
-    # A fixed fee weighs most on the smallest, shortest loan, a charge per instalment on the
-    # smallest, longest one; every corner of the amount and term ranges is priced for every
-    # frequency with the worst case of charges, and each quote is checked again.
+def _priced_corners(product: LoanProduct, as_of: date) -> Iterator[Priced]:
+    """Every corner of the amount and term ranges, for every frequency, priced.
+
+    A fixed fee weighs most on the smallest, shortest loan and a charge per instalment on
+    the smallest, longest one, so the corners bound what any quote can cost."""
     for frequency in sorted(product.frequencies):
         for amount in (product.amounts.minimum, product.amounts.maximum):
             for instalments in instalment_bounds(product, frequency=frequency):
-                try:
-                    priced = price(
-                        product,
-                        amount=amount,
-                        instalments=instalments,
-                        frequency=frequency,
-                        disbursement_date=as_of,
-                    )
-                except FeesExceedCredit as exc:
-                    return [Violation(FEES_CODE, str(exc))]
-                found = _gb_total_cost(product, rules, priced)
-                if found:
-                    return found
+                yield price(
+                    product,
+                    amount=amount,
+                    instalments=instalments,
+                    frequency=frequency,
+                    disbursement_date=as_of,
+                )
+
+
+def _gb_corners(product: LoanProduct, rules: CreditUnionCapRules, as_of: date) -> list[Violation]:
+    # Each corner is priced with the worst case of charges; each quote is checked again.
+    try:
+        for priced in _priced_corners(product, as_of):
+            found = _gb_total_cost(product, rules, priced)
+            if found:
+                return found
+    except FeesExceedCredit as exc:
+        return [Violation(FEES_CODE, str(exc))]
     return []
 
 
@@ -224,33 +231,23 @@ def _gb_total_cost(
 
 
 def _pal_corners(product: LoanProduct, rules: PalRules, as_of: date) -> list[Violation]:
-    # Every fee is a finance charge (`loans.pricing`): a fixed fee weighs most on the
-    # smallest, shortest loan. Every corner is priced and its unrounded APR tested.
-    for frequency in sorted(product.frequencies):
-        for amount in (product.amounts.minimum, product.amounts.maximum):
-            for instalments in instalment_bounds(product, frequency=frequency):
-                try:
-                    priced = price(
-                        product,
-                        amount=amount,
-                        instalments=instalments,
-                        frequency=frequency,
-                        disbursement_date=as_of,
-                    )
-                except FeesExceedCredit as exc:
-                    return [Violation(FEES_CODE, str(exc))]
-                try:
-                    disclosed = apr_us(priced.advances, priced.payments)
-                except AprNotFound as exc:
-                    return [charges_beyond_any_rate(product, exc)]
-                found = pal.check_apr(
-                    rules,
-                    annual_rate=unrounded_us_apr(priced),
-                    disclosed_percent=disclosed,
-                    on=as_of,
-                )
-                if found:
-                    return found
+    # Every fee is a finance charge (`loans.pricing`): each corner's unrounded APR is tested.
+    try:
+        for priced in _priced_corners(product, as_of):
+            try:
+                disclosed = apr_us(priced.advances, priced.payments)
+            except AprNotFound as exc:
+                return [charges_beyond_any_rate(product, exc)]
+            found = pal.check_apr(
+                rules,
+                annual_rate=unrounded_us_apr(priced),
+                disclosed_percent=disclosed,
+                on=as_of,
+            )
+            if found:
+                return found
+    except FeesExceedCredit as exc:
+        return [Violation(FEES_CODE, str(exc))]
     return []
 
 
