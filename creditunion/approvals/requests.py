@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from creditunion.approvals.models import ApprovalKind, PendingApproval
 from creditunion.approvals.views import ApprovalView
 from creditunion.errors import Conflict
+from creditunion.field_problems import FieldError, Problems
+from creditunion.members.text import clean_text
+from ledger.entry import KEY_LENGTH_MAX
 
 
 class ApprovalKeyReused(Conflict):
@@ -33,6 +36,25 @@ class WriteOffAlreadyPending(Conflict):
     def __init__(self, loan_id: int) -> None:
         super().__init__(f"a write-off of loan {loan_id} is already awaiting approval")
         self.loan_id = loan_id
+
+
+def checked_key_and_reason(idempotency_key: object, reason: object, *, reason_max: int) -> str:
+    """The request's cleaned reason, or `ValidationProblem` naming every bad field."""
+    problems = Problems()
+    if (
+        not isinstance(idempotency_key, str)
+        or not idempotency_key.strip()
+        or len(idempotency_key) > KEY_LENGTH_MAX
+        or not idempotency_key.isprintable()
+    ):
+        problems.add("idempotency_key", f"must be 1 to {KEY_LENGTH_MAX} printable characters")
+    cleaned = ""
+    try:
+        cleaned = clean_text(reason, max_length=reason_max)
+    except FieldError as exc:
+        problems.add("reason", str(exc))
+    problems.raise_if_any()
+    return cleaned
 
 
 def find_by_key(session: Session, key: str) -> PendingApproval | None:

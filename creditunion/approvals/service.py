@@ -21,6 +21,7 @@ from creditunion.approvals.models import ApprovalKind, ApprovalStatus, PendingAp
 from creditunion.approvals.policy import deciding_roles, may_decide
 from creditunion.approvals.requests import (
     ApprovalKeyReused,
+    checked_key_and_reason,
     create_pending,
     find_by_key,
     same_request,
@@ -32,7 +33,6 @@ from creditunion.errors import Conflict, NotFound, PermissionDenied
 from creditunion.field_problems import FieldError, Problems, ValidationProblem
 from creditunion.members.text import clean_text
 from creditunion.shares.movements import execute_approved_withdrawal
-from ledger.entry import KEY_LENGTH_MAX
 from ledger.models import JournalEntry
 from ledger.reversal import reverse_entry
 from ledger.transaction import require_transaction
@@ -124,19 +124,7 @@ def request_reversal(
     """
     require_transaction(session)
     require_actor(actor)
-    problems = Problems()
-    if (
-        not isinstance(idempotency_key, str)
-        or not idempotency_key.strip()
-        or len(idempotency_key) > KEY_LENGTH_MAX
-        or not idempotency_key.isprintable()
-    ):
-        problems.add("idempotency_key", f"must be 1 to {KEY_LENGTH_MAX} printable characters")
-    try:
-        cleaned_reason = clean_text(reason, max_length=NOTE_LENGTH_MAX)
-    except FieldError as exc:
-        problems.add("reason", str(exc))
-    problems.raise_if_any()
+    cleaned_reason = checked_key_and_reason(idempotency_key, reason, reason_max=NOTE_LENGTH_MAX)
     if not isinstance(entry_id, uuid.UUID):
         raise ValidationProblem.single("entry_id", "must be a journal entry id (a UUID)")
     payload = {"entry_id": str(entry_id), "reason": cleaned_reason}

@@ -23,12 +23,14 @@ from sqlalchemy.orm import Session
 
 from creditunion.actors import require_actor
 from creditunion.approvals.models import ApprovalKind, PendingApproval
-from creditunion.approvals.requests import create_pending, find_by_key, same_request
+from creditunion.approvals.requests import (
+    checked_key_and_reason,
+    create_pending,
+    find_by_key,
+    same_request,
+)
 from creditunion.approvals.views import ApprovalView
-from creditunion.field_problems import FieldError, Problems
-from creditunion.members.text import clean_text
 from creditunion.settings import get_settings
-from ledger.entry import KEY_LENGTH_MAX
 from ledger.transaction import require_transaction
 from loans.services.arrears import age_loan
 from loans.services.state import lock_loan, require_active
@@ -55,19 +57,7 @@ def request_write_off(
     """
     require_transaction(session)
     require_actor(actor)
-    problems = Problems()
-    if (
-        not isinstance(idempotency_key, str)
-        or not idempotency_key.strip()
-        or len(idempotency_key) > KEY_LENGTH_MAX
-        or not idempotency_key.isprintable()
-    ):
-        problems.add("idempotency_key", f"must be 1 to {KEY_LENGTH_MAX} printable characters")
-    try:
-        cleaned_reason = clean_text(reason, max_length=REASON_LENGTH_MAX)
-    except FieldError as exc:
-        problems.add("reason", str(exc))
-    problems.raise_if_any()
+    cleaned_reason = checked_key_and_reason(idempotency_key, reason, reason_max=REASON_LENGTH_MAX)
     payload = {"loan_id": loan_id, "reason": cleaned_reason}
     existing = find_by_key(session, idempotency_key)
     if existing is not None and same_request(existing, ApprovalKind.LOAN_WRITE_OFF, payload):
