@@ -11,12 +11,19 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from api.context import request_context
-from api.domain import business_date
+from api.domain import actor_label, business_date
 from api.idempotency import IdempotencyContext
-from api.schemas.loans import LoanDetailOut, LoanOut, LoanTransactionOut, SettlementOut
+from api.schemas.loans import (
+    LoanDetailOut,
+    LoanOut,
+    LoanTransactionOut,
+    SettlementOut,
+    WithdrawalNoticeOut,
+)
 from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.who_acted import who_acted
+from creditunion.lending import servicing
 from creditunion.lending.accounts import share_account_ids
 from creditunion.members.service import MemberNotFound
 from creditunion.settings import Settings
@@ -77,6 +84,31 @@ def transaction_out(
     )
     actors = who_acted(session, [t.actor for t in rows])
     return lambda t: LoanTransactionOut.of(t, accounts, actors)
+
+
+def withdrawal_notice_out(
+    session: Session, actor: Actor, loan_id: int, *, idempotency_key: str, member_id: int | None
+) -> WithdrawalNoticeOut:
+    """Record a notice of withdrawal (the member's own, or staff's for any loan), audited."""
+    today = business_date(session)
+    notice = servicing.give_notice(
+        session, loan_id=loan_id, actor=actor_label(actor), business_date=today, member_id=member_id
+    )
+    audit_loan(
+        session,
+        actor,
+        "loan.withdrawal_notice",
+        loan_id,
+        {
+            "repay_by": notice.repay_by,
+            "fees_refunded": notice.fees_refunded.amount,
+            "currency": notice.fees_refunded.currency,
+            "entry_id": notice.entry_id,
+            "idempotency_key": idempotency_key,
+        },
+    )
+    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
+    return WithdrawalNoticeOut.of(notice, loan)
 
 
 def audit_loan(

@@ -22,6 +22,7 @@ from api.loan_views import (
     own_member_id,
     settings_of,
     transaction_out,
+    withdrawal_notice_out,
 )
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
@@ -415,26 +416,9 @@ def give_withdrawal_notice(
     to the day I repay, within 30 days (`repay_by`), with `/withdraw` or any repayment.
     After the 14th day: 409 `loan-withdrawal-period-over`; a second notice: 409
     `loan-withdrawal-notice-given`."""
-    member_id = own_member_id(actor)
-    today = business_date(session)
-    notice = servicing.give_notice(
-        session, loan_id=loan_id, actor=actor_label(actor), business_date=today, member_id=member_id
+    return withdrawal_notice_out(
+        session, actor, loan_id, idempotency_key=idem.key, member_id=own_member_id(actor)
     )
-    audit_loan(
-        session,
-        actor,
-        "loan.withdrawal_notice",
-        loan_id,
-        {
-            "repay_by": notice.repay_by,
-            "fees_refunded": notice.fees_refunded.amount,
-            "currency": notice.fees_refunded.currency,
-            "entry_id": notice.entry_id,
-            "idempotency_key": idem.key,
-        },
-    )
-    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
-    return WithdrawalNoticeOut.of(notice, loan)
 
 
 @router.post(

@@ -17,7 +17,14 @@ from fastapi import Depends, Path, Query, Request
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
 from api.domain import ID_MAX, actor_label, business_date
 from api.idempotency import IdempotencyDep
-from api.loan_views import audit_loan, loan_detail_out, loan_key, settings_of, transaction_out
+from api.loan_views import (
+    audit_loan,
+    loan_detail_out,
+    loan_key,
+    settings_of,
+    transaction_out,
+    withdrawal_notice_out,
+)
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.approvals import ApprovalOut
@@ -313,26 +320,7 @@ def record_withdrawal_notice(
 ) -> WithdrawalNoticeOut:
     """As the member's own notice: fees refunded or reversed now, the credit and interest
     due within 30 days; the member then repays from shares, in cash or by bank."""
-    today = business_date(session)
-    notice = servicing.give_notice(
-        session, loan_id=loan_id, actor=actor_label(actor), business_date=today
-    )
-    audit_loan(
-        session,
-        actor,
-        "loan.withdrawal_notice",
-        loan_id,
-        {
-            "repay_by": notice.repay_by,
-            "fees_refunded": notice.fees_refunded.amount,
-            "currency": notice.fees_refunded.currency,
-            "entry_id": notice.entry_id,
-            "idempotency_key": idem.key,
-        },
-    )
-    return WithdrawalNoticeOut.of(
-        notice, loan_detail_out(session, loan_id, member_id=None, today=today)
-    )
+    return withdrawal_notice_out(session, actor, loan_id, idempotency_key=idem.key, member_id=None)
 
 
 @router.post(
