@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security_headers import set_fixed_headers
 from creditunion import errors
 from creditunion.auth.maker_checker import CheckerNotAllowed, SelfApprovalRefused
 from creditunion.auth.passwords import WeakPassword
@@ -323,6 +324,9 @@ def internal_error(request: Request, exc: BaseException) -> JSONResponse:
 async def handle_escaped(request: Request, exc: Exception) -> JSONResponse:
     """For errors raised outside the routes (in middleware): still a silent 500."""
     response = internal_error(request, exc)
+    # Starlette answers these outside every middleware, the security headers' included.
+    set_fixed_headers(response.headers)
+    response.headers["Cache-Control"] = "no-store"
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         response.headers["X-Request-ID"] = request_id

@@ -22,6 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_CONTENT_SECURITY_POLICY: Final = "default-src 'none'; frame-ancestors 'none'"
 
 
+def set_fixed_headers(headers: MutableHeaders) -> None:
+    """The headers every answer carries whatever the settings (HSTS is a deployment's)."""
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+
+
 class SecurityHeadersMiddleware:
     def __init__(
         self, app: ASGIApp, *, hsts_max_age_s: int, cacheable_prefixes: tuple[str, ...] = ()
@@ -40,9 +47,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+                set_fixed_headers(headers)
                 if not cacheable:
                     headers["Cache-Control"] = "no-store"
                 if self.hsts is not None:

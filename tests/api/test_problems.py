@@ -175,3 +175,22 @@ def test_a_body_date_given_as_a_number_is_422(
     )
     errors = _assert_problem(response, 422)["errors"]
     assert {e["pointer"] for e in errors} == {"#/period_start", "#/pay_on"}  # type: ignore[attr-defined]
+
+
+def test_a_500_raised_outside_the_routes_still_carries_the_security_headers() -> None:
+    import asyncio
+
+    from starlette.requests import Request
+
+    from api.problems import handle_escaped
+
+    request = Request({"type": "http", "method": "GET", "path": "/v1/x", "headers": []})
+    response = asyncio.run(handle_escaped(request, RuntimeError("in a middleware")))
+
+    assert response.status_code == 500
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert (
+        response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    )
+    assert response.headers["referrer-policy"] == "no-referrer"
