@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,9 +12,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
-from creditunion.settings import get_settings
 from ledger.accounts import close_account, get_account_by_code
 from ledger.chart import DEFAULT_CHART, MEMBERS_SHARES, RECOVERIES_INCOME, install_chart
 from ledger.export.run import ExportFormat
@@ -137,17 +135,7 @@ def test_the_trial_balance_has_a_line_for_every_chart_account_at_zero_too(
     assert csv_result.manifest["totals"] == {"GBP": {"debit": "70.00", "credit": "70.00"}}
 
 
-@pytest.fixture
-def cli_env(chart: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(chart.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-
-
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("chart", "cli_env")
 def test_the_cli_writes_the_chart_and_its_manifest(tmp_path: Path) -> None:
     out = tmp_path / "coa.jsonl"
     args = ["export", "chart-of-accounts", "--as-of", "2026-03-02", "--format", "jsonl"]

@@ -8,7 +8,6 @@ test cannot wait for the clock."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,9 +16,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.cut_off import cut_off_report
-from creditunion.settings import get_settings
 from ledger.export.run import ExportFormat
 from ledger.models import AccountType
 from ledger.periods import close_business_date
@@ -138,16 +136,6 @@ def test_every_format_the_same_twice_with_its_manifest(
 def test_a_reversed_range_is_refused(fresh_engine: Engine) -> None:
     with unit_of_work(fresh_engine) as s, pytest.raises(ValueError, match="after its end"):
         cut_off_report(s, from_date=MARCH[1], to_date=MARCH[0], zone=LONDON)
-
-
-@pytest.fixture
-def cli_env(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(fresh_engine.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env", "journal")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.interest_report import interest_report
-from creditunion.settings import get_settings
 from ledger.accounts import get_account_by_code
 from ledger.chart import DIVIDEND_AND_INTEREST_EXPENSE, INTEREST_AND_DIVIDENDS_PAYABLE
 from ledger.export.run import ExportFormat
@@ -160,17 +158,7 @@ def test_every_format_the_same_twice_with_its_manifest(savings: Engine, tmp_path
     assert parts["totals"]["rows"] == 1
 
 
-@pytest.fixture
-def cli_env(savings: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(savings.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-
-
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("savings", "cli_env")
 def test_the_cli_writes_the_interest_report(tmp_path: Path) -> None:
     out = tmp_path / "interest.jsonl"
     args = ["export", "interest-report", "--from", "2026-04-01", "--to", "2026-04-30"]

@@ -6,7 +6,6 @@ format with its manifest and the same bytes twice; the CLI."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.loan_book import loan_book_report
-from creditunion.settings import get_settings
 from ledger.export.run import ExportFormat
 from loans.frequency import Frequency
 from loans.product import AmountRange, TermRange
@@ -205,16 +203,6 @@ def test_every_format_the_same_twice_with_its_manifest(
     assert manifest["parameters"] == {"as_of": "2026-06-20", "from": "2026-02-01"}
     assert manifest["parts"]["register"]["rows"] == 2
     assert manifest["parts"]["register"]["totals"]["GBP"]["amount"] == "562.00"
-
-
-@pytest.fixture
-def cli_env(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(fresh_engine.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env", "book")

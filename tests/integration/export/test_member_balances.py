@@ -5,7 +5,6 @@ leave a past date's export unchanged, and the CLI."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +14,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.member_balances import member_balances_report
-from creditunion.settings import get_settings
 from ledger.export.report import Report
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export
@@ -148,16 +146,6 @@ def test_every_format_the_same_twice_and_later_postings_leave_a_past_date_alone(
     again = export(fresh_engine, build, ExportFormat.CSV, tmp_path / "after" / "mb.csv")
     assert again.files[0].read_bytes() == before
     assert _parts(fresh_engine, tmp_path, D4)[0][0]["balance"] == "116.50"
-
-
-@pytest.fixture
-def cli_env(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(fresh_engine.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env", "people")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from typer.testing import CliRunner
 from creditunion.business_date.service import initialise_business_date
 from creditunion.cli import app
 from creditunion.cob.plan import run_close_of_business
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.settings_changes import settings_changes_report
 from creditunion.settings import get_settings
 from creditunion.settings_audit import SETTINGS_ACTOR, record_money_settings
@@ -128,17 +127,7 @@ def test_every_format_the_same_twice_with_its_manifest(recorded: Engine, tmp_pat
     assert results[ExportFormat.CSV].manifest["parts"]["changes"]["rows"] == 2
 
 
-@pytest.fixture
-def cli_env(recorded: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(recorded.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-
-
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("recorded", "cli_env")
 def test_the_cli_writes_the_settings_changes(tmp_path: Path) -> None:
     out = tmp_path / "settings.jsonl"
     args = ["export", "settings-changes", "--from", "2026-03-01", "--to", "2026-03-31"]
@@ -147,7 +136,7 @@ def test_the_cli_writes_the_settings_changes(tmp_path: Path) -> None:
     assert "changes: 2 rows" in result.output
 
 
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("recorded", "cli_env")
 def test_serve_records_the_settings_the_api_starts_with(
     recorded: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

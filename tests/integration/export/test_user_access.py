@@ -8,7 +8,6 @@ since a test cannot wait for the clock."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,9 +19,8 @@ from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Role
 from creditunion.auth.users import approve_staff_user, create_staff_user, deactivate_user
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url, unit_of_work
+from creditunion.database import unit_of_work
 from creditunion.exports.user_access import user_access_report
-from creditunion.settings import get_settings
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export
 from tests.factories_loans import member
@@ -172,16 +170,6 @@ def test_every_format_the_same_twice_with_its_manifest(
     )
     parts = results[ExportFormat.CSV].manifest["parts"]
     assert (parts["users"]["rows"], parts["changes"]["rows"]) == (4, 4)
-
-
-@pytest.fixture
-def cli_env(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", libpq_url(fresh_engine.url.render_as_string(False)))
-    get_settings.cache_clear()
-    default_engine.cache_clear()
-    yield
-    get_settings.cache_clear()
-    default_engine.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env", "staff")
