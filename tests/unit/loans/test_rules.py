@@ -135,7 +135,7 @@ def test_pal_quote_at_28_percent() -> None:
 
 def test_pal_application_fee_is_a_finance_charge() -> None:
     # The $20 fee is charged when the loan is made, so it is a finance charge in the APR
-    # (12 CFR 1026.4(a)): at 20% a year on 1,000 over 6 months, APR about 27.1%.
+    # (12 CFR 1026.4(a)): at 20% a year on 1,000 over 6 months, APR 27.17%.
     with_fee = dataclasses.replace(
         PAL_PRODUCT,
         amounts=AmountRange(usd("1000"), usd("1000")),
@@ -145,8 +145,13 @@ def test_pal_application_fee_is_a_finance_charge() -> None:
     )
     validate_product(with_fee, as_of=TODAY)
     got = quote(with_fee, usd("1000"), 6, Frequency.MONTHLY, TODAY, PAL_MEMBER)
-    assert Decimal("26") < got.apr < Decimal("28")
+    # 30/360 months at 20%/12: 1,000 x r / (1 - (1 + r)^-6) = 176.52, the last 176.51; the
+    # APR is the monthly rate that prices those six at 980.00 (1,000 less the fee), x 12.
+    assert got.apr == Decimal("27.17")
     assert got.payments[0] == (TODAY, usd("20"))
+    assert [amount for _, amount in got.payments[1:]] == [usd("176.52")] * 5 + [usd("176.51")]
+    # 5 x 176.52 + 176.51 - 1,000 + the 20 fee.
+    assert got.total_charge_for_credit == usd("79.11")
     assert got.total_charge_for_credit == got.total_amount_payable - usd("1000")
 
 
