@@ -141,6 +141,10 @@ def test_write_off_past_the_threshold_and_recoveries_after(lending: Lending) -> 
     assert not_due.status_code == 409
     assert not_due.json()["type"] == "/problems/loan-write-off-not-due"
 
+    officer = lending.staff(Role.LOAN_OFFICER)
+    owed = lending.client.get(f"/v1/loans/{overdue}", headers=officer.headers).json()
+    assert owed["outstanding"]["principal"] == gbp("300.00")  # never paid
+
     # A manager asks; nothing posts until a different manager approves.
     journal = lending.bank.journal_count()
     asked = lending.client.post(
@@ -170,11 +174,12 @@ def test_write_off_past_the_threshold_and_recoveries_after(lending: Lending) -> 
     assert approved.json()["status"] == "approved"
     assert approved.json()["journal_entry_id"] is not None
     assert lending.bank.journal_count() == journal + 1
-    officer = lending.staff(Role.LOAN_OFFICER)
     loan = lending.client.get(f"/v1/loans/{overdue}", headers=officer.headers).json()
     assert loan["status"] == "written_off"
     assert loan["arrears"]["days_past_due"] >= 180
-    assert Decimal(loan["written_off"]["amount"]) >= Decimal("300.00")
+    # Everything owed is written off (principal, interest and fees), and nothing is left.
+    assert loan["written_off"] == owed["outstanding"]["total"]
+    assert loan["outstanding"]["total"] == gbp("0.00")
     total = Decimal(loan["written_off"]["amount"])
 
     too_much = lending.client.post(
