@@ -4,6 +4,7 @@ only then does it post, once (issue 22, control gaps)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -11,14 +12,20 @@ from sqlalchemy import Engine, func, select
 from creditunion.approvals import service as approvals
 from creditunion.approvals.models import ApprovalKind, ApprovalStatus
 from creditunion.approvals.requests import WriteOffAlreadyPending
-from creditunion.approvals.service import ApproverRoleRefused, SelfApprovalRefused
+from creditunion.approvals.service import (
+    ApprovalAlreadyDecided,
+    ApproverRoleRefused,
+    SelfApprovalRefused,
+)
 from creditunion.approvals.write_offs import request_write_off
 from creditunion.database import unit_of_work
 from creditunion.settings import get_settings
 from ledger.models import JournalEntry
 from loans.models import LoanStatus, LoanTransactionRow, TransactionKind
+from loans.services.state import LoanNotActive
 from loans.services.writeoff import WriteOffNotDue
 from tests.factories_loans import TODAY, loan_row, make_loan
+from tests.members_shares_helpers import run_threads
 
 MAKER = "user:101"
 CHECKER = "user:102"
@@ -143,3 +150,47 @@ def test_one_request_per_loan_a_replay_and_a_loan_not_yet_due(fresh_engine: Engi
         )
     assert _write_offs(fresh_engine, loan_id) == 0
     assert _request(fresh_engine, loan_id, key="wo-4") != first
+
+
+def test_concurrent_requests_and_approvals_write_off_once(fresh_engine: Engine) -> None:
+    loan_id, _, _ = make_loan(fresh_engine, amount="600", term=6, mandate=False)
+    asked: list[str] = []
+    decided: list[str] = []
+    guard = threading.Lock()
+
+    def ask(n: int) -> None:
+        try:
+            _request(fresh_engine, loan_id, key=f"wo-race-{n}")
+            outcome = "requested"
+        except WriteOffAlreadyPending:
+            outcome = "already pending"
+        with guard:
+            asked.append(outcome)
+
+    run_threads(ask, 3)
+    assert sorted(asked) == ["already pending", "already pending", "requested"]
+    with unit_of_work(fresh_engine) as s:
+        pending = approvals.list_approvals(s, kind="loan_write_off", after_id=0, limit=10).items
+    assert [(a.loan_id, a.status) for a in pending] == [(loan_id, ApprovalStatus.PENDING)]
+
+    def approve(n: int) -> None:
+        try:
+            with unit_of_work(fresh_engine) as s:
+                approvals.approve(
+                    s,
+                    approval_id=pending[0].id,
+                    checker=f"user:{200 + n}",
+                    checker_role="manager",
+                    business_date=LATE,
+                )
+            outcome = "approved"
+        except (ApprovalAlreadyDecided, LoanNotActive):
+            outcome = "refused"
+        with guard:
+            decided.append(outcome)
+
+    run_threads(approve, 3)
+    assert sorted(decided) == ["approved", "refused", "refused"]
+    assert _write_offs(fresh_engine, loan_id) == 1
+    with unit_of_work(fresh_engine) as s:
+        assert loan_row(s, loan_id).status is LoanStatus.WRITTEN_OFF
