@@ -58,6 +58,9 @@ later AS (
 )
 """
 
+# `round(numeric)` in PostgreSQL rounds half away from zero; the product is only rounded
+# when the outstanding balance is positive, so this is ROUND_HALF_UP, the mode
+# `loans.provisioning` names for the same figure in Python.
 _PROVIDE = text(f"""
 WITH {_LATER}, bands AS (
     SELECT * FROM unnest(CAST(:rule_sets AS text[]), CAST(:more_than AS int[]),
