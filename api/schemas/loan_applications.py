@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -196,7 +196,9 @@ class QuoteOut(BaseModel):
             above_exempt_threshold=EXEMPT_THRESHOLD_CODE in quote.flags,
             disclosure=DisclosureOut(
                 amount_of_credit=MoneyOut.of(d.amount_of_credit),
-                duration_months=format(d.duration_months.quantize(Decimal("0.01")), "f"),
+                duration_months=format(
+                    d.duration_months.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), "f"
+                ),
                 number_of_payments=d.number_of_payments,
                 payment_amount=MoneyOut.of(d.payment_amount),
                 final_payment_amount=MoneyOut.of(d.final_payment_amount),
