@@ -31,8 +31,10 @@ from creditunion import errors
 from creditunion.auth.maker_checker import CheckerNotAllowed, SelfApprovalRefused
 from creditunion.auth.passwords import WeakPassword
 from creditunion.auth.users import (
+    ApprovalOfInactiveLogin,
     InvalidUsername,
     MemberLoginExists,
+    NothingToApprove,
     RoleNotAssignable,
     UsernameTaken,
     UserNotFound,
@@ -388,6 +390,8 @@ def _register_builtin() -> None:
         (KeyReused, "Idempotency key reused", "idempotency-key-reused"),
         (UsernameTaken, "Username taken", "username-taken"),
         (MemberLoginExists, "Member already has a login", "member-login-exists"),
+        (NothingToApprove, "Nothing to approve", "nothing-to-approve"),
+        (ApprovalOfInactiveLogin, "Login deactivated", "approval-of-inactive-login"),
     ]
     for exc_type, title, slug in conflicts:
         register_problem(exc_type, 409, title, slug)

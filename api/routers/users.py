@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request, Response
 
 from api.context import request_context
 from api.pagination import Page, PageRequest, paginate
-from api.problems import problem_responses, register_problem
+from api.problems import problem_responses
 from api.schemas.users import PasswordResetIn, StaffUserIn, UserOut
 from api.security import require
 from api.transactions import DbSession, api_router
@@ -18,11 +18,6 @@ from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission, Role
 
 router = api_router(prefix="/users", tags=["users"])
-
-register_problem(users.NothingToApprove, 409, "Nothing to approve", "nothing-to-approve")
-register_problem(
-    users.ApprovalOfInactiveLogin, 409, "Login deactivated", "approval-of-inactive-login"
-)
 
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The user's id.")]
 Manager = Annotated[Actor, require(Permission.USERS_MANAGE)]
