@@ -10,7 +10,8 @@ serialisation) inside one database transaction:
   response. A failed COMMIT becomes an error response, never a success;
 - a transient database error (deadlock, serialization failure, lock timeout) rolls
   everything back and runs the request again, a few times, then answers 503. This is safe
-  because nothing outside the database happens in a handler.
+  because nothing outside the database happens in a handler. The request's deadline
+  (`CREDITUNION_COMMAND_DEADLINE_S`) bounds these runs and every retry below them.
 
 Handlers get the session with `session: DbSession` (or `Depends(get_session)`).
 """
@@ -33,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from api.context import request_context
 from api.problems import PROBLEM_MEDIA_TYPE, ServiceBusy, response_for
 from creditunion.idempotency import store
+from ledger.deadline import Deadline, deadline_set
 from ledger.transaction import is_transient
 
 ATTEMPTS_MAX: Final = 4
@@ -91,29 +93,31 @@ class RequestUnitOfWork:
 
 
 async def run_in_unit_of_work(request: Request, handler: Handler) -> Response:
-    engine = request_context(request).engine()
-    for attempt in range(1, ATTEMPTS_MAX + 1):
-        unit = RequestUnitOfWork(Session(engine, expire_on_commit=False))
-        request.state.unit_of_work = unit
-        try:
+    context = request_context(request)
+    engine = context.engine()
+    with deadline_set(Deadline.after(context.settings.command_deadline_s)) as deadline:
+        for attempt in range(1, ATTEMPTS_MAX + 1):
+            unit = RequestUnitOfWork(Session(engine, expire_on_commit=False))
+            request.state.unit_of_work = unit
             try:
-                response = await handler(request)
-            except IdempotentReplay as replay:
+                try:
+                    response = await handler(request)
+                except IdempotentReplay as replay:
+                    await run_in_threadpool(unit.abandon)
+                    return replay.response()
+                await run_in_threadpool(unit.finish, response)
+                return response
+            except Exception as exc:
                 await run_in_threadpool(unit.abandon)
-                return replay.response()
-            await run_in_threadpool(unit.finish, response)
-            return response
-        except Exception as exc:
-            await run_in_threadpool(unit.abandon)
-            if not is_transient(exc):
-                return response_for(request, exc)
-            if attempt == ATTEMPTS_MAX:
-                return response_for(request, ServiceBusy())
-            log.info("transient database error, running the request again: %s", exc)
-            await anyio.sleep(random.uniform(0, BACKOFF_S_BASE * 2**attempt))
-        finally:
-            request.state.unit_of_work = None
-            await run_in_threadpool(unit.close)
+                if not is_transient(exc):
+                    return response_for(request, exc)
+                if attempt == ATTEMPTS_MAX or deadline.expired:
+                    return response_for(request, ServiceBusy())
+                log.info("transient database error, running the request again: %s", exc)
+                await anyio.sleep(random.uniform(0, BACKOFF_S_BASE * 2**attempt))
+            finally:
+                request.state.unit_of_work = None
+                await run_in_threadpool(unit.close)
     raise AssertionError("unreachable: the loop returns or raises")
 
 

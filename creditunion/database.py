@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from creditunion.embedded_db import embedded_server_url, ensure_database
 from creditunion.settings import Settings, get_settings
-from ledger.transaction import PostingContention, is_transient
+from ledger.deadline import Deadline, deadline_set
+from ledger.transaction import DeadlineExceeded, PostingContention, is_transient, may_retry
 
 T = TypeVar("T")
 COMMAND_ATTEMPTS_MAX: Final = 5
+COMMAND_BUDGET_S: Final = 30.0
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -85,19 +87,27 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def run_command(engine: Engine, command: Callable[[Session], T]) -> T:
-    """Run `command` in its own unit of work, retrying it whole on a transient conflict.
+def run_command(
+    engine: Engine, command: Callable[[Session], T], *, budget_s: float = COMMAND_BUDGET_S
+) -> T:
+    """Run `command` in its own unit of work, retrying it whole on a transient conflict
+    while its deadline (`budget_s` from now, also honoured by the ledger's own retries)
+    has time left.
 
     Ledger writes already retry inside their savepoints; this catches the rest, such as
     a deadlock between several postings composed into one command.
     """
-    for attempt in range(1, COMMAND_ATTEMPTS_MAX + 1):
-        try:
-            with unit_of_work(engine) as session:
-                return command(session)
-        except (DBAPIError, psycopg.Error, PostingContention) as exc:
-            retryable = isinstance(exc, PostingContention) or is_transient(exc)
-            if not retryable or attempt == COMMAND_ATTEMPTS_MAX:
-                raise
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+    with deadline_set(Deadline.after(budget_s)):
+        for attempt in range(1, COMMAND_ATTEMPTS_MAX + 1):
+            try:
+                with unit_of_work(engine) as session:
+                    return command(session)
+            except (DBAPIError, psycopg.Error, PostingContention) as exc:
+                retryable = not isinstance(exc, DeadlineExceeded) and (
+                    isinstance(exc, PostingContention) or is_transient(exc)
+                )
+                if not retryable or attempt == COMMAND_ATTEMPTS_MAX:
+                    raise
+                may_retry(exc)
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise AssertionError("unreachable: the loop returns or raises")

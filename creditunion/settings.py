@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
     db_lock_timeout_ms: int = Field(default=10_000, ge=0)
+    # Every command's time budget (a request, a command line's unit of work); every retry
+    # under it gives up when it is spent. A close-of-business step gets the longer one.
+    command_deadline_s: float = Field(default=30.0, gt=0, le=3600)
+    cob_step_deadline_s: float = Field(default=3600.0, gt=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _lock_wait_fits_the_budget(self) -> Settings:
+        if self.db_lock_timeout_ms > self.command_deadline_s * 1000:
+            raise ValueError(
+                "CREDITUNION_DB_LOCK_TIMEOUT_MS must not exceed CREDITUNION_COMMAND_DEADLINE_S: "
+                "one lock wait would outlast the command's whole budget"
+            )
+        return self
 
     base_currency: str = "GBP"
     business_timezone: str = "Europe/London"

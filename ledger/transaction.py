@@ -8,6 +8,9 @@ instead of reaching the caller, and a refusal releases the locks it took.
 The savepoint travels in one round trip with the write's first statement (psycopg's
 pipeline mode) and is not released on success (COMMIT releases it), so it costs no
 round trip of its own on the hot path.
+
+Under a command's deadline (`ledger.deadline`), a retry is made only while time is left,
+and waits for locks no longer than what is left.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from collections.abc import Callable
 from typing import Any, Final, LiteralString, TypeVar
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from ledger.deadline import Deadline, current_deadline
 
 T = TypeVar("T")
 
@@ -41,6 +47,35 @@ class TransactionRequired(RuntimeError):
 
 class PostingContention(RuntimeError):
     """Retries ran out under contention; nothing was written by this call."""
+
+
+class DeadlineExceeded(PostingContention):
+    """The command's time budget ran out before it could finish; nothing was written."""
+
+    def __init__(self, deadline: Deadline, cause: BaseException | None = None) -> None:
+        super().__init__(
+            f"the command's {deadline.budget_s:g} s budget ran out"
+            + ("" if cause is None else f" (last: {cause})")
+        )
+        self.deadline = deadline
+
+
+def may_retry(cause: BaseException) -> None:
+    """Raise `DeadlineExceeded` if the current command has no time left for another try."""
+    deadline = current_deadline()
+    if deadline is not None and deadline.expired:
+        raise DeadlineExceeded(deadline, cause) from cause
+
+
+def bounded_lock_wait(session: Session) -> None:
+    """Wait for locks at most the time the current command has left (none set: unchanged)."""
+    deadline = current_deadline()
+    if deadline is not None:
+        # SET takes no bind parameters: the value goes in as a quoted literal.
+        statement = sql.SQL("SET LOCAL lock_timeout = {}").format(
+            sql.Literal(deadline.lock_wait_ms())
+        )
+        driver_connection(session).execute(statement)
 
 
 def require_transaction(session: Session) -> None:
@@ -100,8 +135,10 @@ def in_savepoint_with_retries(session: Session, work: Callable[[SavepointCursor]
                 raise
             if attempt == ATTEMPTS_MAX:
                 raise PostingContention(f"gave up after {attempt} attempts: {exc}") from exc
+            may_retry(exc)
             ceiling = min(BACKOFF_S_MAX, BACKOFF_S_BASE * 2**attempt)
             time.sleep(random.uniform(0, ceiling))
+            bounded_lock_wait(session)
         except BaseException:
             cursor.roll_back()
             raise
