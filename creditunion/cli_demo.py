@@ -12,7 +12,7 @@ from creditunion.business_date.clock import today_in_zone
 from creditunion.cli import app
 from creditunion.database import default_engine, resolve_database_url
 from creditunion.demo import MEMBERS_DEFAULT, DemoReport, run_demo
-from creditunion.demo_people import MEMBERS_MAX, DemoRefused
+from creditunion.demo.people import MEMBERS_MAX, DemoRefused
 from creditunion.migrate import upgrade
 from creditunion.settings import get_settings
 from ledger.trial_balance import TrialBalance

@@ -12,7 +12,7 @@ from api.app import create_app
 from creditunion.approvals.models import ApprovalStatus, PendingApproval
 from creditunion.database import unit_of_work
 from creditunion.demo import HISTORY_DAYS, run_demo
-from creditunion.demo_people import DemoRefused
+from creditunion.demo.people import DemoRefused
 from creditunion.members.models import Member, MemberStatus
 from creditunion.settings import Settings
 from creditunion.setup import initialise

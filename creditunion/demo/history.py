@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from creditunion.demo_data import Activity, opening_deposit
-from creditunion.demo_people import DemoBook
+from creditunion.demo.data import Activity, opening_deposit
+from creditunion.demo.people import DemoBook
 from creditunion.errors import DomainError
 from creditunion.settings import Settings
 from creditunion.shares.ledger_link import till_id

@@ -28,7 +28,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from creditunion.demo_people import DemoBook
+from creditunion.demo.people import DemoBook
 from creditunion.errors import DomainError
 from creditunion.lending import origination, reads, servicing
 from creditunion.settings import Settings

@@ -23,7 +23,7 @@ from creditunion.auth.users import (
     create_staff_user,
 )
 from creditunion.business_date.service import current_business_date
-from creditunion.demo_data import DemoMember, demo_members
+from creditunion.demo.data import DemoMember, demo_members
 from creditunion.members.models import Member
 from creditunion.members.service import register_member
 from creditunion.settings import Settings

@@ -29,10 +29,10 @@ from creditunion.approvals.service import request_reversal
 from creditunion.business_date.service import current_business_date
 from creditunion.cob.plan import run_close_of_business
 from creditunion.database import unit_of_work
-from creditunion.demo_data import day_activity
-from creditunion.demo_history import DayPoster
-from creditunion.demo_loans import DemoLoans
-from creditunion.demo_people import (
+from creditunion.demo.data import day_activity
+from creditunion.demo.history import DayPoster
+from creditunion.demo.loans import DemoLoans
+from creditunion.demo.people import (
     MEMBERS_MAX,
     DemoBook,
     Login,
