@@ -21,10 +21,10 @@ from api.login_throttle import LoginThrottleMiddleware
 from api.openapi import install_openapi
 from api.request_id import RequestIdMiddleware
 from api.security_headers import SecurityHeadersMiddleware
-from creditunion import metrics as process_metrics
 from creditunion.auth.tokens import resolve_secret
-from creditunion.logging_setup import install_request_id_factory
-from creditunion.settings import Settings, get_settings
+from creditunion.platform import metrics as process_metrics
+from creditunion.platform.logging_setup import install_request_id_factory
+from creditunion.platform.settings import Settings, get_settings
 
 API_PREFIX: Final = "/v1"
 DESCRIPTION: Final = """\

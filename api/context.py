@@ -11,9 +11,9 @@ from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 
 from creditunion.auth.tokens import TokenCodec
-from creditunion.database import make_engine, resolve_database_url
 from creditunion.exports.service import make_read_engine
-from creditunion.settings import Settings
+from creditunion.platform.database import make_engine, resolve_database_url
+from creditunion.platform.settings import Settings
 
 
 @dataclass

@@ -26,7 +26,7 @@ from creditunion.auth.who_acted import who_acted
 from creditunion.lending import servicing
 from creditunion.lending.accounts import share_account_ids
 from creditunion.members.service import MemberNotFound
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from loans.models import LoanStatus, PaymentSource
 from loans.services.queries import LoanView, TransactionView, get_loan
 from loans.services.repayments import settlement_figure

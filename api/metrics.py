@@ -5,7 +5,7 @@ raw path, so ids do not multiply the series; a path no route matches is `<unmatc
 The figures describe the business's activity, so the API's own listener does not serve
 them: `creditunion serve` answers `GET /metrics` on a listener of its own
 (`CREDITUNION_METRICS_HOST`, default loopback, and `CREDITUNION_METRICS_PORT`; see
-`creditunion.metrics.serve_in_background`).
+`creditunion.platform.metrics.serve_in_background`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import app_context
-from creditunion import metrics
+from creditunion.platform import metrics
 
 
 def route_template(scope: Scope) -> str:

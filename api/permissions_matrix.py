@@ -36,7 +36,7 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, str, list[str]]
 def render(app: FastAPI | None = None) -> str:
     if app is None:
         from api.app import create_app
-        from creditunion.settings import Settings
+        from creditunion.platform.settings import Settings
 
         app = create_app(Settings(environment="test", jwt_secret="x" * 32))
     roles = list(Role)

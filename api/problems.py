@@ -40,7 +40,7 @@ from creditunion.auth.users import (
     UserNotFound,
 )
 from creditunion.idempotency.store import KeyReused
-from creditunion.request_context import current_request_id
+from creditunion.platform.request_context import current_request_id
 from ledger import accounts, checks, entry, periods, posting, reversal, transaction
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"

@@ -12,7 +12,7 @@ from typing import Final
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditunion.request_context import is_valid_request_id, request_id_set
+from creditunion.platform.request_context import is_valid_request_id, request_id_set
 
 HEADER: Final = "X-Request-ID"
 _HEADER_BYTES: Final = HEADER.lower().encode()

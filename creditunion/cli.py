@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from creditunion.auth.actor import Actor
-from creditunion.database import default_engine, resolve_database_url, unit_of_work
-from creditunion.embedded_db import EmbeddedDatabaseMissing
-from creditunion.logging_setup import configure_logging, resolve_log_format
 from creditunion.migrate import at_head, current_revisions, upgrade
 from creditunion.operator import current_operator, operator_actor, set_operator
-from creditunion.settings import get_settings
+from creditunion.platform.database import default_engine, resolve_database_url, unit_of_work
+from creditunion.platform.embedded_db import EmbeddedDatabaseMissing
+from creditunion.platform.logging_setup import configure_logging, resolve_log_format
+from creditunion.platform.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Credit union core banking: operator commands.")
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")

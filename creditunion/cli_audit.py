@@ -29,7 +29,6 @@ from creditunion.cli import (
     cli_actor,
     require_schema_at_head,
 )
-from creditunion.database import default_engine, make_engine, resolve_database_url, unit_of_work
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.exports.reconciliation import reconciliation_report
 from creditunion.exports.service import (
@@ -37,8 +36,14 @@ from creditunion.exports.service import (
     record_verification,
     record_written_export,
 )
+from creditunion.platform.database import (
+    default_engine,
+    make_engine,
+    resolve_database_url,
+    unit_of_work,
+)
+from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import reconcile
-from creditunion.settings import get_settings
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from sqlalchemy import Engine, text
 
-from creditunion import audit, metrics
+from creditunion import audit
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import current_business_date
 from creditunion.cli import app, cli_actor, require_schema_at_head
@@ -26,8 +26,9 @@ from creditunion.cob.audit_trail import audited_close_of_business
 from creditunion.cob.leader import CobBusy
 from creditunion.cob.plan import BeyondCalendarDate
 from creditunion.cob.runner import StepFailed, runner_id
-from creditunion.database import default_engine, unit_of_work
-from creditunion.settings import get_settings
+from creditunion.platform import metrics
+from creditunion.platform.database import default_engine, unit_of_work
+from creditunion.platform.settings import get_settings
 
 cob_app = typer.Typer(no_args_is_help=True, help="Close of business.")
 app.add_typer(cob_app, name="cob")

@@ -12,8 +12,13 @@ from pathlib import Path
 import typer
 
 from creditunion.cli import db_app
-from creditunion.embedded_db import TEST_DATA_DIR, EmbeddedStatus, embedded_status, stop_embedded
-from creditunion.settings import get_settings
+from creditunion.platform.embedded_db import (
+    TEST_DATA_DIR,
+    EmbeddedStatus,
+    embedded_status,
+    stop_embedded,
+)
+from creditunion.platform.settings import get_settings
 
 
 def _servers() -> dict[str, Path]:

@@ -10,11 +10,11 @@ from rich.progress import Progress
 
 from creditunion.business_date.clock import today_in_zone
 from creditunion.cli import app
-from creditunion.database import default_engine, resolve_database_url
 from creditunion.demo import MEMBERS_DEFAULT, DemoReport, run_demo
 from creditunion.demo.people import MEMBERS_MAX, DemoRefused
 from creditunion.migrate import upgrade
-from creditunion.settings import get_settings
+from creditunion.platform.database import default_engine, resolve_database_url
+from creditunion.platform.settings import get_settings
 from ledger.trial_balance import TrialBalance
 
 

@@ -27,7 +27,7 @@ from creditunion.exports.loan_book import loan_book_report
 from creditunion.exports.member_balances import member_balances_report
 from creditunion.exports.settings_changes import settings_changes_report
 from creditunion.exports.user_access import user_access_report
-from creditunion.settings import get_settings
+from creditunion.platform.settings import get_settings
 
 AsOfOption = Annotated[
     dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="As at (its end).")

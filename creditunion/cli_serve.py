@@ -17,11 +17,15 @@ import typer
 
 from creditunion.auth.actor import Actor
 from creditunion.cli import app, require_schema_at_head
-from creditunion.database import default_engine, unit_of_work
-from creditunion.logging_setup import install_request_id_factory, logging_config, resolve_log_format
-from creditunion.metrics import MULTIPROC_ENV, clear_multiprocess_dir
-from creditunion.metrics import serve_in_background as serve_metrics_in_background
-from creditunion.settings import get_settings
+from creditunion.platform.database import default_engine, unit_of_work
+from creditunion.platform.logging_setup import (
+    install_request_id_factory,
+    logging_config,
+    resolve_log_format,
+)
+from creditunion.platform.metrics import MULTIPROC_ENV, clear_multiprocess_dir
+from creditunion.platform.metrics import serve_in_background as serve_metrics_in_background
+from creditunion.platform.settings import get_settings
 from creditunion.settings_audit import record_money_settings
 
 APP_FACTORY = "api.app:create_app"

@@ -2,7 +2,7 @@
 
 Products, rates and dividends live in the database and are audited by the commands that
 change them (`loan_product.*`, `dividend.declare`). The settings below come from the
-environment instead (`creditunion.settings`), so a change takes effect when a process
+environment instead (`creditunion.platform.settings`), so a change takes effect when a process
 starts and leaves no trace by itself. Close of business (before it closes a day) and
 `creditunion serve` (before the API starts) therefore call `record_money_settings`: it compares the values in force with
 the last `settings.change` record and, when they differ (or none was ever recorded),
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from creditunion import audit
 from creditunion.actors import COB_ACTOR
 from creditunion.auth.actor import Actor
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 
 ACTION: Final = "settings.change"
 # Close of business records the settings it runs under, under its one name.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import initialise_business_date
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from creditunion.shares.product_service import install_standard_products
 from ledger.chart import install_chart
 from loans.rulesets.base import NoRuleInForce

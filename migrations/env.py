@@ -14,8 +14,8 @@ def _url() -> str:
     explicit = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if explicit:
         return str(explicit)
-    from creditunion.database import resolve_database_url
-    from creditunion.settings import get_settings
+    from creditunion.platform.database import resolve_database_url
+    from creditunion.platform.settings import get_settings
 
     return resolve_database_url(get_settings(), create=True)
 

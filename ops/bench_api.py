@@ -30,8 +30,8 @@ from typing import Any, Final
 import httpx
 import psycopg
 
-from creditunion.database import make_engine, run_command
 from creditunion.errors import DomainError
+from creditunion.platform.database import make_engine, run_command
 from ledger.checks import PostingRefused
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money

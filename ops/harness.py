@@ -26,7 +26,7 @@ from typing import Final
 import httpx
 import psycopg
 
-from creditunion.embedded_db import with_database
+from creditunion.platform.embedded_db import with_database
 from ops.bench_ledger import drop_database, scratch_database, server_url
 
 PG_BIN: Final = Path(os.environ.get("CREDITUNION_PG_BIN", "/usr/lib/postgresql/15/bin"))

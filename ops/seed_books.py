@@ -26,9 +26,9 @@ from typing import Final
 
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import current_business_date
-from creditunion.database import default_engine, unit_of_work
 from creditunion.demo import run_demo
-from creditunion.settings import get_settings
+from creditunion.platform.database import default_engine, unit_of_work
+from creditunion.platform.settings import get_settings
 from ledger.periods import close_business_date, closed_through
 from ledger.seal import seal_through
 

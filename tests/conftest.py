@@ -14,15 +14,15 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import libpq_url, make_engine, sqlalchemy_url
-from creditunion.embedded_db import (
+from creditunion.migrate import upgrade
+from creditunion.platform.database import libpq_url, make_engine, sqlalchemy_url
+from creditunion.platform.embedded_db import (
     TEST_DATA_DIR,
     embedded_server_url,
     embedded_status,
     stop_embedded,
     with_database,
 )
-from creditunion.migrate import upgrade
 
 
 @pytest.fixture(scope="session")

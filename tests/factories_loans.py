@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
 from creditunion.members.models import Member, MemberStatus
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.product_service import install_standard_products
 from creditunion.shares.products import INSTANT_ACCESS
 from ledger.accounts import get_account_by_code, open_account

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.movements import deposit_cash
 from creditunion.shares.product_service import install_standard_products
 from creditunion.shares.views import Movement

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from creditunion.database import libpq_url, unit_of_work
+from creditunion.platform.database import libpq_url, unit_of_work
 from ledger.accounts import AccountView
 from ledger.entry import PostedEntry
 from ledger.models import AccountType

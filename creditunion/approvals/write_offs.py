@@ -30,7 +30,7 @@ from creditunion.approvals.requests import (
     same_request,
 )
 from creditunion.approvals.views import ApprovalView
-from creditunion.settings import get_settings
+from creditunion.platform.settings import get_settings
 from ledger.transaction import require_transaction
 from loans.services.arrears import age_loan
 from loans.services.state import lock_loan, require_active

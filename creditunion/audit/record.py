@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from creditunion.audit.models import ACTION_PATTERN, AuditRecord
 from creditunion.auth.actor import Actor
-from creditunion.redaction import scrub
-from creditunion.request_context import current_request_id
+from creditunion.platform.redaction import scrub
+from creditunion.platform.request_context import current_request_id
 from ledger.money import Money
 from ledger.transaction import require_transaction
 

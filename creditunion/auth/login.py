@@ -20,7 +20,7 @@ from creditunion.auth.passwords import check_password_rules, passwords_for
 from creditunion.auth.sessions import IssuedTokens, actor_of, issue_tokens
 from creditunion.auth.tokens import TokenCodec
 from creditunion.auth.users import replace_password
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from ledger.transaction import require_transaction
 
 

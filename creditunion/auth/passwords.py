@@ -10,7 +10,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from creditunion.errors import InvalidInput
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 
 PASSWORD_LENGTH_MAX: Final = 128  # hashing a megabyte on every login attempt is a DoS
 

@@ -27,7 +27,7 @@ from creditunion.auth.tokens import (
     TokenType,
     password_version,
 )
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from ledger.transaction import require_transaction
 
 

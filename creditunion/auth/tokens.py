@@ -18,7 +18,7 @@ from typing import Any, Final
 import jwt
 
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 
 ALGORITHM: Final = "HS256"
 ISSUER: Final = "creditunion"

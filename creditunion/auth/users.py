@@ -32,7 +32,7 @@ from creditunion.auth.passwords import check_password_rules, passwords_for
 from creditunion.auth.roles import STAFF_ROLES, Permission, Role
 from creditunion.auth.sessions import revoke_user_tokens
 from creditunion.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from creditunion.settings import Settings, get_settings
+from creditunion.platform.settings import Settings, get_settings
 from ledger.transaction import require_transaction
 
 PAGE_SIZE_MAX: Final = 1_000

@@ -24,7 +24,7 @@ from creditunion.business_date.models import BusinessCalendar
 from creditunion.cob.leader import CobBusy
 from creditunion.cob.plan import BeyondCalendarDate, run_close_of_business
 from creditunion.cob.runner import OnProgress, StepFailed, StepReport, runner_id
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.periods import closed_through
 from ledger.seal_models import DaySeal
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.actors import COB_ACTOR
 from creditunion.cob.steps import Progress, StepOutcome
-from creditunion.settings import get_settings
+from creditunion.platform.settings import get_settings
 from ledger.money import Money
 from loans.calendar import is_month_end
 from loans.services.applications import expire_offers

@@ -31,7 +31,8 @@ from creditunion.cob.loan_steps import (
 )
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import ReconciliationBroken, reconcile
 from creditunion.savings.cob_steps import (
     accrue_savings_interest,
@@ -39,7 +40,6 @@ from creditunion.savings.cob_steps import (
     post_savings_interest,
 )
 from creditunion.savings.payable import accrue_interest_payable
-from creditunion.settings import get_settings
 from creditunion.settings_audit import SETTINGS_ACTOR, record_money_settings
 from ledger.periods import close_business_date, closed_through
 from ledger.seal import seal_through

@@ -15,11 +15,11 @@ from typing import Final
 from sqlalchemy import Connection, CursorResult, Engine, text
 from sqlalchemy.orm import Session
 
-from creditunion import metrics
 from creditunion.cob.leader import COB_STEP_KEY
 from creditunion.cob.models import StepStatus
 from creditunion.cob.steps import Step, StepOutcome
-from creditunion.database import unit_of_work
+from creditunion.platform import metrics
+from creditunion.platform.database import unit_of_work
 
 log = logging.getLogger(__name__)
 

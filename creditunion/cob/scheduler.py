@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 
 from creditunion.cob.audit_trail import COB_SYSTEM, audited_close_of_business
 from creditunion.cob.leader import CobBusy
-from creditunion.request_context import request_id_set
-from creditunion.settings import Settings
+from creditunion.platform.request_context import request_id_set
+from creditunion.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 JOB_ID = "close-of-business"

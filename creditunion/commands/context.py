@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from creditunion.auth.actor import Actor
-from creditunion.request_context import current_request_id
+from creditunion.platform.request_context import current_request_id
 from ledger.deadline import Deadline
 from ledger.entry import KEY_LENGTH_MAX as LEDGER_KEY_LENGTH_MAX
 from ledger.ownership import STAFF, MemberScope, Scope

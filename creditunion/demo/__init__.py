@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from creditunion.approvals.service import request_reversal
 from creditunion.business_date.service import current_business_date
 from creditunion.cob.plan import run_close_of_business
-from creditunion.database import unit_of_work
 from creditunion.demo.data import day_activity
 from creditunion.demo.history import DayPoster
 from creditunion.demo.loans import DemoLoans
@@ -43,7 +42,8 @@ from creditunion.demo.people import (
 )
 from creditunion.errors import DomainError
 from creditunion.members.models import Member
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from creditunion.shares.movements import (
     withdraw_cash,
 )

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from creditunion.demo.data import Activity, opening_deposit
 from creditunion.demo.people import DemoBook
 from creditunion.errors import DomainError
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from creditunion.shares.ledger_link import till_id
 from creditunion.shares.movements import (
     KIND_DEPOSIT,

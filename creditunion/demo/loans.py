@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from creditunion.demo.people import DemoBook
 from creditunion.errors import DomainError
 from creditunion.lending import origination, reads, servicing
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from ledger.accounts import get_account
 from ledger.checks import PostingRefused
 from ledger.money import Money

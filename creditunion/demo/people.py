@@ -26,7 +26,7 @@ from creditunion.business_date.service import current_business_date
 from creditunion.demo.data import DemoMember, demo_members
 from creditunion.members.models import Member
 from creditunion.members.service import register_member
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from creditunion.setup import initialise
 from creditunion.shares.models import ShareAccount, ShareProduct
 from creditunion.shares.products import CHRISTMAS_SAVER, INSTANT_ACCESS, JUNIOR_SAVER

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from creditunion import audit
 from creditunion.auth.actor import Actor
-from creditunion.database import make_engine
 from creditunion.exports.archive import Archive, build_archive
-from creditunion.settings import Settings
+from creditunion.platform.database import make_engine
+from creditunion.platform.settings import Settings
 from ledger.export.report import Report
 from ledger.export.run import ExportFormat, snapshot
 from ledger.seal import last_seal

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from creditunion.lending import accounts
 from creditunion.lending.facts import member_facts, net_worth
 from creditunion.lending.policy import decision_policy
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from creditunion.shares.service import set_repayment_mandate
 from ledger.money import Money
 from loans.affordability import IncomeExpenditure

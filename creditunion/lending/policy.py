@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from ledger.money import Money
 from loans.affordability import AffordabilityPolicy
 from loans.decision import DecisionPolicy

@@ -80,7 +80,7 @@ def business_date(cluster: Cluster) -> dt.date:
 def deposits(cluster: Cluster, *, count: int, tag: str) -> int:
     """`count` cash deposits of 1.00 through the share service on the business date."""
     from creditunion.business_date.service import current_business_date
-    from creditunion.database import make_engine, unit_of_work
+    from creditunion.platform.database import make_engine, unit_of_work
     from creditunion.shares.movements import deposit_cash
     from ledger.money import Money
 

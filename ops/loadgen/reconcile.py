@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from creditunion.database import make_engine, unit_of_work
+from creditunion.platform.database import make_engine, unit_of_work
 from ledger.verify import verify
 from ops.loadgen.client import OpBook
 

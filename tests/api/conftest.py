@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from api.app import create_app
 from creditunion.auth.models import User
 from creditunion.auth.roles import Role
-from creditunion.database import make_engine
 from creditunion.demo import DemoReport, run_demo
-from creditunion.settings import Settings, get_settings
+from creditunion.platform.database import make_engine
+from creditunion.platform.settings import Settings, get_settings
 from tests.api.factories import PASSWORD, bind_factories, make_user
 from tests.api.probe_router import router as test_router
 from tests.conftest import cloned_database

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Role
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from tests.api.conftest import LoggedIn
 
 

@@ -16,7 +16,7 @@ from api.transactions import REPLAYED_HEADER
 from creditunion.auth.models import RefreshToken
 from creditunion.auth.roles import Role
 from creditunion.auth.tokens import ISSUER, TokenClaims, TokenCodec, TokenType
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from tests.api.conftest import LoggedIn, login
 from tests.api.factories import PASSWORD, make_user
 

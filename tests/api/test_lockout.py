@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from creditunion.auth.models import User
 from creditunion.auth.passwords import Passwords
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from tests.api.conftest import LoggedIn, build_app, login
 from tests.api.factories import PASSWORD, TEST_PASSWORDS, make_user
 

@@ -25,10 +25,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from creditunion import metrics
-from creditunion.log_json import JsonFormatter
-from creditunion.logging_setup import LOG_FORMAT, ScrubbingFormatter, resolve_log_format
-from creditunion.request_context import request_id_set
+from creditunion.platform import metrics
+from creditunion.platform.log_json import JsonFormatter
+from creditunion.platform.logging_setup import LOG_FORMAT, ScrubbingFormatter, resolve_log_format
+from creditunion.platform.request_context import request_id_set
 from creditunion.shares.movements import KIND_DEPOSIT
 from tests.api.banking.bank import Bank, gbp
 from tests.api.conftest import LoggedIn, login

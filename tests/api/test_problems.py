@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from api.problems import problem_spec_for, register_problem
 from creditunion.auth.roles import Role
-from creditunion.database import make_engine
-from creditunion.settings import Settings
+from creditunion.platform.database import make_engine
+from creditunion.platform.settings import Settings
 from tests.api.conftest import LoggedIn, build_app
 
 PROBLEM_KEYS = {"type", "title", "status", "instance", "request_id"}

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from creditunion.logging_setup import LOG_FORMAT, ScrubbingFormatter
-from creditunion.redaction import scrub, scrub_text
-from creditunion.request_context import request_id_set
+from creditunion.platform.logging_setup import LOG_FORMAT, ScrubbingFormatter
+from creditunion.platform.redaction import scrub, scrub_text
+from creditunion.platform.request_context import request_id_set
 from tests.api.factories import PASSWORD, make_user
 
 

@@ -20,7 +20,7 @@ from creditunion.auth.roles import (
     Role,
     roles_with,
 )
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from tests.api.conftest import LoggedIn
 from tests.api.factories import make_user
 

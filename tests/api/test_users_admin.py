@@ -16,7 +16,7 @@ from creditunion.auth.users import (
     UsernameTaken,
     create_member_login,
 )
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from tests.api.conftest import LoggedIn, login
 from tests.api.factories import PASSWORD, make_user, registered_member_id
 

@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from creditunion.auth.roles import Role
 from creditunion.auth.users import AdminExists, create_first_admin
-from creditunion.database import unit_of_work
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 
 FAST = Settings(
     environment="test",

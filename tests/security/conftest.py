@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from creditunion.database import make_engine
-from creditunion.settings import Settings
+from creditunion.platform.database import make_engine
+from creditunion.platform.settings import Settings
 from tests.api.banking.bank import Bank
 from tests.api.conftest import TEST_ENV
 from tests.api.factories import _SessionSource, bind_factories
@@ -29,7 +29,7 @@ __all__ = ["TEST_ENV"]
 @pytest.fixture(scope="package", autouse=True)
 def _fast_settings() -> Iterator[None]:
     """Cheap password hashing and a fixed secret, as in tests/api."""
-    from creditunion.settings import get_settings
+    from creditunion.platform.settings import get_settings
 
     saved = {name: os.environ.get(name) for name in TEST_ENV}
     os.environ.update(TEST_ENV)

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.docs_pages import ASSETS_PATH
-from creditunion import metrics
-from creditunion.settings import Settings
+from creditunion.platform import metrics
+from creditunion.platform.settings import Settings
 from tests.api.banking.bank import Bank
 
 SOURCES = re.compile(r"""(?:src|href)=["']([^"']+)["']""")

@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.login_throttle import FailureWindow
 from creditunion.auth.roles import Role
-from creditunion.log_json import JsonFormatter
-from creditunion.logging_setup import LOG_FORMAT, ScrubbingFormatter
-from creditunion.settings import Settings
+from creditunion.platform.log_json import JsonFormatter
+from creditunion.platform.logging_setup import LOG_FORMAT, ScrubbingFormatter
+from creditunion.platform.settings import Settings
 from tests.api.banking.bank import Bank, gbp
 from tests.api.factories import PASSWORD, make_user
 from tests.factories import ni_number

@@ -20,7 +20,7 @@ from api.app import create_app
 from api.login_throttle import SignInThrottle
 from creditunion import cli_serve
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from tests.api.factories import PASSWORD, make_user
 
 PROXY_OPTIONS = ("proxy_headers", "forwarded_allow_ips")

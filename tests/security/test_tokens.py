@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from tests.api.banking.bank import Bank
 from tests.security.tokens import claims_of, forged, unsigned
 from tests.security.world import Pair, make_pair, snapshot

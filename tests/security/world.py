@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from api.app import create_app
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from creditunion.shares.views import ShareAccountView
 from tests.api.banking.bank import Bank
 from tests.api.conftest import LoggedIn

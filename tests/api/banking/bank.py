@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from creditunion.approvals.views import ApprovalView
 from creditunion.auth.roles import Role
 from creditunion.business_date.service import current_business_date, initialise_business_date
-from creditunion.database import unit_of_work
 from creditunion.members.views import MemberView
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.movements import deposit_cash, withdraw_cash
 from creditunion.shares.product_service import install_standard_products
 from creditunion.shares.products import INSTANT_ACCESS

@@ -10,11 +10,11 @@ from sqlalchemy import Engine, func, select
 
 from api.app import create_app
 from creditunion.approvals.models import ApprovalStatus, PendingApproval
-from creditunion.database import unit_of_work
 from creditunion.demo import HISTORY_DAYS, run_demo
 from creditunion.demo.people import DemoRefused
 from creditunion.members.models import Member, MemberStatus
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from creditunion.setup import initialise
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry

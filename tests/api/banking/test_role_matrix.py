@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.permissions_matrix import operations
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from creditunion.shares.views import ShareAccountView
 from tests.api.banking.bank import Bank, gbp, new_key
 from tests.api.conftest import LoggedIn, login

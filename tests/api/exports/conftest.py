@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from creditunion.auth.roles import Role
-from creditunion.settings import Settings
+from creditunion.platform.settings import Settings
 from tests.api.conftest import LoggedIn, login
 from tests.api.factories import bind_factories, make_user
 from tests.seal_helpers import D1, D2, D3, History, build_history, close_and_seal

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from creditunion.auth.roles import Role
 from creditunion.business_date.service import initialise_business_date
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.chart import install_chart
 from tests.api.conftest import login
 from tests.api.exports.conftest import D3, Books, audit_records, manifest_of, sha256, unzip

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import xmlschema
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.export.camt053 import NAMESPACE
 from ledger.export.gl import general_ledger
 from ledger.export.run import ExportFormat, snapshot, write_camt053, write_report

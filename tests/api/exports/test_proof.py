@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.seal import seals_between
 from tests.api.exports.conftest import D1, D2, D3, RANGE, Books, audit_records
 from tests.seal_helpers import tamper

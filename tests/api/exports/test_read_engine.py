@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.context import AppContext
 from creditunion.auth.roles import Role
-from creditunion.database import libpq_url
-from creditunion.settings import Settings
+from creditunion.platform.database import libpq_url
+from creditunion.platform.settings import Settings
 from tests.api.conftest import login
 from tests.api.exports.conftest import D1, D2, D3, RANGE, audit_records, manifest_of, unzip
 from tests.api.factories import bind_factories, make_user

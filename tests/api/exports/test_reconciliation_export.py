@@ -8,7 +8,7 @@ import csv
 import datetime as dt
 import io
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from loans.services.repayments import RepaymentSource, repay
 from tests.api.exports.conftest import D3, Books, audit_records, manifest_of, unzip
 from tests.factories_loans import gbp, make_loan

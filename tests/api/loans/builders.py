@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 
-from creditunion.database import unit_of_work
 from creditunion.lending import origination
 from creditunion.lending.policy import decision_policy
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from ledger.money import Money
 from loans.affordability import IncomeExpenditure
 from loans.decision import MemberFacts

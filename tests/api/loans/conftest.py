@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from creditunion.database import unit_of_work
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from creditunion.setup import initialise
 from tests.api.banking.bank import Bank
 from tests.api.factories import bind_factories

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from creditunion.auth.roles import Role
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.invariants import check_invariants
 from loans.services.seed import seed_products
 from tests.api.banking.bank import Bank, gbp, idem

@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from api.app import create_app
-from creditunion.database import unit_of_work
 from creditunion.demo import run_demo
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from ledger.invariants import check_invariants
 from loans.models import (
     ApplicationStatus,

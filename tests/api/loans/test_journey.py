@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from creditunion.auth.roles import Role
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import DEFERRED_LOAN_FEE_INCOME, FEE_INCOME, LOAN_INTEREST_INCOME
 from ledger.money import Money

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from creditunion.auth.roles import Role
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from loans.rate import InterestRate
 from loans.services.products import create_product
 from tests.api.loans.conftest import FreshLending

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from creditunion.auth.roles import Role
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from loans.services.arrears import age_loan
 from tests.api.banking.bank import gbp, idem, new_key
 from tests.api.loans.builders import Builders

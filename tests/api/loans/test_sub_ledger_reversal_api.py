@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from creditunion.auth.roles import Role
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from tests.api.banking.bank import gbp, idem, new_key
 from tests.api.loans.lending import Lending
 

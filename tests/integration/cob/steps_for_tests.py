@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.cob.runner import run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
-from creditunion.database import make_engine
+from creditunion.platform.database import make_engine
 from ledger.batch import Outcome, post_batch
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from creditunion.cob.leader import CobBusy, leadership
 from creditunion.cob.runner import StepFailed, run_step, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account
 from ledger.invariants import check_invariants
 from ledger.models import AccountType

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import default_engine, libpq_url
-from creditunion.settings import get_settings
+from creditunion.platform.database import default_engine, libpq_url
+from creditunion.platform.settings import get_settings
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 import xmlschema
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.export.camt053 import NAMESPACE, NothingToState
 from ledger.export.gl import general_ledger
 from ledger.export.run import ExportFormat, UnsupportedFormat, snapshot, write_camt053

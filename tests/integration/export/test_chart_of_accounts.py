@@ -12,8 +12,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import unit_of_work
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import close_account, get_account_by_code
 from ledger.chart import DEFAULT_CHART, MEMBERS_SHARES, RECOVERIES_INCOME, install_chart
 from ledger.export.run import ExportFormat

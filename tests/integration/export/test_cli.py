@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import default_engine, libpq_url
-from creditunion.settings import get_settings
+from creditunion.platform.database import default_engine, libpq_url
+from creditunion.platform.settings import get_settings
 from ledger.periods import close_business_date
 from tests.conftest import cloned_database
 from tests.seal_helpers import D1, D3, History, build_history, close_and_seal, tamper
@@ -135,7 +135,7 @@ def test_audit_seal_catches_up_closed_days_in_order(
     monkeypatch.setenv("DATABASE_URL", _url(fresh_engine))  # sealing writes: the primary
     get_settings.cache_clear()
     default_engine.cache_clear()
-    from creditunion.database import unit_of_work
+    from creditunion.platform.database import unit_of_work
 
     with unit_of_work(fresh_engine) as s:
         close_business_date(s, business_date=D3, closed_by="test")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.export.csv_format import neutralise_text, restore_text
 from ledger.export.gl import general_ledger
 from ledger.export.run import ExportFormat, snapshot, write_report

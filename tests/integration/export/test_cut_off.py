@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import unit_of_work
 from creditunion.exports.cut_off import cut_off_report
+from creditunion.platform.database import unit_of_work
 from ledger.export.run import ExportFormat
 from ledger.models import AccountType
 from ledger.periods import close_business_date

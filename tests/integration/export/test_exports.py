@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.export import csv_format, xlsx_format
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing

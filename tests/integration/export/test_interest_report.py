@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.cli import app
-from creditunion.database import unit_of_work
 from creditunion.exports.interest_report import interest_report
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import DIVIDEND_AND_INTEREST_EXPENSE, INTEREST_AND_DIVIDENDS_PAYABLE
 from ledger.export.run import ExportFormat

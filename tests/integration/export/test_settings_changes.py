@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from creditunion.business_date.service import initialise_business_date
 from creditunion.cli import app
 from creditunion.cob.plan import run_close_of_business
-from creditunion.database import unit_of_work
 from creditunion.exports.settings_changes import settings_changes_report
-from creditunion.settings import get_settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import get_settings
 from creditunion.settings_audit import SETTINGS_ACTOR, record_money_settings
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export

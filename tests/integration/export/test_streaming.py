@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from creditunion.database import libpq_url
+from creditunion.platform.database import libpq_url
 from ledger.export.run import ExportFormat
 from ops.bench_data import business_dates, generate_journal
 from ops.bench_export import export_in_child

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from sqlalchemy import Engine, text
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account
 from ledger.batch import BATCH_ENTRIES_MAX, BatchTooLarge, Outcome, post_batch
 from ledger.checks import InsufficientFunds, UnknownAccount

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
-from creditunion.database import run_command, unit_of_work
+from creditunion.platform.database import run_command, unit_of_work
 from ledger.accounts import AccountView, get_account
 from ledger.batch import Outcome, post_batch
 from ledger.checks import InsufficientFunds

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import Engine, text
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import AccountView, get_account
 from ledger.batch import Outcome, post_batch
 from ledger.checks import AccountCurrencyMismatch, InsufficientFunds

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from creditunion.business_date.service import current_business_date, initialise_business_date
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.batch import Outcome, post_batch
 from ledger.models import AccountType
 from ledger.periods import FutureDated, close_business_date, limit_postings_to

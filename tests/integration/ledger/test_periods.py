@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.models import AccountType
 from ledger.periods import DateAlreadyClosed, PeriodClosed, close_business_date, closed_through
 from ledger.posting import post_entry

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import close_account, get_account
 from ledger.checks import (
     AccountClosed,

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import AccountView, get_account_by_code
 from ledger.balances import balance
 from ledger.chart import DEFAULT_CHART, MEMBERS_SHARES, install_chart

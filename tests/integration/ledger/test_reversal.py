@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine, text
 
-from creditunion.database import run_command, unit_of_work
+from creditunion.platform.database import run_command, unit_of_work
 from ledger.accounts import get_account
 from ledger.checks import InsufficientFunds
 from ledger.models import AccountType

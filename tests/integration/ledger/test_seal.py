@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine, text
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.chain import GENESIS, DayAccumulator, entry_canonical_bytes, next_link, seal_hash
 from ledger.journal_stream import entries_between
 from ledger.periods import close_business_date

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, update
 
-from creditunion.database import unit_of_work
 from creditunion.lending.facts import member_facts, net_worth
 from creditunion.lending.origination import quote_for_member
 from creditunion.lending.policy import decision_policy
 from creditunion.members.models import Member, MemberStatus
 from creditunion.members.service import MemberNotFound
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from creditunion.setup import initialise
 from ledger.accounts import get_account_by_code
 from ledger.chart import CASH_IN_TILLS, GENERAL_RESERVE, RETAINED_SURPLUS

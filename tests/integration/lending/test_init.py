@@ -7,8 +7,8 @@ import datetime as dt
 
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
-from creditunion.settings import Settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import Settings
 from creditunion.setup import initialise
 from loans.services.products import list_products
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.money import Money
 from loans.decision import MemberFacts
 from loans.frequency import Frequency

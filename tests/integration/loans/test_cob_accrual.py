@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import Engine, func, select
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
 from ledger.periods import close_business_date

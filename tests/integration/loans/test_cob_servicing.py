@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import (
     ALLOWANCE_FOR_LOAN_LOSSES,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.invariants import check_invariants
 from loans.models import LoanRow, TransactionKind
 from loans.services.arrears import age_arrears

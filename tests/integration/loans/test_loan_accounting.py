@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, select
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import (
     ALLOWANCE_FOR_LOAN_LOSSES,

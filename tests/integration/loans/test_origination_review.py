@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from creditunion.database import unit_of_work
 from creditunion.lending.reads import loan_ids
+from creditunion.platform.database import unit_of_work
 from ledger.money import Money
 from loans.decision import MemberFacts
 from loans.frequency import Frequency

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import FEE_INCOME
 from ledger.invariants import check_invariants

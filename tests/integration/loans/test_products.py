@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.money import Money
 from loans.checks import ProductInvalid
 from loans.daycount import DayCount

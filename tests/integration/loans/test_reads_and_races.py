@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from creditunion.database import run_command, unit_of_work
+from creditunion.platform.database import run_command, unit_of_work
 from ledger.checks import InsufficientFunds
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry

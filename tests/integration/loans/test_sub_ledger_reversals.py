@@ -20,7 +20,7 @@ from creditunion.approvals.service import (
     get_approval,
     request_reversal,
 )
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.models import JournalEntry
 from loans.models import TransactionKind
 from loans.services.queries import loan_transactions

@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.models import Posting
 from loans.frequency import Frequency
 from loans.models import LoanRow, LoanTransactionRow, TransactionKind

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
+from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import LOAN_INTEREST_INCOME
 from ledger.invariants import check_invariants

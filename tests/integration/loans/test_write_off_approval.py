@@ -18,8 +18,8 @@ from creditunion.approvals.service import (
     SelfApprovalRefused,
 )
 from creditunion.approvals.write_offs import request_write_off
-from creditunion.database import unit_of_work
-from creditunion.settings import get_settings
+from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import get_settings
 from ledger.models import JournalEntry
 from loans.models import LoanStatus, LoanTransactionRow, TransactionKind
 from loans.services.state import LoanNotActive

@@ -10,7 +10,6 @@ import uuid
 import pytest
 from sqlalchemy import Engine, text
 
-from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import (
@@ -25,6 +24,7 @@ from creditunion.members.service import (
     update_member_details,
 )
 from creditunion.members.views import NiVisibility
+from creditunion.platform.database import unit_of_work
 from tests.factories import STAFF, TODAY, MemberApplicationFactory, MemberFactory
 
 

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from creditunion.database import unit_of_work
 from creditunion.members.closure import (
     MemberClosureRefused,
     register_closure_check,
@@ -16,6 +15,7 @@ from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status, get_member
 from creditunion.members.status import StatusTransitionRefused
 from creditunion.members.views import MemberView
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.service import close_share_account
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory
 from tests.members_shares_helpers import deposit

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from creditunion.embedded_db import embedded_server_url, embedded_status
+from creditunion.platform.embedded_db import embedded_server_url, embedded_status
 
 CLI = [sys.executable, "-c", "from creditunion.cli import run; run()"]
 

@@ -15,10 +15,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from creditunion import metrics
 from creditunion.cob.runner import StepFailed, run_step
 from creditunion.cob.steps import Progress, Step, StepOutcome
-from creditunion.database import unit_of_work
+from creditunion.platform import metrics
+from creditunion.platform.database import unit_of_work
 from ledger import observe
 from ledger.batch import post_batch
 from ledger.models import AccountType
@@ -156,7 +156,7 @@ def test_the_pool_is_read_at_scrape_time(engine: Engine) -> None:
 
 
 def test_an_unreachable_database_is_reported_not_raised() -> None:
-    from creditunion.database import make_engine
+    from creditunion.platform.database import make_engine
 
     dead = make_engine("postgresql://postgres@127.0.0.1:1/none", pool_size=1)
     text = metrics.exposition(dead).decode()
@@ -166,12 +166,12 @@ def test_an_unreachable_database_is_reported_not_raised() -> None:
 
 COUNT_IN_CHILD = """
 import sys
-from creditunion import metrics
+from creditunion.platform import metrics
 for _ in range(int(sys.argv[1])):
     metrics.observe_request(method="GET", route="/v1/x/{id}", status=200, seconds=0.01)
 """
 SCRAPE_IN_CHILD = """
-from creditunion import metrics
+from creditunion.platform import metrics
 print(metrics.exposition(None).decode())
 """
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import Engine
 
-from creditunion.database import run_command, unit_of_work
+from creditunion.platform.database import run_command, unit_of_work
 from creditunion.shares.movement_rules import (
     AboveMaximumBalance,
     InsufficientAvailableBalance,

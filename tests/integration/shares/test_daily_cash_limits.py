@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import Engine
 
-from creditunion.database import run_command, unit_of_work
+from creditunion.platform.database import run_command, unit_of_work
 from creditunion.shares.movement_rules import DailyCashLimits, above_daily_limits
 from creditunion.shares.movements import WithdrawalResult, withdraw_cash
 from creditunion.shares.service import get_share_account

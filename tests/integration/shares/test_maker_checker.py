@@ -29,8 +29,8 @@ from creditunion.approvals.service import (
     request_reversal,
 )
 from creditunion.approvals.views import ApprovalView
-from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.movement_rules import (
     InsufficientAvailableBalance,
     needs_approval,

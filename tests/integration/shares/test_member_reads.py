@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
 from creditunion.members.service import get_member
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.movements import withdraw_cash
 from creditunion.shares.service import (
     ShareAccountNotFound,

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, func, select
 
-from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status, get_member
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.movement_rules import (
     AboveMaximumBalance,
     FinalWithdrawalMismatch,

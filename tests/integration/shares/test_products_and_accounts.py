@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.database import unit_of_work
 from creditunion.field_problems import ValidationProblem
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status
+from creditunion.platform.database import unit_of_work
 from creditunion.shares.account_number import normalise_account_number
 from creditunion.shares.models import ProductKind, ShareAccountStatus
 from creditunion.shares.movements import withdraw_cash

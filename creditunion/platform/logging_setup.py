@@ -12,8 +12,8 @@ import logging
 import sys
 from typing import Any, Final, Literal, TextIO
 
-from creditunion.redaction import scrub_text
-from creditunion.request_context import current_request_id
+from creditunion.platform.redaction import scrub_text
+from creditunion.platform.request_context import current_request_id
 
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 LogFormat = Literal["json", "text"]
@@ -57,7 +57,7 @@ def resolve_log_format(
 
 
 def _formatter(log_format: LogFormat) -> logging.Formatter:
-    from creditunion.log_json import JsonFormatter
+    from creditunion.platform.log_json import JsonFormatter
 
     return JsonFormatter() if log_format == "json" else ScrubbingFormatter(LOG_FORMAT)
 
@@ -77,9 +77,9 @@ def configure_logging(level: int | str = logging.INFO, log_format: LogFormat = "
 def logging_config(level: str = "INFO", log_format: LogFormat = "text") -> dict[str, object]:
     """The same set-up as a `logging.config.dictConfig` dict (uvicorn applies it per worker)."""
     formatter: dict[str, object] = (
-        {"()": "creditunion.log_json.JsonFormatter"}
+        {"()": "creditunion.platform.log_json.JsonFormatter"}
         if log_format == "json"
-        else {"()": "creditunion.logging_setup.ScrubbingFormatter", "fmt": LOG_FORMAT}
+        else {"()": "creditunion.platform.logging_setup.ScrubbingFormatter", "fmt": LOG_FORMAT}
     )
     return {
         "version": 1,

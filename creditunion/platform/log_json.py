@@ -6,7 +6,7 @@ a caller passed with `extra={...}`, `exception` when there is a traceback, and, 
 uvicorn's access log, `client`, `method`, `path`, `http_version` and `status` as fields of
 their own.
 
-The scrubber of `creditunion.redaction` runs over the object before it is written: values
+The scrubber of `creditunion.platform.redaction` runs over the object before it is written: values
 under sensitive field names are replaced whatever they hold, and every string (message,
 traceback, extra fields) is searched for credentials and National Insurance numbers, as
 the text format's line is.
@@ -19,7 +19,7 @@ import json
 import logging
 from typing import Any, Final
 
-from creditunion.redaction import scrub
+from creditunion.platform.redaction import scrub
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES: Final = frozenset(

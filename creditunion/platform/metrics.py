@@ -167,7 +167,7 @@ def observe_request(*, method: str, route: str, status: int, seconds: float) -> 
 
 # ----------------------------------------------------------------------------- ledger
 
-_PENDING: Final = "creditunion.metrics.pending_postings"
+_PENDING: Final = "creditunion.platform.metrics.pending_postings"
 
 
 def _kind(kind: str) -> str:

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from creditunion.embedded_db import embedded_server_url, ensure_database
-from creditunion.settings import Settings, get_settings
+from creditunion.platform.embedded_db import embedded_server_url, ensure_database
+from creditunion.platform.settings import Settings, get_settings
 from ledger.deadline import Deadline, deadline_set
 from ledger.transaction import DeadlineExceeded, PostingContention, is_transient, may_retry
 
