@@ -18,7 +18,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from creditunion import audit
-from creditunion.actors import COB_ACTOR
 from creditunion.auth.actor import Actor
 from creditunion.business_date.models import BusinessCalendar
 from creditunion.cob.leader import CobBusy
@@ -28,8 +27,6 @@ from creditunion.platform.database import unit_of_work
 from ledger.periods import closed_through
 from ledger.seal_models import DaySeal
 
-# Close of business acting on its own (the scheduler), under its one name.
-COB_SYSTEM: Final = Actor(user_id=None, username=COB_ACTOR, role=None)
 ERROR_LENGTH_MAX: Final = 500
 SEALS_RECORDED_MAX: Final = 400  # a catch-up of years lists its first days' seals only
 

@@ -172,15 +172,20 @@ def run_close_of_business(
     it is refused with `BeyondCalendarDate` before anything runs.
     """
     reports: list[StepReport] = []
+    settings = get_settings()
     with leadership(engine, wait=wait):
         # A changed write-off threshold or limit is on the audit trail before it is used.
         with unit_of_work(engine) as session:
-            record_money_settings(session, settings=get_settings(), actor=SETTINGS_ACTOR)
+            record_money_settings(session, settings=settings, actor=SETTINGS_ACTOR)
         days = dates_to_close(engine, until=until)
         if not_after is not None and days and days[-1] > not_after:
             raise BeyondCalendarDate(max(days[0], not_after + dt.timedelta(days=1)), not_after)
         for business_date in days:
             reports += run_steps_for_date(
-                engine, steps=steps, business_date=business_date, on_progress=on_progress
+                engine,
+                steps=steps,
+                business_date=business_date,
+                step_budget_s=settings.cob_step_deadline_s,
+                on_progress=on_progress,
             )
     return reports

@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import Connection, CursorResult, Engine, text
 from sqlalchemy.orm import Session
 
+from creditunion.cob.commands import cob_context, run_cob_step
 from creditunion.cob.leader import COB_STEP_KEY
 from creditunion.cob.models import StepStatus
 from creditunion.cob.steps import Step, StepOutcome
@@ -98,9 +99,10 @@ def run_step(
     step: Step,
     position: int,
     business_date: dt.date,
+    budget_s: float,
     on_progress: OnProgress | None = None,
 ) -> StepReport:
-    """Run `step` for `business_date` unless a run already completed it."""
+    """Run `step` for `business_date` unless a run already completed it, within `budget_s`."""
     started = time.monotonic()
     if is_completed(engine, step.name, business_date):
         return _observed(StepReport(step.name, business_date, "skipped", 0.0, None))
@@ -110,7 +112,7 @@ def run_step(
         side.execute(_MARK_RUNNING, key | {"position": position, "runner": runner_id()})
         reporter = _ProgressReporter(side, step.name, business_date, on_progress)
         try:
-            outcome = _run_in_transaction(engine, step, business_date, reporter)
+            outcome = _run_in_transaction(engine, step, business_date, reporter, budget_s)
         except BaseException as exc:
             side.execute(_MARK_FAILED, key | {"error": repr(exc)[:ERROR_LENGTH_MAX]})
             failed = StepReport(
@@ -133,7 +135,11 @@ def _observed(report: StepReport) -> StepReport:
 
 
 def _run_in_transaction(
-    engine: Engine, step: Step, business_date: dt.date, reporter: _ProgressReporter
+    engine: Engine,
+    step: Step,
+    business_date: dt.date,
+    reporter: _ProgressReporter,
+    budget_s: float,
 ) -> StepOutcome | None:
     key = {"step": step.name, "d": business_date}
     with unit_of_work(engine) as session:
@@ -141,7 +147,8 @@ def _run_in_transaction(
         # Read again under the lock: a rival runner may have completed it meanwhile.
         if session.scalar(_READ_STATUS, key) == StepStatus.COMPLETED.value:
             return None
-        outcome = step.run(session, business_date, reporter)
+        context = cob_context(business_date, budget_s=budget_s)
+        outcome = run_cob_step(session, context, step=step, progress=reporter)
         _record_completion(session, step.name, business_date, outcome)
     return outcome
 
@@ -194,11 +201,17 @@ def run_steps_for_date(
     *,
     steps: Sequence[Step],
     business_date: dt.date,
+    step_budget_s: float,
     on_progress: OnProgress | None = None,
 ) -> list[StepReport]:
     return [
         run_step(
-            engine, step=step, position=n, business_date=business_date, on_progress=on_progress
+            engine,
+            step=step,
+            position=n,
+            business_date=business_date,
+            budget_s=step_budget_s,
+            on_progress=on_progress,
         )
         for n, step in enumerate(steps)
     ]

@@ -18,7 +18,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
-from creditunion.cob.audit_trail import COB_SYSTEM, audited_close_of_business
+from creditunion.cob.audit_trail import audited_close_of_business
+from creditunion.cob.commands import COB_SYSTEM
 from creditunion.cob.leader import CobBusy
 from creditunion.platform.request_context import request_id_set
 from creditunion.platform.settings import Settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,9 @@ from creditunion.platform.database import make_engine
 from ledger.batch import Outcome, post_batch
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
+
+# Each step's deadline in these tests: far beyond what a step here takes.
+STEP_BUDGET_S: Final = 600.0
 
 
 def credit_members_step(
@@ -50,4 +54,6 @@ if __name__ == "__main__":
     url, date, cash, members = sys.argv[1:5]
     engine = make_engine(url, pool_size=2)
     step = credit_members_step(int(cash), [int(m) for m in members.split(",")], pause_s=60)
-    run_steps_for_date(engine, steps=[step], business_date=dt.date.fromisoformat(date))
+    run_steps_for_date(
+        engine, steps=[step], business_date=dt.date.fromisoformat(date), step_budget_s=STEP_BUDGET_S
+    )

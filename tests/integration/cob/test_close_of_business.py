@@ -31,6 +31,7 @@ from loans.daycount import DayCount, year_fraction_ratio
 from tests.factories import MemberFactory, ShareAccountFactory
 from tests.factories_loans import TODAY as LOAN_DAY
 from tests.factories_loans import account_minor, loan_row, make_loan
+from tests.integration.cob.steps_for_tests import STEP_BUDGET_S
 
 START = dt.date(2026, 1, 1)
 STAFF = "user:teller-1"
@@ -218,7 +219,9 @@ def test_missed_days_are_caught_up_in_order(fresh_engine: Engine) -> None:
 
 def test_an_interrupted_close_is_finished_before_anything_else(fresh_engine: Engine) -> None:
     terms = _setup(fresh_engine, accounts_per_product=2)
-    run_steps_for_date(fresh_engine, steps=STEPS[:2], business_date=START)  # killed after accrual
+    run_steps_for_date(
+        fresh_engine, steps=STEPS[:2], business_date=START, step_budget_s=STEP_BUDGET_S
+    )  # killed after accrual
 
     assert dates_to_close(fresh_engine, until=None) == [START]
     reports = run_close_of_business(fresh_engine)

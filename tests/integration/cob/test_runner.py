@@ -18,7 +18,7 @@ from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account
 from ledger.invariants import check_invariants
 from ledger.models import AccountType
-from tests.integration.cob.steps_for_tests import credit_members_step
+from tests.integration.cob.steps_for_tests import STEP_BUDGET_S, credit_members_step
 from tests.ledger_helpers import gbp, new_account
 
 DAY = dt.date(2026, 11, 2)
@@ -47,9 +47,15 @@ def test_a_step_runs_once_per_date_however_often_it_is_started(fresh_engine: Eng
     cash, members = _accounts(fresh_engine)
     step = credit_members_step(cash, members)
 
-    first = run_steps_for_date(fresh_engine, steps=[step], business_date=DAY)
-    second = run_steps_for_date(fresh_engine, steps=[step], business_date=DAY)
-    next_day = run_steps_for_date(fresh_engine, steps=[step], business_date=DAY + dt.timedelta(1))
+    first = run_steps_for_date(
+        fresh_engine, steps=[step], business_date=DAY, step_budget_s=STEP_BUDGET_S
+    )
+    second = run_steps_for_date(
+        fresh_engine, steps=[step], business_date=DAY, step_budget_s=STEP_BUDGET_S
+    )
+    next_day = run_steps_for_date(
+        fresh_engine, steps=[step], business_date=DAY + dt.timedelta(1), step_budget_s=STEP_BUDGET_S
+    )
 
     assert [r.status for r in first] == ["completed"]
     assert [r.status for r in second] == ["skipped"]
@@ -76,12 +82,14 @@ def test_a_failed_step_writes_nothing_and_runs_in_full_next_time(fresh_engine: E
 
     step = Step("flaky", flaky)
     with pytest.raises(StepFailed):
-        run_step(fresh_engine, step=step, position=0, business_date=DAY)
+        run_step(fresh_engine, step=step, position=0, business_date=DAY, budget_s=STEP_BUDGET_S)
     assert _step_rows(fresh_engine, "flaky")[0][1] == "failed"
     with unit_of_work(fresh_engine) as s:
         assert get_account(s, members[0]).balance == gbp("0")
 
-    report = run_step(fresh_engine, step=step, position=0, business_date=DAY)
+    report = run_step(
+        fresh_engine, step=step, position=0, business_date=DAY, budget_s=STEP_BUDGET_S
+    )
 
     assert report.status == "completed"
     assert _step_rows(fresh_engine, "flaky") == [(DAY, "completed", 2, 5)]
@@ -98,7 +106,9 @@ def test_two_runners_started_together_run_each_step_once(fresh_engine: Engine) -
 
     def runner() -> None:
         barrier.wait()
-        reports = run_steps_for_date(fresh_engine, steps=steps, business_date=DAY)
+        reports = run_steps_for_date(
+            fresh_engine, steps=steps, business_date=DAY, step_budget_s=STEP_BUDGET_S
+        )
         with guard:
             statuses.extend(r.status for r in reports)
 
@@ -150,7 +160,11 @@ def test_a_runner_killed_mid_step_leaves_nothing_and_a_rerun_posts_once(
     assert _step_rows(fresh_engine, "credit_members")[0][1] == "running"
 
     report = run_step(
-        fresh_engine, step=credit_members_step(cash, members), position=0, business_date=DAY
+        fresh_engine,
+        step=credit_members_step(cash, members),
+        position=0,
+        business_date=DAY,
+        budget_s=STEP_BUDGET_S,
     )
 
     assert report.status == "completed"

@@ -23,6 +23,7 @@ from ledger import observe
 from ledger.batch import post_batch
 from ledger.models import AccountType
 from ledger.posting import post_entry
+from tests.integration.cob.steps_for_tests import STEP_BUDGET_S
 from tests.ledger_helpers import gbp, new_account, transfer
 
 
@@ -123,8 +124,12 @@ def _step(name: str, items: int, *, fail: bool = False) -> Step:
 def test_close_of_business_steps_are_timed_and_counted(fresh_engine: Engine) -> None:
     name = f"s{uuid.uuid4().hex[:8]}"
     day = dt.date(2026, 3, 2)
-    run_step(fresh_engine, step=_step(name, 7), position=0, business_date=day)
-    run_step(fresh_engine, step=_step(name, 7), position=0, business_date=day)  # skipped
+    run_step(
+        fresh_engine, step=_step(name, 7), position=0, business_date=day, budget_s=STEP_BUDGET_S
+    )
+    run_step(
+        fresh_engine, step=_step(name, 7), position=0, business_date=day, budget_s=STEP_BUDGET_S
+    )  # skipped
     assert sample("creditunion_cob_step_duration_seconds_count", step=name) == 1
     assert sample("creditunion_cob_step_items", step=name) == 7
     assert sample("creditunion_cob_steps_total", step=name, status="completed") == 1
@@ -135,6 +140,7 @@ def test_close_of_business_steps_are_timed_and_counted(fresh_engine: Engine) -> 
             step=_step(name, 0, fail=True),
             position=0,
             business_date=day + dt.timedelta(1),
+            budget_s=STEP_BUDGET_S,
         )
     assert sample("creditunion_cob_steps_total", step=name, status="failed") == 1
     # The scrape reads the latest completed run of each step from the database too.
@@ -172,6 +178,7 @@ for _ in range(int(sys.argv[1])):
 """
 SCRAPE_IN_CHILD = """
 from creditunion.platform import metrics
+from tests.integration.cob.steps_for_tests import STEP_BUDGET_S
 print(metrics.exposition(None).decode())
 """
 
