@@ -17,7 +17,7 @@ from sqlalchemy import text
 from api.context import request_context
 from api.problems import PROBLEM_TYPE_PREFIX, problem_response, problem_responses
 from api.security import PUBLIC
-from creditunion.migrate import at_head
+from launch.migrate import at_head
 
 router = APIRouter(prefix="/health", tags=["health"])
 log = logging.getLogger(__name__)

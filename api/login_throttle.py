@@ -18,7 +18,7 @@ username. 0 turns either off.
 Counts live in the worker process (each of N workers counts on its own: the effective
 ceiling is N times the setting) and are bounded in size. The address is the one the server
 reports: the TCP peer, unless `CREDITUNION_TRUSTED_PROXIES` names the reverse proxies whose
-`X-Forwarded-For` uvicorn may believe (creditunion.cli_serve); by default none is believed,
+`X-Forwarded-For` uvicorn may believe (launch.cli.serve); by default none is believed,
 so a client cannot pick a new address per attempt with a header.
 """
 

@@ -21,12 +21,12 @@ from typing import Any, Final
 from sqlalchemy import Engine, text
 
 from creditunion.cob.plan import run_close_of_business
-from creditunion.migrate import upgrade
 from creditunion.platform.database import make_engine, sqlalchemy_url, unit_of_work
 from creditunion.platform.settings import Settings
 from creditunion.setup import initialise
 from creditunion.shares.product_service import create_share_product
 from creditunion.shares.products import ProductDefinition
+from launch.migrate import upgrade
 from ledger.chart import CASH_IN_TILLS, MEMBERS_SHARES
 from ledger.periods import close_business_date
 from ledger.seal import seal_day

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from creditunion.migrate import upgrade
 from creditunion.platform.database import make_engine, sqlalchemy_url, unit_of_work
+from launch.migrate import upgrade
 from ledger.export.gl import general_ledger
 from ledger.export.run import ExportFormat, snapshot, write_camt053, write_report
 from ledger.periods import close_business_date

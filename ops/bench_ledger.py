@@ -22,10 +22,10 @@ from typing import Any, Final
 
 import psycopg
 
-from creditunion.migrate import upgrade
 from creditunion.platform.database import libpq_url, make_engine, run_command, unit_of_work
 from creditunion.platform.embedded_db import embedded_server_url, with_database
 from creditunion.platform.settings import get_settings
+from launch.migrate import upgrade
 from ledger.accounts import open_account
 from ledger.batch import Outcome, post_batch
 from ledger.entry import EntryRequest, Line

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 from sqlalchemy import func, select
 
-from creditunion.migrate import upgrade
 from creditunion.platform.database import make_engine, unit_of_work
+from launch.migrate import upgrade
 from ledger.models import JournalEntry
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import accrue_interest

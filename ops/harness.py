@@ -95,7 +95,7 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
 def creditunion_command() -> list[str]:
     """`creditunion` from this interpreter's environment."""
     found = Path(sys.executable).with_name("creditunion")
-    return [str(found)] if found.exists() else [sys.executable, "-m", "creditunion.cli"]
+    return [str(found)] if found.exists() else [sys.executable, "-m", "launch.cli"]
 
 
 def seed_demo(database_url: str, *, members: int, timeout_s: float = 600.0) -> None:

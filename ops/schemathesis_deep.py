@@ -39,9 +39,9 @@ def run(*, positive: int, negative: int) -> dict[str, Any]:
 
     from api.app import create_app
     from creditunion.auth.roles import Role
-    from creditunion.migrate import upgrade
     from creditunion.platform.database import make_engine
     from creditunion.platform.settings import Settings, get_settings
+    from launch.migrate import upgrade
     from tests.api.banking import test_schemathesis as suite
     from tests.api.conftest import login
     from tests.api.factories import bind_factories, make_user

@@ -14,7 +14,6 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from creditunion.migrate import upgrade
 from creditunion.platform.database import libpq_url, make_engine, sqlalchemy_url
 from creditunion.platform.embedded_db import (
     TEST_DATA_DIR,
@@ -23,6 +22,7 @@ from creditunion.platform.embedded_db import (
     stop_embedded,
     with_database,
 )
+from launch.migrate import upgrade
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ itself refuses anything that would take the account below the minimum, under any
 concurrency; the floor comes down only for the final withdrawal that empties the account
 so it can be closed.
 
-Every function reachable by a member takes `member_id`: pass the member's own id on a
-member's request (another member's account is then "not found"), None for staff.
+Every function reachable by a member takes a `scope` (`ledger.ownership`): a member's own
+(another member's account is then "not found") or `STAFF`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from ledger.accounts import (
 )
 from ledger.models import AccountType, LedgerAccount
 from ledger.money import Money
+from ledger.ownership import Scope
 from ledger.transaction import require_transaction
 
 OPEN_ACCOUNTS_PER_MEMBER_MAX: Final = 20
@@ -286,7 +287,7 @@ def view_of(session: Session, locked: LockedAccount) -> ShareAccountView:
 
 
 def _owned_row(
-    session: Session, share_account_id: int, member_id: int | None
+    session: Session, share_account_id: int, scope: Scope
 ) -> tuple[ShareAccount, ShareProduct]:
     found = session.execute(
         select(ShareAccount, ShareProduct)
@@ -295,7 +296,7 @@ def _owned_row(
         .execution_options(populate_existing=True)
     ).one_or_none()
     # Another member's account is "not found", exactly like one that does not exist.
-    if found is None or (member_id is not None and found[0].member_id != member_id):
+    if found is None or (scope.member_id is not None and found[0].member_id != scope.member_id):
         raise ShareAccountNotFound(share_account_id)
     return found[0], found[1]
 
@@ -315,19 +316,17 @@ def share_account_id_for_number(
     return found
 
 
-def get_share_account(
-    session: Session, *, share_account_id: int, member_id: int | None
-) -> ShareAccountView:
+def get_share_account(session: Session, *, share_account_id: int, scope: Scope) -> ShareAccountView:
     """One account with its ledger and available balances. Raises `ShareAccountNotFound`."""
-    row, product = _owned_row(session, share_account_id, member_id)
+    row, product = _owned_row(session, share_account_id, scope)
     return _view(session, row, product, get_account(session, row.ledger_account_id))
 
 
 def get_share_account_by_number(
-    session: Session, *, account_number: str, member_id: int | None
+    session: Session, *, account_number: str, scope: Scope
 ) -> ShareAccountView:
     account_id = share_account_id_for_number(session, account_number)
-    return get_share_account(session, share_account_id=account_id, member_id=member_id)
+    return get_share_account(session, share_account_id=account_id, scope=scope)
 
 
 def list_member_share_accounts(
@@ -357,7 +356,7 @@ def set_repayment_mandate(
     Raises `ShareAccountNotFound` or `ShareAccountClosed`.
     """
     require_actor(actor)
-    _owned_row(session, share_account_id, member_id)
+    _owned_row(session, share_account_id, MemberScope(member_id) if member_id else STAFF)
     locked = lock_share_accounts(session, [share_account_id])[share_account_id]
     if locked.account.status is ShareAccountStatus.CLOSED:
         raise ShareAccountClosed(locked.account.account_number)
@@ -372,7 +371,7 @@ def close_share_account(
     share_account_id: int,
     actor: str,
     business_date: dt.date,
-    member_id: int | None = None,
+    scope: Scope,
 ) -> ShareAccountView:
     """Close an empty account and its ledger account.
 
@@ -381,7 +380,7 @@ def close_share_account(
     `ShareAccountClosed`, `PendingApprovalsExist` or `ShareAccountNotEmpty`.
     """
     require_actor(actor)
-    _owned_row(session, share_account_id, member_id)
+    _owned_row(session, share_account_id, scope)
     locked = lock_share_accounts(session, [share_account_id])[share_account_id]
     account = locked.account
     if account.status is ShareAccountStatus.CLOSED:

@@ -43,10 +43,10 @@ def test_a_weak_password_is_refused_and_nothing_is_created(fresh_engine: Engine)
 
 
 def test_the_command_line_creates_it(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from creditunion import cli
-    from creditunion.cli import app
+    from launch import cli
+    from launch.cli import app
 
-    monkeypatch.setattr("creditunion.cli_users.default_engine", lambda: fresh_engine)
+    monkeypatch.setattr("launch.cli.users.default_engine", lambda: fresh_engine)
     monkeypatch.setattr(cli, "default_engine", lambda: fresh_engine)
     runner = CliRunner()
 

@@ -5,9 +5,9 @@ import uuid
 import psycopg
 from alembic import command
 
-from creditunion.migrate import alembic_config, head_revisions, upgrade
 from creditunion.platform.database import sqlalchemy_url
 from creditunion.platform.embedded_db import with_database
+from launch.migrate import alembic_config, head_revisions, upgrade
 
 
 def test_the_models_and_the_migrations_do_not_drift(database_url: str) -> None:

@@ -18,9 +18,9 @@ from starlette.types import ASGIApp
 
 from api.app import create_app
 from api.login_throttle import SignInThrottle
-from creditunion import cli_serve
 from creditunion.auth.roles import Role
 from creditunion.platform.settings import Settings
+from launch.cli import serve as cli_serve
 from tests.api.factories import PASSWORD, make_user
 
 PROXY_OPTIONS = ("proxy_headers", "forwarded_allow_ips")

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from creditunion.actors import COB_ACTOR
 from creditunion.business_date.clock import today_in_zone
-from creditunion.cli import app
 from creditunion.cob.scheduler import run_due
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import Settings, get_settings
 from creditunion.setup import initialise
+from launch.cli import app
 
 runner = CliRunner()
 

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import get_settings
+from launch.cli import app
 from ledger.export.report import Report
 from ledger.export.run import ExportFormat, ExportResult, snapshot, write_report
 from tests.conftest import cloned_database

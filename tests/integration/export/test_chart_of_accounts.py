@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
 from creditunion.platform.database import unit_of_work
+from launch.cli import app
 from ledger.accounts import close_account, get_account_by_code
 from ledger.chart import DEFAULT_CHART, MEMBERS_SHARES, RECOVERIES_INCOME, install_chart
 from ledger.export.run import ExportFormat

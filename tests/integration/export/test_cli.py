@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.platform.database import default_engine, libpq_url
 from creditunion.platform.settings import get_settings
+from launch.cli import app
 from ledger.periods import close_business_date
 from tests.conftest import cloned_database
 from tests.seal_helpers import D1, D3, History, build_history, close_and_seal, tamper

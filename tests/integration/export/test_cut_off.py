@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.exports.cut_off import cut_off_report
 from creditunion.platform.database import unit_of_work
+from launch.cli import app
 from ledger.export.run import ExportFormat
 from ledger.models import AccountType
 from ledger.periods import close_business_date

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.exports.interest_report import interest_report
 from creditunion.platform.database import unit_of_work
+from launch.cli import app
 from ledger.accounts import get_account_by_code
 from ledger.chart import DIVIDEND_AND_INTEREST_EXPENSE, INTEREST_AND_DIVIDENDS_PAYABLE
 from ledger.export.run import ExportFormat

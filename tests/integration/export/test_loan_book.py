@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.exports.loan_book import loan_book_report
 from creditunion.platform.database import unit_of_work
+from launch.cli import app
 from ledger.export.run import ExportFormat
 from loans.frequency import Frequency
 from loans.product import AmountRange, TermRange

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.exports.member_balances import member_balances_report
 from creditunion.platform.database import unit_of_work
+from launch.cli import app
 from ledger.export.report import Report
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from creditunion.cli import app
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import get_settings
+from launch.cli import app
 from ledger.reversal import reverse_entry
 from loans.models import TransactionKind
 from loans.services.queries import loan_transactions

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Role
 from creditunion.auth.users import approve_staff_user, create_staff_user, deactivate_user
-from creditunion.cli import app
 from creditunion.exports.user_access import user_access_report
 from creditunion.platform.database import unit_of_work
+from launch.cli import app
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export
 from tests.factories_loans import member

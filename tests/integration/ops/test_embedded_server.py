@@ -11,7 +11,7 @@ import pytest
 
 from creditunion.platform.embedded_db import embedded_server_url, embedded_status
 
-CLI = [sys.executable, "-c", "from creditunion.cli import run; run()"]
+CLI = [sys.executable, "-c", "from launch.cli import run; run()"]
 
 
 def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """`creditunion export ...`, `creditunion audit verify|seal` and `creditunion bench export`.
 
-Registered on the main command by one import line at the end of `creditunion/cli.py`.
+Registered on the main command by one import line at the end of `launch/cli/__init__.py`.
 Exports and verification read through `read_engine()`: the replica named by
 DATABASE_READ_URL when one is configured, so an audit does not load the primary.
 
@@ -21,14 +21,6 @@ import typer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from creditunion.cli import (
-    JsonOption,
-    _write_json,
-    app,
-    bench_app,
-    cli_actor,
-    require_schema_at_head,
-)
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.exports.reconciliation import reconciliation_report
 from creditunion.exports.service import (
@@ -44,6 +36,14 @@ from creditunion.platform.database import (
 )
 from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import reconcile
+from launch.cli import (
+    JsonOption,
+    _write_json,
+    app,
+    bench_app,
+    cli_actor,
+    require_schema_at_head,
+)
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing

@@ -2,7 +2,7 @@
 
 Each command builds its report from `creditunion.exports` and hands it to the same
 `_export` as the ledger's exports (one snapshot of the read engine, the files, the
-manifest). Registered on `export` by one import line at the end of `creditunion/cli.py`.
+manifest). Registered on `export` by one import line at the end of `launch/cli/__init__.py`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,6 @@ from typing import Annotated
 
 import typer
 
-from creditunion.cli_audit import (
-    FormatOption,
-    FromOption,
-    OutOption,
-    ToOption,
-    _export,
-    export_app,
-)
 from creditunion.exports.chart_of_accounts import chart_of_accounts_report
 from creditunion.exports.cut_off import cut_off_report
 from creditunion.exports.interest_report import interest_report
@@ -28,6 +20,14 @@ from creditunion.exports.member_balances import member_balances_report
 from creditunion.exports.settings_changes import settings_changes_report
 from creditunion.exports.user_access import user_access_report
 from creditunion.platform.settings import get_settings
+from launch.cli.audit import (
+    FormatOption,
+    FromOption,
+    OutOption,
+    ToOption,
+    _export,
+    export_app,
+)
 
 AsOfOption = Annotated[
     dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="As at (its end).")

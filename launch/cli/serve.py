@@ -1,6 +1,6 @@
 """`creditunion serve`: the HTTP API under uvicorn.
 
-Registered on the main command by one import line at the end of `creditunion/cli.py`.
+Registered on the main command by one import line at the end of `launch/cli/__init__.py`.
 The API package is named to uvicorn as a string, so this module (in `creditunion`) does not
 import `api`, which sits above it.
 """
@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 
 from creditunion.auth.actor import Actor
-from creditunion.cli import app, require_schema_at_head
 from creditunion.platform.database import default_engine, unit_of_work
 from creditunion.platform.logging_setup import (
     install_request_id_factory,
@@ -27,6 +26,7 @@ from creditunion.platform.metrics import MULTIPROC_ENV, clear_multiprocess_dir
 from creditunion.platform.metrics import serve_in_background as serve_metrics_in_background
 from creditunion.platform.settings import get_settings
 from creditunion.settings_audit import record_money_settings
+from launch.cli import app, require_schema_at_head
 
 APP_FACTORY = "api.app:create_app"
 

@@ -21,7 +21,6 @@ from sqlalchemy import Engine, text
 from creditunion import audit
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import current_business_date
-from creditunion.cli import app, cli_actor, require_schema_at_head
 from creditunion.cob.audit_trail import audited_close_of_business
 from creditunion.cob.leader import CobBusy
 from creditunion.cob.plan import BeyondCalendarDate
@@ -29,6 +28,7 @@ from creditunion.cob.runner import StepFailed, runner_id
 from creditunion.platform import metrics
 from creditunion.platform.database import default_engine, unit_of_work
 from creditunion.platform.settings import get_settings
+from launch.cli import app, cli_actor, require_schema_at_head
 
 cob_app = typer.Typer(no_args_is_help=True, help="Close of business.")
 app.add_typer(cob_app, name="cob")

@@ -1,5 +1,5 @@
 """`creditunion demo [--members N] [--no-serve]`: seed a demo credit union, print how to sign
-in, and serve the API. Registered by one import line at the end of `creditunion/cli.py`."""
+in, and serve the API. Registered by one import line at the end of `launch/cli/__init__.py`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import typer
 from rich.progress import Progress
 
 from creditunion.business_date.clock import today_in_zone
-from creditunion.cli import app
 from creditunion.demo import MEMBERS_DEFAULT, DemoReport, run_demo
 from creditunion.demo.people import MEMBERS_MAX, DemoRefused
-from creditunion.migrate import upgrade
 from creditunion.platform.database import default_engine, resolve_database_url
 from creditunion.platform.settings import get_settings
+from launch.cli import app
+from launch.migrate import upgrade
 from ledger.trial_balance import TrialBalance
 
 
@@ -59,7 +59,7 @@ def demo(
             raise typer.Exit(2) from exc
     typer.echo(render(report))
     if serve_api:
-        from creditunion.cli_serve import serve
+        from launch.cli.serve import serve
 
         serve(host=host, port=port, workers=None, log_level="info")
 

@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from creditunion.auth.actor import Actor
-from creditunion.migrate import at_head, current_revisions, upgrade
-from creditunion.operator import current_operator, operator_actor, set_operator
 from creditunion.platform.database import default_engine, resolve_database_url, unit_of_work
 from creditunion.platform.embedded_db import EmbeddedDatabaseMissing
 from creditunion.platform.logging_setup import configure_logging, resolve_log_format
 from creditunion.platform.settings import get_settings
+from launch.cli.operator import current_operator, operator_actor, set_operator
+from launch.migrate import at_head, current_revisions, upgrade
 
 app = typer.Typer(no_args_is_help=True, help="Credit union core banking: operator commands.")
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
@@ -138,10 +138,10 @@ def run() -> None:
         raise SystemExit(2) from exc
 
 
-import creditunion.cli_audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
-import creditunion.cli_cob  # noqa: E402  (registers `cob` and `scheduler`)
-import creditunion.cli_db  # noqa: E402  (registers `db status` and `db stop`)
-import creditunion.cli_demo  # noqa: E402  (registers `creditunion demo`)
-import creditunion.cli_evidence  # noqa: E402  (registers the evidence exports, issue 22)
-import creditunion.cli_serve  # noqa: E402  (registers `creditunion serve`)
-import creditunion.cli_users  # noqa: E402, F401  (registers `users create-admin`)
+import launch.cli.audit  # noqa: E402  (registers `export`, `audit` and `bench export`)
+import launch.cli.cob  # noqa: E402  (registers `cob` and `scheduler`)
+import launch.cli.db  # noqa: E402  (registers `db status` and `db stop`)
+import launch.cli.demo  # noqa: E402  (registers `creditunion demo`)
+import launch.cli.evidence  # noqa: E402  (registers the evidence exports, issue 22)
+import launch.cli.serve  # noqa: E402  (registers `creditunion serve`)
+import launch.cli.users  # noqa: E402, F401  (registers `users create-admin`)

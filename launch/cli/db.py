@@ -2,7 +2,7 @@
 
 Both the application's server (CREDITUNION_EMBEDDED_DATA_DIR) and the test suite's keep
 running after the command that started them, so the next command starts fast; these say
-what runs and stop it. Registered by one import line at the end of `creditunion/cli.py`.
+what runs and stop it. Registered by one import line at the end of `launch/cli/__init__.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from creditunion.cli import db_app
 from creditunion.platform.embedded_db import (
     TEST_DATA_DIR,
     EmbeddedStatus,
@@ -19,6 +18,7 @@ from creditunion.platform.embedded_db import (
     stop_embedded,
 )
 from creditunion.platform.settings import get_settings
+from launch.cli import db_app
 
 
 def _servers() -> dict[str, Path]:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from creditunion.auth.actor import Actor
 from creditunion.auth.models import User
 from creditunion.auth.users import approve_staff_user, create_first_admin
-from creditunion.cli import app, require_schema_at_head
 from creditunion.errors import DomainError
 from creditunion.platform.database import default_engine, unit_of_work
+from launch.cli import app, require_schema_at_head
 
 users_app = typer.Typer(no_args_is_help=True, help="Logins the API cannot create yet.")
 app.add_typer(users_app, name="users")
