@@ -25,7 +25,7 @@ from loans.models import LoanStatus, LoanTransactionRow, TransactionKind
 from loans.services.state import LoanNotActive
 from loans.services.writeoff import WriteOffNotDue
 from tests.factories_loans import TODAY, loan_row, make_loan
-from tests.members_shares_helpers import run_threads
+from tests.share_account_helpers import run_threads
 
 MAKER = "user:101"
 CHECKER = "user:102"

@@ -1,3 +1,3 @@
-from tests.members_shares_helpers import books
+from tests.share_account_helpers import books
 
 __all__ = ["books"]

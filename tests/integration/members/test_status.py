@@ -18,7 +18,7 @@ from creditunion.members.views import MemberView
 from creditunion.platform.database import unit_of_work
 from creditunion.shares.service import close_share_account
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory
-from tests.members_shares_helpers import deposit
+from tests.share_account_helpers import deposit
 
 S = MemberStatus
 

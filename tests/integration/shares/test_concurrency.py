@@ -20,7 +20,7 @@ from creditunion.shares.movements import (
 from creditunion.shares.service import get_share_account
 from ledger.checks import InsufficientFunds
 from tests.factories import STAFF, TODAY, ShareAccountFactory, ShareProductFactory
-from tests.members_shares_helpers import LIMIT, assert_invariants, deposit, gbp, key, run_threads
+from tests.share_account_helpers import LIMIT, assert_invariants, deposit, gbp, key, run_threads
 
 THREADS = 8
 ATTEMPTS = 6

@@ -14,7 +14,7 @@ from creditunion.shares.movements import WithdrawalResult, withdraw_cash
 from creditunion.shares.service import get_share_account
 from ledger.money import Money
 from tests.factories import STAFF, TODAY, ShareAccountFactory
-from tests.members_shares_helpers import LIMIT, assert_invariants, deposit, gbp, key, run_threads
+from tests.share_account_helpers import LIMIT, assert_invariants, deposit, gbp, key, run_threads
 
 ROUNDS = 3
 

@@ -49,7 +49,7 @@ from ledger.models import JournalEntry
 from ledger.money import Money
 from ledger.posting import AlreadyReversed
 from tests.factories import STAFF, TODAY, ShareAccountFactory
-from tests.members_shares_helpers import (
+from tests.share_account_helpers import (
     LIMIT,
     MANAGER,
     OTHER_MANAGER,

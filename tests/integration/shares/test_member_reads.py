@@ -19,7 +19,7 @@ from creditunion.shares.service import (
 )
 from creditunion.shares.statements import decode_cursor, encode_cursor, member_transactions
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory
-from tests.members_shares_helpers import LIMIT, deposit, gbp, key
+from tests.share_account_helpers import LIMIT, deposit, gbp, key
 
 START = dt.date(2026, 11, 1)
 

@@ -41,7 +41,7 @@ from ledger.models import JournalEntry
 from ledger.money import Money
 from ledger.posting import IdempotencyConflict
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory, ShareProductFactory
-from tests.members_shares_helpers import LIMIT, assert_invariants, deposit, gbp, key
+from tests.share_account_helpers import LIMIT, assert_invariants, deposit, gbp, key
 
 SUMMER = dt.date(2026, 6, 15)
 

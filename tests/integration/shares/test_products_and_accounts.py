@@ -39,7 +39,7 @@ from ledger.accounts import get_account, get_account_by_code
 from ledger.chart import MEMBERS_SHARES
 from ledger.models import AccountStatus, AccountType
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory, ShareProductFactory
-from tests.members_shares_helpers import LIMIT, assert_invariants, deposit, gbp, key
+from tests.share_account_helpers import LIMIT, assert_invariants, deposit, gbp, key
 
 
 def test_standard_products_are_seeded_once(books: Engine) -> None:
