@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.actors import COB_ACTOR
 from creditunion.approvals.service import expire_stale_approvals
+from creditunion.audit.money_settings import SETTINGS_ACTOR, record_money_settings
 from creditunion.business_date.service import advance_business_date, current_business_date
 from creditunion.cob.leader import leadership
 from creditunion.cob.loan_steps import (
@@ -40,7 +41,6 @@ from creditunion.savings.cob_steps import (
     post_savings_interest,
 )
 from creditunion.savings.payable import accrue_interest_payable
-from creditunion.settings_audit import SETTINGS_ACTOR, record_money_settings
 from ledger.periods import close_business_date, closed_through
 from ledger.seal import seal_through
 

@@ -5,7 +5,7 @@ zone) of a change to money configuration, in id order: a loan product created, g
 terms (a new version) or offered or withdrawn (`loan_product.*`); a dividend rate declared
 (`dividend.declare`); the money settings of the environment changed
 (`settings.change`, written by close of business and `creditunion serve`:
-`creditunion.settings_audit`). Each
+`creditunion.audit.money_settings`). Each
 with when, the business date, who (id, username, role), the target, the record's summary,
 and for a loan product the terms of the version the record names, read from the product's
 versions (rate and basis, day count, amounts, terms, fees, late, failed-payment and early
@@ -24,7 +24,7 @@ from typing import Any, Final, LiteralString
 
 from sqlalchemy.orm import Session
 
-from creditunion.settings_audit import ACTION as SETTINGS_ACTION
+from creditunion.audit.money_settings import ACTION as SETTINGS_ACTION
 from ledger.export.report import Column, ColumnKind, Part, Report, Row
 from ledger.journal_stream import server_side_rows
 

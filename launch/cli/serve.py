@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from creditunion.audit.money_settings import record_money_settings
 from creditunion.auth.actor import Actor
 from creditunion.platform.database import default_engine, unit_of_work
 from creditunion.platform.logging_setup import (
@@ -25,7 +26,6 @@ from creditunion.platform.logging_setup import (
 from creditunion.platform.metrics import MULTIPROC_ENV, clear_multiprocess_dir
 from creditunion.platform.metrics import serve_in_background as serve_metrics_in_background
 from creditunion.platform.settings import get_settings
-from creditunion.settings_audit import record_money_settings
 from launch.cli import app, require_schema_at_head
 
 APP_FACTORY = "api.app:create_app"

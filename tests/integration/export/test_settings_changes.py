@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from creditunion.audit.money_settings import SETTINGS_ACTOR, record_money_settings
 from creditunion.business_date.service import initialise_business_date
 from creditunion.cob.plan import run_close_of_business
 from creditunion.exports.settings_changes import settings_changes_report
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import get_settings
-from creditunion.settings_audit import SETTINGS_ACTOR, record_money_settings
 from launch.cli import app
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export
