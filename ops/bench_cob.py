@@ -21,9 +21,9 @@ from typing import Any, Final
 from sqlalchemy import Engine, text
 
 from creditunion.cob.plan import run_close_of_business
+from creditunion.initial_data import initialise
 from creditunion.platform.database import make_engine, sqlalchemy_url, unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from creditunion.shares.product_service import create_share_product
 from creditunion.shares.products import ProductDefinition
 from launch.migrate import upgrade

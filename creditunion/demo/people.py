@@ -24,10 +24,10 @@ from creditunion.auth.users import (
 )
 from creditunion.business_date.service import current_business_date
 from creditunion.demo.data import DemoMember, demo_members
+from creditunion.initial_data import initialise
 from creditunion.members.models import Member
 from creditunion.members.service import register_member
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from creditunion.shares.models import ShareAccount, ShareProduct
 from creditunion.shares.products import CHRISTMAS_SAVER, INSTANT_ACCESS, JUNIOR_SAVER
 from creditunion.shares.service import open_share_account

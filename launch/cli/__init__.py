@@ -77,7 +77,7 @@ def require_schema_at_head() -> None:
 @app.command("init")
 def init() -> None:
     """Load the default chart of accounts (and products); safe to run again."""
-    from creditunion.setup import initialise
+    from creditunion.initial_data import initialise
 
     require_schema_at_head()
     with unit_of_work(default_engine()) as session:

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from creditunion.auth.roles import Role
 from creditunion.cob.plan import run_close_of_business
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from tests.api.conftest import login
 from tests.api.factories import bind_factories, make_user
 

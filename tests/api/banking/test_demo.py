@@ -12,10 +12,10 @@ from api.app import create_app
 from creditunion.approvals.models import ApprovalStatus, PendingApproval
 from creditunion.demo import HISTORY_DAYS, run_demo
 from creditunion.demo.people import DemoRefused
+from creditunion.initial_data import initialise
 from creditunion.members.models import Member, MemberStatus
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
 from ledger.periods import closed_through

@@ -37,9 +37,9 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from creditunion.auth.roles import Role
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from creditunion.shares.movements import deposit_cash, withdraw_cash
 from ledger.money import Money
 from tests.api.conftest import LoggedIn, login

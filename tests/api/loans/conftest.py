@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from tests.api.banking.bank import Bank
 from tests.api.factories import bind_factories
 from tests.api.loans.lending import Lending

@@ -15,11 +15,11 @@ from sqlalchemy import Engine, text
 from creditunion.business_date.service import current_business_date
 from creditunion.cob.plan import STEPS, dates_to_close, run_close_of_business
 from creditunion.cob.runner import run_steps_for_date
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
 from creditunion.savings.accrual import daily_accrual_units, daily_factor
 from creditunion.savings.dividends import declare_dividend
-from creditunion.setup import initialise
 from creditunion.shares.movement_rules import InsufficientAvailableBalance
 from creditunion.shares.movements import deposit_cash, withdraw_cash
 from creditunion.shares.product_service import create_share_product

@@ -8,9 +8,9 @@ from sqlalchemy import Engine, text
 
 from creditunion.actors import COB_ACTOR
 from creditunion.cob.plan import run_close_of_business
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from loans.frequency import Frequency
 from loans.services.applications import decide_application, submit_application
 from tests.factories_loans import (

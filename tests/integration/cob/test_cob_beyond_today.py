@@ -12,9 +12,9 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.business_date.clock import today_in_zone
+from creditunion.initial_data import initialise
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import Settings, get_settings
-from creditunion.setup import initialise
 from launch.cli import app
 from ledger.periods import closed_through
 

@@ -8,12 +8,12 @@ from sqlalchemy import Engine, text
 
 from creditunion.business_date.service import current_business_date
 from creditunion.cob.plan import run_close_of_business
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
 from creditunion.savings.accrual import UNITS_PER_MINOR
 from creditunion.savings.dividends import declare_dividend
 from creditunion.savings.payable import accrue_interest_payable
-from creditunion.setup import initialise
 from creditunion.shares.movements import deposit_cash
 from creditunion.shares.product_service import create_share_product
 from creditunion.shares.products import ProductDefinition

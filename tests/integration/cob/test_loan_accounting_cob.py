@@ -13,10 +13,10 @@ from sqlalchemy import Engine, text
 from creditunion.approvals import service as approvals
 from creditunion.approvals.write_offs import request_write_off
 from creditunion.cob.plan import run_close_of_business
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings, get_settings
 from creditunion.reconciliation import reconcile, reconciliation_lines
-from creditunion.setup import initialise
 from creditunion.shares.movements import deposit_cash
 from creditunion.shares.product_service import create_share_product
 from creditunion.shares.products import ProductDefinition

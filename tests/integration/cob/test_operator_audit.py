@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from creditunion.actors import COB_ACTOR
 from creditunion.business_date.clock import today_in_zone
 from creditunion.cob.scheduler import run_due
+from creditunion.initial_data import initialise
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import Settings, get_settings
-from creditunion.setup import initialise
 from launch.cli import app
 
 runner = CliRunner()

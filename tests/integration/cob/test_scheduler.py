@@ -12,9 +12,9 @@ from api.app import create_app
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import current_business_date
 from creditunion.cob.scheduler import build_scheduler, close_through, parse_run_time
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from ledger.periods import closed_through
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, text
 
 from creditunion.cob.plan import run_close_of_business
 from creditunion.exports.interest_report import interest_report
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
 from creditunion.savings.cob_steps import accrue_savings_interest, post_savings_interest
-from creditunion.setup import initialise
 from creditunion.shares.movements import deposit_cash
 from creditunion.shares.product_service import create_share_product
 from creditunion.shares.products import ProductDefinition

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, update
 
+from creditunion.initial_data import initialise
 from creditunion.lending.facts import member_facts, net_worth
 from creditunion.lending.origination import quote_for_member
 from creditunion.lending.policy import decision_policy
@@ -16,7 +17,6 @@ from creditunion.members.models import Member, MemberStatus
 from creditunion.members.service import MemberNotFound
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from ledger.accounts import get_account_by_code
 from ledger.chart import CASH_IN_TILLS, GENERAL_RESERVE, RETAINED_SURPLUS
 from ledger.entry import EntryRequest, Line

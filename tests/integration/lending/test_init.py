@@ -7,9 +7,9 @@ import datetime as dt
 
 from sqlalchemy import Engine
 
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from loans.services.products import list_products
 
 

@@ -23,10 +23,10 @@ from sqlalchemy import Engine, text
 from creditunion.approvals.service import approve, request_reversal
 from creditunion.cob.plan import run_close_of_business
 from creditunion.cob.runner import StepFailed
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
 from creditunion.reconciliation import reconcile, reconciliation_lines
-from creditunion.setup import initialise
 from ledger.accounts import get_account_by_code
 from ledger.chart import ALLOWANCE_FOR_LOAN_LOSSES, CASH_IN_TILLS, IMPAIRMENT_EXPENSE
 from ledger.entry import EntryRequest, Line

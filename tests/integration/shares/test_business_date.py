@@ -19,9 +19,9 @@ from creditunion.business_date.service import (
     current_business_date,
     initialise_business_date,
 )
+from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.setup import initialise
 from creditunion.shares.product_service import list_share_products
 from ledger.periods import close_business_date
 
