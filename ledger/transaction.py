@@ -101,10 +101,13 @@ class SavepointCursor:
     def execute(self, query: LiteralString, params: Any = None) -> psycopg.Cursor[Any]:
         if self._opened:
             return self._cursor.execute(query, params)
+        # Opened before the round trip: when the statement after the SAVEPOINT fails (a lock
+        # timeout, a deadlock), the transaction is aborted and only rolling back to the
+        # savepoint lets the retry run.
+        self._opened = True
         with self._connection.pipeline():
             self._connection.execute(f"SAVEPOINT {SAVEPOINT}")
             self._cursor.execute(query, params)
-        self._opened = True
         return self._cursor
 
     def roll_back(self) -> None:
