@@ -28,36 +28,13 @@ from api.problems import register_problem
 from creditunion.approvals import requests as approval_requests
 from creditunion.approvals import service as approvals
 from creditunion.business_date import service as business_dates
-from creditunion.errors import Conflict, NotFound
 from creditunion.members import closure, status
 from creditunion.members import service as members
 from creditunion.savings import dividends
-from creditunion.shares import movement_rules, movements, product_service
+from creditunion.shares import member_transfers, movement_rules, movements, product_service
 from creditunion.shares import service as shares
 
 RETRY_AFTER_NOT_READY_S: Final = 60
-
-
-class RecipientNotFound(NotFound):
-    """A member paying someone by membership number named no one who can receive.
-
-    Whether the number is unknown, closed or has no open account is not told apart, so a
-    member cannot learn more about other members than that a payment went through.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("no member with that membership number can receive a payment")
-
-
-class RecipientCannotReceive(Conflict):
-    """The recipient's account refused the credit (its maximum balance, for instance).
-
-    The share service's own message names the account and its balance after the credit,
-    which a member must not learn about another member's account.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("the recipient's account cannot accept this payment")
 
 
 def _currency_pointer(exc: Exception) -> Mapping[str, Any]:
@@ -72,7 +49,7 @@ _NOT_FOUND: Final[list[tuple[type[Exception], str, str]]] = [
     (approvals.ApprovalNotFound, "Approval not found", "approval-not-found"),
     (approvals.EntryToReverseNotFound, "Entry not found", "entry-not-found"),
     (dividends.DividendProductNotFound, "Dividend product not found", "dividend-product-not-found"),
-    (RecipientNotFound, "Recipient not found", "recipient-not-found"),
+    (member_transfers.RecipientNotFound, "Recipient not found", "recipient-not-found"),
 ]
 
 _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
@@ -120,7 +97,11 @@ _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
     (business_dates.BusinessDateMoved, "Business date moved", "business-date-moved"),
     (business_dates.BusinessDateStillOpen, "Business date still open", "business-date-open"),
     (dividends.DividendOverlaps, "Dividend periods overlap", "dividend-overlaps"),
-    (RecipientCannotReceive, "Recipient cannot receive", "recipient-cannot-receive"),
+    (
+        member_transfers.RecipientCannotReceive,
+        "Recipient cannot receive",
+        "recipient-cannot-receive",
+    ),
 ]
 
 

@@ -21,6 +21,7 @@ from api.schemas.shares import TransactionsPage
 from creditunion.field_problems import ValidationProblem
 from creditunion.shares.service import get_share_account
 from creditunion.shares.statements import member_transactions
+from ledger.ownership import Scope
 
 FromDate = Annotated[
     IsoDate | None,
@@ -46,20 +47,20 @@ def transactions_page(
     session: Session,
     *,
     account_id: int,
-    member_id: int | None,
+    scope: Scope,
     page: PageRequest,
     from_date: dt.date | None,
     to_date: dt.date | None,
 ) -> TransactionsPage:
-    """`member_id` scopes the account to that member (another's is "not found"); None: staff."""
-    account = get_share_account(session, share_account_id=account_id, member_id=member_id)
+    """A member's `scope` sees only their own account (another's is "not found")."""
+    account = get_share_account(session, share_account_id=account_id, scope=scope)
     until = to_date or business_date(session)
     since = from_date or min(account.opened_on, until)
     try:
         found = member_transactions(
             session,
             share_account_id=account_id,
-            member_id=member_id,
+            scope=scope,
             from_date=since,
             to_date=until,
             after=_statement_position(page, account_id),

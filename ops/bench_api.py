@@ -35,6 +35,7 @@ from creditunion.platform.database import make_engine, run_command
 from ledger.checks import PostingRefused
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
+from ledger.ownership import STAFF
 from ledger.posting import post_entry
 from ops import harness
 from ops.loadgen.recorder import percentile
@@ -122,7 +123,7 @@ def service_worker(
                 actor="user:bench",
                 idempotency_key=k,
                 business_date=business_date,
-                member_id=None,
+                scope=STAFF,
                 to_account_number=n,
             )
 

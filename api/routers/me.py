@@ -8,16 +8,13 @@ account or anything about its balance.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Path
-from sqlalchemy.orm import Session
 
 from api import domain_problems  # noqa: F401  (registers the members' problem types)
-from api.domain import ID_MAX, actor_label, business_date
-from api.domain_problems import RecipientCannotReceive, RecipientNotFound
-from api.idempotency import IdempotencyDep
+from api.commands import member_command
+from api.domain import ID_MAX
 from api.pagination import PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.members import MemberOut
@@ -26,18 +23,13 @@ from api.schemas.shares import ShareAccountOut, TransactionsPage
 from api.security import require
 from api.statements import FromDate, ToDate, transactions_page
 from api.transactions import DbSession, api_router
-from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
+from creditunion.commands import CommandContext
 from creditunion.members.service import MemberNotFound, get_member
-from creditunion.shares import movements
-from creditunion.shares.movement_rules import AboveMaximumBalance
-from creditunion.shares.service import (
-    ShareAccountClosed,
-    get_share_account,
-    list_member_share_accounts,
-)
-from creditunion.shares.views import Movement
+from creditunion.shares import commands as shares
+from creditunion.shares.service import get_share_account, list_member_share_accounts
+from ledger.ownership import MemberScope
 
 router = api_router(prefix="/me", tags=["me"])
 
@@ -45,6 +37,7 @@ AccountId = Annotated[
     int, Path(ge=1, le=ID_MAX, description="One of your share accounts.", examples=[1])
 ]
 Member = Annotated[Actor, require(Permission.SELF_READ)]
+Paying = Annotated[CommandContext, member_command(Permission.SELF_TRANSFER, money=True)]
 
 
 def own_member_id(actor: Actor) -> int:
@@ -52,6 +45,10 @@ def own_member_id(actor: Actor) -> int:
     if actor.member_id is None:
         raise MemberNotFound("of this login")
     return actor.member_id
+
+
+def own_scope(actor: Actor) -> MemberScope:
+    return MemberScope(own_member_id(actor))
 
 
 @router.get("", response_model=MemberOut, responses=problem_responses(404), summary="My profile")
@@ -77,7 +74,7 @@ def my_accounts(session: DbSession, actor: Member) -> list[ShareAccountOut]:
 )
 def my_account(session: DbSession, account_id: AccountId, actor: Member) -> ShareAccountOut:
     return ShareAccountOut.of(
-        get_share_account(session, share_account_id=account_id, member_id=own_member_id(actor))
+        get_share_account(session, share_account_id=account_id, scope=own_scope(actor))
     )
 
 
@@ -98,7 +95,7 @@ def my_transactions(
     return transactions_page(
         session,
         account_id=account_id,
-        member_id=own_member_id(actor),
+        scope=own_scope(actor),
         page=page,
         from_date=from_date,
         to_date=to_date,
@@ -112,85 +109,14 @@ def my_transactions(
     responses=problem_responses(404, 409),
     summary="Move money to another of my accounts, or to another member",
 )
-def my_transfer(
-    session: DbSession,
-    body: MyTransferIn,
-    idem: IdempotencyDep,
-    actor: Annotated[Actor, require(Permission.SELF_TRANSFER)],
-) -> MovementOut:
-    member_id = own_member_id(actor)
-    today = business_date(session)
-    amount = body.amount.to_money()
-    if body.to_account_id is not None:
-        movement = movements.transfer_between_own_accounts(
-            session,
-            member_id=member_id,
-            from_share_account_id=body.from_account_id,
-            to_share_account_id=body.to_account_id,
-            amount=amount,
-            actor=actor_label(actor),
-            idempotency_key=idem.ledger_key(),
-            business_date=today,
-            reference=body.reference,
-        )
-    else:
-        assert body.to_membership_number is not None
-        movement = _pay_member(
-            session,
-            body=body,
-            to_membership_number=body.to_membership_number,
-            member_id=member_id,
-            actor=actor,
-            key=idem.ledger_key(),
-            today=today,
-        )
-    audit.record(
+def my_transfer(session: DbSession, body: MyTransferIn, context: Paying) -> MovementOut:
+    movement = shares.transfer_from_own_account(
         session,
-        actor=actor,
-        action="transfer.create",
-        target_type="share_account",
-        target_id=body.from_account_id,
-        summary={
-            "amount": str(amount.amount),
-            "currency": amount.currency,
-            "to_account_id": body.to_account_id,
-            "to_membership_number": body.to_membership_number,
-            "entry_id": str(movement.entry_id),
-        },
-        business_date=today,
+        context,
+        from_share_account_id=body.from_account_id,
+        amount=body.amount.to_money(),
+        to_share_account_id=body.to_account_id,
+        to_membership_number=body.to_membership_number,
+        reference=body.reference,
     )
     return MovementOut.of(movement)
-
-
-def _pay_member(
-    session: Session,
-    *,
-    body: MyTransferIn,
-    to_membership_number: str,
-    member_id: int,
-    actor: Actor,
-    key: str,
-    today: dt.date,
-) -> Movement:
-    # The source is checked first, so a refusal about the recipient is only ever reached
-    # with one of the member's own accounts; the recipient's refusals are then told in
-    # words that reveal nothing of the recipient's account.
-    source = get_share_account(session, share_account_id=body.from_account_id, member_id=member_id)
-    try:
-        return movements.transfer_to_member(
-            session,
-            from_share_account_id=source.id,
-            amount=body.amount.to_money(),
-            actor=actor_label(actor),
-            idempotency_key=key,
-            business_date=today,
-            member_id=member_id,
-            to_membership_number=to_membership_number,
-            reference=body.reference,
-        )
-    except (MemberNotFound, movements.NoAccountToReceive):
-        raise RecipientNotFound() from None
-    except (AboveMaximumBalance, ShareAccountClosed) as exc:
-        if exc.account_number == source.account_number:
-            raise
-        raise RecipientCannotReceive() from None

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from api import domain_problems  # noqa: F401  (registers the share accounts' problem types)
-from api.domain import ID_MAX, actor_label, business_date
+from api.commands import staff_command
+from api.domain import ID_MAX
 from api.pagination import PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.shares import (
@@ -19,17 +20,18 @@ from api.schemas.shares import (
 from api.security import require
 from api.statements import FromDate, ToDate, transactions_page
 from api.transactions import DbSession, api_router
-from creditunion import audit
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
+from creditunion.commands import CommandContext
+from creditunion.shares import account_commands
 from creditunion.shares import service as shares
+from ledger.ownership import STAFF
 
 router = api_router(prefix="/share-accounts", tags=["share accounts"])
 
 AccountId = Annotated[
     int, Path(ge=1, le=ID_MAX, description="The share account's id.", examples=[1])
 ]
-Manager = Annotated[Actor, require(Permission.ACCOUNTS_MANAGE)]
+Manager = Annotated[CommandContext, staff_command(Permission.ACCOUNTS_MANAGE)]
 
 
 @router.post(
@@ -39,29 +41,13 @@ Manager = Annotated[Actor, require(Permission.ACCOUNTS_MANAGE)]
     responses=problem_responses(404, 409),
     summary="Open a share account for a pending or active member",
 )
-def open_account(session: DbSession, body: ShareAccountOpenIn, actor: Manager) -> ShareAccountOut:
-    today = business_date(session)
-    account = shares.open_share_account(
+def open_account(session: DbSession, body: ShareAccountOpenIn, context: Manager) -> ShareAccountOut:
+    account = account_commands.open_share_account(
         session,
+        context,
         member_id=body.member_id,
         product_code=body.product_code,
-        actor=actor_label(actor),
-        business_date=today,
         repayment_mandate=body.repayment_mandate,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="share_account.open",
-        target_type="share_account",
-        target_id=account.id,
-        summary={
-            "account_number": account.account_number,
-            "member_id": account.member_id,
-            "product_code": account.product_code,
-            "repayment_mandate": account.repayment_mandate,
-        },
-        business_date=today,
     )
     return ShareAccountOut.of(account)
 
@@ -80,7 +66,7 @@ def get_account_by_number(
     ],
 ) -> ShareAccountOut:
     return ShareAccountOut.of(
-        shares.get_share_account_by_number(session, account_number=account_number, member_id=None)
+        shares.get_share_account_by_number(session, account_number=account_number, scope=STAFF)
     )
 
 
@@ -93,7 +79,7 @@ def get_account_by_number(
 )
 def get_account(session: DbSession, account_id: AccountId) -> ShareAccountOut:
     return ShareAccountOut.of(
-        shares.get_share_account(session, share_account_id=account_id, member_id=None)
+        shares.get_share_account(session, share_account_id=account_id, scope=STAFF)
     )
 
 
@@ -114,7 +100,7 @@ def list_transactions(
     return transactions_page(
         session,
         account_id=account_id,
-        member_id=None,
+        scope=STAFF,
         page=page,
         from_date=from_date,
         to_date=to_date,
@@ -128,22 +114,10 @@ def list_transactions(
     summary="Record that the member gave (or withdrew) the loan repayment mandate",
 )
 def set_repayment_mandate(
-    session: DbSession, account_id: AccountId, body: RepaymentMandateIn, actor: Manager
+    session: DbSession, account_id: AccountId, body: RepaymentMandateIn, context: Manager
 ) -> ShareAccountOut:
-    account = shares.set_repayment_mandate(
-        session,
-        share_account_id=account_id,
-        given=body.given,
-        actor=actor_label(actor),
-        member_id=None,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="share_account.mandate",
-        target_type="share_account",
-        target_id=account_id,
-        summary={"repayment_mandate": account.repayment_mandate},
+    account = account_commands.set_repayment_mandate(
+        session, context, share_account_id=account_id, given=body.given
     )
     return ShareAccountOut.of(account)
 
@@ -154,18 +128,6 @@ def set_repayment_mandate(
     responses=problem_responses(404, 409),
     summary="Close an empty account (empty it first with a final withdrawal)",
 )
-def close_account(session: DbSession, account_id: AccountId, actor: Manager) -> ShareAccountOut:
-    today = business_date(session)
-    account = shares.close_share_account(
-        session, share_account_id=account_id, actor=actor_label(actor), business_date=today
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="share_account.close",
-        target_type="share_account",
-        target_id=account_id,
-        summary={"account_number": account.account_number},
-        business_date=today,
-    )
+def close_account(session: DbSession, account_id: AccountId, context: Manager) -> ShareAccountOut:
+    account = account_commands.close_share_account(session, context, share_account_id=account_id)
     return ShareAccountOut.of(account)

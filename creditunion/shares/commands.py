@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from creditunion.commands import Audited, CommandContext, command
-from creditunion.shares import movements
+from creditunion.commands import Audited, CommandContext, ScopeMismatch, command
+from creditunion.shares import member_transfers, movements
 from creditunion.shares.movement_rules import DailyCashLimits
 from creditunion.shares.movements import WithdrawalResult
 from creditunion.shares.views import Movement
 from ledger.money import Money
+from ledger.ownership import MemberScope
 
 
 def _amount(amount: Money) -> dict[str, str]:
@@ -84,7 +85,8 @@ def transfer_to_member(
     to_account_number: str | None,
     reference: str | None,
 ) -> Audited[Movement]:
-    """Staff move money to another member; a member pays someone from their own account."""
+    """Staff move money from a member's account to another member's (named by account or
+    membership number)."""
     movement = movements.transfer_to_member(
         session,
         from_share_account_id=from_share_account_id,
@@ -92,13 +94,47 @@ def transfer_to_member(
         actor=context.actor_ref,
         idempotency_key=context.ledger_key(),
         business_date=context.business_date,
-        member_id=context.scope.member_id,
+        scope=context.scope,
         to_membership_number=to_membership_number,
         to_account_number=to_account_number,
         reference=reference,
     )
     summary = _amount(amount) | {
         "to_account_number": to_account_number,
+        "to_membership_number": to_membership_number,
+        "entry_id": str(movement.entry_id),
+    }
+    return Audited(movement, target_id=from_share_account_id, summary=summary)
+
+
+@command(action="transfer.create", target_type="share_account", moves_money=True)
+def transfer_from_own_account(
+    session: Session,
+    context: CommandContext,
+    *,
+    from_share_account_id: int,
+    amount: Money,
+    to_share_account_id: int | None,
+    to_membership_number: str | None,
+    reference: str | None,
+) -> Audited[Movement]:
+    """A member moves money to another of their accounts, or pays another member."""
+    if not isinstance(context.scope, MemberScope):
+        raise ScopeMismatch("a member moves money from their own accounts, in their own scope")
+    movement = member_transfers.transfer_from_own_account(
+        session,
+        scope=context.scope,
+        from_share_account_id=from_share_account_id,
+        amount=amount,
+        actor=context.actor_ref,
+        idempotency_key=context.ledger_key(),
+        business_date=context.business_date,
+        to_share_account_id=to_share_account_id,
+        to_membership_number=to_membership_number,
+        reference=reference,
+    )
+    summary = _amount(amount) | {
+        "to_account_id": to_share_account_id,
         "to_membership_number": to_membership_number,
         "entry_id": str(movement.entry_id),
     }

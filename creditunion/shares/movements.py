@@ -58,6 +58,7 @@ from creditunion.shares.views import Movement
 from ledger.accounts import set_floor
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
+from ledger.ownership import Scope
 
 KIND_DEPOSIT: Final = "shares.cash_deposit"
 KIND_WITHDRAWAL: Final = "shares.cash_withdrawal"
@@ -453,7 +454,7 @@ def transfer_to_member(
     actor: str,
     idempotency_key: str,
     business_date: dt.date,
-    member_id: int | None,
+    scope: Scope,
     to_membership_number: str | None = None,
     to_account_number: str | None = None,
     reference: str | None = None,
@@ -461,7 +462,7 @@ def transfer_to_member(
     """Pay another member, named by membership number (their oldest open instant-access
     account receives, else their oldest open account) or by account number.
 
-    `member_id` scopes the source to that member (a member's own request); None for staff.
+    A member's `scope` pays only from their own accounts (another's is "not found").
     A target named by membership number is not revealed in the result. The source's
     checks (funds included) come before a recipient's "not found", so the answer to a
     payer who cannot pay does not tell who is a member.
@@ -497,7 +498,7 @@ def transfer_to_member(
         key=idempotency_key,
         business_date=business_date,
         reference=cleaned,
-        owner_of_source=member_id,
+        owner_of_source=scope.member_id,
         owner_of_target=None,
         reveal_target=to_account_number is not None,
     )

@@ -47,7 +47,7 @@ from ledger.accounts import (
 )
 from ledger.models import AccountType, LedgerAccount
 from ledger.money import Money
-from ledger.ownership import Scope
+from ledger.ownership import STAFF, MemberScope, Scope
 from ledger.transaction import require_transaction
 
 OPEN_ACCOUNTS_PER_MEMBER_MAX: Final = 20
@@ -356,7 +356,9 @@ def set_repayment_mandate(
     Raises `ShareAccountNotFound` or `ShareAccountClosed`.
     """
     require_actor(actor)
-    _owned_row(session, share_account_id, MemberScope(member_id) if member_id else STAFF)
+    # Its callers in creditunion.lending still name the owner by id (None: staff).
+    scope = STAFF if member_id is None else MemberScope(member_id)
+    _owned_row(session, share_account_id, scope)
     locked = lock_share_accounts(session, [share_account_id])[share_account_id]
     if locked.account.status is ShareAccountStatus.CLOSED:
         raise ShareAccountClosed(locked.account.account_number)

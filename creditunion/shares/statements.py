@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from creditunion.field_problems import Problems
 from creditunion.shares.service import get_share_account
 from ledger.money import Money
+from ledger.ownership import Scope
 from ledger.statement import PAGE_LINES_MAX, account_statement
 
 PAGE_LIMIT_MAX: Final = min(200, PAGE_LINES_MAX)
@@ -60,7 +61,7 @@ def member_transactions(
     session: Session,
     *,
     share_account_id: int,
-    member_id: int | None,
+    scope: Scope,
     from_date: dt.date,
     to_date: dt.date,
     after: str | None = None,
@@ -68,8 +69,8 @@ def member_transactions(
 ) -> TransactionPage:
     """Postings on the account dated from `from_date` to `to_date`, oldest first.
 
-    `member_id` scopes the account to that member (another member's is "not found");
-    None for staff. Raises `ShareAccountNotFound` or `ValidationProblem` (dates, cursor,
+    A member's `scope` sees only their own accounts (another member's is "not found").
+    Raises `ShareAccountNotFound` or `ValidationProblem` (dates, cursor,
     limit).
     """
     problems = Problems()
@@ -83,7 +84,7 @@ def member_transactions(
         if position is None:
             problems.add("after", "is not a cursor this list returned")
     problems.raise_if_any()
-    account = get_share_account(session, share_account_id=share_account_id, member_id=member_id)
+    account = get_share_account(session, share_account_id=share_account_id, scope=scope)
     statement = account_statement(
         session,
         account_id=account.ledger_account_id,

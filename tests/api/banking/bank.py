@@ -28,6 +28,7 @@ from creditunion.shares.product_service import install_standard_products
 from creditunion.shares.products import INSTANT_ACCESS
 from creditunion.shares.service import get_share_account
 from creditunion.shares.views import Movement, ShareAccountView, ShareProductView
+from ledger import ownership
 from ledger.chart import install_chart
 from ledger.models import JournalEntry
 from ledger.money import Money
@@ -127,7 +128,7 @@ class Bank:
 
     def read_account(self, account_id: int) -> ShareAccountView:
         with unit_of_work(self.engine) as session:
-            return get_share_account(session, share_account_id=account_id, member_id=None)
+            return get_share_account(session, share_account_id=account_id, scope=ownership.STAFF)
 
     def balance(self, account_id: int) -> str:
         return str(self.read_account(account_id).balance.amount)

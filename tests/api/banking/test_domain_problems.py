@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from api import (
-    domain_problems,
+    domain_problems,  # noqa: F401  (registers the members' and shares' problem types)
     loan_problems,  # noqa: F401  (registers the loans' problem types)
 )
 from api.problems import problem_spec_for, registered_problems
@@ -17,7 +17,7 @@ from creditunion.business_date import service as business_dates
 from creditunion.members import closure, status
 from creditunion.members import service as members
 from creditunion.savings import dividends
-from creditunion.shares import movement_rules, movements, product_service
+from creditunion.shares import member_transfers, movement_rules, movements, product_service
 from creditunion.shares import service as shares
 from loans import apr, errors, schedule
 from loans.affordability import StatementInvalid
@@ -81,8 +81,8 @@ EXPECTED: dict[type[Exception], tuple[int, str]] = {
     business_dates.BusinessDateStillOpen: (409, "business-date-open"),
     dividends.DividendProductNotFound: (404, "dividend-product-not-found"),
     dividends.DividendOverlaps: (409, "dividend-overlaps"),
-    domain_problems.RecipientNotFound: (404, "recipient-not-found"),
-    domain_problems.RecipientCannotReceive: (409, "recipient-cannot-receive"),
+    member_transfers.RecipientNotFound: (404, "recipient-not-found"),
+    member_transfers.RecipientCannotReceive: (409, "recipient-cannot-receive"),
     # Loans (api/loan_problems.py): the bases, then each error of the package.
     errors.LoansNotFound: (404, "loans-not-found"),
     errors.LoansConflict: (409, "loan-conflict"),

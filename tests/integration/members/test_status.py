@@ -17,6 +17,7 @@ from creditunion.members.status import StatusTransitionRefused
 from creditunion.members.views import MemberView
 from creditunion.platform.database import unit_of_work
 from creditunion.shares.service import close_share_account
+from ledger import ownership
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory
 from tests.share_account_helpers import deposit
 
@@ -71,7 +72,9 @@ def test_member_with_an_open_account_cannot_be_closed(books: Engine) -> None:
         _move(books, member, S.CLOSED)
     assert caught.value.reasons
     with unit_of_work(books) as s:
-        close_share_account(s, share_account_id=account.id, actor=STAFF, business_date=TODAY)
+        close_share_account(
+            s, share_account_id=account.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
+        )
     closed = _move(books, member, S.CLOSED)
     assert closed.status is S.CLOSED and closed.closed_on == TODAY
     for target in S:

@@ -18,6 +18,7 @@ from creditunion.shares.movements import (
     withdraw_cash,
 )
 from creditunion.shares.service import get_share_account
+from ledger import ownership
 from ledger.checks import InsufficientFunds
 from tests.factories import STAFF, TODAY, ShareAccountFactory, ShareProductFactory
 from tests.share_account_helpers import LIMIT, assert_invariants, deposit, gbp, key, run_threads
@@ -64,7 +65,7 @@ def test_concurrent_withdrawals_never_go_below_the_floor(books: Engine) -> None:
     # 14 withdrawals of £7 fit in £100; the other 34 are refused.
     assert outcomes == Counter(paid=14, refused=THREADS * ATTEMPTS - 14)
     with unit_of_work(books) as s:
-        view = get_share_account(s, share_account_id=account.id, member_id=None)
+        view = get_share_account(s, share_account_id=account.id, scope=ownership.STAFF)
     assert view.balance == gbp("3.00") and view.floor == gbp("1.00")
     assert_invariants(books)
 
@@ -99,9 +100,9 @@ def test_concurrent_deposits_never_exceed_the_product_maximum(books: Engine) -> 
     run_threads(teller, THREADS)
     assert outcomes["accepted"] == 11  # 11 x £9 = £99; a twelfth would make £108
     with unit_of_work(books) as s:
-        assert get_share_account(s, share_account_id=account.id, member_id=None).balance == gbp(
-            "99.00"
-        )
+        assert get_share_account(
+            s, share_account_id=account.id, scope=ownership.STAFF
+        ).balance == gbp("99.00")
 
 
 def test_crossing_transfers_do_not_deadlock(books: Engine) -> None:
@@ -127,7 +128,7 @@ def test_crossing_transfers_do_not_deadlock(books: Engine) -> None:
                         actor=STAFF,
                         idempotency_key=key(),
                         business_date=TODAY,
-                        member_id=source.member_id,
+                        scope=ownership.MemberScope(source.member_id),
                         to_account_number=target.account_number,
                     ),
                 )
@@ -139,7 +140,10 @@ def test_crossing_transfers_do_not_deadlock(books: Engine) -> None:
     assert failures == []
     with unit_of_work(books) as s:
         total = sum(
-            (get_share_account(s, share_account_id=x.id, member_id=None).balance for x in (a, b)),
+            (
+                get_share_account(s, share_account_id=x.id, scope=ownership.STAFF).balance
+                for x in (a, b)
+            ),
             gbp("0.00"),
         )
     assert total == gbp("1000.00")
@@ -171,6 +175,6 @@ def test_the_same_deposit_retried_concurrently_posts_once(books: Engine) -> None
     run_threads(client, 6)
     assert sorted(replays) == [False] + [True] * 5
     with unit_of_work(books) as s:
-        assert get_share_account(s, share_account_id=account.id, member_id=None).balance == gbp(
-            "12.34"
-        )
+        assert get_share_account(
+            s, share_account_id=account.id, scope=ownership.STAFF
+        ).balance == gbp("12.34")

@@ -12,6 +12,7 @@ from creditunion.platform.database import run_command, unit_of_work
 from creditunion.shares.movement_rules import DailyCashLimits, above_daily_limits
 from creditunion.shares.movements import WithdrawalResult, withdraw_cash
 from creditunion.shares.service import get_share_account
+from ledger import ownership
 from ledger.money import Money
 from tests.factories import STAFF, TODAY, ShareAccountFactory
 from tests.share_account_helpers import LIMIT, assert_invariants, deposit, gbp, key, run_threads
@@ -59,7 +60,7 @@ def test_two_withdrawals_under_the_limit_that_add_up_past_it_need_a_checker(
     assert second.approval is not None
     assert second.approval.payload["amount"] == "570.00"
     with unit_of_work(books) as s:
-        view = get_share_account(s, share_account_id=account_id, member_id=None)
+        view = get_share_account(s, share_account_id=account_id, scope=ownership.STAFF)
     assert view.balance == gbp("2430.00")
     assert view.available == gbp("1859.00")  # less the £1 share and the £570 reserved
     # Up to the limit exactly is still one teller's decision.

@@ -45,6 +45,7 @@ from creditunion.shares.service import (
     get_share_account,
 )
 from creditunion.shares.views import ShareAccountView
+from ledger import ownership
 from ledger.models import JournalEntry
 from ledger.money import Money
 from ledger.posting import AlreadyReversed
@@ -65,7 +66,7 @@ def _funded(engine: Engine, amount: str = "5000.00") -> ShareAccountView:
     with unit_of_work(engine) as s:
         account = ShareAccountFactory.create(session=s)
         deposit(s, account.id, amount)
-        return get_share_account(s, share_account_id=account.id, member_id=None)
+        return get_share_account(s, share_account_id=account.id, scope=ownership.STAFF)
 
 
 def _withdraw(
@@ -92,7 +93,7 @@ def _pending(engine: Engine, account_id: int, amount: str = "1500.00") -> Approv
 
 def _balance(engine: Engine, account_id: int) -> ShareAccountView:
     with unit_of_work(engine) as s:
-        return get_share_account(s, share_account_id=account_id, member_id=None)
+        return get_share_account(s, share_account_id=account_id, scope=ownership.STAFF)
 
 
 def test_at_the_limit_posts_above_it_waits(books: Engine) -> None:
@@ -302,7 +303,9 @@ def test_reserved_funds_cannot_be_withdrawn_twice(books: Engine) -> None:
     with pytest.raises(InsufficientAvailableBalance):
         _pending(books, account.id, "1200.00")
     with unit_of_work(books) as s, pytest.raises(PendingApprovalsExist):
-        close_share_account(s, share_account_id=account.id, actor=STAFF, business_date=TODAY)
+        close_share_account(
+            s, share_account_id=account.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
+        )
 
 
 def test_approval_rechecks_the_account(books: Engine) -> None:

@@ -18,6 +18,7 @@ from creditunion.shares.service import (
     open_share_account,
 )
 from creditunion.shares.statements import decode_cursor, encode_cursor, member_transactions
+from ledger import ownership
 from tests.factories import STAFF, TODAY, MemberFactory, ShareAccountFactory
 from tests.share_account_helpers import LIMIT, deposit, gbp, key
 
@@ -43,7 +44,9 @@ def test_my_accounts_show_ledger_and_available_balances(books: Engine) -> None:
             business_date=TODAY,
             approval_limit=LIMIT,
         )
-        close_share_account(s, share_account_id=spare.id, actor=STAFF, business_date=TODAY)
+        close_share_account(
+            s, share_account_id=spare.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
+        )
         mine = list_member_share_accounts(s, member_id=member.id)
         open_only = list_member_share_accounts(s, member_id=member.id, include_closed=False)
         profile = get_member(s, member_id=member.id)
@@ -87,7 +90,7 @@ def test_my_transactions_page_with_a_running_balance(books: Engine) -> None:
             page = member_transactions(
                 s,
                 share_account_id=account.id,
-                member_id=account.member_id,
+                scope=ownership.MemberScope(account.member_id),
                 from_date=START,
                 to_date=TODAY,
                 after=cursor,
@@ -100,7 +103,7 @@ def test_my_transactions_page_with_a_running_balance(books: Engine) -> None:
         window = member_transactions(
             s,
             share_account_id=account.id,
-            member_id=None,
+            scope=ownership.STAFF,
             from_date=START + dt.timedelta(days=2),
             to_date=START + dt.timedelta(days=3),
         )
@@ -124,7 +127,7 @@ def test_another_members_transactions_are_not_found(books: Engine) -> None:
             member_transactions(
                 s,
                 share_account_id=theirs.id,
-                member_id=mine.member_id,
+                scope=ownership.MemberScope(mine.member_id),
                 from_date=START,
                 to_date=TODAY,
             )
@@ -146,7 +149,7 @@ def test_bad_paging_input(books: Engine, options: dict[str, object], fields: set
     with unit_of_work(books) as s:
         account = ShareAccountFactory.create(session=s)
         with pytest.raises(ValidationProblem) as caught:
-            member_transactions(s, share_account_id=account.id, member_id=None, **request)  # type: ignore[arg-type]
+            member_transactions(s, share_account_id=account.id, scope=ownership.STAFF, **request)  # type: ignore[arg-type]
     assert {p.field for p in caught.value.problems} == fields
 
 

@@ -34,6 +34,7 @@ from creditunion.shares.service import (
     open_share_account,
 )
 from creditunion.shares.views import ShareAccountView
+from ledger import ownership
 from ledger.accounts import get_account, get_account_by_code
 from ledger.chart import CASH_IN_TILLS
 from ledger.checks import InsufficientFunds
@@ -50,7 +51,7 @@ def _funded(engine: Engine, amount: str = "100.00", product: str = "INSTANT") ->
     with unit_of_work(engine) as s:
         account = ShareAccountFactory.create(session=s, product_code=product)
         deposit(s, account.id, amount)
-        return get_share_account(s, share_account_id=account.id, member_id=None)
+        return get_share_account(s, share_account_id=account.id, scope=ownership.STAFF)
 
 
 def _withdraw(engine: Engine, account_id: int, amount: str, **kwargs: object) -> object:
@@ -79,7 +80,9 @@ def test_deposit_credits_the_member_and_debits_the_till(books: Engine) -> None:
         )
         till_after = get_account_by_code(s, CASH_IN_TILLS).balance
         entry = s.get(JournalEntry, movement.entry_id)
-        view = get_share_account(s, share_account_id=account.id, member_id=account.member_id)
+        view = get_share_account(
+            s, share_account_id=account.id, scope=ownership.MemberScope(account.member_id)
+        )
     assert movement.balance_after == gbp("250.00") == view.balance
     assert movement.kind == "shares.cash_deposit" and not movement.replayed
     assert movement.to_account_number == account.account_number
@@ -110,9 +113,9 @@ def test_deposit_replayed_with_the_same_key_posts_once(books: Engine) -> None:
     assert first.replayed is False and second.replayed is True  # type: ignore[attr-defined]
     assert first.entry_id == second.entry_id  # type: ignore[attr-defined]
     with unit_of_work(books) as s:
-        assert get_share_account(s, share_account_id=account.id, member_id=None).balance == gbp(
-            "40.00"
-        )
+        assert get_share_account(
+            s, share_account_id=account.id, scope=ownership.STAFF
+        ).balance == gbp("40.00")
         count = s.scalar(
             select(func.count())
             .select_from(JournalEntry)
@@ -140,9 +143,9 @@ def test_replay_is_answered_even_when_the_deposit_would_now_be_refused(books: En
                 business_date=TODAY,
             )
     with unit_of_work(books) as s:
-        assert get_share_account(s, share_account_id=account.id, member_id=None).balance == gbp(
-            "4000.00"
-        )
+        assert get_share_account(
+            s, share_account_id=account.id, scope=ownership.STAFF
+        ).balance == gbp("4000.00")
 
 
 def test_deposit_above_the_product_maximum_is_refused(books: Engine) -> None:
@@ -245,7 +248,9 @@ def test_the_ledger_floor_holds_the_minimum_share_by_itself(books: Engine) -> No
 def test_withdrawal_from_a_closed_account(books: Engine) -> None:
     with unit_of_work(books) as s:
         account = ShareAccountFactory.create(session=s)
-        close_share_account(s, share_account_id=account.id, actor=STAFF, business_date=TODAY)
+        close_share_account(
+            s, share_account_id=account.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
+        )
     with pytest.raises(ShareAccountClosed):
         _withdraw(books, account.id, "1.00")
     with unit_of_work(books) as s, pytest.raises(ShareAccountClosed):
@@ -349,7 +354,9 @@ def test_transfer_between_own_accounts(books: Engine) -> None:
             idempotency_key=key(),
             business_date=TODAY,
         )
-        after_b = get_share_account(s, share_account_id=b.id, member_id=member.id)
+        after_b = get_share_account(
+            s, share_account_id=b.id, scope=ownership.MemberScope(member.id)
+        )
     assert movement.balance_after == gbp("50.00")
     assert after_b.balance == gbp("30.00")
     assert (movement.from_account_number, movement.to_account_number) == (
@@ -403,11 +410,11 @@ def test_transfer_to_another_member_by_membership_number(books: Engine) -> None:
             actor=f"member:{payer.member_id}",
             idempotency_key=key(),
             business_date=TODAY,
-            member_id=payer.member_id,
+            scope=ownership.MemberScope(payer.member_id),
             to_membership_number=payee.membership_number.lower(),
         )
-        received = get_share_account(s, share_account_id=instant.id, member_id=None)
-        untouched = get_share_account(s, share_account_id=xmas.id, member_id=None)
+        received = get_share_account(s, share_account_id=instant.id, scope=ownership.STAFF)
+        untouched = get_share_account(s, share_account_id=xmas.id, scope=ownership.STAFF)
         payee_now = get_member(s, member_id=payee.id)
     # The instant-access account receives even though the saver is older.
     assert received.balance == gbp("25.00") and untouched.balance == gbp("0.00")
@@ -427,7 +434,7 @@ def test_transfer_to_another_member_by_account_number(books: Engine) -> None:
             actor=STAFF,
             idempotency_key=key(),
             business_date=TODAY,
-            member_id=None,
+            scope=ownership.STAFF,
             to_account_number=f"{payee.account_number[:4]} {payee.account_number[4:]}",
         )
     assert movement.to_account_number == payee.account_number
@@ -451,7 +458,7 @@ def test_transfer_refusals(books: Engine) -> None:
                 actor=STAFF,
                 idempotency_key=key(),
                 business_date=TODAY,
-                member_id=target.pop("member_id", None),  # type: ignore[arg-type]
+                scope=target.pop("scope", ownership.STAFF),  # type: ignore[arg-type]
                 **target,  # type: ignore[arg-type]
             )
 
@@ -469,5 +476,5 @@ def test_transfer_refusals(books: Engine) -> None:
     with pytest.raises(InsufficientAvailableBalance):
         send(to_account_number=other.account_number, amount="99.01")
     with pytest.raises(ShareAccountNotFound):  # a member paying from someone else's account
-        send(to_account_number=other.account_number, member_id=other.member_id)
+        send(to_account_number=other.account_number, scope=ownership.MemberScope(other.member_id))
     assert_invariants(books)

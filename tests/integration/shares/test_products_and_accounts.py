@@ -35,6 +35,7 @@ from creditunion.shares.service import (
     open_share_account,
     set_repayment_mandate,
 )
+from ledger import ownership
 from ledger.accounts import get_account, get_account_by_code
 from ledger.chart import MEMBERS_SHARES
 from ledger.models import AccountStatus, AccountType
@@ -139,16 +140,21 @@ def test_another_members_account_is_not_found(books: Engine) -> None:
         mine = ShareAccountFactory.create(session=s)
         theirs = ShareAccountFactory.create(session=s)
         assert (
-            get_share_account(s, share_account_id=mine.id, member_id=mine.member_id).id == mine.id
+            get_share_account(
+                s, share_account_id=mine.id, scope=ownership.MemberScope(mine.member_id)
+            ).id
+            == mine.id
         )
         with pytest.raises(ShareAccountNotFound):
-            get_share_account(s, share_account_id=theirs.id, member_id=mine.member_id)
-        with pytest.raises(ShareAccountNotFound):
-            get_share_account_by_number(
-                s, account_number=theirs.account_number, member_id=mine.member_id
+            get_share_account(
+                s, share_account_id=theirs.id, scope=ownership.MemberScope(mine.member_id)
             )
         with pytest.raises(ShareAccountNotFound):
-            get_share_account(s, share_account_id=10**12, member_id=None)
+            get_share_account_by_number(
+                s, account_number=theirs.account_number, scope=ownership.MemberScope(mine.member_id)
+            )
+        with pytest.raises(ShareAccountNotFound):
+            get_share_account(s, share_account_id=10**12, scope=ownership.STAFF)
         with pytest.raises(ShareAccountNotFound):
             set_repayment_mandate(
                 s,
@@ -163,7 +169,7 @@ def test_another_members_account_is_not_found(books: Engine) -> None:
                 share_account_id=theirs.id,
                 actor="x",
                 business_date=TODAY,
-                member_id=mine.member_id,
+                scope=ownership.MemberScope(mine.member_id),
             )
         assert [a.id for a in list_member_share_accounts(s, member_id=mine.member_id)] == [mine.id]
 
@@ -185,7 +191,9 @@ def test_closing_needs_a_zero_balance(books: Engine) -> None:
         account = ShareAccountFactory.create(session=s)
         deposit(s, account.id, "25.00")
     with unit_of_work(books) as s, pytest.raises(ShareAccountNotEmpty) as caught:
-        close_share_account(s, share_account_id=account.id, actor=STAFF, business_date=TODAY)
+        close_share_account(
+            s, share_account_id=account.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
+        )
     assert caught.value.balance == gbp("25.00")
     with unit_of_work(books) as s:
         # The minimum share keeps £1 in; a final withdrawal empties it.
@@ -201,11 +209,13 @@ def test_closing_needs_a_zero_balance(books: Engine) -> None:
         )
         assert result.movement is not None and result.movement.balance_after == gbp("0.00")
         closed = close_share_account(
-            s, share_account_id=account.id, actor=STAFF, business_date=TODAY
+            s, share_account_id=account.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
         )
         ledger = get_account(s, account.ledger_account_id)
     assert closed.status is ShareAccountStatus.CLOSED and closed.closed_on == TODAY
     assert ledger.status is AccountStatus.CLOSED
     with unit_of_work(books) as s, pytest.raises(ShareAccountClosed):
-        close_share_account(s, share_account_id=account.id, actor=STAFF, business_date=TODAY)
+        close_share_account(
+            s, share_account_id=account.id, actor=STAFF, business_date=TODAY, scope=ownership.STAFF
+        )
     assert_invariants(books)
