@@ -1,10 +1,10 @@
-"""The application factory: `create_app()` for uvicorn (`creditunion serve`) and for tests."""
+"""The application factory: `create_app()`, for `launch.asgi` (`creditunion serve`) and for tests."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Final
 
@@ -68,8 +68,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler.shutdown(wait=False)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """The API. With no engine, one is made from the settings when first needed."""
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    schema_heads: Collection[str] = (),
+) -> FastAPI:
+    """The API. With no engine, one is made from the settings when first needed.
+
+    `schema_heads` are the migration revisions the database must be at for `/health/ready`
+    to say ready (the entry points pass the migrations' heads); with none it never does.
+    """
     settings = settings or get_settings()
     install_request_id_factory()
     app = FastAPI(
@@ -82,7 +91,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.context = AppContext.build(settings, resolve_secret(settings), engine)
+    app.state.context = AppContext.build(
+        settings, resolve_secret(settings), engine, frozenset(schema_heads)
+    )
     # Inside the request id, so that their refusals (413, 429) carry it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -21,18 +21,27 @@ class AppContext:
     settings: Settings
     tokens: TokenCodec
     cursor_key: bytes
+    # The migration revisions the database must be at for the readiness probe to say ready.
+    schema_heads: frozenset[str] = frozenset()
     _engine: Engine | None = None
     _read_engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, settings: Settings, secret: str, engine: Engine | None) -> AppContext:
+    def build(
+        cls,
+        settings: Settings,
+        secret: str,
+        engine: Engine | None,
+        schema_heads: frozenset[str] = frozenset(),
+    ) -> AppContext:
         # A key of its own for cursors, derived so one secret is all there is to configure.
         cursor_key = hmac.new(secret.encode(), b"creditunion pagination cursor v1", hashlib.sha256)
         return cls(
             settings=settings,
             tokens=TokenCodec(secret),
             cursor_key=cursor_key.digest(),
+            schema_heads=schema_heads,
             _engine=engine,
         )
 

@@ -1,7 +1,8 @@
 """Probes for the orchestrator, outside /v1: they describe the process, not the API version.
 
 `/health/live`: the process answers. `/health/ready`: the database answers and its schema
-is at the migrations' head; until then the instance should get no traffic.
+is at the migrations' head (the revisions the entry point gave `create_app`); until then
+the instance should get no traffic.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import text
 from api.context import request_context
 from api.problems import PROBLEM_TYPE_PREFIX, problem_response, problem_responses
 from api.security import PUBLIC
-from launch.migrate import at_head
+from creditunion.platform.schema_revision import current_revisions
 
 router = APIRouter(prefix="/health", tags=["health"])
 log = logging.getLogger(__name__)
@@ -40,11 +41,14 @@ def live() -> Health:
     summary="Readiness probe: database up and migrated to head",
 )
 def ready(request: Request) -> Health | JSONResponse:
-    engine = request_context(request).engine()
+    context = request_context(request)
+    if not context.schema_heads:
+        return _not_ready(request, "this server was not told which schema migration it needs")
+    engine = context.engine()
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        migrated = at_head(engine)
+        migrated = current_revisions(engine) == context.schema_heads
     except Exception:
         log.warning("readiness: the database does not answer", exc_info=True)
         return _not_ready(request, "the database does not answer")

@@ -1,4 +1,8 @@
-"""Bringing a database to the newest schema with Alembic."""
+"""Bringing a database to the newest schema with Alembic.
+
+Only the entry points import `migrations`: its environment imports the application's
+models, so a package below importing it would depend on itself.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
+from creditunion.platform.schema_revision import current_revisions
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
@@ -26,13 +30,8 @@ def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config("")).get_heads())
-
-
-def current_revisions(engine: Engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())
+def head_revisions() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
 def at_head(engine: Engine) -> bool:

@@ -41,7 +41,7 @@ def run(*, positive: int, negative: int) -> dict[str, Any]:
     from creditunion.auth.roles import Role
     from creditunion.platform.database import make_engine
     from creditunion.platform.settings import Settings, get_settings
-    from launch.migrate import upgrade
+    from launch.migrate import head_revisions, upgrade
     from tests.api.banking import test_schemathesis as suite
     from tests.api.conftest import login
     from tests.api.factories import bind_factories, make_user
@@ -52,7 +52,7 @@ def run(*, positive: int, negative: int) -> dict[str, Any]:
         engine = make_engine(url, pool_size=4)
         member_id = suite._seed(engine)
         bind_factories(engine)
-        app = create_app(Settings(), engine=engine)
+        app = create_app(Settings(), engine=engine, schema_heads=head_revisions())
         with TestClient(app) as client:
             target = suite.Target(
                 app=app,

@@ -1,8 +1,7 @@
 """`creditunion serve`: the HTTP API under uvicorn.
 
-Registered on the main command by one import line at the end of `launch/cli/__init__.py`.
-The API package is named to uvicorn as a string, so this module (in `creditunion`) does not
-import `api`, which sits above it.
+uvicorn starts each worker from an import string; the string is made from
+`launch.asgi.create_app` itself, so the import is a real one that a rename cannot break.
 """
 
 from __future__ import annotations
@@ -26,9 +25,10 @@ from creditunion.platform.logging_setup import (
 from creditunion.platform.metrics import MULTIPROC_ENV, clear_multiprocess_dir
 from creditunion.platform.metrics import serve_in_background as serve_metrics_in_background
 from creditunion.platform.settings import get_settings
+from launch import asgi
 from launch.cli import app, require_schema_at_head
 
-APP_FACTORY = "api.app:create_app"
+APP_FACTORY = f"{asgi.create_app.__module__}:{asgi.create_app.__qualname__}"
 
 
 @app.command("serve")

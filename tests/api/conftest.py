@@ -22,6 +22,7 @@ from creditunion.auth.roles import Role
 from creditunion.demo import DemoReport, run_demo
 from creditunion.platform.database import make_engine
 from creditunion.platform.settings import Settings, get_settings
+from launch.migrate import head_revisions
 from tests.api.factories import PASSWORD, bind_factories, make_user
 from tests.api.probe_router import router as test_router
 from tests.conftest import cloned_database
@@ -56,7 +57,7 @@ def api_settings(_fast_settings: None) -> Settings:
 
 
 def build_app(settings: Settings, engine: Engine) -> FastAPI:
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, engine=engine, schema_heads=head_revisions())
     app.include_router(test_router, prefix="/v1")
     return app
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-import api.health
+from api.app import create_app
+from api.context import app_context
+from creditunion.platform.settings import Settings
 from tests.api.conftest import LoggedIn
 
 
@@ -60,12 +63,23 @@ def test_health_live_and_ready(client: TestClient) -> None:
 
 
 def test_not_ready_when_migrations_are_behind(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api.health, "at_head", lambda engine: False)
+    # The code expects a revision the database has not reached.
+    monkeypatch.setattr(app_context(app), "schema_heads", frozenset({"0999_ahead"}))
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert "migration" in response.json()["detail"]
+
+
+def test_never_ready_when_not_told_which_migration_it_needs(
+    api_settings: Settings, engine: Engine
+) -> None:
+    with TestClient(create_app(api_settings, engine=engine)) as client:
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/not-ready"
+    assert "not told" in response.json()["detail"]
 
 
 def test_the_openapi_document_and_docs_page(client: TestClient) -> None:

@@ -41,6 +41,7 @@ from creditunion.initial_data import initialise
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
 from creditunion.shares.movements import deposit_cash, withdraw_cash
+from launch.migrate import head_revisions
 from ledger.money import Money
 from tests.api.conftest import LoggedIn, login
 from tests.api.factories import bind_factories, make_user
@@ -114,7 +115,7 @@ def target(api_settings: Settings, engine: Engine, fresh_engine: Engine) -> Iter
     member_id = _seed(fresh_engine)
     bind_factories(fresh_engine)
     try:
-        app = create_app(api_settings, engine=fresh_engine)
+        app = create_app(api_settings, engine=fresh_engine, schema_heads=head_revisions())
         with TestClient(app) as client:
             manager = login(client, make_user(Role.MANAGER))
             member = login(client, make_user(Role.MEMBER, member_id=member_id))
