@@ -21,6 +21,7 @@ import typer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from creditunion.audit.commands import seal_closed_day
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.exports.reconciliation import reconciliation_report
 from creditunion.exports.service import (
@@ -44,6 +45,7 @@ from launch.cli import (
     cli_actor,
     require_schema_at_head,
 )
+from launch.cli.context import operator_context
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing
@@ -59,7 +61,7 @@ from ledger.export.run import (
 from ledger.export.statement import StatementFilter, statement_report
 from ledger.export.trial_balance import trial_balance_report
 from ledger.periods import closed_through
-from ledger.seal import ONE_DAY, SealRefused, last_seal, next_date_to_seal, seal_day
+from ledger.seal import ONE_DAY, SealRefused, last_seal, next_date_to_seal
 from ledger.verify import verify
 
 # An export's first fetch may sort a year of postings; a replica can afford the wait.
@@ -292,10 +294,10 @@ def audit_seal(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Last day to seal (default: last closed)."),
     ] = None,
-    sealed_by: Annotated[str, typer.Option(help="Who seals (recorded on each seal).")] = "cli",
 ) -> None:
     """Seal every closed day after the last sealed one, in order (close of business does
-    this itself; this catches up days closed before sealing existed)."""
+    this itself; this catches up days closed before sealing existed). The operator
+    (`--actor`) is recorded on each seal and in the audit trail."""
     require_schema_at_head()
     engine = default_engine()
     with unit_of_work(engine) as session:
@@ -311,7 +313,8 @@ def audit_seal(
             break
         try:
             with unit_of_work(engine) as session:
-                seal = seal_day(session, business_date=day, sealed_by=sealed_by)
+                context = operator_context(session, business_date=day)
+                seal = seal_closed_day(session, context, day=day)
         except SealRefused as exc:
             typer.echo(f"seal refused: {exc}", err=True)
             raise typer.Exit(2) from exc

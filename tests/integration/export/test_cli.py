@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from creditunion.platform.database import default_engine, libpq_url
@@ -140,7 +140,7 @@ def test_audit_seal_catches_up_closed_days_in_order(
     with unit_of_work(fresh_engine) as s:
         close_business_date(s, business_date=D3, closed_by="test")
 
-    code, output = _run("audit", "seal", "--sealed-by", "ops")
+    code, output = _run("--actor", "ops", "audit", "seal")
     assert code == 0, output
     assert [line.split(":")[0] for line in output.splitlines()] == [
         f"sealed {D1}",
@@ -149,3 +149,19 @@ def test_audit_seal_catches_up_closed_days_in_order(
     ]
     assert _run("audit", "seal")[1].strip() == "nothing to seal"
     assert _run("audit", "verify")[0] == 0
+    with unit_of_work(fresh_engine) as s:
+        sealed_by = (
+            s.execute(text("SELECT DISTINCT sealed_by FROM ledger_day_seals")).scalars().all()
+        )
+        records = s.execute(
+            text(
+                "SELECT target_id, actor_username FROM audit_log "
+                "WHERE action = 'audit.seal' ORDER BY target_id"
+            )
+        ).all()
+    assert sealed_by == ["cli:ops"]
+    assert [tuple(r) for r in records] == [
+        (str(D1), "cli:ops"),
+        (str(D1.replace(day=D1.day + 1)), "cli:ops"),
+        (str(D3), "cli:ops"),
+    ]
