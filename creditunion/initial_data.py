@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.service import initialise_business_date
+from creditunion.commands import Audited, CommandContext, command
 from creditunion.platform.settings import Settings
 from creditunion.shares.product_service import install_standard_products
 from ledger.chart import install_chart
@@ -50,3 +51,13 @@ def _seed_loan_products(session: Session, settings: Settings, business_date: dt.
     except NoRuleInForce as exc:
         return f"loan products: none added ({exc}; update the rule sets' configuration)"
     return f"loan products: {added} added"
+
+
+@command(action="setup.initialise", target_type=None)
+def initialise_books(
+    session: Session, context: CommandContext, *, settings: Settings
+) -> Audited[str]:
+    """`initialise` as a command: the operator who set up the books is on the audit trail.
+    The context's business date is the first one (the books have none before this)."""
+    report = initialise(session, settings=settings, business_date=context.business_date)
+    return Audited(report, target_id=None, summary={"currency": settings.base_currency})
