@@ -1,6 +1,5 @@
-"""`creditunion export ...`, `creditunion audit verify|seal` and `creditunion bench export`.
+"""`creditunion export ...` and `creditunion audit verify|seal`.
 
-Registered on the main command by one import line at the end of `launch/cli/__init__.py`.
 Exports and verification read through `read_engine()`: the replica named by
 DATABASE_READ_URL when one is configured, so an audit does not load the primary.
 
@@ -37,15 +36,9 @@ from creditunion.platform.database import (
 )
 from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import reconcile
-from launch.cli import (
-    JsonOption,
-    _write_json,
-    app,
-    bench_app,
-    cli_actor,
-    require_schema_at_head,
-)
 from launch.cli.context import operator_context
+from launch.cli.db import require_schema_at_head
+from launch.cli.operator import current_operator
 from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing
@@ -70,8 +63,6 @@ SEAL_DAYS_MAX: Final = 3_660
 
 export_app = typer.Typer(no_args_is_help=True, help="Auditors' exports, each with a manifest.")
 audit_app = typer.Typer(no_args_is_help=True, help="Tamper evidence: day seals and verify.")
-app.add_typer(export_app, name="export")
-app.add_typer(audit_app, name="audit")
 
 DateOption = Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])]
 FromOption = Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"])]
@@ -121,7 +112,7 @@ def _export(build: Callable[[Session], Report], export_format: ExportFormat, out
     with unit_of_work(default_engine()) as session:
         record_written_export(
             session,
-            actor=cli_actor(),
+            actor=current_operator(),
             manifest=result.manifest,
             manifest_path=result.manifest_path,
         )
@@ -260,7 +251,7 @@ def audit_verify(
     with unit_of_work(default_engine()) as session:
         record_verification(
             session,
-            actor=cli_actor(),
+            actor=current_operator(),
             verification=Verification(report, None if sealed is None else sealed.business_date),
         )
     typer.echo(
@@ -322,14 +313,3 @@ def audit_seal(
         day += ONE_DAY
     else:
         typer.echo(f"stopped after {SEAL_DAYS_MAX} days; run again to go on")
-
-
-@bench_app.command("export")
-def bench_export(
-    json_path: JsonOption = None,
-    postings: Annotated[int, typer.Option(min=1_000, help="Postings to generate.")] = 1_000_000,
-) -> None:
-    """Generate N postings, seal them, then time CSV, xlsx and JSON Lines exports of them."""
-    from ops.bench_export import run
-
-    _write_json(run(postings=postings, echo=typer.echo), json_path)

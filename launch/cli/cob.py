@@ -28,10 +28,10 @@ from creditunion.cob.runner import StepFailed, runner_id
 from creditunion.platform import metrics
 from creditunion.platform.database import default_engine, unit_of_work
 from creditunion.platform.settings import get_settings
-from launch.cli import app, cli_actor, require_schema_at_head
+from launch.cli.db import require_schema_at_head
+from launch.cli.operator import current_operator
 
 cob_app = typer.Typer(no_args_is_help=True, help="Close of business.")
-app.add_typer(cob_app, name="cob")
 
 
 @cob_app.command("run")
@@ -75,7 +75,7 @@ def cob_run(
         try:
             reports = audited_close_of_business(
                 engine,
-                actor=cli_actor(),
+                actor=current_operator(),
                 until=until.date() if until else None,
                 wait=wait,
                 on_progress=on_progress,
@@ -104,7 +104,7 @@ def _audit_beyond_today(engine: Engine, *, until: dt.date | None, today: dt.date
     with unit_of_work(engine) as session:
         audit.record(
             session,
-            actor=cli_actor(),
+            actor=current_operator(),
             action="cob.run_beyond_today",
             target_type="business_date",
             target_id=str(until) if until else None,
@@ -136,7 +136,6 @@ def cob_history(limit: int = 30) -> None:
         )
 
 
-@app.command("scheduler")
 def scheduler() -> None:
     """Run close of business daily at CREDITUNION_COB_TIME (catching up missed days first)."""
     from creditunion.cob.scheduler import build_scheduler

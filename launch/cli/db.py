@@ -1,8 +1,8 @@
-"""`creditunion db status|stop`: the embedded PostgreSQL servers this directory runs.
+"""`creditunion db upgrade|status|stop`, and the schema check the other commands make first.
 
-Both the application's server (CREDITUNION_EMBEDDED_DATA_DIR) and the test suite's keep
-running after the command that started them, so the next command starts fast; these say
-what runs and stop it. Registered by one import line at the end of `launch/cli/__init__.py`.
+`status` and `stop` are about the embedded PostgreSQL servers this directory runs: both the
+application's (CREDITUNION_EMBEDDED_DATA_DIR) and the test suite's keep running after the
+command that started them, so the next command starts fast; these say what runs and stop it.
 """
 
 from __future__ import annotations
@@ -11,14 +11,36 @@ from pathlib import Path
 
 import typer
 
+from creditunion.platform.database import default_engine, resolve_database_url
 from creditunion.platform.embedded_db import (
     TEST_DATA_DIR,
     EmbeddedStatus,
     embedded_status,
     stop_embedded,
 )
+from creditunion.platform.schema_revision import current_revisions
 from creditunion.platform.settings import get_settings
-from launch.cli import db_app
+from launch.migrate import at_head, upgrade
+
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+
+
+def require_schema_at_head() -> None:
+    if not at_head(default_engine()):
+        current = ", ".join(sorted(current_revisions(default_engine()))) or "none"
+        typer.echo(
+            f"the database is at revision {current}, not the newest: run `creditunion db upgrade`",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "heads") -> None:
+    """Migrate the database to the newest schema (or to REVISION)."""
+    url = resolve_database_url(get_settings(), create=True)
+    upgrade(url, revision)
+    typer.echo(f"database at revision {', '.join(sorted(current_revisions(default_engine())))}")
 
 
 def _servers() -> dict[str, Path]:

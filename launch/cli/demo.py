@@ -1,5 +1,5 @@
 """`creditunion demo [--members N] [--no-serve]`: seed a demo credit union, print how to sign
-in, and serve the API. Registered by one import line at the end of `launch/cli/__init__.py`."""
+in, and serve the API."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from creditunion.demo import MEMBERS_DEFAULT, DemoReport, run_demo
 from creditunion.demo.people import MEMBERS_MAX, DemoRefused
 from creditunion.platform.database import default_engine, resolve_database_url
 from creditunion.platform.settings import get_settings
-from launch.cli import app
 from launch.migrate import upgrade
 from ledger.trial_balance import TrialBalance
 
 
-@app.command("demo")
 def demo(
     members: Annotated[
         int,

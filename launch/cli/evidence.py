@@ -1,8 +1,8 @@
-"""`creditunion export KIND ...` for the evidence an auditor asks for (issue 22).
+"""`creditunion export KIND ...` for the evidence an auditor asks for beyond the ledger.
 
 Each command builds its report from `creditunion.exports` and hands it to the same
 `_export` as the ledger's exports (one snapshot of the read engine, the files, the
-manifest). Registered on `export` by one import line at the end of `launch/cli/__init__.py`.
+manifest). `launch/cli/__init__.py` adds these commands to the `export` group.
 """
 
 from __future__ import annotations
@@ -26,15 +26,16 @@ from launch.cli.audit import (
     OutOption,
     ToOption,
     _export,
-    export_app,
 )
+
+evidence_app = typer.Typer()
 
 AsOfOption = Annotated[
     dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="As at (its end).")
 ]
 
 
-@export_app.command("chart-of-accounts")
+@evidence_app.command("chart-of-accounts")
 def export_chart_of_accounts(
     as_of: AsOfOption, export_format: FormatOption, out: OutOption
 ) -> None:
@@ -44,7 +45,7 @@ def export_chart_of_accounts(
     _export(lambda s: chart_of_accounts_report(s, as_of=day, zone=zone), export_format, out)
 
 
-@export_app.command("member-balances")
+@evidence_app.command("member-balances")
 def export_member_balances(as_of: AsOfOption, export_format: FormatOption, out: OutOption) -> None:
     """Each member (membership number, name) and each share account's balance as at a
     date, summed from the journal."""
@@ -52,7 +53,7 @@ def export_member_balances(as_of: AsOfOption, export_format: FormatOption, out: 
     _export(lambda s: member_balances_report(s, as_of=day), export_format, out)
 
 
-@export_app.command("cut-off")
+@evidence_app.command("cut-off")
 def export_cut_off(
     from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
 ) -> None:
@@ -64,7 +65,7 @@ def export_cut_off(
     )
 
 
-@export_app.command("interest-report")
+@evidence_app.command("interest-report")
 def export_interest_report(
     from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
 ) -> None:
@@ -74,7 +75,7 @@ def export_interest_report(
     _export(lambda s: interest_report(s, from_date=start, to_date=end), export_format, out)
 
 
-@export_app.command("loan-book")
+@evidence_app.command("loan-book")
 def export_loan_book(
     as_of: AsOfOption, from_date: FromOption, export_format: FormatOption, out: OutOption
 ) -> None:
@@ -84,7 +85,7 @@ def export_loan_book(
     _export(lambda s: loan_book_report(s, from_date=start, as_of=day), export_format, out)
 
 
-@export_app.command("user-access")
+@evidence_app.command("user-access")
 def export_user_access(
     from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
 ) -> None:
@@ -98,7 +99,7 @@ def export_user_access(
     )
 
 
-@export_app.command("settings-changes")
+@evidence_app.command("settings-changes")
 def export_settings_changes(
     from_date: FromOption, to_date: ToOption, export_format: FormatOption, out: OutOption
 ) -> None:

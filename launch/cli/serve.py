@@ -26,12 +26,11 @@ from creditunion.platform.metrics import MULTIPROC_ENV, clear_multiprocess_dir
 from creditunion.platform.metrics import serve_in_background as serve_metrics_in_background
 from creditunion.platform.settings import get_settings
 from launch import asgi
-from launch.cli import app, require_schema_at_head
+from launch.cli.db import require_schema_at_head
 
 APP_FACTORY = f"{asgi.create_app.__module__}:{asgi.create_app.__qualname__}"
 
 
-@app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,

@@ -12,10 +12,9 @@ from creditunion.auth.models import User
 from creditunion.auth.users import approve_staff_user, create_first_admin
 from creditunion.errors import DomainError
 from creditunion.platform.database import default_engine, unit_of_work
-from launch.cli import app, require_schema_at_head
+from launch.cli.db import require_schema_at_head
 
 users_app = typer.Typer(no_args_is_help=True, help="Logins the API cannot create yet.")
-app.add_typer(users_app, name="users")
 
 
 @users_app.command("create-admin")

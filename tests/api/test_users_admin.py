@@ -333,11 +333,11 @@ def test_the_database_refuses_a_creator_approving_their_own_login(engine: Engine
 def test_the_operators_command_line_approves_for_a_single_admin(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from launch import cli
     from launch.cli import app
 
     monkeypatch.setattr("launch.cli.users.default_engine", lambda: engine)
-    monkeypatch.setattr(cli, "default_engine", lambda: engine)
+    # The schema check every command makes first.
+    monkeypatch.setattr("launch.cli.db.default_engine", lambda: engine)
     proposer = make_user(Role.ADMIN)
     proposed = make_user(Role.MANAGER, approval_pending=True, created_by_user_id=proposer.id)
     runner = CliRunner()
