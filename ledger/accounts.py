@@ -8,24 +8,25 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ledger.errors import Conflict, NotFound
 from ledger.models import AccountStatus, AccountType, LedgerAccount
 from ledger.money import Money, minor_unit_exponent
 from ledger.transaction import require_transaction
 
 
-class AccountNotFound(LookupError):
+class AccountNotFound(NotFound):
     pass
 
 
-class AccountCodeTaken(ValueError):
+class AccountCodeTaken(Conflict, ValueError):
     pass
 
 
-class AccountNotEmpty(ValueError):
+class AccountNotEmpty(Conflict, ValueError):
     """Only an account at zero balance can be closed."""
 
 
-class FloorAboveBalance(ValueError):
+class FloorAboveBalance(Conflict, ValueError):
     """A floor may not be set above the balance the account holds now."""
 
 

@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.entry import Line, net_by_account
+from ledger.errors import Conflict
 from ledger.models import AccountStatus, AccountType
 
 
-class PostingRefused(Exception):
+class PostingRefused(Conflict):
     """The ledger refused an entry; nothing was written."""
 
 

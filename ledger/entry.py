@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ledger.errors import Refused
 from ledger.money import Money
 
 LINES_MAX: Final = 200
@@ -23,7 +24,7 @@ METADATA_BYTES_MAX: Final = 8_192
 _KIND = re.compile(r"^[a-z][a-z0-9_.]{0,39}$")
 
 
-class InvalidEntry(ValueError):
+class InvalidEntry(Refused, ValueError):
     """The entry is malformed before any account is looked at."""
 
 

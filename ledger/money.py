@@ -15,6 +15,8 @@ from typing import Final
 
 import iso4217
 
+from ledger.errors import Refused
+
 # Enough digits for any BIGINT of minor units plus a generous fractional part, so that
 # quantize never fails for lack of precision on an amount we could store.
 _CONTEXT: Final = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
@@ -32,7 +34,7 @@ ROUNDING_MODES: Final = frozenset(
 ALLOCATE_PARTS_MAX: Final = 1_000_000
 
 
-class MoneyError(ValueError):
+class MoneyError(Refused, ValueError):
     """Base for every refusal to build or combine money."""
 
 

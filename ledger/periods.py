@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger.checks import PostingRefused
+from ledger.errors import Conflict
 from ledger.transaction import require_transaction
 
 # Arbitrary but fixed: the 64-bit key of the ledger's day-close advisory lock.
@@ -46,7 +47,7 @@ class FutureDated(PostingRefused):
         self.horizon = horizon
 
 
-class DateAlreadyClosed(ValueError):
+class DateAlreadyClosed(Conflict, ValueError):
     pass
 
 

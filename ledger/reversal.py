@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from ledger.checks import PostingRefused
 from ledger.entry import EntryRequest, Line, PostedEntry, validate
+from ledger.errors import NotFound
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
 from ledger.posting import post_validated
 from ledger.transaction import require_transaction
 
 
-class EntryNotFound(LookupError):
+class EntryNotFound(NotFound):
     pass
 
 

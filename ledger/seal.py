@@ -25,6 +25,7 @@ from ledger.chain import (
     next_link,
     seal_hash,
 )
+from ledger.errors import Conflict
 from ledger.journal_stream import batched, canonical_entries_of_day, day_totals
 from ledger.periods import closed_through
 from ledger.transaction import driver_connection, require_transaction
@@ -38,7 +39,7 @@ CATCH_UP_DAYS_MAX: Final = 400
 ONE_DAY: Final = dt.timedelta(days=1)
 
 
-class SealRefused(Exception):
+class SealRefused(Conflict):
     """The day cannot be sealed; nothing was written."""
 
 

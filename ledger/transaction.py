@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ledger.deadline import Deadline, current_deadline
+from ledger.errors import Unavailable
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ class TransactionRequired(RuntimeError):
     """Ledger code was called outside a transaction the caller owns."""
 
 
-class PostingContention(RuntimeError):
+class PostingContention(Unavailable, RuntimeError):
     """Retries ran out under contention; nothing was written by this call."""
 
 

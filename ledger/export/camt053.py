@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy.orm import Session
 
+from ledger.errors import Refused
 from ledger.export.report import PartSummary, minor_to_decimal
 from ledger.journal_stream import server_side_rows
 
@@ -185,7 +186,7 @@ def _entry(row: tuple[Any, ...], tally: Camt053Tally) -> str:
     )
 
 
-class NothingToState(ValueError):
+class NothingToState(Refused, ValueError):
     """No account has a balance or activity in the range, and camt.053 needs a statement."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ledger.errors import Refused
 from ledger.export.camt053 import Camt053Tally, camt053_chunks
 from ledger.export.csv_format import TEXT_ESCAPING, csv_chunks
 from ledger.export.jsonl_format import jsonl_chunks
@@ -53,7 +54,7 @@ class ExportFormat(enum.StrEnum):
         return ".xml" if self is ExportFormat.CAMT053 else f".{self.value}"
 
 
-class UnsupportedFormat(ValueError):
+class UnsupportedFormat(Refused, ValueError):
     pass
 
 
