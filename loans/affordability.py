@@ -17,6 +17,7 @@ from decimal import ROUND_UP, Decimal
 from enum import StrEnum
 from typing import Final
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.frequency import Frequency
 
@@ -25,7 +26,7 @@ CATEGORY_LENGTH_MAX: Final = 60
 DEPENDANTS_MAX: Final = 30
 
 
-class StatementInvalid(ValueError):
+class StatementInvalid(Refused, ValueError):
     """An income and expenditure statement that cannot be assessed."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.errors import Refused
 
-class PaymentExceedsBalance(ValueError):
+
+class PaymentExceedsBalance(Refused, ValueError):
     """A payment larger than everything the loan owes."""
 
     def __init__(self, amount_minor: int, owed_minor: int) -> None:

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Final
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.conc import UkTimeUnit, choose_unit, conc_years
 from loans.discounting import compound_rate
@@ -39,7 +40,7 @@ UK_PLACES: Final = Decimal("0.1")
 US_PLACES: Final = Decimal("0.01")
 
 
-class AprError(ValueError):
+class AprError(Refused, ValueError):
     """Cash flows from which no APR can be computed."""
 
 

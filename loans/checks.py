@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.apr import AprNotFound, apr_us, us_apr_details
 from loans.calendar import DAYS_PER_EQUAL_MONTH
@@ -23,7 +24,7 @@ from loans.rulesets.pal import PalRules
 FEES_CODE = "product.fee_exceeds_amount"
 
 
-class ProductInvalid(ValueError):
+class ProductInvalid(Refused, ValueError):
     """A product that breaks its rule set; `violations` names each rule."""
 
     def __init__(self, violations: list[Violation]) -> None:

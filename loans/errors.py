@@ -1,4 +1,4 @@
-"""Bases of the loans package's domain errors, so the API can map whole families at once.
+"""The loans package's families of domain errors, on the kinds of `ledger.errors`.
 
 Each concrete error is defined beside the code that raises it and derives from one of:
 
@@ -8,21 +8,26 @@ Each concrete error is defined beside the code that raises it and derives from o
 * `LoansConflict` (409): the request is valid but the thing is not in a state that allows
   it (an offer already accepted, a loan already settled, a key reused for another body).
 
-Errors of the pure modules (`loans.quote.QuoteRefused`, `loans.checks.ProductInvalid`,
-`loans.product.ProductError`, ...) are `ValueError`s and map as refusals; ledger refusals
-(`ledger.checks.InsufficientFunds`, `ledger.periods.PeriodClosed`, ...) pass through.
+The pure modules' refusals (`loans.quote.QuoteRefused`, `loans.checks.ProductInvalid`,
+`loans.product.ProductError`, ...) derive from `ledger.errors.Refused` directly and stay
+`ValueError`s, as their callers catch them; ledger refusals (`ledger.checks.InsufficientFunds`,
+`ledger.periods.PeriodClosed`, ...) pass through. The pure calculations' own preconditions
+(`loans.accrual.AccrualError`, `loans.calendar.CalendarError`, ...) are not domain errors:
+the services check what they pass, so reaching one is a bug.
 """
 
 from __future__ import annotations
 
+from ledger.errors import Conflict, NotFound, Refused
 
-class LoansNotFound(LookupError):
+
+class LoansNotFound(NotFound):
     pass
 
 
-class LoansRefused(ValueError):
+class LoansRefused(Refused, ValueError):
     pass
 
 
-class LoansConflict(Exception):
+class LoansConflict(Conflict):
     pass

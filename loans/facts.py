@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ledger.errors import Refused
 from ledger.money import Money
 
 
-class FactsError(ValueError):
+class FactsError(Refused, ValueError):
     """Facts that are missing or inconsistent for the rule set applied."""
 
 

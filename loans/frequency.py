@@ -10,12 +10,13 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Final
 
+from ledger.errors import Refused
 from loans.calendar import add_months
 
 MAX_INSTALMENTS: Final = 1200
 
 
-class FrequencyError(ValueError):
+class FrequencyError(Refused, ValueError):
     """A count of instalments outside what a schedule can hold."""
 
 

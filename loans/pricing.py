@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.apr import CashFlow
 from loans.discounting import TimedFlow
@@ -27,7 +28,7 @@ from loans.product import FeeTreatment, LoanProduct
 from loans.schedule import Schedule, build_schedule
 
 
-class FeesExceedCredit(ValueError):
+class FeesExceedCredit(Refused, ValueError):
     """Fees deducted from the advance leave no credit to provide."""
 
 

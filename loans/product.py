@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN
 from enum import StrEnum
 
+from ledger.errors import Refused
 from ledger.money import ROUNDING_MODES, Money
 from loans.daycount import DayCount
 from loans.frequency import MAX_INSTALMENTS, Frequency
@@ -16,7 +17,7 @@ from loans.rulesets.pal import PalRules
 RuleSet = CreditUnionCapRules | PalRules
 
 
-class ProductError(ValueError):
+class ProductError(Refused, ValueError):
     """A product definition that is malformed (not merely non-compliant)."""
 
 

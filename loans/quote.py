@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.apr import AprNotFound, CashFlow, apr_uk, apr_us
 from loans.checks import FEES_CODE, charges_beyond_any_rate, quote_rule_violations
@@ -18,7 +19,7 @@ from loans.rulesets.base import AprMethod, Violation
 from loans.schedule import Schedule, total_interest, total_payable
 
 
-class QuoteRefused(ValueError):
+class QuoteRefused(Refused, ValueError):
     """A quote that breaks a rule; `violations` names each rule it breaks."""
 
     def __init__(self, violations: list[Violation]) -> None:

@@ -24,6 +24,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.calendar import DAYS_PER_EQUAL_MONTH
 from loans.daycount import DayCount, year_fraction_ratio
@@ -34,7 +35,7 @@ _PRECISION: Final = 50
 MAX_RATE: Final = Decimal(100)
 
 
-class RateError(ValueError):
+class RateError(Refused, ValueError):
     """A rate that is not a finite, non-negative Decimal within bounds."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
+from ledger.errors import Refused
 from loans.apr import UK_PLACES, US_PLACES
 from loans.product import RuleSet
 from loans.rulesets.base import AprMethod
@@ -12,7 +13,7 @@ from loans.rulesets.gb import GB_CREDIT_UNION, NI_CREDIT_UNION
 from loans.rulesets.pal import PAL_I, PAL_II, PalRules
 
 
-class UnknownRuleSet(LookupError):
+class UnknownRuleSet(Refused, LookupError):
     pass
 
 

@@ -18,6 +18,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Final
 
+from ledger.errors import Refused
 from ledger.money import Money
 from loans.calendar import add_months, whole_months_forward
 from loans.daycount import DayCount
@@ -27,7 +28,7 @@ from loans.rate import InterestRate, PeriodLength, accrue, growth_factor
 _PRECISION: Final = 60
 
 
-class ScheduleError(ValueError):
+class ScheduleError(Refused, ValueError):
     """Inputs from which no schedule can be built."""
 
 

@@ -8,13 +8,15 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from ledger.errors import Refused
+
 
 class AprMethod(StrEnum):
     UK = "uk"  # FCA CONC App 1.2
     US = "us"  # Regulation Z Appendix J
 
 
-class NoRuleInForce(ValueError):
+class NoRuleInForce(Refused, ValueError):
     """No configured entry covers the date: the configuration must say what applies."""
 
 

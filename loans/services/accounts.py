@@ -30,6 +30,7 @@ from ledger.chart import (
     MEMBERS_SHARES,
     RECOVERIES_INCOME,
 )
+from ledger.errors import Unavailable
 from ledger.models import AccountStatus, AccountType, LedgerAccount
 from loans.errors import LoansRefused
 
@@ -52,7 +53,7 @@ _CODES: Final = (
 _SHARE_DEPTH_MAX: Final = 6
 
 
-class ChartNotInstalled(RuntimeError):
+class ChartNotInstalled(Unavailable, RuntimeError):
     """The chart of accounts is missing an account loans post to (run `creditunion init`)."""
 
 
