@@ -20,12 +20,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from creditunion.business_date.models import CALENDAR_ROW_ID, BusinessCalendar
-from creditunion.errors import Conflict
+from creditunion.errors import Conflict, Unavailable
 from ledger.periods import POSTING_HORIZON_SETTING, closed_through
 from ledger.transaction import require_transaction
 
 
-class BusinessDateNotInitialised(Conflict):
+class BusinessDateNotInitialised(Unavailable):
     def __init__(self) -> None:
         super().__init__("the business date is not set: run `creditunion init`")
 

@@ -14,12 +14,14 @@ from typing import Final
 
 from sqlalchemy import Engine, text
 
+from creditunion.errors import Unavailable
+
 COB_LEADER_KEY: Final = 0x434F_425F_4C45_4144
 COB_STEP_KEY: Final = 0x434F_425F_5354_4550
 WAIT_S_MAX: Final = 24 * 3600
 
 
-class CobBusy(RuntimeError):
+class CobBusy(Unavailable, RuntimeError):
     """Another runner holds the close-of-business lock."""
 
 

@@ -32,6 +32,7 @@ from creditunion.cob.loan_steps import (
 )
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
+from creditunion.errors import Conflict, Refused
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import ReconciliationBroken, reconcile
@@ -48,11 +49,11 @@ CATCH_UP_DAYS_MAX: Final = 3_660
 CLOSED_BY: Final = COB_ACTOR
 
 
-class BusinessDateAhead(RuntimeError):
+class BusinessDateAhead(Conflict, RuntimeError):
     """The stored business date is not where close of business expects it."""
 
 
-class BeyondCalendarDate(RuntimeError):
+class BeyondCalendarDate(Refused, RuntimeError):
     """Closing a business day the calendar has not reached: it takes an explicit option."""
 
     def __init__(self, business_date: dt.date, not_after: dt.date) -> None:

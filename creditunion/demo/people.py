@@ -24,6 +24,7 @@ from creditunion.auth.users import (
 )
 from creditunion.business_date.service import current_business_date
 from creditunion.demo.data import DemoMember, demo_members
+from creditunion.errors import Conflict
 from creditunion.initial_data import initialise
 from creditunion.members.models import Member
 from creditunion.members.service import register_member
@@ -47,7 +48,7 @@ STAFF: Final = (
 SYSTEM: Final = Actor.system("demo")
 
 
-class DemoRefused(RuntimeError):
+class DemoRefused(Conflict, RuntimeError):
     """The database already runs at a business date the demo's history cannot start from."""
 
 

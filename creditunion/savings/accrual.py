@@ -16,13 +16,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Final
 
+from creditunion.errors import Refused
 from loans.daycount import DayCount, year_fraction_ratio
 
 UNITS_PER_MINOR: Final = 10**10
 RATE_SCALE: Final = 10**8  # share product rates are NUMERIC(10, 8)
 
 
-class RateTooPrecise(ValueError):
+class RateTooPrecise(Refused, ValueError):
     pass
 
 

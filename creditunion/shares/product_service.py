@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditunion.actors import require_actor
-from creditunion.errors import Conflict, NotFound
+from creditunion.errors import Conflict, NotFound, Unavailable
 from creditunion.field_problems import ValidationProblem
 from creditunion.shares.models import ShareProduct
 from creditunion.shares.products import (
@@ -25,7 +25,7 @@ from ledger.transaction import require_transaction
 PRODUCTS_LISTED_MAX: Final = 500
 
 
-class ChartNotInstalled(RuntimeError):
+class ChartNotInstalled(Unavailable, RuntimeError):
     """The chart of accounts is missing: `creditunion init` has not been run."""
 
 
