@@ -12,7 +12,9 @@ No `from __future__ import annotations` here: FastAPI reads the dependencies' an
 run time, and they name the closure's `permission`, which a string annotation cannot reach.
 """
 
-from typing import Annotated, Any
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -28,76 +30,64 @@ from creditunion.members.service import MemberNotFound
 from ledger.deadline import Deadline, current_deadline
 
 
+class ContextMaker(Protocol):
+    def __call__(
+        self,
+        actor: Actor,
+        *,
+        business_date: dt.date,
+        deadline: Deadline,
+        idempotency: IdempotencyKey | None = None,
+    ) -> CommandContext: ...
+
+
 def _deadline() -> Deadline:
     deadline = current_deadline()
     assert deadline is not None, "api.transactions sets every request's deadline"
     return deadline
 
 
-def _key(idem: IdempotencyContext) -> IdempotencyKey:
-    return IdempotencyKey(namespace="http", owner=str(idem.user_id), key=idem.key)
+def _no_key() -> None:
+    return None
 
 
-def _own_member(actor: Actor) -> Actor:
+def _member_context(
+    actor: Actor,
+    *,
+    business_date: dt.date,
+    deadline: Deadline,
+    idempotency: IdempotencyKey | None = None,
+) -> CommandContext:
     # A member login that lost its member has no records at all: 404, as for a stranger's.
     if actor.member_id is None:
         raise MemberNotFound("of this login")
-    return actor
+    return member_context(
+        actor, business_date=business_date, deadline=deadline, idempotency=idempotency
+    )
+
+
+def _command(permission: Permission, make: ContextMaker, key: Callable[..., object]) -> Any:
+    def dependency(
+        actor: Annotated[Actor, require(permission)],
+        session: Annotated[Session, Depends(get_session)],
+        idem: Annotated[IdempotencyContext | None, Depends(key)],
+    ) -> CommandContext:
+        held = None if idem is None else IdempotencyKey("http", str(idem.user_id), idem.key)
+        return make(
+            actor,
+            business_date=current_business_date(session),
+            deadline=_deadline(),
+            idempotency=held,
+        )
+
+    return Depends(dependency)
 
 
 def staff_command(permission: Permission, *, money: bool = False) -> Any:
     """`Depends(...)` giving a staff (or operator) `CommandContext` after checking `permission`."""
-    if money:
-
-        def with_key(
-            actor: Annotated[Actor, require(permission)],
-            session: Annotated[Session, Depends(get_session)],
-            idem: Annotated[IdempotencyContext, Depends(idempotency)],
-        ) -> CommandContext:
-            return staff_context(
-                actor,
-                business_date=current_business_date(session),
-                deadline=_deadline(),
-                idempotency=_key(idem),
-            )
-
-        return Depends(with_key)
-
-    def without_key(
-        actor: Annotated[Actor, require(permission)],
-        session: Annotated[Session, Depends(get_session)],
-    ) -> CommandContext:
-        return staff_context(
-            actor, business_date=current_business_date(session), deadline=_deadline()
-        )
-
-    return Depends(without_key)
+    return _command(permission, staff_context, idempotency if money else _no_key)
 
 
 def member_command(permission: Permission, *, money: bool = False) -> Any:
     """`Depends(...)` giving a member's own-scope `CommandContext` after checking `permission`."""
-    if money:
-
-        def with_key(
-            actor: Annotated[Actor, require(permission)],
-            session: Annotated[Session, Depends(get_session)],
-            idem: Annotated[IdempotencyContext, Depends(idempotency)],
-        ) -> CommandContext:
-            return member_context(
-                _own_member(actor),
-                business_date=current_business_date(session),
-                deadline=_deadline(),
-                idempotency=_key(idem),
-            )
-
-        return Depends(with_key)
-
-    def without_key(
-        actor: Annotated[Actor, require(permission)],
-        session: Annotated[Session, Depends(get_session)],
-    ) -> CommandContext:
-        return member_context(
-            _own_member(actor), business_date=current_business_date(session), deadline=_deadline()
-        )
-
-    return Depends(without_key)
+    return _command(permission, _member_context, idempotency if money else _no_key)
