@@ -1,4 +1,4 @@
-"""`creditunion bench api`: what HTTP, auth and validation cost on a transfer.
+"""`python -m ops bench api`: what HTTP, auth and validation cost on a transfer.
 
 One run, one scratch database (the demo seeded, dropped afterwards), W workers throughout:
 

@@ -1,4 +1,4 @@
-"""`creditunion bench cob`: one ordinary close-of-business day and a month end, timed.
+"""`python -m ops bench cob`: one ordinary close-of-business day and a month end, timed.
 
 In a scratch database (dropped afterwards): N members with interest-bearing share accounts,
 each funded, written set-based; a book of M active loans (`ops.loan_book`); the days

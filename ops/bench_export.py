@@ -1,4 +1,4 @@
-"""`creditunion bench export`: seal and export a journal of N postings; time and memory.
+"""`python -m ops bench export`: seal and export a journal of N postings; time and memory.
 
 In a scratch database (dropped afterwards): N postings written set-based over a few
 business dates; the dates closed and sealed (timed, as the seal throughput); verify

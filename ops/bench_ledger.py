@@ -1,4 +1,4 @@
-"""`creditunion bench ledger`: the posting service against pgbench on the same server.
+"""`python -m ops bench ledger`: the posting service against pgbench on the same server.
 
 Three timed phases in one run, each in a scratch database dropped afterwards:
 pgbench's TPC-B-like script with W clients; two-line transfers through `post_entry`

@@ -17,7 +17,7 @@ CODE_NAME = re.compile(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\(\))?`")
 
 
 def _source() -> str:
-    folders = ("api", "creditunion", "ledger", "loans", "migrations", "ops", "tests")
+    folders = ("launch", "api", "creditunion", "ledger", "loans", "migrations", "ops", "tests")
     return "\n".join(p.read_text() for f in folders for p in (ROOT / f).rglob("*.py"))
 
 
