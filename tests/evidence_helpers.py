@@ -1,4 +1,4 @@
-"""Checks every evidence export (issue 22) must pass: each format written twice gives the
+"""Checks every evidence export must pass: each format written twice gives the
 same bytes, and the manifest describes what was written (rows, sums, files' hashes)."""
 
 from __future__ import annotations

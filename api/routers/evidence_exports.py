@@ -1,4 +1,4 @@
-"""Auditors' evidence exports over HTTP (issue 22): the chart of accounts and the
+"""Auditors' evidence exports over HTTP: the chart of accounts and the
 member, loan, interest, cut-off, access and settings reports, each as one ZIP archive of
 its files and manifest, exactly as `creditunion export KIND` writes them.
 

@@ -1,8 +1,8 @@
 """Writing a loan off takes two people: one manager asks, a different manager approves.
 
 A write-off removes a debt from the books and charges the loss to the allowance and to
-impairment expense, so it is a decision no single member of staff takes alone (issue 22,
-control gaps). The request checks now what it can (the loan is active and past the
+impairment expense, so it is a decision no single member of staff takes alone. The
+request checks now what it can (the loan is active and past the
 write-off threshold) so a manager is not asked to approve what cannot post; the approval
 checks it all again and posts through `loans.services.writeoff.write_off_loan`, whose
 entry key (`loan:{id}:write-off`) lets a loan be written off once whatever the requests.

@@ -1,5 +1,5 @@
 """Every close-of-business run writes one audit record: who started it, with what, and what
-it did (issue 22, control gaps).
+it did.
 
 Who: the operator of `creditunion cob run` (`cli:{name}`), or close of business itself
 (`COB_ACTOR`) when the scheduler starts it. What it did: the days closed through before and

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.business_timezone)
 
-    # --- API platform, auth and audit (issue 3) ---
+    # --- API platform, auth and audit ---
     # "production" refuses to start without a JWT secret and with weak password hashing;
     # "dev" and "test" generate a throwaway secret (tokens die with the process).
     environment: Literal["dev", "test", "production"] = "dev"
@@ -112,14 +112,14 @@ class Settings(BaseSettings):
         """Cash withdrawals above this need a second staff user's approval."""
         return Money(self.withdrawal_approval_limit, self.base_currency)
 
-    # --- operations (issue 7): log format and the scheduler's own metrics endpoint ---
+    # --- operations: log format and the scheduler's own metrics endpoint ---
     # "auto": JSON for a production service (stderr not a terminal), text otherwise.
     log_format: Literal["auto", "json", "text"] = "auto"
     # `creditunion scheduler` serves /metrics on this port (127.0.0.1) when set.
     scheduler_metrics_port: int | None = Field(default=None, ge=1, le=65_535)
     scheduler_metrics_host: str = "127.0.0.1"
 
-    # --- loans through the API (issue 4): the automated decision's policy, in the base
+    # --- loans through the API: the automated decision's policy, in the base
     # currency (creditunion.lending.policy builds loans.decision.DecisionPolicy from these).
     # Disposable income a member keeps each month after every outgoing and the instalment.
     loan_affordability_margin: str = "50.00"
@@ -155,20 +155,20 @@ class Settings(BaseSettings):
                 raise ValueError("loan policy amounts cannot be negative")
         return self
 
-    # --- hardening (issue 7): request body ceiling and per-address sign-in throttling ---
+    # --- hardening: request body ceiling and per-address sign-in throttling ---
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)
     # Refused sign-ins from one address within the window before it gets 429 (0: off).
     login_throttle_failures: int = Field(default=100, ge=0, le=100_000)
     login_throttle_window_s: int = Field(default=60, ge=1, le=86_400)
     # Refused sign-ins and wrong current passwords for one username, from any address,
-    # within the window before that username gets 429 (0: off). Issue 20.
+    # within the window before that username gets 429 (0: off).
     login_throttle_username_failures: int = Field(default=10, ge=0, le=100_000)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `creditunion serve` believes
     # (comma-separated addresses or networks, as uvicorn's --forwarded-allow-ips; "*" for
     # any). Unset: none, so the client address is always the TCP peer's.
     trusted_proxies: str | None = Field(default=None, min_length=1)
 
-    # --- strict input, limits and hardening (issue 20) ---
+    # --- strict input, limits and hardening ---
     # Cash paid out in one business date from one share account, and from all of one
     # member's accounts, above which a withdrawal needs a checker too, so that withdrawals
     # split under `withdrawal_approval_limit` add up (unset: that limit).

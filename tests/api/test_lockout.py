@@ -132,7 +132,7 @@ def test_every_refusal_spends_one_password_hash(
         assert len(calls) == 1, (username, calls)
 
 
-# ------------------------------------------- wrong current passwords (issue 20, failure 2)
+# ------------------------------------------- wrong current passwords
 
 NEW_PASSWORD = "a brand new long passphrase"
 

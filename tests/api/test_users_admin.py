@@ -199,7 +199,7 @@ def test_the_database_refuses_a_member_login_without_a_member(engine: Engine) ->
         )
 
 
-# ------------------------------------------------------------- one administrator alone (issue 20)
+# ------------------------------------------------------------- one administrator alone
 
 OWN = "a password of my very own"
 

@@ -1,4 +1,4 @@
-"""The sign-in throttle (issue 20): the client address cannot be chosen with a header, one
+"""The sign-in throttle: the client address cannot be chosen with a header, one
 username is throttled whatever the address, and colleagues sharing an address are not.
 
 `creditunion serve` is called with uvicorn's run replaced, and the options it passes are

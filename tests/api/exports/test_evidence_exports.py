@@ -1,4 +1,4 @@
-"""The evidence exports over HTTP (issue 22): one archive of files and manifest, the same
+"""The evidence exports over HTTP: one archive of files and manifest, the same
 bytes twice, the same files as the CLI writes, an audit record, auditors only."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`GET /v1/exports/reconciliation`: the loan book and members' shares against their
 ledger accounts as at a date, per account with differences; the same bytes twice, a
-manifest, and an audit record (issue 22)."""
+manifest, and an audit record."""
 
 from __future__ import annotations
 

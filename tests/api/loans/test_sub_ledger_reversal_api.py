@@ -1,5 +1,5 @@
 """`POST /v1/reversals` of a loan's entry: refused with a problem naming the loan's own
-operation (issue 20, failure 1); a reversal records who asked for it and who approved it."""
+operation; a reversal records who asked for it and who approved it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """`creditunion cob run` closes no day after today's calendar date in the business time
-zone unless `--beyond-today` says so, and that option is written to the audit log
-(issue 22, item 5)."""
+zone unless `--beyond-today` says so, and that option is written to the audit log."""
 
 from __future__ import annotations
 

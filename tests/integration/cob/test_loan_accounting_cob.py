@@ -2,7 +2,7 @@
 caught up after arrears, and one never paid that goes on non-accrual, is provisioned at
 month ends, written off (maker-checker) and partly recovered; a saver earns interest.
 After every month end the loan book and members' shares reconcile to the general ledger
-to the penny, the ledger invariants hold and the seals verify (issue 22, "Done when")."""
+to the penny, the ledger invariants hold and the seals verify."""
 
 from __future__ import annotations
 

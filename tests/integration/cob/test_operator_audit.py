@@ -1,5 +1,5 @@
 """Close-of-business runs and command-line exports are written to the audit log: who ran
-them, with what, and the hashes of what came out (issue 22, control gaps)."""
+them, with what, and the hashes of what came out."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The chart of accounts as it stood at a date, and the trial balance's zero-balance lines
-(issue 22): values, every format, the manifest, the same bytes twice, CLI and API."""
+"""The chart of accounts as it stood at a date, and the trial balance's zero-balance lines:
+values, every format, the manifest, the same bytes twice, CLI and API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cut-off testing (issue 22): entries of a period posted after its cut-off, back-dated or
+"""Cut-off testing: entries of a period posted after its cut-off, back-dated or
 forward-dated, with who and when; London's clock change; a post-close entry flagged; every
 format with its manifest and the same bytes twice; the CLI.
 

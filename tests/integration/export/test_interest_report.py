@@ -1,4 +1,4 @@
-"""Savings interest and dividends per member for a period (issue 22): posted from the
+"""Savings interest and dividends per member for a period: posted from the
 journal net of reversals, accrued where the accrual sub-ledger records it, the ledger's
 expense and payable beside them; every format with its manifest, the same bytes twice;
 the CLI."""

@@ -1,4 +1,4 @@
-"""The interest report's accrued column as at a past business date (issue 22): what close
+"""The interest report's accrued column as at a past business date: what close
 of business had accrued and not posted by the end of that date, read from the accrual
 history, the same bytes however many days close after it; a rerun of the step adds no
 history."""

@@ -1,4 +1,4 @@
-"""The loan book as at a date and the write-off register (issue 22): balances from the
+"""The loan book as at a date and the write-off register: balances from the
 journal, arrears as close of business recorded them that day (the history the arrears
 step now keeps, once per loan and day however often it runs), provision, status; every
 format with its manifest and the same bytes twice; the CLI."""

@@ -1,4 +1,4 @@
-"""Members and their share balances as at a date, summed from the journal (issue 22):
+"""Members and their share balances as at a date, summed from the journal:
 values by hand, every format with its manifest, the same bytes twice, later postings
 leave a past date's export unchanged, and the CLI."""
 

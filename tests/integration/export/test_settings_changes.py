@@ -1,4 +1,4 @@
-"""Money configuration on the audit trail (issue 22): close of business records the money
+"""Money configuration on the audit trail: close of business records the money
 settings when they change, and the settings-changes export lists them with the coverage;
 every format with its manifest and the same bytes twice; the CLI."""
 

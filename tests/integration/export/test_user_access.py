@@ -1,4 +1,4 @@
-"""Staff access (issue 22): logins and roles at the end of a date and their changes from
+"""Staff access: logins and roles at the end of a date and their changes from
 the audit log; a later change leaves a past date's export alone; members' logins left out;
 every format with its manifest and the same bytes twice; the CLI.
 

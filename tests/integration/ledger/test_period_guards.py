@@ -1,5 +1,5 @@
 """The closed period and the business date are guarded in the database as well as the
-ledger (issue 22, item 5): a raw insert on a closed day is refused by a trigger; an entry
+ledger: a raw insert on a closed day is refused by a trigger; an entry
 dated after the business date its transaction runs under is refused with `FutureDated`."""
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def accept(
         )
 
 
-# -- issue 11, item 6: above 42.6% APR is referred, and the flag is kept -----------------
+# -- above 42.6% APR is referred, and the flag is kept -----------------
 
 
 def test_a_loan_above_the_exempt_line_is_referred_flagged_and_reported(engine: Engine) -> None:
@@ -168,7 +168,7 @@ def test_a_loan_inside_the_exempt_line_is_offered_unflagged(engine: Engine) -> N
     assert (view.offered_apr, view.above_exempt_threshold) == (Decimal("42.6"), False)
 
 
-# -- issue 21, item 3: an offer is never accepted at a worse price ------------------------
+# -- an offer is never accepted at a worse price ------------------------
 
 
 def test_an_offer_is_never_made_dearer_than_it_was_offered(engine: Engine) -> None:
@@ -207,7 +207,7 @@ def test_an_offer_is_never_made_dearer_than_it_was_offered(engine: Engine) -> No
         assert get_loan(s, loan_id=loan_id).apr == Decimal("42.6")
 
 
-# -- issue 11, item 7: rollover found in the member's history -----------------------------
+# -- rollover found in the member's history -----------------------------
 
 
 def pal_member(engine: Engine, net_worth: str = "10000000") -> MemberFacts:
@@ -288,7 +288,7 @@ def test_a_gb_loan_applied_for_around_a_settlement_goes_to_an_officer(engine: En
     assert f"loan {loan_id} was settled on {TODAY}" in messages[0]
 
 
-# -- issue 21, item 2: written-off debt is still owed --------------------------------------
+# -- written-off debt is still owed --------------------------------------
 
 
 def test_written_off_debt_still_owed_counts_as_outstanding(engine: Engine) -> None:
@@ -337,7 +337,7 @@ def test_written_off_debt_still_owed_counts_as_outstanding(engine: Engine) -> No
     assert (history.outstanding_loans, history.written_off_owing) == (0, 0)
 
 
-# -- issue 21, item 7: affordability with the member's other loans -------------------------
+# -- affordability with the member's other loans -------------------------
 
 
 def test_affordability_counts_the_members_loans_here(engine: Engine) -> None:
@@ -353,7 +353,7 @@ def test_affordability_counts_the_members_loans_here(engine: Engine) -> None:
     assert "other loans (94.56 GBP)" in messages[0]
 
 
-# -- issue 11, item 8: the PAL portfolio limit holds when two members accept at once ------
+# -- the PAL portfolio limit holds when two members accept at once ------
 
 
 def waiting_on_a_lock(engine: Engine) -> bool:

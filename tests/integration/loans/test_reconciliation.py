@@ -1,4 +1,4 @@
-"""The sub-ledger to general-ledger reconciliation (issue 20 failure 1, issue 22).
+"""The sub-ledger to general-ledger reconciliation.
 
 Worked figures: a loan of 1,000.00 repaid by 100.00 on the day it was made (no interest
 yet) owes 900.00 principal in both the loan book and the ledger. A generic reversal of

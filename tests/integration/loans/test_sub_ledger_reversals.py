@@ -1,7 +1,7 @@
 """A loan's journal entries are the loans sub-ledger's: a generic reversal refuses them.
 
 Mirroring a repayment or a disbursement moves the loan's accounts while the loan's
-transactions, schedule and status stay as they were (issue 20, failure 1). The refusal
+transactions, schedule and status stay as they were. The refusal
 holds when the reversal is asked for and again when a manager approves an old request.
 """
 

@@ -1,4 +1,4 @@
-"""Every loan transaction row equals its journal entry (issue 22: a withdrawal recorded
+"""Every loan transaction row equals its journal entry (a withdrawal recorded
 principal 1,500.00 and interest 3.43 where the ledger moved 1,520.00 and 3.48).
 
 The row's principal, interest and fees are what its entry moved on the loan's three

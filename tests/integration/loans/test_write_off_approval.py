@@ -1,5 +1,5 @@
 """A loan write-off is maker-checker: one manager asks, a different manager approves, and
-only then does it post, once (issue 22, control gaps)."""
+only then does it post, once."""
 
 from __future__ import annotations
 

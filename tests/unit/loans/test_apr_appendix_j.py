@@ -82,7 +82,7 @@ def two_places(percent: Decimal) -> Decimal:
     return percent.quantize(Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
 
 
-# --- issue 11 item 4 and issue 21 item 8: single payments at the end of February ---------
+# --- single payments at the end of February ---------
 
 
 def test_issue_11_thirty_first_of_january_to_28_february_is_one_month() -> None:
@@ -126,7 +126,7 @@ def test_single_payment_over_a_year_from_31_january_counts_the_february_month() 
     assert timing.payments[end] == at(1, 1, 12)
 
 
-# --- issue 21 item 8 and issue 11 item 5: series on month ends, the 29th and the 30th ----
+# --- series on month ends, the 29th and the 30th ----
 
 
 def assert_placed(
@@ -191,7 +191,7 @@ def test_advance_on_a_month_end_with_month_end_payments_is_at_time_zero() -> Non
     assert_placed(start, paid, "340.00", "1000.00", [at(1), at(2), at(3)], 12)
 
 
-# --- issue 11 item 5: unit periods ------------------------------------------------------
+# --- unit periods ------------------------------------------------------
 
 
 def test_biweekly_loan_with_a_16_day_first_period_has_a_two_week_unit() -> None:
@@ -439,7 +439,7 @@ PAL_MEMBER = LoanFacts(
 
 
 def test_quote_of_a_one_month_pal_drawn_on_31_january() -> None:
-    # Issue 11's case: 2,000 at 28% (30/360: 28 days, 43.55) repaid on 28 Feb 2026.
+    # A worked case: 2,000 at 28% (30/360: 28 days, 43.55) repaid on 28 Feb 2026.
     got = quote(PAL_WITHOUT_FEES, usd("2000"), 1, Frequency.MONTHLY, date(2026, 1, 31), PAL_MEMBER)
     assert got.payments == ((date(2026, 2, 28), usd("2043.55")),)
     assert got.apr == Decimal("26.13")

@@ -48,7 +48,7 @@ WELL_OFF = IncomeExpenditure(gbp("3000"), (("rent", gbp("900")),))
 EXPERIENCED = LoanHistory(previous_loans=2)
 
 
-# -- 42.6% APR: not an exempt agreement (issue 11, item 6) -------------------------------
+# -- 42.6% APR: not an exempt agreement -------------------------------
 
 AT_THE_CAP = gb_product(rate=InterestRate.monthly(Decimal("0.03")))  # flags, not refuses
 ONE_MONTH = LoanRequest(gbp("500"), 1, Frequency.MONTHLY)
@@ -98,7 +98,7 @@ def test_a_policy_may_approve_above_the_line_and_the_flag_stays() -> None:
     assert decision.quote is not None and decision.quote.flags == (EXEMPT_THRESHOLD_CODE,)
 
 
-# -- rollover detected from the history (issue 11, item 7) -------------------------------
+# -- rollover detected from the history -------------------------------
 
 PAL_MEMBER = dataclasses.replace(MEMBER, net_worth=usd("10000000"))
 PAL_REQUEST = LoanRequest(usd("400"), 3, Frequency.MONTHLY)
@@ -188,7 +188,7 @@ def test_rollover_windows_are_bounded() -> None:
         dataclasses.replace(POLICY, rollover_window_days=91)
 
 
-# -- written-off debt (issue 21, item 2) ------------------------------------------------
+# -- written-off debt ------------------------------------------------
 
 
 def test_written_off_debt_still_owed_is_outstanding_and_declines() -> None:
@@ -209,7 +209,7 @@ def test_written_off_debt_still_owed_is_outstanding_and_declines() -> None:
     ]
 
 
-# -- affordability: the member's other loans and the fees at the start (issue 21, item 7) -
+# -- affordability: the member's other loans and the fees at the start -
 
 
 def test_affordability_counts_the_instalments_of_the_members_other_loans() -> None:

@@ -305,7 +305,7 @@ def test_lawful_pals_drawn_on_a_month_end_are_quoted(drawn: date) -> None:
     assert PAL_II_EXAMPLE.day_count is DayCount.THIRTY_360_US
 
 
-# --- issue 21 item 4: no single GB month above the cap -------------------------------------
+# --- no single GB month above the cap -------------------------------------
 
 
 def test_gb_thirty_360_bond_basis_charges_over_three_percent_in_one_month() -> None:
@@ -346,7 +346,7 @@ def test_gb_weekly_thirty_360_week_across_february_is_judged_as_a_week() -> None
     assert invalid(weekly) == ("gb.interest_cap",)
 
 
-# --- issue 21 item 5: the PAL cap tested on the unrounded APR ------------------------------
+# --- the PAL cap tested on the unrounded APR ------------------------------
 
 
 def test_pal_apr_just_over_28_percent_is_refused_though_it_rounds_to_28() -> None:
