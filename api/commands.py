@@ -83,6 +83,14 @@ def _command(permission: Permission, make: ContextMaker, key: Callable[..., obje
     return Depends(dependency)
 
 
+def own_login_context(session: Session, actor: Actor) -> CommandContext:
+    """The context of a login acting on its own sign-in (signing in, refreshing, signing
+    out, changing its password): a member's own scope, else the staff scope. The caller
+    has checked the credentials that make `actor` the one acting."""
+    make = _member_context if actor.is_member else staff_context
+    return make(actor, business_date=current_business_date(session), deadline=_deadline())
+
+
 def staff_command(permission: Permission, *, money: bool = False) -> Any:
     """`Depends(...)` giving a staff (or operator) `CommandContext` after checking `permission`."""
     return _command(permission, staff_context, idempotency if money else _no_key)

@@ -9,8 +9,9 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
+from api.commands import own_login_context
 from api.context import request_context
-from api.login_throttle import client_address, throttle_of, too_many
+from api.middleware.login_throttle import client_address, throttle_of, too_many
 from api.problems import (
     PROBLEM_TYPE_PREFIX,
     problem_response,
@@ -21,11 +22,11 @@ from api.problems import (
 from api.schemas.auth import MeOut, PasswordChangeIn, RefreshIn, TokenOut
 from api.security import PUBLIC, require, require_for_password_change
 from api.transactions import DbSession, api_router
-from creditunion import audit
+from creditunion.auth import session_commands
 from creditunion.auth.actor import Actor
-from creditunion.auth.login import PasswordChange, change_own_password, sign_in
+from creditunion.auth.login import PasswordCheck, check_current_password, check_sign_in
 from creditunion.auth.roles import Permission
-from creditunion.auth.sessions import revoke_presented, rotate_refresh_token
+from creditunion.auth.sessions import check_refresh_token, presented_token
 
 router = api_router(prefix="/auth", tags=["auth"])
 
@@ -62,25 +63,31 @@ def issue_token(
     """Lockout: after the configured number of wrong passwords in a row the login is locked
     for a while; a locked login is refused exactly like a wrong password. Too many refusals
     for one username, or from one address, within a short window get 429 before any password
-    is checked (api/login_throttle.py)."""
+    is checked (api/middleware/login_throttle.py)."""
     context = request_context(request)
     throttle, address = throttle_of(request), client_address(request)
     if throttle is not None:
         wait_s = throttle.retry_after(address=address, username=form.username)
         if wait_s is not None:
             return too_many(request, wait_s, NO_STORE)
-    issued = sign_in(
-        session,
-        username=form.username,
-        password=form.password,
-        codec=context.tokens,
-        settings=context.settings,
-        now=dt.datetime.now(dt.UTC),
+    now = dt.datetime.now(dt.UTC)
+    # A refused attempt is recorded by the check itself (creditunion.auth.login): nobody is
+    # signed in to run a command as, and its record commits with the failure count.
+    verified = check_sign_in(
+        session, username=form.username, password=form.password, settings=context.settings, now=now
     )
-    if issued is None:
+    if verified is None:
         if throttle is not None:
             throttle.refused(address=address, username=form.username)
         return _refused(request, REFUSED_DETAIL)
+    issued = session_commands.sign_in(
+        session,
+        own_login_context(session, verified.actor),
+        verified=verified,
+        codec=context.tokens,
+        settings=context.settings,
+        now=now,
+    )
     response.headers.update(NO_STORE)
     return TokenOut.of(issued)
 
@@ -96,15 +103,20 @@ def refresh_token(request: Request, response: Response, session: DbSession, body
     """Presenting a refresh token that was already exchanged revokes its whole family:
     whoever holds any token of that sign-in must sign in again."""
     context = request_context(request)
-    issued = rotate_refresh_token(
+    now = dt.datetime.now(dt.UTC)
+    presented = check_refresh_token(
+        session, token=body.refresh_token, codec=context.tokens, now=now
+    )
+    if presented is None:
+        return _refused(request, "the refresh token is invalid, expired, used or revoked")
+    issued = session_commands.refresh(
         session,
-        token=body.refresh_token,
+        own_login_context(session, presented.actor),
+        presented=presented,
         codec=context.tokens,
         settings=context.settings,
-        now=dt.datetime.now(dt.UTC),
+        now=now,
     )
-    if issued is None:
-        return _refused(request, "the refresh token is invalid, expired, used or revoked")
     response.headers.update(NO_STORE)
     return TokenOut.of(issued)
 
@@ -117,21 +129,17 @@ def refresh_token(request: Request, response: Response, session: DbSession, body
     summary="Sign out: revoke the refresh token and every token of its sign-in",
 )
 def logout(request: Request, session: DbSession, body: RefreshIn) -> Response:
-    """Always 204, whether or not the token was valid (it reveals nothing)."""
-    user_id = revoke_presented(
-        session,
-        token=body.refresh_token,
-        codec=request_context(request).tokens,
-        now=dt.datetime.now(dt.UTC),
+    """Always 204, whether or not the token was valid (it reveals nothing). The sign-out is
+    recorded as the login the token belongs to: holding it is that login's credential."""
+    presented = presented_token(
+        session, token=body.refresh_token, codec=request_context(request).tokens
     )
-    if user_id is not None:
-        audit.record(
+    if presented is not None:
+        session_commands.sign_out(
             session,
-            actor=None,
-            action="auth.logout",
-            target_type="user",
-            target_id=user_id,
-            summary={},
+            own_login_context(session, presented.actor),
+            presented=presented,
+            now=dt.datetime.now(dt.UTC),
         )
     return Response(status_code=204)
 
@@ -173,20 +181,29 @@ def change_password(
         wait_s = throttle.retry_after(address=address, username=actor.username)
         if wait_s is not None:
             return too_many(request, wait_s, {})
-    outcome = change_own_password(
+    now = dt.datetime.now(dt.UTC)
+    # A wrong or locked attempt is recorded by the check itself, like a refused sign-in.
+    outcome = check_current_password(
         session,
         actor=actor,
         current_password=body.current_password,
         new_password=body.new_password,
         settings=context.settings,
-        now=dt.datetime.now(dt.UTC),
+        now=now,
     )
-    if outcome is PasswordChange.CHANGED:
+    if outcome is PasswordCheck.RIGHT:
+        session_commands.change_own_password(
+            session,
+            own_login_context(session, actor),
+            new_password=body.new_password,
+            settings=context.settings,
+            now=now,
+        )
         return Response(status_code=204)
     if throttle is not None:
         throttle.refused(address=address, username=actor.username)
     # Returned, not raised: the failed attempt it counted must be committed.
-    if outcome is PasswordChange.LOGIN_LOCKED:
+    if outcome is PasswordCheck.LOGIN_LOCKED:
         return problem_response(
             request,
             status=403,

@@ -11,15 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from api import domain_problems  # noqa: F401  (registers the members' problem types)
+from api.commands import staff_command
 from api.context import request_context
-from api.domain import (
-    ID_MAX,
-    actor_label,
-    as_query_problem,
-    business_date,
-    ni_visibility,
-    page_after_id,
-)
+from api.domain import ID_MAX, as_query_problem, ni_visibility, page_after_id
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.members import (
@@ -34,12 +28,13 @@ from api.schemas.members import (
 from api.schemas.shares import ShareAccountOut
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.auth.users import create_member_login
+from creditunion.commands import CommandContext
 from creditunion.field_problems import ValidationProblem
+from creditunion.members import commands
 from creditunion.members import service as members
+from creditunion.members.commands import AppLogin
 from creditunion.members.models import MemberStatus
 from creditunion.shares.service import list_member_share_accounts
 
@@ -47,7 +42,7 @@ router = api_router(prefix="/members", tags=["members"])
 
 MemberId = Annotated[int, Path(ge=1, le=ID_MAX, description="The member's id.", examples=[1])]
 Reader = Annotated[Actor, require(Permission.MEMBERS_READ)]
-Writer = Annotated[Actor, require(Permission.MEMBERS_WRITE)]
+Writer = Annotated[CommandContext, staff_command(Permission.MEMBERS_WRITE)]
 
 
 @router.post(
@@ -58,43 +53,23 @@ Writer = Annotated[Actor, require(Permission.MEMBERS_WRITE)]
     summary="Register a member (pending until they hold the minimum share)",
 )
 def register_member(
-    request: Request, session: DbSession, body: MemberIn, actor: Writer
+    request: Request, session: DbSession, body: MemberIn, context: Writer
 ) -> MemberRegisteredOut:
     """With `login`, the member's app login is created in the same transaction: if the
     username is taken, nothing is registered."""
-    today = business_date(session)
-    member = members.register_member(
+    login = body.login
+    registered = commands.register_member(
         session,
+        context,
         application=body.application(),
-        actor=actor_label(actor),
-        business_date=today,
-        ni_visibility=ni_visibility(actor),
+        login=None if login is None else AppLogin(login.username, login.password),
+        settings=request_context(request).settings,
+        ni_visibility=ni_visibility(context.actor),
     )
-    login = None
-    if body.login is not None:
-        login = create_member_login(
-            session,
-            member_id=member.id,
-            username=body.login.username,
-            password=body.login.password,
-            actor=actor,
-            settings=request_context(request).settings,
-        )
-    audit.record(
-        session,
-        actor=actor,
-        action="member.register",
-        target_type="member",
-        target_id=member.id,
-        summary={
-            "membership_number": member.membership_number,
-            "common_bond": member.common_bond.value,
-            "login_user_id": None if login is None else login.id,
-        },
-        business_date=today,
-    )
+    user = registered.login
     return MemberRegisteredOut(
-        member=MemberOut.of(member), login=None if login is None else MemberLoginOut.of(login)
+        member=MemberOut.of(registered.member),
+        login=None if user is None else MemberLoginOut.of(user),
     )
 
 
@@ -152,23 +127,14 @@ def get_member(session: DbSession, member_id: MemberId, actor: Reader) -> Member
     summary="Change a member's names, address, contact details or common bond",
 )
 def update_member(
-    session: DbSession, member_id: MemberId, body: MemberChangesIn, actor: Writer
+    session: DbSession, member_id: MemberId, body: MemberChangesIn, context: Writer
 ) -> MemberOut:
-    changes = body.model_dump(exclude_unset=True, mode="json")
-    member = members.update_member_details(
+    member = commands.update_member_details(
         session,
+        context,
         member_id=member_id,
-        changes=changes,
-        actor=actor_label(actor),
-        ni_visibility=ni_visibility(actor),
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="member.update",
-        target_type="member",
-        target_id=member_id,
-        summary={"fields": sorted(changes)},
+        changes=body.model_dump(exclude_unset=True, mode="json"),
+        ni_visibility=ni_visibility(context.actor),
     )
     return MemberOut.of(member)
 
@@ -180,28 +146,15 @@ def update_member(
     summary="Move a member to another status",
 )
 def change_status(
-    session: DbSession, member_id: MemberId, body: MemberStatusIn, actor: Writer
+    session: DbSession, member_id: MemberId, body: MemberStatusIn, context: Writer
 ) -> MemberOut:
     """Activating needs the minimum share held; closing needs no open account."""
-    today = business_date(session)
-    # Locked first, so the status recorded as "from" is the one the change starts from.
-    before = members.lock_member(session, member_id).status
-    member = members.change_member_status(
+    member = commands.change_member_status(
         session,
+        context,
         member_id=member_id,
         status=body.status,
-        actor=actor_label(actor),
-        business_date=today,
-        ni_visibility=ni_visibility(actor),
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="member.status_change",
-        target_type="member",
-        target_id=member_id,
-        summary={"from": before.value, "to": member.status.value},
-        business_date=today,
+        ni_visibility=ni_visibility(context.actor),
     )
     return MemberOut.of(member)
 
@@ -214,18 +167,16 @@ def change_status(
     summary="Create the app login of a member who has none",
 )
 def create_login(
-    request: Request, session: DbSession, member_id: MemberId, body: MemberLoginIn, actor: Writer
+    request: Request, session: DbSession, member_id: MemberId, body: MemberLoginIn, context: Writer
 ) -> MemberLoginOut:
-    members.get_member(session, member_id=member_id)
-    login = create_member_login(
+    user = commands.create_login(
         session,
+        context,
         member_id=member_id,
-        username=body.username,
-        password=body.password,
-        actor=actor,
+        login=AppLogin(body.username, body.password),
         settings=request_context(request).settings,
     )
-    return MemberLoginOut.of(login)
+    return MemberLoginOut.of(user)
 
 
 @router.get(

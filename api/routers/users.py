@@ -7,20 +7,21 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Response
 
+from api.commands import staff_command
 from api.context import request_context
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.users import PasswordResetIn, StaffUserIn, UserOut
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion.auth import users
-from creditunion.auth.actor import Actor
+from creditunion.auth import user_commands, users
 from creditunion.auth.roles import Permission, Role
+from creditunion.commands import CommandContext
 
 router = api_router(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The user's id.")]
-Manager = Annotated[Actor, require(Permission.USERS_MANAGE)]
+Manager = Annotated[CommandContext, staff_command(Permission.USERS_MANAGE)]
 
 
 @router.post(
@@ -31,17 +32,17 @@ Manager = Annotated[Actor, require(Permission.USERS_MANAGE)]
     summary="Create a staff user",
 )
 def create_staff_user(
-    request: Request, session: DbSession, body: StaffUserIn, actor: Manager
+    request: Request, session: DbSession, body: StaffUserIn, context: Manager
 ) -> UserOut:
     """Staff roles only: a member's login is created when the member registers. A manager's
     or admin's login is created awaiting approval (`approval_pending`): it cannot sign in
     until a second administrator approves it at `POST /v1/users/{user_id}/approve`."""
-    user = users.create_staff_user(
+    user = user_commands.create_staff_user(
         session,
+        context,
         username=body.username,
         password=body.password,
         role=body.role,
-        actor=actor,
         settings=request_context(request).settings,
     )
     return UserOut.of(user)
@@ -82,11 +83,10 @@ def get_user(session: DbSession, user_id: UserId) -> UserOut:
     responses=problem_responses(404),
     summary="Deactivate a login (its tokens stop working at once)",
 )
-def deactivate_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
+def deactivate_user(session: DbSession, user_id: UserId, context: Manager) -> UserOut:
     """An administrator cannot deactivate their own login (403)."""
-    return UserOut.of(
-        users.deactivate_user(session, user_id=user_id, actor=actor, now=dt.datetime.now(dt.UTC))
-    )
+    now = dt.datetime.now(dt.UTC)
+    return UserOut.of(user_commands.deactivate_user(session, context, user_id=user_id, now=now))
 
 
 @router.post(
@@ -95,11 +95,11 @@ def deactivate_user(session: DbSession, user_id: UserId, actor: Manager) -> User
     responses=problem_responses(404, 409),
     summary="Approve a manager's or admin's login another administrator created",
 )
-def approve_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
+def approve_user(session: DbSession, user_id: UserId, context: Manager) -> UserOut:
     """Maker-checker: the administrator who created the login cannot approve it (403
     `/problems/self-approval`); a login not awaiting approval is a 409. To refuse one,
     deactivate it."""
-    return UserOut.of(users.approve_staff_user(session, user_id=user_id, actor=actor))
+    return UserOut.of(user_commands.approve_staff_user(session, context, user_id=user_id))
 
 
 @router.post(
@@ -108,8 +108,8 @@ def approve_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut
     responses=problem_responses(404),
     summary="Lift a lock after failed sign-ins",
 )
-def unlock_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
-    return UserOut.of(users.unlock_user(session, user_id=user_id, actor=actor))
+def unlock_user(session: DbSession, user_id: UserId, context: Manager) -> UserOut:
+    return UserOut.of(user_commands.unlock_user(session, context, user_id=user_id))
 
 
 @router.post(
@@ -119,15 +119,15 @@ def unlock_user(session: DbSession, user_id: UserId, actor: Manager) -> UserOut:
     summary="Reset someone else's password (their sessions end; they must choose a new one)",
 )
 def reset_password(
-    request: Request, session: DbSession, user_id: UserId, body: PasswordResetIn, actor: Manager
+    request: Request, session: DbSession, user_id: UserId, body: PasswordResetIn, context: Manager
 ) -> Response:
     """The new password only lets the user sign in and choose their own: until they have,
     their tokens get 403 `/problems/password-change-required` everywhere else."""
-    users.reset_password(
+    user_commands.reset_password(
         session,
+        context,
         user_id=user_id,
         new_password=body.new_password,
-        actor=actor,
         now=dt.datetime.now(dt.UTC),
         settings=request_context(request).settings,
     )

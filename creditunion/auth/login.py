@@ -3,12 +3,19 @@
 Every refusal looks the same to the caller (unknown user, wrong password, locked,
 deactivated) and takes about as long, so neither the answer nor its timing tells which
 usernames exist. What happened is told to the audit trail instead.
+
+A refused attempt (at signing in, or a wrong current password when changing one) writes
+its own audit record here, beside the failure count it raises: it is no command, since
+nobody is signed in to run one as (or, for a password change, the change did not happen),
+and the record commits with the count whatever the answer. What succeeds is done by the
+commands in `creditunion.auth.session_commands`, which record it once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,16 +31,23 @@ from creditunion.platform.settings import Settings
 from ledger.transaction import require_transaction
 
 
-def sign_in(
-    session: Session,
-    *,
-    username: str,
-    password: str,
-    codec: TokenCodec,
-    settings: Settings,
-    now: dt.datetime,
-) -> IssuedTokens | None:
-    """Tokens for the right password of an active, unlocked login; else None.
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A login whose password was right, its row locked for this transaction."""
+
+    user: User
+    # The password hashed under today's settings, when it was stored under weaker ones.
+    rehashed: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return actor_of(self.user)
+
+
+def check_sign_in(
+    session: Session, *, username: str, password: str, settings: Settings, now: dt.datetime
+) -> Verified | None:
+    """The login, for the right password of an active, unlocked login; else None.
 
     A refusal still changes state (the failure count, perhaps a lock, an audit record),
     so the caller commits either way.
@@ -68,21 +82,21 @@ def sign_in(
     if not matches:
         _count_wrong_password(session, user, reason="wrong_password", settings=settings, now=now)
         return None
-    if new_hash is not None:
-        user.password_hash = new_hash  # stored under weaker settings: upgraded on the way in
+    return Verified(user, rehashed=new_hash)
+
+
+def start_session(
+    session: Session, *, verified: Verified, codec: TokenCodec, settings: Settings, now: dt.datetime
+) -> IssuedTokens:
+    """Sign a verified login in: the failure count starts again and a new token pair."""
+    require_transaction(session)
+    user = verified.user
+    if verified.rehashed is not None:
+        user.password_hash = verified.rehashed  # stored under weaker settings: upgraded
     user.failed_login_count = 0
     user.locked_until = None
     session.flush()
-    issued = issue_tokens(session, user=user, codec=codec, settings=settings, now=now)
-    audit.record(
-        session,
-        actor=actor_of(user),
-        action="auth.login",
-        target_type="user",
-        target_id=user.id,
-        summary={},
-    )
-    return issued
+    return issue_tokens(session, user=user, codec=codec, settings=settings, now=now)
 
 
 def _is_locked(user: User, now: dt.datetime) -> bool:
@@ -120,13 +134,13 @@ def _record_failure(
     )
 
 
-class PasswordChange(enum.Enum):
-    CHANGED = "changed"
+class PasswordCheck(enum.Enum):
+    RIGHT = "right"
     WRONG_CURRENT_PASSWORD = "wrong_current_password"
     LOGIN_LOCKED = "login_locked"
 
 
-def change_own_password(
+def check_current_password(
     session: Session,
     *,
     actor: Actor,
@@ -134,9 +148,9 @@ def change_own_password(
     new_password: str,
     settings: Settings,
     now: dt.datetime,
-) -> PasswordChange:
-    """Change the actor's own password if `current_password` is right and the login is
-    not locked.
+) -> PasswordCheck:
+    """Whether the actor may change their own password to `new_password` (`WeakPassword`
+    if it breaks the rules): `current_password` is right and the login is not locked.
 
     A wrong current password counts towards the lockout exactly like a failed sign-in, and
     a locked login changes nothing whatever password is given, so a stolen access token
@@ -151,20 +165,23 @@ def change_own_password(
     if _is_locked(user, now):
         passwords.burn_time(current_password)
         _record_failure(session, user, reason="password_change_while_locked")
-        return PasswordChange.LOGIN_LOCKED
+        return PasswordCheck.LOGIN_LOCKED
     matches, _ = passwords.verify(current_password, user.password_hash)
     if not matches:
         _count_wrong_password(
             session, user, reason="wrong_current_password", settings=settings, now=now
         )
-        return PasswordChange.WRONG_CURRENT_PASSWORD
+        return PasswordCheck.WRONG_CURRENT_PASSWORD
+    return PasswordCheck.RIGHT
+
+
+def change_own_password(
+    session: Session, *, actor: Actor, new_password: str, settings: Settings, now: dt.datetime
+) -> None:
+    """Replace the actor's own password (after `check_current_password` found it right):
+    every session of theirs ends."""
+    require_transaction(session)
+    assert actor.user_id is not None, "the system has no password"
+    user = session.get(User, actor.user_id, with_for_update=True)
+    assert user is not None, "the actor's login exists"
     replace_password(session, user, new_password, now=now, settings=settings)
-    audit.record(
-        session,
-        actor=actor,
-        action="auth.password_change",
-        target_type="user",
-        target_id=user.id,
-        summary={},
-    )
-    return PasswordChange.CHANGED

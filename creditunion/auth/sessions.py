@@ -4,6 +4,11 @@ A refresh token is a signed JWT of type "refresh" whose id names a row here; onl
 SHA-256 is stored. Each use marks the row used and issues the next token of the same
 family. A used token presented again means two parties hold it, so the whole family is
 revoked and everyone holding it must sign in again (OAuth 2.0 Security BCP, 4.14).
+
+That reuse is refused with an audit record of its own, written here: whoever presented the
+token is not known (it may be a thief), so there is no one to run a command as. A refresh
+and a sign-out are done by the commands in `creditunion.auth.session_commands`, as the
+login the presented token belongs to.
 """
 
 from __future__ import annotations
@@ -112,14 +117,21 @@ def issue_tokens(
     )
 
 
-def rotate_refresh_token(
-    session: Session, *, token: str, codec: TokenCodec, settings: Settings, now: dt.datetime
-) -> IssuedTokens | None:
-    """The next token pair for a valid refresh token, or None (with any revocation done).
+@dataclass(frozen=True, slots=True)
+class PresentedToken:
+    """A genuine refresh token presented, its row locked: the sign-in it belongs to."""
 
-    Returns rather than raises on refusal so that a revocation it made commits with the
-    caller's transaction.
-    """
+    row: RefreshToken
+    user: User
+    claims: TokenClaims
+
+    @property
+    def actor(self) -> Actor:
+        return actor_of(self.user)
+
+
+def presented_token(session: Session, *, token: str, codec: TokenCodec) -> PresentedToken | None:
+    """The row of a refresh token this service signed and stored, locked; else None."""
     require_transaction(session)
     try:
         claims = codec.decode(token, expected=TokenType.REFRESH)
@@ -130,10 +142,26 @@ def rotate_refresh_token(
         return None
     user = session.get(User, row.user_id)
     assert user is not None, "refresh tokens reference their user"
+    return PresentedToken(row, user, claims)
+
+
+def check_refresh_token(
+    session: Session, *, token: str, codec: TokenCodec, now: dt.datetime
+) -> PresentedToken | None:
+    """A refresh token that may be exchanged now, or None (with any revocation done).
+
+    Returns rather than raises on refusal so that a revocation it made commits with the
+    caller's transaction.
+    """
+    presented = presented_token(session, token=token, codec=codec)
+    if presented is None:
+        return None
+    row, user, claims = presented.row, presented.user, presented.claims
     if row.revoked_at is not None:
         return None
     if row.used_at is not None:
         revoked = revoke_family(session, family_id=row.family_id, reason="reuse_detected", now=now)
+        # The refusal's own record (see the module's docstring): no actor is known.
         audit.record(
             session,
             actor=None,
@@ -152,20 +180,30 @@ def rotate_refresh_token(
     ):
         revoke_family(session, family_id=row.family_id, reason="login_changed", now=now)
         return None
+    return presented
+
+
+def rotate_refresh_token(
+    session: Session,
+    *,
+    presented: PresentedToken,
+    codec: TokenCodec,
+    settings: Settings,
+    now: dt.datetime,
+) -> IssuedTokens:
+    """The next token pair of the sign-in, for a token `check_refresh_token` accepted."""
+    row = presented.row
     issued = issue_tokens(
-        session, user=user, codec=codec, settings=settings, now=now, family_id=row.family_id
+        session,
+        user=presented.user,
+        codec=codec,
+        settings=settings,
+        now=now,
+        family_id=row.family_id,
     )
     row.used_at = now
     row.replaced_by_id = codec.decode(issued.refresh_token, expected=TokenType.REFRESH).token_id
     session.flush()
-    audit.record(
-        session,
-        actor=actor_of(user),
-        action="auth.token_refresh",
-        target_type="user",
-        target_id=user.id,
-        summary={"family_id": str(row.family_id)},
-    )
     return issued
 
 
@@ -188,21 +226,6 @@ def access_holder(session: Session, claims: TokenClaims) -> User | None:
         return None
     user: User = found[0]
     return user
-
-
-def revoke_presented(
-    session: Session, *, token: str, codec: TokenCodec, now: dt.datetime
-) -> int | None:
-    """Sign out: revoke the family of a valid refresh token. The user's id, or None."""
-    try:
-        claims = codec.decode(token, expected=TokenType.REFRESH)
-    except InvalidToken:
-        return None
-    row = session.get(RefreshToken, claims.token_id, with_for_update=True)
-    if row is None or not hmac.compare_digest(row.token_hash, token_hash(token)):
-        return None
-    revoke_family(session, family_id=row.family_id, reason="signed_out", now=now)
-    return row.user_id
 
 
 def revoke_family(session: Session, *, family_id: uuid.UUID, reason: str, now: dt.datetime) -> int:

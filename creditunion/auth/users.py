@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from creditunion import audit
 from creditunion.auth.actor import Actor
 from creditunion.auth.maker_checker import require_checker
 from creditunion.auth.models import USERNAME_LENGTH_MAX, User
@@ -205,17 +204,6 @@ def create_staff_user(
         created_by_user_id=actor.user_id,
         approval_pending=pending,
     )
-    summary: dict[str, object] = {"username": row.username, "role": row.role.value}
-    if pending:
-        summary["approval_pending"] = True
-    audit.record(
-        session,
-        actor=actor,
-        action="user.create",
-        target_type="user",
-        target_id=row.id,
-        summary=summary,
-    )
     return UserView.of(row)
 
 
@@ -244,14 +232,6 @@ def approve_staff_user(session: Session, *, user_id: int, actor: Actor) -> UserV
     row.approval_pending = False
     row.approved_by_user_id = actor.user_id
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="user.approve",
-        target_type="user",
-        target_id=user_id,
-        summary={"role": row.role.value, "created_by_user_id": row.created_by_user_id},
-    )
     return UserView.of(row)
 
 
@@ -281,14 +261,6 @@ def create_first_admin(
         member_id=None,
         settings=settings or get_settings(),
     )
-    audit.record(
-        session,
-        actor=Actor.system("cli"),
-        action="user.create_first_admin",
-        target_type="user",
-        target_id=row.id,
-        summary={"username": row.username, "role": row.role.value},
-    )
     return UserView.of(row)
 
 
@@ -306,7 +278,7 @@ def create_member_login(
     Called by member registration. `actor` is the staff user registering the member (who
     needs `members:write`) or a system actor (demo data, imports). One login per member:
     a second raises `MemberLoginExists`; a taken username `UsernameTaken`; a password
-    that breaks the rules `WeakPassword`. Writes the audit record `user.member_login_create`.
+    that breaks the rules `WeakPassword`.
     """
     require_transaction(session)
     if not actor.is_system:
@@ -320,14 +292,6 @@ def create_member_login(
         role=Role.MEMBER,
         member_id=member_id,
         settings=settings or get_settings(),
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="user.member_login_create",
-        target_type="user",
-        target_id=row.id,
-        summary={"username": row.username, "member_id": member_id},
     )
     return UserView.of(row)
 
@@ -370,7 +334,16 @@ def _locked_target(session: Session, user_id: int, actor: Actor) -> User:
     return row
 
 
-def deactivate_user(session: Session, *, user_id: int, actor: Actor, now: dt.datetime) -> UserView:
+@dataclass(frozen=True, slots=True)
+class Deactivated:
+    user: UserView
+    was_active: bool
+    refresh_tokens_revoked: int
+
+
+def deactivate_user(
+    session: Session, *, user_id: int, actor: Actor, now: dt.datetime
+) -> Deactivated:
     """Stop a login: its tokens stop working at once and its refresh tokens are revoked."""
     require_transaction(session)
     row = _locked_target(session, user_id, actor)
@@ -378,37 +351,27 @@ def deactivate_user(session: Session, *, user_id: int, actor: Actor, now: dt.dat
     row.active = False
     session.flush()
     revoked = revoke_user_tokens(session, user_id=user_id, reason="deactivated", now=now)
-    audit.record(
-        session,
-        actor=actor,
-        action="user.deactivate",
-        target_type="user",
-        target_id=user_id,
-        summary={"was_active": was_active, "refresh_tokens_revoked": revoked},
-    )
-    return UserView.of(row)
+    return Deactivated(UserView.of(row), was_active=was_active, refresh_tokens_revoked=revoked)
 
 
-def unlock_user(session: Session, *, user_id: int, actor: Actor) -> UserView:
+@dataclass(frozen=True, slots=True)
+class Unlocked:
+    """A login unlocked, with the lock and the count of failed sign-ins it had."""
+
+    user: UserView
+    locked_until: dt.datetime | None
+    failed_login_count: int
+
+
+def unlock_user(session: Session, *, user_id: int, actor: Actor) -> Unlocked:
     """Lift a lock after failed sign-ins and start the count again."""
     require_transaction(session)
     row = _locked_target(session, user_id, actor)
-    summary = {
-        "locked_until": row.locked_until.isoformat() if row.locked_until else None,
-        "failed_login_count": row.failed_login_count,
-    }
+    locked_until, failed = row.locked_until, row.failed_login_count
     row.locked_until = None
     row.failed_login_count = 0
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="user.unlock",
-        target_type="user",
-        target_id=user_id,
-        summary=summary,
-    )
-    return UserView.of(row)
+    return Unlocked(UserView.of(row), locked_until=locked_until, failed_login_count=failed)
 
 
 def reset_password(
@@ -429,14 +392,6 @@ def reset_password(
     replace_password(session, row, new_password, now=now, settings=settings)
     row.must_change_password = True
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="user.password_reset",
-        target_type="user",
-        target_id=user_id,
-        summary={},
-    )
     return UserView.of(row)
 
 

@@ -16,22 +16,24 @@ from sqlalchemy.orm import Session
 from creditunion.auth.actor import Actor
 from creditunion.auth.models import User
 from creditunion.auth.roles import Role
-from creditunion.auth.users import (
+from creditunion.auth.user_commands import (
     approve_staff_user,
     create_first_admin,
-    create_member_login,
     create_staff_user,
 )
 from creditunion.business_date.service import current_business_date
+from creditunion.commands import CommandContext, staff_context
 from creditunion.demo.data import DemoMember, demo_members
 from creditunion.errors import Conflict
 from creditunion.initial_data import initialise
+from creditunion.members.commands import AppLogin, create_login
 from creditunion.members.models import Member
 from creditunion.members.service import register_member
 from creditunion.platform.settings import Settings
 from creditunion.shares.models import ShareAccount, ShareProduct
 from creditunion.shares.products import CHRISTMAS_SAVER, INSTANT_ACCESS, JUNIOR_SAVER
 from creditunion.shares.service import open_share_account
+from ledger.deadline import Deadline
 from ledger.models import LedgerAccount
 
 DEMO_PASSWORD: Final = "demo-password-2026"
@@ -121,14 +123,14 @@ def create_people(session: Session, *, settings: Settings, count: int, start: dt
             f"{start}: run the demo on a new database (set DATABASE_URL, or remove "
             f"{settings.embedded_data_dir})"
         )
-    admin = _bootstrap_admin(session, settings)
+    admin = _bootstrap_admin(session, settings, start)
     staff = {
         username: create_staff_user(
             session,
+            _acting(admin, start, settings),
             username=username,
             password=DEMO_PASSWORD,
             role=role,
-            actor=admin,
             settings=settings,
         )
         for username, role in STAFF
@@ -137,7 +139,7 @@ def create_people(session: Session, *, settings: Settings, count: int, start: dt
     # would approve them (maker-checker, creditunion.auth.users).
     for view in staff.values():
         if view.approval_pending:
-            approve_staff_user(session, user_id=view.id, actor=SYSTEM)
+            approve_staff_user(session, _acting(SYSTEM, start, settings), user_id=view.id)
     teller = f"user:{staff['demo.teller'].id}"
     for person in demo_members(count, today=start):
         member = register_member(
@@ -151,19 +153,29 @@ def create_people(session: Session, *, settings: Settings, count: int, start: dt
                 session, member_id=member.id, product_code=code, actor=teller, business_date=start
             )
         if person.index < MEMBER_LOGINS:
-            create_member_login(
+            create_login(
                 session,
+                _acting(SYSTEM, start, settings),
                 member_id=member.id,
-                username=f"member{person.index + 1}",
-                password=DEMO_PASSWORD,
-                actor=SYSTEM,
+                login=AppLogin(f"member{person.index + 1}", DEMO_PASSWORD),
                 settings=settings,
             )
 
 
-def _bootstrap_admin(session: Session, settings: Settings) -> Actor:
+def _acting(actor: Actor, start: dt.date, settings: Settings) -> CommandContext:
+    """The logins are made by commands, so the audit trail tells who made each, as the
+    API's would; each command gets the whole budget of its own."""
+    deadline = Deadline.after(settings.command_deadline_s)
+    return staff_context(actor, business_date=start, deadline=deadline)
+
+
+def _bootstrap_admin(session: Session, settings: Settings, start: dt.date) -> Actor:
     view = create_first_admin(
-        session, username=ADMIN_USERNAME, password=DEMO_PASSWORD, settings=settings
+        session,
+        _acting(SYSTEM, start, settings),
+        username=ADMIN_USERNAME,
+        password=DEMO_PASSWORD,
+        settings=settings,
     )
     return Actor(user_id=view.id, username=view.username, role=Role.ADMIN)
 

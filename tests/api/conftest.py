@@ -19,13 +19,15 @@ from sqlalchemy import Engine
 from api.app import create_app
 from creditunion.auth.models import User
 from creditunion.auth.roles import Role
+from creditunion.business_date.service import initialise_business_date
 from creditunion.demo import DemoReport, run_demo
-from creditunion.platform.database import make_engine
+from creditunion.platform.database import make_engine, unit_of_work
 from creditunion.platform.settings import Settings, get_settings
 from launch.migrate import head_revisions
 from tests.api.factories import PASSWORD, bind_factories, make_user
 from tests.api.probe_router import router as test_router
 from tests.conftest import cloned_database
+from tests.factories import TODAY
 
 TEST_ENV = {
     "CREDITUNION_ENVIRONMENT": "test",
@@ -62,9 +64,17 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
+def start_business_date(engine: Engine) -> None:
+    """The business date every command runs on (signing in too), as `creditunion init`
+    sets it; the banking tests' books start on the same date."""
+    with unit_of_work(engine) as session:
+        initialise_business_date(session, business_date=TODAY)
+
+
 @pytest.fixture(scope="package")
 def app(api_settings: Settings, engine: Engine) -> FastAPI:
     bind_factories(engine)
+    start_business_date(engine)
     return build_app(api_settings, engine)
 
 

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from creditunion.auth import user_commands
+from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Role
 from creditunion.auth.users import AdminExists, create_first_admin
+from creditunion.business_date.clock import today_in_zone
+from creditunion.commands import CommandContext, staff_context
 from creditunion.platform.database import unit_of_work
-from creditunion.platform.settings import Settings
+from creditunion.platform.settings import Settings, get_settings
+from ledger.deadline import Deadline
 
 FAST = Settings(
     environment="test",
@@ -17,21 +24,33 @@ FAST = Settings(
 )
 
 
+def _cli() -> CommandContext:
+    return staff_context(
+        Actor.system("cli"), business_date=dt.date(2026, 11, 25), deadline=Deadline.after(30)
+    )
+
+
 def test_the_first_admin_is_created_once_and_audited(fresh_engine: Engine) -> None:
     with unit_of_work(fresh_engine) as s:
-        admin = create_first_admin(
-            s, username="first.admin", password="a long enough passphrase", settings=FAST
+        admin = user_commands.create_first_admin(
+            s, _cli(), username="first.admin", password="a long enough passphrase", settings=FAST
         )
 
     with unit_of_work(fresh_engine) as s, pytest.raises(AdminExists):
-        create_first_admin(s, username="second.admin", password="another passphrase", settings=FAST)
+        user_commands.create_first_admin(
+            s, _cli(), username="second.admin", password="another passphrase", settings=FAST
+        )
 
     assert admin.role is Role.ADMIN
     with unit_of_work(fresh_engine) as s:
         users = s.execute(text("SELECT username, role FROM users")).all()
         assert [tuple(u) for u in users] == [("first.admin", "admin")]
-        actions = s.scalars(text("SELECT action FROM audit_log")).all()
-        assert actions == ["user.create_first_admin"]
+        records = s.execute(
+            text("SELECT action, actor_username, target_id, business_date FROM audit_log")
+        ).all()
+        assert [tuple(r) for r in records] == [
+            ("user.create_first_admin", "system:cli", str(admin.id), dt.date(2026, 11, 25))
+        ]
 
 
 def test_a_weak_password_is_refused_and_nothing_is_created(fresh_engine: Engine) -> None:
@@ -64,3 +83,8 @@ def test_the_command_line_creates_it(fresh_engine: Engine, monkeypatch: pytest.M
     assert first.exit_code == 0, first.output
     assert "admin it.person created" in first.output
     assert second.exit_code == 2
+    with unit_of_work(fresh_engine) as s:
+        record = s.execute(text("SELECT action, actor_username, business_date FROM audit_log"))
+        # Before `creditunion init` there is no business date: the one init would start at.
+        today = today_in_zone(get_settings().zone)
+        assert tuple(record.one()) == ("user.create_first_admin", "system:cli", today)

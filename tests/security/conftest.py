@@ -19,7 +19,7 @@ from api.app import create_app
 from creditunion.platform.database import make_engine
 from creditunion.platform.settings import Settings
 from tests.api.banking.bank import Bank
-from tests.api.conftest import TEST_ENV
+from tests.api.conftest import TEST_ENV, start_business_date
 from tests.api.factories import _SessionSource, bind_factories
 from tests.conftest import cloned_database
 
@@ -61,6 +61,7 @@ def security_engine(server_url: str, template_name: str) -> Iterator[Engine]:
 def client(api_settings: Settings, security_engine: Engine) -> Iterator[TestClient]:
     previous = _SessionSource.engine
     bind_factories(security_engine)
+    start_business_date(security_engine)
     try:
         app = create_app(api_settings, engine=security_engine)
         with TestClient(app, raise_server_exceptions=False) as test_client:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from creditunion.auth.roles import Role
 from tests.api.banking.bank import Bank
@@ -62,11 +63,17 @@ def test_register_with_a_login_that_signs_in(
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     me = client.get("/v1/me", headers=headers).json()
     assert me["id"] == member["id"] and me["ni_number"] == member["ni_number"]
+    # One change, one record: the registration names the login it created.
     assert bank.audit_actions("member", member["id"]) == ["member.register"]
-    assert bank.audit_actions("user", login["user_id"]) == [
-        "user.member_login_create",
-        "auth.login",
-    ]
+    with bank.engine.connect() as conn:
+        summary = conn.execute(
+            text(
+                "SELECT summary FROM audit_log WHERE action = 'member.register' AND target_id = :m"
+            ),
+            {"m": str(member["id"])},
+        ).scalar_one()
+    assert summary["login_user_id"] == login["user_id"]
+    assert bank.audit_actions("user", login["user_id"]) == ["auth.login"]
 
 
 @pytest.mark.usefixtures("bank")

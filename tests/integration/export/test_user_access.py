@@ -17,10 +17,13 @@ from typer.testing import CliRunner
 
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Role
-from creditunion.auth.users import approve_staff_user, create_staff_user, deactivate_user
+from creditunion.auth.user_commands import approve_staff_user, create_staff_user, deactivate_user
+from creditunion.commands import CommandContext, staff_context
 from creditunion.exports.user_access import user_access_report
 from creditunion.platform.database import unit_of_work
+from creditunion.platform.settings import get_settings
 from launch.cli import app
+from ledger.deadline import Deadline
 from ledger.export.run import ExportFormat
 from tests.evidence_helpers import check_every_format, csv_rows, export
 from tests.factories_loans import member
@@ -43,6 +46,10 @@ def _admin(engine: Engine, name: str) -> Actor:
     return Actor(user_id=int(user_id), username=name, role=Role.ADMIN)
 
 
+def _as(actor: Actor, day: dt.date) -> CommandContext:
+    return staff_context(actor, business_date=day, deadline=Deadline.after(30))
+
+
 def _at(engine: Engine, action: str, user_id: int, when: str) -> None:
     tamper(
         engine,
@@ -58,16 +65,32 @@ def staff(fresh_engine: Engine) -> dict[str, int]:
     Mona (manager, 10:00: awaits a second admin). Abe approves Mona on 5 March; Ada
     deactivates Tina on 10 March at 16:00. A member's app login exists too."""
     ada, abe = _admin(fresh_engine, "ada"), _admin(fresh_engine, "abe")
+    settings = get_settings()
     with unit_of_work(fresh_engine) as s:
         tina = create_staff_user(
-            s, username="tina", password=PASSWORD, role=Role.TELLER, actor=ada
+            s,
+            _as(ada, dt.date(2026, 3, 2)),
+            username="tina",
+            password=PASSWORD,
+            role=Role.TELLER,
+            settings=settings,
         ).id
         mona = create_staff_user(
-            s, username="mona", password=PASSWORD, role=Role.MANAGER, actor=ada
+            s,
+            _as(ada, dt.date(2026, 3, 2)),
+            username="mona",
+            password=PASSWORD,
+            role=Role.MANAGER,
+            settings=settings,
         ).id
     with unit_of_work(fresh_engine) as s:
-        approve_staff_user(s, user_id=mona, actor=abe)
-        deactivate_user(s, user_id=tina, actor=ada, now=dt.datetime(2026, 3, 10, 16, tzinfo=dt.UTC))
+        approve_staff_user(s, _as(abe, dt.date(2026, 3, 5)), user_id=mona)
+        deactivate_user(
+            s,
+            _as(ada, dt.date(2026, 3, 10)),
+            user_id=tina,
+            now=dt.datetime(2026, 3, 10, 16, tzinfo=dt.UTC),
+        )
         s.execute(
             text(
                 "UPDATE users SET created_at = CASE id WHEN :t THEN "
