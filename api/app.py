@@ -14,13 +14,14 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import api.routers
-from api import docs_pages, health, metrics, problem_types, problems
-from api.body_limit import BodyLimitMiddleware
+from api import docs_pages, health, problem_types, problems
 from api.context import AppContext
-from api.login_throttle import LoginThrottleMiddleware
+from api.middleware import metrics
+from api.middleware.body_limit import BodyLimitMiddleware
+from api.middleware.login_throttle import LoginThrottleMiddleware
+from api.middleware.request_id import RequestIdMiddleware
+from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.openapi import install_openapi
-from api.request_id import RequestIdMiddleware
-from api.security_headers import SecurityHeadersMiddleware
 from creditunion.auth.tokens import resolve_secret
 from creditunion.platform import metrics as process_metrics
 from creditunion.platform.logging_setup import install_request_id_factory

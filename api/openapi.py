@@ -15,7 +15,7 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.login_throttle import PATH as THROTTLED_PATH
+from api.middleware.login_throttle import PATH as THROTTLED_PATH
 from api.problems import FieldError, Problem, ValidationProblem, problem_responses
 from api.security import SCHEME_NAME
 from creditunion.auth.roles import Permission, roles_with
@@ -65,9 +65,9 @@ def complete_operation(path: str, operation: dict[str, Any]) -> None:
         operation["x-permission"] = PUBLIC_PERMISSION
         operation["x-roles"] = []
     if operation.get("requestBody"):
-        added.append(413)  # api/body_limit.py
+        added.append(413)  # api/middleware/body_limit.py
     if path == THROTTLED_PATH:
-        added.append(429)  # api/login_throttle.py
+        added.append(429)  # api/middleware/login_throttle.py
     has_input = bool(operation.get("parameters") or operation.get("requestBody"))
     if has_input or "422" in responses:
         responses.pop("422", None)

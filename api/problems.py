@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.security_headers import set_fixed_headers
+from api.middleware.security_headers import set_fixed_headers
 from creditunion import errors
 from creditunion.auth.maker_checker import CheckerNotAllowed, SelfApprovalRefused
 from creditunion.auth.passwords import WeakPassword

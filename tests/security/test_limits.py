@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.login_throttle import FailureWindow
+from api.middleware.login_throttle import FailureWindow
 from creditunion.auth.roles import Role
 from creditunion.platform.log_json import JsonFormatter
 from creditunion.platform.logging_setup import LOG_FORMAT, ScrubbingFormatter

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
 from api.app import create_app
-from api.login_throttle import SignInThrottle
+from api.middleware.login_throttle import SignInThrottle
 from creditunion.auth.roles import Role
 from creditunion.platform.settings import Settings
 from launch.cli import serve as cli_serve
