@@ -1,2 +1,2 @@
-"""ASGI middleware around every request: request id, body limit, sign-in throttle, security
-headers and request metrics (installed in this order by `api.app.create_app`)."""
+"""ASGI middleware that wraps every request (installed by `api.app.create_app`): request id,
+body size limit, sign-in throttle, security headers and request metrics."""
