@@ -149,7 +149,7 @@ def test_serve_records_the_settings_the_api_starts_with(
     get_settings.cache_clear()
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 0, result.output
-    assert started == ["api.app:create_app"]
+    assert started == ["launch.asgi:create_app"]
     last = _settings_records(recorded)[-1]
     summary = last["summary"]
     assert last["actor_username"] == "system:serve" and isinstance(summary, dict)
