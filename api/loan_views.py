@@ -1,18 +1,12 @@
-"""What the loans routers share: the member behind a token, settings, keys, loan answers."""
+"""What the loans routers share: a loan's answers, and the notice of withdrawal both take."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Sequence
-from typing import Final
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
-from api.context import request_context
-from api.domain import actor_label, business_date
-from api.idempotency import IdempotencyContext
 from api.schemas.loans import (
     LoanDetailOut,
     LoanOut,
@@ -20,38 +14,14 @@ from api.schemas.loans import (
     SettlementOut,
     WithdrawalNoticeOut,
 )
-from creditunion import audit
-from creditunion.auth.actor import Actor
 from creditunion.auth.who_acted import who_acted
-from creditunion.lending import servicing
+from creditunion.commands import CommandContext
+from creditunion.lending import commands as lending
 from creditunion.lending.accounts import share_account_ids
-from creditunion.members.service import MemberNotFound
-from creditunion.platform.settings import Settings
+from ledger.ownership import Scope
 from loans.models import LoanStatus, PaymentSource
 from loans.services.queries import LoanView, TransactionView, get_loan
 from loans.services.repayments import settlement_figure
-
-# The loans services keep a client's key beside their own prefix, within 100 characters.
-LOAN_KEY_LENGTH_MAX: Final = 100
-
-
-def settings_of(request: Request) -> Settings:
-    return request_context(request).settings
-
-
-def own_member_id(actor: Actor) -> int:
-    """The signed-in member's id; a login without one has no records (404)."""
-    if actor.member_id is None:
-        raise MemberNotFound("of this login")
-    return actor.member_id
-
-
-def loan_key(idem: IdempotencyContext) -> str:
-    """The client's idempotency key as the loans services keep it (at most 100 characters)."""
-    plain = idem.ledger_key()
-    if len(plain) <= LOAN_KEY_LENGTH_MAX:
-        return plain
-    return f"http:{idem.user_id}:sha256:{hashlib.sha256(idem.key.encode()).hexdigest()}"
 
 
 def loan_out(session: Session, view: LoanView) -> LoanOut:
@@ -62,14 +32,15 @@ def loan_out(session: Session, view: LoanView) -> LoanOut:
 
 
 def loan_detail_out(
-    session: Session, loan_id: int, *, member_id: int | None, today: dt.date
+    session: Session, loan_id: int, *, scope: Scope, today: dt.date
 ) -> LoanDetailOut:
-    """A loan with what clears it today; with `member_id`, only that member's (LoanNotFound)."""
-    view = get_loan(session, loan_id=loan_id, member_id=member_id)
+    """A loan with what clears it today; in a member's scope, only theirs (LoanNotFound)."""
+    view = get_loan(session, loan_id=loan_id, scope=scope)
     settlement = None
     if view.status is LoanStatus.ACTIVE:
         on = max(today, view.accrued_through)
-        settlement = SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on))
+        figure = settlement_figure(session, loan_id=loan_id, on=on, scope=scope)
+        settlement = SettlementOut.of(figure)
     base = loan_out(session, view)
     return LoanDetailOut(**base.model_dump(), settlement_today=settlement)
 
@@ -87,40 +58,9 @@ def transaction_out(
 
 
 def withdrawal_notice_out(
-    session: Session, actor: Actor, loan_id: int, *, idempotency_key: str, member_id: int | None
+    session: Session, context: CommandContext, loan_id: int
 ) -> WithdrawalNoticeOut:
-    """Record a notice of withdrawal (the member's own, or staff's for any loan), audited."""
-    today = business_date(session)
-    notice = servicing.give_notice(
-        session, loan_id=loan_id, actor=actor_label(actor), business_date=today, member_id=member_id
-    )
-    audit_loan(
-        session,
-        actor,
-        "loan.withdrawal_notice",
-        loan_id,
-        {
-            "repay_by": notice.repay_by,
-            "fees_refunded": notice.fees_refunded.amount,
-            "currency": notice.fees_refunded.currency,
-            "entry_id": notice.entry_id,
-            "idempotency_key": idempotency_key,
-        },
-    )
-    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
+    """Give notice of withdrawal (the member's own loan, or staff's record for any loan)."""
+    notice = lending.give_withdrawal_notice(session, context, loan_id=loan_id)
+    loan = loan_detail_out(session, loan_id, scope=context.scope, today=context.business_date)
     return WithdrawalNoticeOut.of(notice, loan)
-
-
-def audit_loan(
-    session: Session, actor: Actor, action: str, loan_id: int, summary: dict[str, object]
-) -> None:
-    """The audit record of a change to one loan, in the request's transaction."""
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="loan",
-        target_id=loan_id,
-        summary=summary,
-        business_date=business_date(session),
-    )

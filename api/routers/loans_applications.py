@@ -8,14 +8,14 @@ application and its history of status changes.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
-from api.domain import ID_MAX, actor_label, business_date
-from api.loan_views import settings_of
+from api.commands import staff_command
+from api.context import request_context
+from api.domain import ID_MAX, business_date
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.loan_applications import (
@@ -27,41 +27,19 @@ from api.schemas.loan_applications import (
 )
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.lending import origination
+from creditunion.commands import CommandContext
+from creditunion.lending import application_commands, origination
+from ledger.ownership import STAFF, MemberScope
 from loans.models import ApplicationStatus
 from loans.services import applications
-from loans.services.applications import ApplicationView
 
 router = api_router(tags=["loan applications"])
 
 ApplicationId = Annotated[
     int, Path(ge=1, le=ID_MAX, description="The application's id.", examples=[1])
 ]
-Officer = Annotated[Actor, require(Permission.LOANS_MANAGE)]
-
-
-def audit_application(
-    session: DbSession, actor: Actor, action: str, view: ApplicationView, *, today: dt.date
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="loan_application",
-        target_id=view.id,
-        summary={
-            "member_id": view.member_id,
-            "product_code": view.product_code,
-            "amount": str(view.amount.amount),
-            "currency": view.amount.currency,
-            "status": view.status.value,
-            "reasons": [reason.code for reason in view.reasons],
-        },
-        business_date=today,
-    )
+Officer = Annotated[CommandContext, staff_command(Permission.LOANS_MANAGE)]
 
 
 @router.post(
@@ -80,7 +58,7 @@ def quote_for_member(request: Request, session: DbSession, body: MemberQuoteIn) 
         amount=body.amount.to_money(),
         term=body.term,
         frequency=body.frequency,
-        settings=settings_of(request),
+        settings=request_context(request).settings,
         business_date=business_date(session),
     )
     return QuoteOut.of(body.product_code, quote)
@@ -100,8 +78,9 @@ def list_applications(
 ) -> Page[ApplicationOut]:
     rows = applications.list_applications(
         session,
+        # One member's applications are those a scope of theirs holds.
+        scope=STAFF if member_id is None else MemberScope(member_id),
         status=status,
-        member_id=member_id,
         after_id=page.after_int() or 0,
         limit=page.fetch,
     )
@@ -116,7 +95,8 @@ def list_applications(
     summary="One application, its decision and its offer",
 )
 def get_application(session: DbSession, application_id: ApplicationId) -> ApplicationOut:
-    return ApplicationOut.of(applications.get_application(session, application_id=application_id))
+    view = applications.get_application(session, application_id=application_id, scope=STAFF)
+    return ApplicationOut.of(view)
 
 
 @router.get(
@@ -129,7 +109,7 @@ def get_application(session: DbSession, application_id: ApplicationId) -> Applic
 def application_events(
     session: DbSession, application_id: ApplicationId
 ) -> list[ApplicationEventOut]:
-    applications.get_application(session, application_id=application_id)
+    applications.get_application(session, application_id=application_id, scope=STAFF)
     events = applications.application_history(session, application_id=application_id)
     return [ApplicationEventOut.of(event) for event in events]
 
@@ -145,18 +125,15 @@ def approve_referral(
     session: DbSession,
     application_id: ApplicationId,
     body: OfficerDecisionIn,
-    actor: Officer,
+    context: Officer,
 ) -> ApplicationOut:
-    today = business_date(session)
-    view = origination.approve_referral(
+    view = application_commands.approve_referral(
         session,
+        context,
         application_id=application_id,
-        officer=actor_label(actor),
         note=body.note,
-        settings=settings_of(request),
-        business_date=today,
+        settings=request_context(request).settings,
     )
-    audit_application(session, actor, "loan_application.approve", view, today=today)
     return ApplicationOut.of(view)
 
 
@@ -167,15 +144,9 @@ def approve_referral(
     summary="Decline a referred application, with a note",
 )
 def decline_referral(
-    session: DbSession, application_id: ApplicationId, body: OfficerDecisionIn, actor: Officer
+    session: DbSession, application_id: ApplicationId, body: OfficerDecisionIn, context: Officer
 ) -> ApplicationOut:
-    today = business_date(session)
-    view = applications.decline_referral(
-        session,
-        application_id=application_id,
-        officer=actor_label(actor),
-        note=body.note,
-        business_date=today,
+    view = application_commands.decline_referral(
+        session, context, application_id=application_id, note=body.note
     )
-    audit_application(session, actor, "loan_application.decline", view, today=today)
     return ApplicationOut.of(view)

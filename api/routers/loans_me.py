@@ -13,20 +13,12 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
-from api.domain import ID_MAX, actor_label, business_date
-from api.idempotency import IdempotencyDep
-from api.loan_views import (
-    audit_loan,
-    loan_detail_out,
-    loan_key,
-    own_member_id,
-    settings_of,
-    transaction_out,
-    withdrawal_notice_out,
-)
+from api.commands import member_command
+from api.context import request_context
+from api.domain import ID_MAX
+from api.loan_views import loan_detail_out, transaction_out, withdrawal_notice_out
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
-from api.routers.loans_applications import audit_application
 from api.schemas.loan_applications import (
     AcceptIn,
     ApplicationIn,
@@ -46,11 +38,11 @@ from api.schemas.loans import (
     WithdrawalNoticeOut,
     WithdrawalOut,
 )
-from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.lending import origination, reads, servicing
+from creditunion.commands import CommandContext
+from creditunion.lending import application_commands, origination, reads
+from creditunion.lending import commands as lending
 from loans.models import ApplicationStatus, LoanStatus
 from loans.services import applications, queries
 from loans.services.repayments import settlement_figure
@@ -61,8 +53,10 @@ ApplicationId = Annotated[
     int, Path(ge=1, le=ID_MAX, description="One of your applications.", examples=[1])
 ]
 LoanId = Annotated[int, Path(ge=1, le=ID_MAX, description="One of your loans.", examples=[1])]
-Reader = Annotated[Actor, require(Permission.SELF_READ)]
-Borrower = Annotated[Actor, require(Permission.LOANS_APPLY_SELF)]
+# Reads take the member's context too, for its scope and business date; they run no command.
+Reader = Annotated[CommandContext, member_command(Permission.SELF_READ)]
+Borrower = Annotated[CommandContext, member_command(Permission.LOANS_APPLY_SELF)]
+Paying = Annotated[CommandContext, member_command(Permission.LOANS_APPLY_SELF, money=True)]
 
 
 # ------------------------------------------------------------------ quotes and applications
@@ -75,18 +69,18 @@ Borrower = Annotated[Actor, require(Permission.LOANS_APPLY_SELF)]
     summary="What a loan would cost me: APR, instalment, totals, schedule, disclosure",
 )
 def my_quote(
-    request: Request, session: DbSession, body: LoanRequestIn, actor: Borrower
+    request: Request, session: DbSession, body: LoanRequestIn, context: Borrower
 ) -> QuoteOut:
     """A refusal is a 422 `loan-quote-refused` whose `codes` name every rule broken."""
     quote = origination.quote_for_member(
         session,
-        member_id=own_member_id(actor),
+        member_id=lending.own_member_id(context),
         product_code=body.product_code,
         amount=body.amount.to_money(),
         term=body.term,
         frequency=body.frequency,
-        settings=settings_of(request),
-        business_date=business_date(session),
+        settings=request_context(request).settings,
+        business_date=context.business_date,
     )
     return QuoteOut.of(body.product_code, quote)
 
@@ -99,12 +93,11 @@ def my_quote(
     summary="Apply for a loan: decided at once (offered, declined with reasons, or referred)",
 )
 def apply(
-    request: Request, session: DbSession, body: ApplicationIn, actor: Borrower
+    request: Request, session: DbSession, body: ApplicationIn, context: Borrower
 ) -> ApplicationOut:
-    today = business_date(session)
-    view = origination.apply_for_loan(
+    view = application_commands.apply_for_loan(
         session,
-        member_id=own_member_id(actor),
+        context,
         product_code=body.product_code,
         amount=body.amount.to_money(),
         term=body.term,
@@ -112,10 +105,8 @@ def apply(
         purpose=body.purpose,
         statement=body.statement.statement(),
         refinances_existing=body.refinances_existing,
-        settings=settings_of(request),
-        business_date=today,
+        settings=request_context(request).settings,
     )
-    audit_application(session, actor, "loan_application.submit", view, today=today)
     return ApplicationOut.of(view)
 
 
@@ -126,14 +117,14 @@ def apply(
 )
 def my_applications(
     session: DbSession,
-    actor: Reader,
+    context: Reader,
     page: Annotated[PageRequest, Depends(paginate("my-loan-applications"))],
     status: Annotated[ApplicationStatus | None, Query()] = None,
 ) -> Page[ApplicationOut]:
     rows = applications.list_applications(
         session,
+        scope=context.scope,
         status=status,
-        member_id=own_member_id(actor),
         after_id=page.after_int() or 0,
         limit=page.fetch,
     )
@@ -147,11 +138,9 @@ def my_applications(
     summary="One of my applications, with its decision and offer",
 )
 def my_application(
-    session: DbSession, application_id: ApplicationId, actor: Reader
+    session: DbSession, application_id: ApplicationId, context: Reader
 ) -> ApplicationOut:
-    view = applications.get_application(
-        session, application_id=application_id, member_id=own_member_id(actor)
-    )
+    view = applications.get_application(session, application_id=application_id, scope=context.scope)
     return ApplicationOut.of(view)
 
 
@@ -162,16 +151,11 @@ def my_application(
     summary="Withdraw my application, or turn down its offer",
 )
 def withdraw_application(
-    session: DbSession, application_id: ApplicationId, actor: Borrower
+    session: DbSession, application_id: ApplicationId, context: Borrower
 ) -> ApplicationOut:
-    today = business_date(session)
-    view = applications.withdraw_application(
-        session,
-        application_id=application_id,
-        member_id=own_member_id(actor),
-        business_date=today,
+    view = application_commands.withdraw_application(
+        session, context, application_id=application_id
     )
-    audit_application(session, actor, "loan_application.withdraw", view, today=today)
     return ApplicationOut.of(view)
 
 
@@ -187,42 +171,22 @@ def accept_offer(
     session: DbSession,
     application_id: ApplicationId,
     body: AcceptIn,
-    idem: IdempotencyDep,
-    actor: Borrower,
+    context: Paying,
 ) -> LoanDetailOut:
     """Priced again for today and checked again against every rule; one journal entry pays
     the loan (less any deducted fee) into the account and takes any fee to fee income.
     A loan that would cost more today than the offer (APR, instalment or total payable) is
     not made: 409 `loan-offer-repriced` with the offered and today's figures."""
-    member_id = own_member_id(actor)
-    today = business_date(session)
-    loan_id = origination.accept(
+    loan_id = application_commands.accept_offer(
         session,
+        context,
         application_id=application_id,
-        member_id=member_id,
         share_account_id=body.share_account_id,
         collection_mandate=body.collection_mandate,
         collection_account_id=body.collection_account_id,
-        actor=actor_label(actor),
-        settings=settings_of(request),
-        business_date=today,
+        settings=request_context(request).settings,
     )
-    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
-    audit_loan(
-        session,
-        actor,
-        "loan.disburse",
-        loan_id,
-        {
-            "application_id": application_id,
-            "amount": loan.amount.amount,
-            "currency": loan.amount.currency,
-            "share_account_id": body.share_account_id,
-            "collection_account_id": loan.collection_account_id,
-            "idempotency_key": idem.key,
-        },
-    )
-    return loan
+    return _loan(session, context, loan_id)
 
 
 # ------------------------------------------------------------------------------ loans
@@ -231,15 +195,13 @@ def accept_offer(
 @router.get("/loans", response_model=Page[LoanDetailOut], summary="My loans, oldest first")
 def my_loans(
     session: DbSession,
-    actor: Reader,
+    context: Reader,
     page: Annotated[PageRequest, Depends(paginate("my-loans"))],
     status: Annotated[LoanStatus | None, Query()] = None,
 ) -> Page[LoanDetailOut]:
-    member_id = own_member_id(actor)
-    today = business_date(session)
     ids = reads.loan_ids(
         session,
-        member_id=member_id,
+        scope=context.scope,
         status=status,
         after_id=page.after_int() or 0,
         limit=page.fetch,
@@ -247,7 +209,7 @@ def my_loans(
     return page.build(
         ids,
         position=lambda loan_id: [loan_id],
-        convert=lambda loan_id: loan_detail_out(session, loan_id, member_id=member_id, today=today),
+        convert=lambda loan_id: _loan(session, context, loan_id),
     )
 
 
@@ -257,10 +219,8 @@ def my_loans(
     responses=problem_responses(404),
     summary="My loan: what I owe, my next payment, what clears it today",
 )
-def my_loan(session: DbSession, loan_id: LoanId, actor: Reader) -> LoanDetailOut:
-    return loan_detail_out(
-        session, loan_id, member_id=own_member_id(actor), today=business_date(session)
-    )
+def my_loan(session: DbSession, loan_id: LoanId, context: Reader) -> LoanDetailOut:
+    return _loan(session, context, loan_id)
 
 
 @router.get(
@@ -269,8 +229,8 @@ def my_loan(session: DbSession, loan_id: LoanId, actor: Reader) -> LoanDetailOut
     responses=problem_responses(404),
     summary="My loan's instalments, paid and to come",
 )
-def my_schedule(session: DbSession, loan_id: LoanId, actor: Reader) -> list[InstalmentOut]:
-    rows = queries.loan_schedule(session, loan_id=loan_id, member_id=own_member_id(actor))
+def my_schedule(session: DbSession, loan_id: LoanId, context: Reader) -> list[InstalmentOut]:
+    rows = queries.loan_schedule(session, loan_id=loan_id, scope=context.scope)
     return [InstalmentOut.of(row) for row in rows]
 
 
@@ -283,13 +243,13 @@ def my_schedule(session: DbSession, loan_id: LoanId, actor: Reader) -> list[Inst
 def my_transactions(
     session: DbSession,
     loan_id: LoanId,
-    actor: Reader,
+    context: Reader,
     page: Annotated[PageRequest, Depends(paginate("my-loan-transactions"))],
 ) -> Page[LoanTransactionOut]:
     rows = queries.loan_transactions(
         session,
         loan_id=loan_id,
-        member_id=own_member_id(actor),
+        scope=context.scope,
         after_id=page.after_int() or 0,
         limit=page.fetch,
     )
@@ -304,11 +264,11 @@ def my_transactions(
     responses=problem_responses(404),
     summary="What clears my loan today: interest to today only, no early-repayment charge",
 )
-def my_settlement(session: DbSession, loan_id: LoanId, actor: Reader) -> SettlementOut:
-    member_id = own_member_id(actor)
-    view = queries.get_loan(session, loan_id=loan_id, member_id=member_id)
-    on = max(business_date(session), view.accrued_through)
-    return SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on, member_id=member_id))
+def my_settlement(session: DbSession, loan_id: LoanId, context: Reader) -> SettlementOut:
+    view = queries.get_loan(session, loan_id=loan_id, scope=context.scope)
+    on = max(context.business_date, view.accrued_through)
+    figure = settlement_figure(session, loan_id=loan_id, on=on, scope=context.scope)
+    return SettlementOut.of(figure)
 
 
 @router.post(
@@ -322,43 +282,21 @@ def repay(
     session: DbSession,
     loan_id: LoanId,
     body: SharesRepaymentIn,
-    idem: IdempotencyDep,
-    actor: Borrower,
+    context: Paying,
 ) -> RepaymentOut:
     """What is left after the instalments due pays the next instalment in advance (the
     collection on its date takes only the rest), or with `reduce_balance` reduces the
     balance; beyond the next instalment it shortens the term. The whole settlement figure
     settles the loan; more than that is refused (`payment-exceeds-balance`)."""
-    member_id = own_member_id(actor)
-    today = business_date(session)
-    result = servicing.repay_from_shares(
+    result = lending.repay_from_shares(
         session,
+        context,
         loan_id=loan_id,
-        member_id=member_id,
         share_account_id=body.from_account_id,
         amount=body.amount.to_money(),
-        idempotency_key=loan_key(idem),
-        actor=actor_label(actor),
-        business_date=today,
         reduce_balance=body.reduce_balance,
     )
-    audit_loan(
-        session,
-        actor,
-        "loan.repay",
-        loan_id,
-        {
-            "source": "shares",
-            "share_account_id": body.from_account_id,
-            "amount": result.amount.amount,
-            "currency": result.amount.currency,
-            "reduce_balance": body.reduce_balance,
-            "settled": result.settled,
-            "entry_id": result.entry_id,
-        },
-    )
-    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
-    return RepaymentOut.of(result, loan)
+    return RepaymentOut.of(result, _loan(session, context, loan_id))
 
 
 @router.post(
@@ -369,37 +307,12 @@ def repay(
     summary="Settle my loan early from one of my share accounts",
 )
 def settle(
-    session: DbSession,
-    loan_id: LoanId,
-    body: FromSharesIn,
-    idem: IdempotencyDep,
-    actor: Borrower,
+    session: DbSession, loan_id: LoanId, body: FromSharesIn, context: Paying
 ) -> RepaymentOut:
-    member_id = own_member_id(actor)
-    today = business_date(session)
-    result = servicing.settle_from_shares(
-        session,
-        loan_id=loan_id,
-        member_id=member_id,
-        share_account_id=body.from_account_id,
-        idempotency_key=loan_key(idem),
-        actor=actor_label(actor),
-        business_date=today,
+    result = lending.settle_from_shares(
+        session, context, loan_id=loan_id, share_account_id=body.from_account_id
     )
-    audit_loan(
-        session,
-        actor,
-        "loan.settle",
-        loan_id,
-        {
-            "share_account_id": body.from_account_id,
-            "amount": result.amount.amount,
-            "currency": result.amount.currency,
-            "entry_id": result.entry_id,
-        },
-    )
-    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
-    return RepaymentOut.of(result, loan)
+    return RepaymentOut.of(result, _loan(session, context, loan_id))
 
 
 @router.post(
@@ -410,15 +323,13 @@ def settle(
     summary="Give notice that I withdraw from my loan agreement (within 14 days)",
 )
 def give_withdrawal_notice(
-    session: DbSession, loan_id: LoanId, idem: IdempotencyDep, actor: Borrower
+    session: DbSession, loan_id: LoanId, context: Paying
 ) -> WithdrawalNoticeOut:
     """Every fee is refunded or reversed now; I then repay the credit and the interest on it
     to the day I repay, within 30 days (`repay_by`), with `/withdraw` or any repayment.
     After the 14th day: 409 `loan-withdrawal-period-over`; a second notice: 409
     `loan-withdrawal-notice-given`."""
-    return withdrawal_notice_out(
-        session, actor, loan_id, idempotency_key=idem.key, member_id=own_member_id(actor)
-    )
+    return withdrawal_notice_out(session, context, loan_id)
 
 
 @router.post(
@@ -429,41 +340,15 @@ def give_withdrawal_notice(
     summary="Repay the credit and interest to today: the withdrawal is complete",
 )
 def withdraw(
-    session: DbSession,
-    loan_id: LoanId,
-    body: FromSharesIn,
-    idem: IdempotencyDep,
-    actor: Borrower,
+    session: DbSession, loan_id: LoanId, body: FromSharesIn, context: Paying
 ) -> WithdrawalOut:
     """I repay the credit and the interest on it to today, nothing else: every fee is
     refunded. Gives notice first if I had not (then after the 14th day: 409
     `loan-withdrawal-period-over`); after notice it may be used until the debt is repaid."""
-    member_id = own_member_id(actor)
-    today = business_date(session)
-    result = servicing.withdraw_from_shares(
-        session,
-        loan_id=loan_id,
-        member_id=member_id,
-        share_account_id=body.from_account_id,
-        idempotency_key=loan_key(idem),
-        actor=actor_label(actor),
-        business_date=today,
+    result = lending.withdraw_from_shares(
+        session, context, loan_id=loan_id, share_account_id=body.from_account_id
     )
-    audit_loan(
-        session,
-        actor,
-        "loan.withdraw",
-        loan_id,
-        {
-            "share_account_id": body.from_account_id,
-            "paid": result.paid.amount,
-            "currency": result.paid.currency,
-            "fees_refunded": result.fees_refunded.amount,
-            "entry_id": result.entry_id,
-        },
-    )
-    loan = loan_detail_out(session, loan_id, member_id=member_id, today=today)
-    return WithdrawalOut.of(result, loan)
+    return WithdrawalOut.of(result, _loan(session, context, loan_id))
 
 
 @router.put(
@@ -473,15 +358,12 @@ def withdraw(
     summary="Collect my instalments from one of my share accounts, or stop collecting",
 )
 def set_mandate(
-    session: DbSession, loan_id: LoanId, body: MandateIn, actor: Borrower
+    session: DbSession, loan_id: LoanId, body: MandateIn, context: Borrower
 ) -> LoanDetailOut:
-    member_id = own_member_id(actor)
-    origination.set_mandate(
-        session,
-        loan_id=loan_id,
-        member_id=member_id,
-        share_account_id=body.share_account_id,
-        actor=actor_label(actor),
-    )
-    audit_loan(session, actor, "loan.mandate", loan_id, {"share_account_id": body.share_account_id})
-    return loan_detail_out(session, loan_id, member_id=member_id, today=business_date(session))
+    lending.set_mandate(session, context, loan_id=loan_id, share_account_id=body.share_account_id)
+    return _loan(session, context, loan_id)
+
+
+def _loan(session: DbSession, context: CommandContext, loan_id: int) -> LoanDetailOut:
+    """The member's loan as it stands now, with what clears it today."""
+    return loan_detail_out(session, loan_id, scope=context.scope, today=context.business_date)

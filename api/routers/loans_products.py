@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
-from api.domain import actor_label, business_date
+from api.commands import staff_command
 from api.pagination import Page, PageRequest, paginate
 from api.problems import InvalidField, RequestInvalid, problem_responses
 from api.schemas.loan_products import (
@@ -24,19 +24,18 @@ from api.schemas.loan_products import (
 )
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.lending import products as lending_products
+from creditunion.commands import CommandContext
+from creditunion.lending import product_commands
 from loans.services import products
-from loans.services.products import ProductNotFound, ProductView
+from loans.services.products import ProductNotFound
 
 router = api_router(tags=["loan products"])
 
 Code = Annotated[
     str, Path(pattern=CODE, description="The product's code.", examples=["GB-PAYDAY-ALT"])
 ]
-Manager = Annotated[Actor, require(Permission.LOAN_PRODUCTS_MANAGE)]
+Manager = Annotated[CommandContext, staff_command(Permission.LOAN_PRODUCTS_MANAGE)]
 
 
 def _page(session: DbSession, page: PageRequest, *, active_only: bool) -> Page[LoanProductOut]:
@@ -47,17 +46,6 @@ def _page(session: DbSession, page: PageRequest, *, active_only: bool) -> Page[L
         session, active_only=active_only, after_code=after, limit=page.fetch
     )
     return page.build(rows, position=lambda v: [v.code], convert=LoanProductOut.of)
-
-
-def _audit(session: DbSession, actor: Actor, action: str, view: ProductView) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="loan_product",
-        target_id=view.code,
-        summary={"version": view.version, "active": view.active, "name": view.product.name},
-    )
 
 
 @router.get(
@@ -96,16 +84,10 @@ def get_product(
     responses=problem_responses(409, 422),
     summary="Create a loan product (checked against its rule set)",
 )
-def create_product(session: DbSession, body: LoanProductIn, actor: Manager) -> LoanProductOut:
-    view = lending_products.create_product(
-        session,
-        code=body.code,
-        product=body.product(),
-        active=body.active,
-        actor=actor_label(actor),
-        business_date=business_date(session),
+def create_product(session: DbSession, body: LoanProductIn, context: Manager) -> LoanProductOut:
+    view = product_commands.create_product(
+        session, context, code=body.code, product=body.product(), active=body.active
     )
-    _audit(session, actor, "loan_product.create", view)
     return LoanProductOut.of(view)
 
 
@@ -116,17 +98,11 @@ def create_product(session: DbSession, body: LoanProductIn, actor: Manager) -> L
     summary="Set a product's terms: the next version (the same terms again change nothing)",
 )
 def update_product(
-    session: DbSession, code: Code, body: LoanProductTermsIn, actor: Manager
+    session: DbSession, code: Code, body: LoanProductTermsIn, context: Manager
 ) -> LoanProductOut:
-    view = lending_products.update_product(
-        session,
-        code=code,
-        product=body.product(),
-        active=body.active,
-        actor=actor_label(actor),
-        business_date=business_date(session),
+    view = product_commands.update_product(
+        session, context, code=code, product=body.product(), active=body.active
     )
-    _audit(session, actor, "loan_product.update", view)
     return LoanProductOut.of(view)
 
 
@@ -137,19 +113,12 @@ def update_product(
     summary="Offer a product to members, or withdraw it from new applications",
 )
 def set_product_active(
-    session: DbSession, code: Code, body: ProductActiveIn, actor: Manager
+    session: DbSession, code: Code, body: ProductActiveIn, context: Manager
 ) -> LoanProductOut:
-    view = lending_products.set_product_active(
-        session,
-        code=code,
-        active=body.active,
-        actor=actor_label(actor),
-        business_date=business_date(session),
+    change = (
+        product_commands.activate_product if body.active else product_commands.deactivate_product
     )
-    _audit(
-        session, actor, "loan_product.activate" if body.active else "loan_product.deactivate", view
-    )
-    return LoanProductOut.of(view)
+    return LoanProductOut.of(change(session, context, code=code))
 
 
 # ---------------------------------------------------------------- a member's view

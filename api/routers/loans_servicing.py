@@ -15,16 +15,10 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from api import loan_problems  # noqa: F401  (registers the loans' problem types)
-from api.domain import ID_MAX, actor_label, business_date
-from api.idempotency import IdempotencyDep
-from api.loan_views import (
-    audit_loan,
-    loan_detail_out,
-    loan_key,
-    settings_of,
-    transaction_out,
-    withdrawal_notice_out,
-)
+from api.commands import staff_command
+from api.context import request_context
+from api.domain import ID_MAX, business_date
+from api.loan_views import loan_detail_out, transaction_out, withdrawal_notice_out
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.approvals import ApprovalOut
@@ -44,22 +38,25 @@ from api.schemas.loans import (
 )
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion.approvals.write_offs import request_write_off
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.lending import reads, servicing
+from creditunion.commands import CommandContext
+from creditunion.lending import commands as lending
+from creditunion.lending import reads
 from creditunion.members.service import get_member
+from ledger.ownership import STAFF, MemberScope
 from loans.models import LoanStatus, PaymentSource
 from loans.services import queries
 from loans.services.arrears import write_off_candidates
-from loans.services.repayments import RepaymentResult, settlement_figure
+from loans.services.repayments import settlement_figure
 
 router = api_router(tags=["loans"])
 
 LoanId = Annotated[int, Path(ge=1, le=ID_MAX, description="The loan's id.", examples=[1])]
 MemberId = Annotated[int, Path(ge=1, le=ID_MAX, description="The member's id.", examples=[1])]
 Reading = [require(Permission.LOANS_READ)]
-WritesOff = Annotated[Actor, require(Permission.LOANS_WRITE_OFF)]
+Teller = Annotated[CommandContext, staff_command(Permission.CASH_TRANSACT, money=True)]
+Officer = Annotated[CommandContext, staff_command(Permission.LOANS_MANAGE, money=True)]
+WritesOff = Annotated[CommandContext, staff_command(Permission.LOANS_WRITE_OFF, money=True)]
 
 
 def _loans_page(
@@ -73,7 +70,8 @@ def _loans_page(
     today = business_date(session)
     ids = reads.loan_ids(
         session,
-        member_id=member_id,
+        # One member's loans are those a scope of theirs holds.
+        scope=STAFF if member_id is None else MemberScope(member_id),
         status=status,
         above_exempt_threshold=above_exempt_threshold,
         after_id=page.after_int() or 0,
@@ -82,7 +80,7 @@ def _loans_page(
     return page.build(
         ids,
         position=lambda loan_id: [loan_id],
-        convert=lambda loan_id: loan_detail_out(session, loan_id, member_id=None, today=today),
+        convert=lambda loan_id: loan_detail_out(session, loan_id, scope=STAFF, today=today),
     )
 
 
@@ -142,7 +140,7 @@ def list_write_off_candidates(
 ) -> Page[WriteOffCandidateOut]:
     rows = write_off_candidates(
         session,
-        min_days_past_due=settings_of(request).loan_write_off_after_days,
+        min_days_past_due=request_context(request).settings.loan_write_off_after_days,
         after_id=page.after_int() or 0,
         limit=page.fetch,
     )
@@ -157,7 +155,7 @@ def list_write_off_candidates(
     summary="A loan: balances, arrears, next payment, settlement figure today",
 )
 def get_loan(session: DbSession, loan_id: LoanId) -> LoanDetailOut:
-    return loan_detail_out(session, loan_id, member_id=None, today=business_date(session))
+    return loan_detail_out(session, loan_id, scope=STAFF, today=business_date(session))
 
 
 @router.get(
@@ -168,7 +166,8 @@ def get_loan(session: DbSession, loan_id: LoanId) -> LoanDetailOut:
     summary="A loan's instalments, paid and to come",
 )
 def loan_schedule(session: DbSession, loan_id: LoanId) -> list[InstalmentOut]:
-    return [InstalmentOut.of(row) for row in queries.loan_schedule(session, loan_id=loan_id)]
+    rows = queries.loan_schedule(session, loan_id=loan_id, scope=STAFF)
+    return [InstalmentOut.of(row) for row in rows]
 
 
 @router.get(
@@ -184,7 +183,7 @@ def loan_transactions(
     page: Annotated[PageRequest, Depends(paginate("loan-transactions"))],
 ) -> Page[LoanTransactionOut]:
     rows = queries.loan_transactions(
-        session, loan_id=loan_id, after_id=page.after_int() or 0, limit=page.fetch
+        session, loan_id=loan_id, scope=STAFF, after_id=page.after_int() or 0, limit=page.fetch
     )
     return page.build(rows, position=lambda t: [t.id], convert=transaction_out(session, rows))
 
@@ -215,46 +214,29 @@ def loan_ledger_entries(
     summary="What clears the loan today",
 )
 def loan_settlement(session: DbSession, loan_id: LoanId) -> SettlementOut:
-    view = queries.get_loan(session, loan_id=loan_id)
+    view = queries.get_loan(session, loan_id=loan_id, scope=STAFF)
     on = max(business_date(session), view.accrued_through)
-    return SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on))
+    return SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on, scope=STAFF))
 
 
 def _staff_repayment(
     session: DbSession,
+    context: CommandContext,
     *,
     loan_id: int,
     body: StaffRepaymentIn,
     source: PaymentSource,
-    key: str,
-    actor: Actor,
 ) -> RepaymentOut:
-    today = business_date(session)
-    result: RepaymentResult = servicing.staff_repayment(
+    result = lending.staff_repayment(
         session,
+        context,
         loan_id=loan_id,
         amount=body.amount.to_money(),
         source=source,
-        idempotency_key=key,
-        actor=actor_label(actor),
-        business_date=today,
         reduce_balance=body.reduce_balance,
     )
-    audit_loan(
-        session,
-        actor,
-        "loan.repay",
-        loan_id,
-        {
-            "source": source.value,
-            "amount": result.amount.amount,
-            "currency": result.amount.currency,
-            "reduce_balance": body.reduce_balance,
-            "settled": result.settled,
-            "entry_id": result.entry_id,
-        },
-    )
-    return RepaymentOut.of(result, loan_detail_out(session, loan_id, member_id=None, today=today))
+    loan = loan_detail_out(session, loan_id, scope=STAFF, today=context.business_date)
+    return RepaymentOut.of(result, loan)
 
 
 @router.post(
@@ -265,20 +247,9 @@ def _staff_repayment(
     summary="A repayment in cash at the till",
 )
 def cash_repayment(
-    session: DbSession,
-    loan_id: LoanId,
-    body: StaffRepaymentIn,
-    idem: IdempotencyDep,
-    actor: Annotated[Actor, require(Permission.CASH_TRANSACT)],
+    session: DbSession, loan_id: LoanId, body: StaffRepaymentIn, context: Teller
 ) -> RepaymentOut:
-    return _staff_repayment(
-        session,
-        loan_id=loan_id,
-        body=body,
-        source=PaymentSource.CASH,
-        key=loan_key(idem),
-        actor=actor,
-    )
+    return _staff_repayment(session, context, loan_id=loan_id, body=body, source=PaymentSource.CASH)
 
 
 @router.post(
@@ -289,19 +260,10 @@ def cash_repayment(
     summary="Record a repayment received by bank (standing order, faster payment)",
 )
 def external_repayment(
-    session: DbSession,
-    loan_id: LoanId,
-    body: StaffRepaymentIn,
-    idem: IdempotencyDep,
-    actor: Annotated[Actor, require(Permission.LOANS_MANAGE)],
+    session: DbSession, loan_id: LoanId, body: StaffRepaymentIn, context: Officer
 ) -> RepaymentOut:
     return _staff_repayment(
-        session,
-        loan_id=loan_id,
-        body=body,
-        source=PaymentSource.EXTERNAL,
-        key=loan_key(idem),
-        actor=actor,
+        session, context, loan_id=loan_id, body=body, source=PaymentSource.EXTERNAL
     )
 
 
@@ -313,14 +275,11 @@ def external_repayment(
     summary="Record the member's notice of withdrawal (given by phone or at the branch)",
 )
 def record_withdrawal_notice(
-    session: DbSession,
-    loan_id: LoanId,
-    idem: IdempotencyDep,
-    actor: Annotated[Actor, require(Permission.LOANS_MANAGE)],
+    session: DbSession, loan_id: LoanId, context: Officer
 ) -> WithdrawalNoticeOut:
     """As the member's own notice: fees refunded or reversed now, the credit and interest
     due within 30 days; the member then repays from shares, in cash or by bank."""
-    return withdrawal_notice_out(session, actor, loan_id, idempotency_key=idem.key, member_id=None)
+    return withdrawal_notice_out(session, context, loan_id)
 
 
 @router.post(
@@ -335,29 +294,18 @@ def write_off(
     session: DbSession,
     loan_id: LoanId,
     body: WriteOffIn,
-    idem: IdempotencyDep,
-    actor: WritesOff,
+    context: WritesOff,
 ) -> ApprovalOut:
     """The loan must be past the write-off threshold. When approved
     (`POST /v1/approvals/{id}/approve`), the write-off clears the loan's accounts against
     the allowance for loan losses as far as it holds a provision, and impairment expense
     for the rest; accrual stops."""
-    today = business_date(session)
-    pending = request_write_off(
+    pending = lending.request_write_off(
         session,
+        context,
         loan_id=loan_id,
-        actor=actor_label(actor),
-        idempotency_key=idem.ledger_key(),
-        business_date=today,
         reason=body.reason,
-        min_days_past_due=settings_of(request).loan_write_off_after_days,
-    )
-    audit_loan(
-        session,
-        actor,
-        "loan.write_off_request",
-        loan_id,
-        {"approval_id": pending.id, "reason": body.reason[:200], "idempotency_key": idem.key},
+        min_days_past_due=request_context(request).settings.loan_write_off_after_days,
     )
     return ApprovalOut.of(pending)
 
@@ -370,31 +318,13 @@ def write_off(
     summary="Money recovered on a written-off loan (never more than was written off)",
 )
 def record_recovery(
-    session: DbSession,
-    loan_id: LoanId,
-    body: RecoveryIn,
-    idem: IdempotencyDep,
-    actor: WritesOff,
+    session: DbSession, loan_id: LoanId, body: RecoveryIn, context: WritesOff
 ) -> RecoveryOut:
-    result = servicing.recover(
+    result = lending.recover(
         session,
+        context,
         loan_id=loan_id,
         amount=body.amount.to_money(),
         source=body.payment_source,
-        idempotency_key=loan_key(idem),
-        actor=actor_label(actor),
-        business_date=business_date(session),
-    )
-    audit_loan(
-        session,
-        actor,
-        "loan.recovery",
-        loan_id,
-        {
-            "source": body.source,
-            "amount": result.amount.amount,
-            "currency": result.amount.currency,
-            "entry_id": result.entry_id,
-        },
     )
     return RecoveryOut.of(result)

@@ -31,6 +31,7 @@ from creditunion.approvals.requests import (
 )
 from creditunion.approvals.views import ApprovalView
 from creditunion.platform.settings import get_settings
+from ledger.ownership import STAFF
 from ledger.transaction import require_transaction
 from loans.services.arrears import age_loan
 from loans.services.state import lock_loan, require_active
@@ -63,7 +64,7 @@ def request_write_off(
     if existing is not None and same_request(existing, ApprovalKind.LOAN_WRITE_OFF, payload):
         return ApprovalView.of(existing, replayed=True)
     with session.begin_nested():
-        loan = lock_loan(session, loan_id)
+        loan = lock_loan(session, loan_id, scope=STAFF)
         require_active(loan)
         age_loan(session, loan_id=loan.id, business_date=business_date)
         session.refresh(loan)

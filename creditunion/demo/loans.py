@@ -35,6 +35,7 @@ from creditunion.platform.settings import Settings
 from ledger.accounts import get_account
 from ledger.checks import PostingRefused
 from ledger.money import Money
+from ledger.ownership import MemberScope
 from loans.affordability import IncomeExpenditure
 from loans.errors import LoansConflict, LoansRefused
 from loans.frequency import Frequency
@@ -134,6 +135,9 @@ class DemoLoans:
     def _member(self, index: int) -> int:
         return self.book.member_ids[index]
 
+    def _scope(self, index: int) -> MemberScope:
+        return MemberScope(self._member(index))
+
     def _actor(self, index: int) -> str:
         return f"member:{self._member(index)}"
 
@@ -182,7 +186,7 @@ class DemoLoans:
 
     def _loan_id(self, index: int) -> int | None:
         found = reads.loan_ids(
-            self.session, member_id=self._member(index), status=LoanStatus.ACTIVE, limit=1
+            self.session, scope=self._scope(index), status=LoanStatus.ACTIVE, limit=1
         )
         return found[0] if found else None
 
@@ -190,7 +194,7 @@ class DemoLoans:
         loan_id = self._loan_id(index)
         if loan_id is None:
             return
-        due = get_loan(self.session, loan_id=loan_id).next_payment
+        due = get_loan(self.session, loan_id=loan_id, scope=self._scope(index)).next_payment
         if due is None:
             return
         before = self._balance(index)
@@ -210,7 +214,7 @@ class DemoLoans:
         loan_id = self._loan_id(index)
         if loan_id is None:
             return
-        due = get_loan(self.session, loan_id=loan_id).next_payment
+        due = get_loan(self.session, loan_id=loan_id, scope=self._scope(index)).next_payment
         if due is not None and due.due_date == self.day:
             self._next_instalment(index)
 

@@ -17,6 +17,7 @@ from creditunion.lending.policy import decision_policy
 from creditunion.platform.settings import Settings
 from creditunion.shares.service import set_repayment_mandate
 from ledger.money import Money
+from ledger.ownership import STAFF, MemberScope
 from loans.affordability import IncomeExpenditure
 from loans.decision import MemberFacts
 from loans.frequency import Frequency
@@ -106,7 +107,7 @@ def approve_referral(
     business_date: dt.date,
 ) -> ApplicationView:
     """A loan officer approves a referred application (checked again: it becomes an offer)."""
-    application = applications.get_application(session, application_id=application_id)
+    application = applications.get_application(session, application_id=application_id, scope=STAFF)
     facts = facts_of(session, member_id=application.member_id, settings=settings)
     return applications.approve_referral(
         session,
@@ -137,9 +138,8 @@ def accept(
     `collection_account_id` (the account paid into unless another is named), and that
     share account records the member's repayment mandate. Returns the loan id.
     """
-    application = applications.get_application(
-        session, application_id=application_id, member_id=member_id
-    )
+    scope = MemberScope(member_id)
+    application = applications.get_application(session, application_id=application_id, scope=scope)
     pay_into = accounts.account_to_pay_into(
         session, member_id=member_id, share_account_id=share_account_id, amount=application.amount
     )
@@ -167,7 +167,7 @@ def accept(
                 loan_id=loan_id,
                 share_account_id=collector.account.ledger_account_id,
                 actor=actor,
-                member_id=member_id,
+                scope=scope,
             )
         set_repayment_mandate(
             session,
@@ -199,7 +199,7 @@ def set_mandate(
         loan_id=loan_id,
         share_account_id=ledger_account_id,
         actor=actor,
-        member_id=member_id,
+        scope=MemberScope(member_id),
     )
     if share_account_id is not None:
         set_repayment_mandate(

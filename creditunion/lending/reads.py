@@ -7,6 +7,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.ownership import Scope
 from loans.models import LoanRow, LoanStatus
 
 PAGE_MAX: Final = 200
@@ -15,19 +16,20 @@ PAGE_MAX: Final = 200
 def loan_ids(
     session: Session,
     *,
-    member_id: int | None = None,
+    scope: Scope,
     status: LoanStatus | None = None,
     above_exempt_threshold: bool | None = None,
     after_id: int = 0,
     limit: int = 50,
 ) -> list[int]:
-    """Loan ids in id order after `after_id`, filtered by member, status and whether the
-    loan was made above the UK 42.6% exempt-agreement APR (a regulated agreement)."""
+    """Loan ids in id order after `after_id`, filtered by status and whether the loan was
+    made above the UK 42.6% exempt-agreement APR (a regulated agreement); in a member's
+    scope only that member's (staff narrow the list to one member so too)."""
     if not 1 <= limit <= PAGE_MAX:
         raise ValueError(f"a page holds 1 to {PAGE_MAX} loans")
     query = select(LoanRow.id).where(LoanRow.id > after_id)
-    if member_id is not None:
-        query = query.where(LoanRow.member_id == member_id)
+    if scope.member_id is not None:
+        query = query.where(LoanRow.member_id == scope.member_id)
     if status is not None:
         query = query.where(LoanRow.status == status)
     if above_exempt_threshold is not None:

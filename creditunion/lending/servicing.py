@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.lending import accounts
 from ledger.money import Money
+from ledger.ownership import STAFF, MemberScope, Scope
 from loans.models import PaymentSource
 from loans.services.repayments import (
     RepaymentResult,
@@ -45,7 +46,8 @@ def repay_from_shares(
     business_date: dt.date,
     reduce_balance: bool = False,
 ) -> RepaymentResult:
-    get_loan_row(session, loan_id, member_id=member_id)
+    scope = MemberScope(member_id)
+    get_loan_row(session, loan_id, scope=scope)
     locked = accounts.account_to_pay_from(
         session,
         member_id=member_id,
@@ -61,7 +63,7 @@ def repay_from_shares(
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
-        member_id=member_id,
+        scope=scope,
         reduce_balance=reduce_balance,
     )
 
@@ -77,7 +79,8 @@ def settle_from_shares(
     business_date: dt.date,
 ) -> RepaymentResult:
     """Pay today's settlement figure: interest to today only, no early-repayment charge."""
-    figure = settlement_figure(session, loan_id=loan_id, on=business_date, member_id=member_id)
+    scope = MemberScope(member_id)
+    figure = settlement_figure(session, loan_id=loan_id, on=business_date, scope=scope)
     locked = accounts.account_to_pay_from(
         session,
         member_id=member_id,
@@ -92,7 +95,7 @@ def settle_from_shares(
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
-        member_id=member_id,
+        scope=scope,
     )
 
 
@@ -113,7 +116,8 @@ def withdraw_from_shares(
     loans service as it posts; it must fit what the account had available, or the whole
     request is rolled back.
     """
-    loan = get_loan_row(session, loan_id, member_id=member_id)
+    scope = MemberScope(member_id)
+    loan = get_loan_row(session, loan_id, scope=scope)
     locked = accounts.account_to_pay_from(
         session,
         member_id=member_id,
@@ -129,7 +133,7 @@ def withdraw_from_shares(
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
-        member_id=member_id,
+        scope=scope,
     )
     if not result.replayed:
         accounts.require_took_at_most(locked, taken=result.paid, available_before=before)
@@ -142,13 +146,13 @@ def give_notice(
     loan_id: int,
     actor: str,
     business_date: dt.date,
-    member_id: int | None = None,
+    scope: Scope,
 ) -> WithdrawalNotice:
-    """Notice of withdrawal, given by the member (`member_id`: only their own loan) or
+    """Notice of withdrawal, given by the member (in their scope: only their own loan) or
     recorded by staff (notice may be given orally): the credit and the interest on it are
     then due within 30 days, every fee refunded or reversed now."""
     return give_withdrawal_notice(
-        session, loan_id=loan_id, business_date=business_date, actor=actor, member_id=member_id
+        session, loan_id=loan_id, business_date=business_date, actor=actor, scope=scope
     )
 
 
@@ -179,6 +183,7 @@ def staff_repayment(
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
+        scope=STAFF,
         reduce_balance=reduce_balance,
     )
 

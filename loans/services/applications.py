@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ledger.actors import COB_ACTOR
 from ledger.money import Money
+from ledger.ownership import STAFF, MemberScope, Scope
 from ledger.transaction import require_transaction
 from loans.affordability import IncomeExpenditure, StatementInvalid
 from loans.decision import (
@@ -178,7 +179,7 @@ def decide_application(
     Raises ApplicationNotFound, InvalidTransition (not submitted), and
     `loans.facts.FactsError` when a PAL product is decided without the net worth.
     """
-    row = _lock(session, application_id)
+    row = _lock(session, application_id, scope=STAFF)
     if row.status is not S.SUBMITTED:
         raise InvalidTransition(row.id, row.status, "decide")
     if member.member_id != row.member_id:
@@ -212,7 +213,7 @@ def approve_referral(
     """
     check_actor(officer)
     _check_note(note)
-    row = _lock(session, application_id)
+    row = _lock(session, application_id, scope=STAFF)
     if row.status is not S.REFERRED:
         raise InvalidTransition(row.id, row.status, "approve a referral")
     if member.member_id != row.member_id:
@@ -235,7 +236,7 @@ def decline_referral(
 ) -> ApplicationView:
     check_actor(officer)
     _check_note(note)
-    row = _lock(session, application_id)
+    row = _lock(session, application_id, scope=STAFF)
     if row.status is not S.REFERRED:
         raise InvalidTransition(row.id, row.status, "decline a referral")
     reasons = (Reason("officer.declined", note.strip()),)
@@ -247,7 +248,7 @@ def withdraw_application(
     session: Session, *, application_id: int, member_id: int, business_date: dt.date
 ) -> ApplicationView:
     """The member withdraws an application or turns down an offer."""
-    row = _lock(session, application_id, member_id=member_id)
+    row = _lock(session, application_id, scope=MemberScope(member_id))
     if row.status not in (S.SUBMITTED, S.REFERRED, S.OFFERED):
         raise InvalidTransition(row.id, row.status, "withdraw")
     row.closed_on = business_date
@@ -283,12 +284,10 @@ def expire_offers(
     return len(rows)
 
 
-def get_application(
-    session: Session, *, application_id: int, member_id: int | None = None
-) -> ApplicationView:
-    """One application; with `member_id`, only if it is that member's."""
+def get_application(session: Session, *, application_id: int, scope: Scope) -> ApplicationView:
+    """One application; in a member's scope, only if it is that member's."""
     row = session.get(LoanApplicationRow, application_id, populate_existing=True)
-    if row is None or (member_id is not None and row.member_id != member_id):
+    if row is None or not _in_scope(row, scope):
         raise ApplicationNotFound(f"no application {application_id}")
     return _view(session, row)
 
@@ -296,19 +295,20 @@ def get_application(
 def list_applications(
     session: Session,
     *,
+    scope: Scope,
     status: ApplicationStatus | None = None,
-    member_id: int | None = None,
     after_id: int = 0,
     limit: int = 50,
 ) -> list[ApplicationView]:
-    """A page of applications in id order (the referral queue is status=referred)."""
+    """A page of applications in id order (the referral queue is status=referred); in a
+    member's scope only that member's (staff narrow the list to one member so too)."""
     if not 1 <= limit <= PAGE_MAX:
         raise LoansRefused(f"a page holds 1 to {PAGE_MAX} applications")
     query = select(LoanApplicationRow).where(LoanApplicationRow.id > after_id)
     if status is not None:
         query = query.where(LoanApplicationRow.status == status)
-    if member_id is not None:
-        query = query.where(LoanApplicationRow.member_id == member_id)
+    if scope.member_id is not None:
+        query = query.where(LoanApplicationRow.member_id == scope.member_id)
     rows = session.scalars(query.order_by(LoanApplicationRow.id).limit(limit)).all()
     return [_view(session, row) for row in rows]
 
@@ -344,10 +344,8 @@ def request_of(row: LoanApplicationRow) -> LoanRequest:
     )
 
 
-def lock_application(
-    session: Session, application_id: int, *, member_id: int | None = None
-) -> LoanApplicationRow:
-    return _lock(session, application_id, member_id=member_id)
+def lock_application(session: Session, application_id: int, *, scope: Scope) -> LoanApplicationRow:
+    return _lock(session, application_id, scope=scope)
 
 
 def move(
@@ -386,16 +384,18 @@ def _check_note(note: str) -> None:
         raise ApplicationInvalid(f"an officer's note is 1 to {NOTE_LENGTH_MAX} characters")
 
 
-def _lock(
-    session: Session, application_id: int, *, member_id: int | None = None
-) -> LoanApplicationRow:
+def _lock(session: Session, application_id: int, *, scope: Scope) -> LoanApplicationRow:
     require_transaction(session)
     row = session.get(
         LoanApplicationRow, application_id, with_for_update=True, populate_existing=True
     )
-    if row is None or (member_id is not None and row.member_id != member_id):
+    if row is None or not _in_scope(row, scope):
         raise ApplicationNotFound(f"no application {application_id}")
     return row
+
+
+def _in_scope(row: LoanApplicationRow, scope: Scope) -> bool:
+    return scope.member_id is None or row.member_id == scope.member_id
 
 
 def _decide(

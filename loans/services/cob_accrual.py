@@ -36,6 +36,7 @@ from ledger.actors import COB_ACTOR
 from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
 from ledger.entry import LINES_MAX, EntryRequest, Line
 from ledger.money import Money
+from ledger.ownership import STAFF
 from ledger.transaction import require_transaction
 from loans.accrual import AccrualPeriod, day_factor
 from loans.daycount import DayCount
@@ -231,7 +232,7 @@ def _catch_up_stragglers(
     prev = business_date - dt.timedelta(days=1)
     ids = list(session.scalars(_STRAGGLERS, {"prev": prev, "n": STRAGGLERS_MAX}))
     for loan_id in ids:
-        loan = lock_loan(session, loan_id)
+        loan = lock_loan(session, loan_id, scope=STAFF)
         catch_up(session, loan, through=prev, actor=actor, interest_income_id=interest_income_id)
     return len(ids)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ledger.ownership import Scope
 from loans.services.accounts import chart, check_share_account
 from loans.services.products import check_actor
 from loans.services.state import lock_loan, require_active
@@ -15,7 +16,7 @@ def set_collection_mandate(
     loan_id: int,
     share_account_id: int | None,
     actor: str,
-    member_id: int | None = None,
+    scope: Scope,
 ) -> None:
     """Collect from `share_account_id` from now on, or stop collecting (None).
 
@@ -23,7 +24,7 @@ def set_collection_mandate(
     in the loan's currency. Raises LoanNotFound, LoanNotActive, NotAShareAccount.
     """
     check_actor(actor)
-    loan = lock_loan(session, loan_id, member_id=member_id)
+    loan = lock_loan(session, loan_id, scope=scope)
     require_active(loan)
     if share_account_id is not None:
         check_share_account(

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
+from ledger.ownership import MemberScope
 from ledger.posting import post_entry
 from loans.accrual import opening_state
 from loans.codec import product_to_json
@@ -190,7 +191,7 @@ def accept_offer(
     upfront fee the shares cannot pay).
     """
     with session.begin_nested():
-        application = lock_application(session, application_id, member_id=member.member_id)
+        application = lock_application(session, application_id, scope=MemberScope(member.member_id))
         if application.status is not ApplicationStatus.OFFERED:
             raise InvalidTransition(application.id, application.status, "accept")
         assert application.offer_expires_on is not None, "an offer always has an expiry"
@@ -307,7 +308,7 @@ def _price_again(
     policy: DecisionPolicy,
     business_date: dt.date,
 ) -> Quote:
-    application = lock_application(session, application_id)
+    application = lock_application(session, application_id, scope=MemberScope(member.member_id))
     request = request_of(application)
     history = member_loan_history(
         session, member_id=member.member_id, currency=product.currency, on=business_date

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
+from ledger.ownership import STAFF, Scope
 from loans.daycount import DayCount
 from loans.errors import LoansRefused
 from loans.frequency import Frequency
@@ -30,7 +31,7 @@ from loans.models import (
 )
 from loans.rate import InterestRate, RateBasis
 from loans.registry import disclosed_apr
-from loans.services.repayments import SettlementFigure, settlement_figure
+from loans.services.repayments import SettlementFigure, settlement_of
 from loans.services.state import accrual_row, balances, get_loan_row
 
 PAGE_MAX: Final = 500
@@ -145,15 +146,13 @@ class MemberLoan:
     settlement: SettlementFigure  # what clears it today
 
 
-def get_loan(session: Session, *, loan_id: int, member_id: int | None = None) -> LoanView:
-    row = get_loan_row(session, loan_id, member_id=member_id)
+def get_loan(session: Session, *, loan_id: int, scope: Scope) -> LoanView:
+    row = get_loan_row(session, loan_id, scope=scope)
     return _view(session, row)
 
 
-def loan_schedule(
-    session: Session, *, loan_id: int, member_id: int | None = None
-) -> list[InstalmentView]:
-    row = get_loan_row(session, loan_id, member_id=member_id)
+def loan_schedule(session: Session, *, loan_id: int, scope: Scope) -> list[InstalmentView]:
+    row = get_loan_row(session, loan_id, scope=scope)
     rows = session.scalars(
         select(LoanInstalmentRow)
         .where(LoanInstalmentRow.loan_id == row.id)
@@ -180,12 +179,12 @@ def loan_transactions(
     session: Session,
     *,
     loan_id: int,
-    member_id: int | None = None,
+    scope: Scope,
     after_id: int = 0,
     limit: int = 100,
 ) -> list[TransactionView]:
     _check_page(limit)
-    row = get_loan_row(session, loan_id, member_id=member_id)
+    row = get_loan_row(session, loan_id, scope=scope)
     rows = session.scalars(
         select(LoanTransactionRow)
         .where(LoanTransactionRow.loan_id == row.id, LoanTransactionRow.id > after_id)
@@ -223,10 +222,10 @@ def loan_ledger_entries(
 
     An entry of the loan's own (referenced `loan:{id}`) shows every line; an entry shared
     with other loans (a close of business posting many loans' accruals together) shows
-    only this loan's lines.
+    only this loan's lines. Staff read them, for any member's loan.
     """
     _check_page(limit)
-    row = get_loan_row(session, loan_id)
+    row = get_loan_row(session, loan_id, scope=STAFF)
     reference = f"loan:{row.id}"
     roles = {
         row.principal_account_id: "principal",
@@ -286,10 +285,8 @@ def member_loans(
     return [
         MemberLoan(
             _view(session, row),
-            settlement_figure(
-                session,
-                loan_id=row.id,
-                on=max(business_date, accrual_row(session, row.id).accrued_through),
+            settlement_of(
+                session, row, on=max(business_date, accrual_row(session, row.id).accrued_through)
             ),
         )
         for row in rows
@@ -309,7 +306,7 @@ def next_payment(session: Session, row: LoanRow) -> NextPayment | None:
         return None
     if due.number == row.last_instalment_no:
         on = max(due.due_date, accrual_row(session, row.id).accrued_through)
-        amount = settlement_figure(session, loan_id=row.id, on=on).total
+        amount = settlement_of(session, row, on=on).total
     else:
         unpaid = due.principal_minor + due.interest_minor + due.fees_minor - due.paid_minor
         amount = Money.from_minor(max(unpaid, 0), row.currency)

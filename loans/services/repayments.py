@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
+from ledger.ownership import Scope
 from ledger.posting import post_entry
 from loans.accrual import accrue_through, closing_minor
 from loans.allocation import Allocation, PaymentExceedsBalance, allocate
@@ -134,7 +135,7 @@ def repay(
     idempotency_key: str,
     business_date: dt.date,
     actor: str,
-    member_id: int | None = None,
+    scope: Scope,
     reduce_balance: bool = False,
 ) -> RepaymentResult:
     """Pay `amount` off the loan; a retry with the same key returns the first result.
@@ -147,17 +148,14 @@ def repay(
     refusals (InsufficientFunds when the shares cannot pay, PeriodClosed).
     """
     check_actor(actor)
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     with session.begin_nested():
-        loan = lock_loan(session, loan_id, member_id=member_id)
+        loan = lock_loan(session, loan_id, scope=scope)
         if not isinstance(amount, Money) or amount.currency != loan.currency:
             raise InvalidRepayment(f"a repayment is a {loan.currency} amount")
         if not amount.is_positive():
             raise InvalidRepayment("a repayment must be positive")
-        key = f"loan:{loan.id}:repay:{idempotency_key}"
-        earlier = session.scalar(
-            select(LoanTransactionRow).where(LoanTransactionRow.idempotency_key == key)
-        )
+        key, earlier = earlier_transaction(session, loan, "repay", idempotency_key)
         books = chart(session)
         if earlier is not None:
             return _replay(earlier, loan, amount, source, books, reduce_balance=reduce_balance)
@@ -180,13 +178,17 @@ def repay(
 
 
 def settlement_figure(
-    session: Session, *, loan_id: int, on: dt.date, member_id: int | None = None
+    session: Session, *, loan_id: int, on: dt.date, scope: Scope
 ) -> SettlementFigure:
     """What clears the loan on `on` (today or later), if nothing else is paid before then.
 
     Interest runs to `on` only, on today's principal; no early-repayment charge.
     """
-    loan = get_loan_row(session, loan_id, member_id=member_id)
+    return settlement_of(session, get_loan_row(session, loan_id, scope=scope), on=on)
+
+
+def settlement_of(session: Session, loan: LoanRow, *, on: dt.date) -> SettlementFigure:
+    """`settlement_figure` of a loan row already read (its owner already checked)."""
     zero = Money.zero(loan.currency)
     if loan.status is not LoanStatus.ACTIVE:
         return SettlementFigure(loan.id, on, zero, zero, zero)
@@ -218,10 +220,10 @@ def settle(
     idempotency_key: str,
     business_date: dt.date,
     actor: str,
-    member_id: int | None = None,
+    scope: Scope,
 ) -> RepaymentResult:
     """Pay today's settlement figure: the loan is cleared and closed."""
-    figure = settlement_figure(session, loan_id=loan_id, on=business_date, member_id=member_id)
+    figure = settlement_figure(session, loan_id=loan_id, on=business_date, scope=scope)
     if not figure.total.is_positive():
         raise LoansConflict(f"loan {loan_id} owes nothing")
     return repay(
@@ -232,7 +234,7 @@ def settle(
         idempotency_key=idempotency_key,
         business_date=business_date,
         actor=actor,
-        member_id=member_id,
+        scope=scope,
     )
 
 
@@ -458,11 +460,26 @@ def _replay(
     )
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
+    """A client's idempotency key for a repayment, withdrawal or recovery: the one rule."""
     if not isinstance(key, str) or not key.strip() or len(key) > KEY_LENGTH_MAX:
         raise InvalidRepayment(f"an idempotency key is 1 to {KEY_LENGTH_MAX} characters")
     if not key.isprintable():
         raise InvalidRepayment("an idempotency key is printable text")
+
+
+def earlier_transaction(
+    session: Session, loan: LoanRow, purpose: str, idempotency_key: str
+) -> tuple[str, LoanTransactionRow | None]:
+    """The key a client's `idempotency_key` (checked by `check_key`) gives the loan
+    transaction it asks for (`purpose`: repay, withdraw, recovery), and the transaction an
+    earlier request with it made, if any: a retry answers with that and posts nothing.
+    Looked up with `loan` locked, so a concurrent retry waits and then finds the first."""
+    key = f"loan:{loan.id}:{purpose}:{idempotency_key}"
+    earlier = session.scalar(
+        select(LoanTransactionRow).where(LoanTransactionRow.idempotency_key == key)
+    )
+    return key, earlier
 
 
 __all__ = [
@@ -472,7 +489,10 @@ __all__ = [
     "RepaymentResult",
     "RepaymentSource",
     "SettlementFigure",
+    "check_key",
+    "earlier_transaction",
     "repay",
     "settle",
     "settlement_figure",
+    "settlement_of",
 ]

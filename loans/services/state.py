@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ledger.entry import EntryRequest, Line
 from ledger.models import LedgerAccount
 from ledger.money import Money
+from ledger.ownership import Scope
 from ledger.posting import post_entry
 from ledger.transaction import require_transaction
 from loans.accrual import (
@@ -53,14 +54,14 @@ class CatchUp:
     entry_id: uuid.UUID | None
 
 
-def lock_loan(session: Session, loan_id: int, *, member_id: int | None = None) -> LoanRow:
+def lock_loan(session: Session, loan_id: int, *, scope: Scope) -> LoanRow:
     """The loan's row and its accrual state, locked to commit (loan first, as everywhere).
 
-    With `member_id`, only if it is that member's loan.
+    In a member's scope, only if it is that member's loan.
     """
     require_transaction(session)
     row = session.get(LoanRow, loan_id, with_for_update=True, populate_existing=True)
-    if row is None or (member_id is not None and row.member_id != member_id):
+    if row is None or not _in_scope(row, scope):
         raise LoanNotFound(f"no loan {loan_id}")
     accrual_row(session, loan_id, lock=True)
     return row
@@ -72,11 +73,15 @@ def accrual_row(session: Session, loan_id: int, *, lock: bool = False) -> LoanAc
     return row
 
 
-def get_loan_row(session: Session, loan_id: int, *, member_id: int | None = None) -> LoanRow:
+def get_loan_row(session: Session, loan_id: int, *, scope: Scope) -> LoanRow:
     row = session.get(LoanRow, loan_id, populate_existing=True)
-    if row is None or (member_id is not None and row.member_id != member_id):
+    if row is None or not _in_scope(row, scope):
         raise LoanNotFound(f"no loan {loan_id}")
     return row
+
+
+def _in_scope(row: LoanRow, scope: Scope) -> bool:
+    return scope.member_id is None or row.member_id == scope.member_id
 
 
 def require_active(row: LoanRow) -> None:

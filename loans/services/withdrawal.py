@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 from ledger.entry import EntryRequest, Line
 from ledger.models import Posting
 from ledger.money import Money
+from ledger.ownership import Scope
 from ledger.posting import post_entry
 from loans.accrual import period_containing, replay_state
 from loans.codec import product_from_json
@@ -67,10 +68,11 @@ from loans.services.instalments import insert_rows
 from loans.services.origination import fee_split
 from loans.services.products import check_actor
 from loans.services.repayments import (
-    InvalidRepayment,
     RepaymentKeyConflict,
     RepaymentResult,
     RepaymentSource,
+    check_key,
+    earlier_transaction,
     pay_off,
     source_account,
 )
@@ -123,7 +125,7 @@ def give_withdrawal_notice(
     loan_id: int,
     business_date: dt.date,
     actor: str,
-    member_id: int | None = None,
+    scope: Scope,
     window_days: int = WITHDRAWAL_DAYS,
 ) -> WithdrawalNotice:
     """Record notice of withdrawal on `business_date`; the credit and interest fall due
@@ -134,7 +136,7 @@ def give_withdrawal_notice(
     """
     check_actor(actor)
     with session.begin_nested():
-        loan = lock_loan(session, loan_id, member_id=member_id)
+        loan = lock_loan(session, loan_id, scope=scope)
         return _give_notice(
             session, loan, business_date=business_date, actor=actor, window_days=window_days
         )
@@ -148,7 +150,7 @@ def withdraw_loan(
     idempotency_key: str,
     business_date: dt.date,
     actor: str,
-    member_id: int | None = None,
+    scope: Scope,
     window_days: int = WITHDRAWAL_DAYS,
 ) -> WithdrawalResult:
     """Repay the credit and interest to `business_date`, completing the withdrawal; notice
@@ -158,14 +160,10 @@ def withdraw_loan(
     NotAShareAccount, and ledger refusals (InsufficientFunds).
     """
     check_actor(actor)
-    if not idempotency_key.strip() or len(idempotency_key) > 100:
-        raise InvalidRepayment("an idempotency key is 1 to 100 characters")
+    check_key(idempotency_key)
     with session.begin_nested():
-        loan = lock_loan(session, loan_id, member_id=member_id)
-        key = f"loan:{loan.id}:withdraw:{idempotency_key}"
-        earlier = session.scalar(
-            select(LoanTransactionRow).where(LoanTransactionRow.idempotency_key == key)
-        )
+        loan = lock_loan(session, loan_id, scope=scope)
+        key, earlier = earlier_transaction(session, loan, "withdraw", idempotency_key)
         if earlier is not None:
             if earlier.source is not source.kind:
                 raise RepaymentKeyConflict("the idempotency key was used for another request")

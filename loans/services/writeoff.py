@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ledger.entry import EntryRequest, Line
 from ledger.models import LedgerAccount
 from ledger.money import Money
+from ledger.ownership import STAFF
 from ledger.posting import post_entry
 from loans.errors import LoansConflict, LoansRefused
 from loans.models import LoanRow, LoanStatus, LoanTransactionRow, TransactionKind
@@ -41,6 +42,8 @@ from loans.services.repayments import (
     InvalidRepayment,
     RepaymentKeyConflict,
     RepaymentSource,
+    check_key,
+    earlier_transaction,
     source_account,
 )
 from loans.services.state import balances, lock_loan, require_active
@@ -103,7 +106,7 @@ def write_off_loan(
     if not reason.strip() or len(reason) > NOTE_LENGTH_MAX:
         raise LoansRefused(f"a write-off gives a reason of 1 to {NOTE_LENGTH_MAX} characters")
     with session.begin_nested():
-        loan = lock_loan(session, loan_id)
+        loan = lock_loan(session, loan_id, scope=STAFF)
         require_active(loan)
         age_loan(session, loan_id=loan.id, business_date=business_date)
         session.refresh(loan)
@@ -233,18 +236,14 @@ def record_recovery(
     RepaymentKeyConflict, and ledger refusals.
     """
     check_actor(actor)
-    if not idempotency_key.strip() or len(idempotency_key) > 100:
-        raise InvalidRepayment("an idempotency key is 1 to 100 characters")
+    check_key(idempotency_key)
     with session.begin_nested():
-        loan = lock_loan(session, loan_id)
+        loan = lock_loan(session, loan_id, scope=STAFF)
         if not isinstance(amount, Money) or amount.currency != loan.currency:
             raise InvalidRepayment(f"a recovery is a {loan.currency} amount")
         if not amount.is_positive():
             raise InvalidRepayment("a recovery must be positive")
-        key = f"loan:{loan.id}:recovery:{idempotency_key}"
-        earlier = session.scalar(
-            select(LoanTransactionRow).where(LoanTransactionRow.idempotency_key == key)
-        )
+        key, earlier = earlier_transaction(session, loan, "recovery", idempotency_key)
         currency = loan.currency
         if earlier is not None:
             if earlier.amount_minor != amount.minor_units or earlier.source is not source.kind:

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 
 from creditunion.platform.database import unit_of_work
+from ledger.ownership import STAFF
 from loans.services.repayments import RepaymentSource, repay
 from tests.api.exports.conftest import D3, Books, audit_records, manifest_of, unzip
 from tests.factories_loans import gbp, make_loan
@@ -27,6 +28,7 @@ def test_the_reconciliation_export_lists_each_account_with_its_difference(books:
             idempotency_key=f"pay-{loan_id}",
             business_date=DAY,
             actor="user:teller-1",
+            scope=STAFF,
         )
     first = books.get("/v1/exports/reconciliation", format="csv", as_of=DAY.isoformat())
     again = books.get("/v1/exports/reconciliation", format="csv", as_of=DAY.isoformat())

@@ -15,6 +15,7 @@ from creditunion.lending.policy import decision_policy
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
 from ledger.money import Money
+from ledger.ownership import STAFF
 from loans.affordability import IncomeExpenditure
 from loans.decision import MemberFacts
 from loans.frequency import Frequency
@@ -153,6 +154,7 @@ class Builders:
                     idempotency_key=f"clear-{uuid.uuid4().hex}",
                     business_date=self.bank.today,
                     actor=ACTOR,
+                    scope=STAFF,
                 )
 
     def overdue_loan(self, *, days: int = 300) -> int:

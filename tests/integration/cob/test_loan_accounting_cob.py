@@ -28,6 +28,7 @@ from ledger.chart import (
 )
 from ledger.invariants import check_invariants
 from ledger.money import Money
+from ledger.ownership import STAFF
 from ledger.verify import verify
 from loans.daycount import DayCount
 from loans.models import LoanStatus
@@ -184,6 +185,7 @@ def test_a_year_of_close_of_business_on_a_small_loan_book(fresh_engine: Engine) 
                     idempotency_key="settle-early",
                     business_date=day,
                     actor=TELLER,
+                    scope=STAFF,
                 )
                 assert loan_row(s, settled).status is LoanStatus.SETTLED
                 deposit(s, late_shares, Money("1000.00", "GBP"), on=day)

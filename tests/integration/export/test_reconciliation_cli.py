@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import get_settings
 from launch.cli import app
+from ledger.ownership import STAFF
 from ledger.reversal import reverse_entry
 from loans.models import TransactionKind
 from loans.services.queries import loan_transactions
@@ -55,6 +56,7 @@ def test_audit_verify_and_the_export_show_a_loan_entry_reversed_generically(
             idempotency_key=f"pay-{loan_id}",
             business_date=TODAY,
             actor="user:teller-1",
+            scope=STAFF,
         )
     code, output = _run("audit", "verify")
     assert code == 0, output
@@ -65,7 +67,7 @@ def test_audit_verify_and_the_export_show_a_loan_entry_reversed_generically(
     with unit_of_work(fresh_engine) as s:
         entry_id = next(
             t.journal_entry_id
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.kind is TransactionKind.REPAYMENT
         )
         assert entry_id is not None

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from creditunion.platform.database import unit_of_work
 from ledger.money import Money
+from ledger.ownership import STAFF, MemberScope
 from loans.decision import MemberFacts
 from loans.frequency import Frequency
 from loans.models import ApplicationStatus, DecisionKind
@@ -159,7 +160,9 @@ def test_near_the_margin_goes_to_an_officer_who_approves(engine: Engine, code: s
         referred = decide_application(
             s, application_id=application_id, member=facts, policy=policy(), business_date=TODAY
         )
-        queue = list_applications(s, status=S.REFERRED, after_id=application_id - 1, limit=10)
+        queue = list_applications(
+            s, status=S.REFERRED, after_id=application_id - 1, limit=10, scope=STAFF
+        )
     assert referred.status is S.REFERRED
     assert [r.code for r in referred.reasons] == ["affordability.near_margin"]
     assert application_id in [a.id for a in queue]
@@ -226,7 +229,7 @@ def test_an_officer_cannot_approve_what_now_declines(engine: Engine, code: str) 
         )
     assert [r.code for r in refused.value.reasons] == ["eligibility.member_not_active"]
     with unit_of_work(engine) as s:
-        assert get_application(s, application_id=application_id).status is S.REFERRED
+        assert get_application(s, application_id=application_id, scope=STAFF).status is S.REFERRED
 
 
 def test_transitions_that_do_not_exist_are_refused(engine: Engine, code: str) -> None:
@@ -305,7 +308,9 @@ def test_the_member_withdraws_and_no_one_else_can(engine: Engine, code: str) -> 
                 s, application_id=application_id, member_id=facts.member_id + 1, business_date=TODAY
             )
         with pytest.raises(ApplicationNotFound):
-            get_application(s, application_id=application_id, member_id=facts.member_id + 1)
+            get_application(
+                s, application_id=application_id, scope=MemberScope(facts.member_id + 1)
+            )
         view = withdraw_application(
             s, application_id=application_id, member_id=facts.member_id, business_date=TODAY
         )
@@ -322,7 +327,7 @@ def test_an_offer_lapses_after_its_last_day(engine: Engine, code: str) -> None:
         )
         account = share_account(s, gbp("0"))
         expire_offers(s, business_date=last_day)  # its last day: still open
-        assert get_application(s, application_id=application_id).status is S.OFFERED
+        assert get_application(s, application_id=application_id, scope=STAFF).status is S.OFFERED
     with unit_of_work(engine) as s, pytest.raises(OfferExpired):
         accept_offer(
             s,
@@ -334,7 +339,7 @@ def test_an_offer_lapses_after_its_last_day(engine: Engine, code: str) -> None:
         )
     with unit_of_work(engine) as s:
         assert expire_offers(s, business_date=last_day + dt.timedelta(days=1)) >= 1
-        view = get_application(s, application_id=application_id)
+        view = get_application(s, application_id=application_id, scope=STAFF)
         assert (view.status, view.closed_on) == (S.EXPIRED, last_day + dt.timedelta(days=1))
         assert expire_offers(s, business_date=last_day + dt.timedelta(days=1)) == 0
 

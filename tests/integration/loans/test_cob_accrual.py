@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from creditunion.platform.database import unit_of_work
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
+from ledger.ownership import STAFF
 from ledger.periods import close_business_date
 from loans.accrual import period, replay
 from loans.daycount import DayCount
@@ -151,7 +152,7 @@ def test_a_loan_left_behind_is_caught_up_first(fresh_engine: Engine) -> None:
     day = TODAY + dt.timedelta(days=4)  # three business dates were never accrued
     with unit_of_work(fresh_engine) as s:
         run = accrue_interest(s, business_date=day)
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
     assert (run.caught_up, run.loans) == (1, 1)
     # Four days of 1.02 ** (12d/365) on 1,000.00: 260.82p -> 260.
     assert (loan.accrued_through, loan.interest_receivable.minor_units) == (day, 260)

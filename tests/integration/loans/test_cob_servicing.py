@@ -21,6 +21,7 @@ from ledger.entry import EntryRequest, Line
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
 from ledger.money import Money
+from ledger.ownership import STAFF
 from ledger.posting import post_entry
 from loans import registry
 from loans.facts import LoanFacts
@@ -93,9 +94,11 @@ def test_paid_by_mandate_the_ledger_matches_the_quote_to_the_penny(fresh_engine:
     for day in days(TODAY + dt.timedelta(days=1), dt.date(2026, 7, 16)):
         cob(fresh_engine, day)
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         collected = [
-            t for t in loan_transactions(s, loan_id=loan_id) if t.kind is TransactionKind.COLLECTION
+            t
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
+            if t.kind is TransactionKind.COLLECTION
         ]
         assert (loan.status, loan.settled_on) == (LoanStatus.SETTLED, dt.date(2026, 7, 15))
         assert [t.business_date for t in collected] == [
@@ -117,20 +120,20 @@ def test_partial_collection_keeps_the_floor_and_leaves_arrears(fresh_engine: Eng
     for day in days(TODAY + dt.timedelta(days=1), FIRST_DUE):
         cob(fresh_engine, day)
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
-        first = loan_schedule(s, loan_id=loan_id)[0]
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        first = loan_schedule(s, loan_id=loan_id, scope=STAFF)[0]
         assert shares_balance(s, shares) == gbp("0")  # at the floor, never below
         assert (first.paid, first.paid_on) == (gbp("50.00"), None)
         # Due today is not yet past due.
         assert (loan.days_past_due, loan.arrears_bucket, loan.arrears) == (0, "current", gbp("0"))
     cob(fresh_engine, FIRST_DUE + dt.timedelta(days=1))
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         assert (loan.days_past_due, loan.arrears_bucket, loan.arrears) == (1, "1-30", gbp("44.56"))
         deposit(s, shares, gbp("100"), on=FIRST_DUE + dt.timedelta(days=2))
     cob(fresh_engine, FIRST_DUE + dt.timedelta(days=2))
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         assert (loan.days_past_due, loan.arrears) == (0, gbp("0"))
         assert shares_balance(s, shares) == gbp("55.44")
         assert check_invariants(s).ok
@@ -142,7 +145,9 @@ def test_one_account_serves_its_loans_in_order_and_a_rerun_takes_nothing(
     first, shares, facts = make_loan(fresh_engine, amount="1000", term=12)
     second, _, _ = make_loan(fresh_engine, amount="1000", term=12, facts=facts)
     with unit_of_work(fresh_engine) as s:
-        set_collection_mandate(s, loan_id=second, share_account_id=shares, actor="member:1")
+        set_collection_mandate(
+            s, loan_id=second, share_account_id=shares, actor="member:1", scope=STAFF
+        )
         withdraw(s, shares, gbp("900"), on=TODAY, key="spend-2")
     for day in days(TODAY + dt.timedelta(days=1), FIRST_DUE - dt.timedelta(days=1)):
         with unit_of_work(fresh_engine) as s:
@@ -165,8 +170,8 @@ def test_one_account_serves_its_loans_in_order_and_a_rerun_takes_nothing(
     assert entries == 2
     with unit_of_work(fresh_engine) as s:
         assert shares_balance(s, shares) == gbp("0")
-        assert get_loan(s, loan_id=first).next_payment.number == 2  # type: ignore[union-attr]
-        assert loan_schedule(s, loan_id=second)[0].paid == gbp("5.44")
+        assert get_loan(s, loan_id=first, scope=STAFF).next_payment.number == 2  # type: ignore[union-attr]
+        assert loan_schedule(s, loan_id=second, scope=STAFF)[0].paid == gbp("5.44")
 
 
 def test_no_mandate_no_collection_and_accrual_must_run_first(fresh_engine: Engine) -> None:
@@ -175,7 +180,9 @@ def test_no_mandate_no_collection_and_accrual_must_run_first(fresh_engine: Engin
         accrue_interest(s, business_date=TODAY + dt.timedelta(days=1))
         assert collect_due_instalments(s, business_date=FIRST_DUE).loans_due == 0
     with unit_of_work(fresh_engine) as s:
-        set_collection_mandate(s, loan_id=loan_id, share_account_id=shares, actor="member:1")
+        set_collection_mandate(
+            s, loan_id=loan_id, share_account_id=shares, actor="member:1", scope=STAFF
+        )
     with unit_of_work(fresh_engine) as s, pytest.raises(AccrualNotRun):
         collect_due_instalments(s, business_date=FIRST_DUE)
 
@@ -193,7 +200,7 @@ def test_buckets_move_with_days_past_due_and_then_everything_is_due(fresh_engine
     ):
         with unit_of_work(fresh_engine) as s:
             run = age_arrears(s, business_date=day, write_off_after_days=90)
-            loan = get_loan(s, loan_id=loan_id)
+            loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         seen[(day - FIRST_DUE).days] = (loan.days_past_due, loan.arrears_bucket, loan.arrears)
         assert sum(run.buckets.values()) == 1
     # 300.00 over 2 months at 2%: 154.51 a month; from 15 Mar (the last due date) on,
@@ -220,8 +227,8 @@ def test_late_fees_once_per_instalment_and_only_where_allowed(
         with unit_of_work(fresh_engine) as s:
             age_arrears(s, business_date=day, write_off_after_days=90)
     with unit_of_work(fresh_engine) as s:
-        assert get_loan(s, loan_id=loan_id).fees_receivable == gbp("5")
-        first = loan_schedule(s, loan_id=loan_id)[0]
+        assert get_loan(s, loan_id=loan_id, scope=STAFF).fees_receivable == gbp("5")
+        first = loan_schedule(s, loan_id=loan_id, scope=STAFF)[0]
         assert (first.fees, first.late_fee_charged) == (gbp("5"), True)
     # The rule set stops allowing late fees (say, a new rule): the next one is not charged.
     monkeypatch.setitem(
@@ -232,14 +239,14 @@ def test_late_fees_once_per_instalment_and_only_where_allowed(
     with unit_of_work(fresh_engine) as s:
         run = age_arrears(s, business_date=dt.date(2026, 3, 20), write_off_after_days=90)
         assert (run.late_fees, run.late_fees_charged) == (0, {})
-        assert get_loan(s, loan_id=loan_id).fees_receivable == gbp("5")
+        assert get_loan(s, loan_id=loan_id, scope=STAFF).fees_receivable == gbp("5")
     monkeypatch.undo()
     with unit_of_work(fresh_engine) as s:
         run = age_arrears(s, business_date=dt.date(2026, 3, 20), write_off_after_days=90)
         assert (run.late_fees, run.late_fees_charged) == (1, {"GBP": 500})
         fees = [
             t.amount
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.kind is TransactionKind.LATE_FEE
         ]
         assert fees == [gbp("5"), gbp("5")]
@@ -258,7 +265,11 @@ def test_a_failed_payment_fee_only_where_the_rule_set_allows(fresh_engine: Engin
         )
         for loan_id in (charged, spared):
             set_collection_mandate(
-                s, loan_id=loan_id, share_account_id=share_account(s, gbp("0")), actor="member:1"
+                s,
+                loan_id=loan_id,
+                share_account_id=share_account(s, gbp("0")),
+                actor="member:1",
+                scope=STAFF,
             )
     for day in days(TODAY + dt.timedelta(days=1), FIRST_DUE):
         with unit_of_work(fresh_engine) as s:
@@ -266,9 +277,9 @@ def test_a_failed_payment_fee_only_where_the_rule_set_allows(fresh_engine: Engin
             run = collect_due_instalments(s, business_date=day)
     assert (run.not_collected, run.nsf_fees) == (2, 1)
     with unit_of_work(fresh_engine) as s:
-        assert get_loan(s, loan_id=charged).fees_receivable == gbp("3")
-        assert get_loan(s, loan_id=spared).fees_receivable == gbp("0")
-        assert loan_schedule(s, loan_id=charged)[0].fees == gbp("3")
+        assert get_loan(s, loan_id=charged, scope=STAFF).fees_receivable == gbp("3")
+        assert get_loan(s, loan_id=spared, scope=STAFF).fees_receivable == gbp("0")
+        assert loan_schedule(s, loan_id=charged, scope=STAFF)[0].fees == gbp("3")
     with unit_of_work(fresh_engine) as s:
         # A rerun of the date charges nothing more.
         again = collect_due_instalments(s, business_date=FIRST_DUE)
@@ -320,7 +331,7 @@ def test_write_off_and_recoveries(fresh_engine: Engine) -> None:
             reason="no contact for months",
             min_days_past_due=WRITE_OFF_DAYS,
         )
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         # 400.00 principal, 8.00 interest (a month at 2%), two late fees of 2.00.
         assert (result.principal, result.interest, result.fees) == (gbp("400"), gbp("8"), gbp("4"))
         assert (result.from_allowance, result.to_expense) == (gbp("100"), gbp("312"))
@@ -391,5 +402,5 @@ def test_interest_accrues_past_maturity_on_what_is_still_owed(fresh_engine: Engi
     loan_id, _, _ = make_loan(fresh_engine, amount="100", term=1, mandate=False)
     with unit_of_work(fresh_engine) as s:
         accrue_interest(s, business_date=dt.date(2026, 3, 15))  # caught up: two whole months
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
     assert loan.interest_receivable == gbp("4.00")  # 2% of 100.00 for each whole month

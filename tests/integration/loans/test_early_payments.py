@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.platform.database import unit_of_work
 from ledger.invariants import check_invariants
+from ledger.ownership import STAFF
 from loans.models import LoanRow, TransactionKind
 from loans.services.arrears import age_arrears
 from loans.services.cob_accrual import accrue_interest
@@ -59,6 +60,7 @@ def pay_early_in(s: Session, loan_id: int, shares: int, *, reduce_balance: bool)
         business_date=EARLY,
         actor="member:1",
         reduce_balance=reduce_balance,
+        scope=STAFF,
     )
 
 
@@ -90,16 +92,16 @@ def test_a_payment_before_the_due_date_is_the_instalment_and_is_not_collected_ag
     assert (paid.in_advance, paid.overpayment) == (INSTALMENT, gbp("0"))
     cob(fresh_engine, EARLY, FIRST_DUE + dt.timedelta(days=10))
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
-        kinds = [t.kind for t in loan_transactions(s, loan_id=loan_id)]
-        first = loan_schedule(s, loan_id=loan_id)[0]
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        kinds = [t.kind for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)]
+        first = loan_schedule(s, loan_id=loan_id, scope=STAFF)[0]
         # Nothing collected on the due date, so no failed-payment or late fee either.
         assert kinds == [TransactionKind.DISBURSEMENT, TransactionKind.REPAYMENT]
         assert shares_balance(s, shares) == gbp("5.44")
         assert (first.paid, first.paid_on) == (INSTALMENT, EARLY)
         assert (loan.days_past_due, loan.arrears, loan.fees_receivable) == (0, gbp("0"), gbp("0"))
         # The term and the instalment are unchanged: 11 more of 94.56 to come.
-        assert len(loan_schedule(s, loan_id=loan_id)) == 12
+        assert len(loan_schedule(s, loan_id=loan_id, scope=STAFF)) == 12
         assert loan.maturity_date == dt.date(2027, 1, 15)
         assert loan.next_payment is not None
         assert (loan.next_payment.due_date, loan.next_payment.amount) == (SECOND_DUE, INSTALMENT)
@@ -114,7 +116,7 @@ def test_the_next_collection_takes_only_what_is_then_due(fresh_engine: Engine) -
     with unit_of_work(fresh_engine) as s:
         collected = [
             (t.business_date, t.amount)
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.kind is TransactionKind.COLLECTION
         ]
         assert collected == [(SECOND_DUE, INSTALMENT)]
@@ -133,17 +135,18 @@ def test_a_part_paid_in_advance_leaves_the_rest_to_collect(fresh_engine: Engine)
             idempotency_key="part",
             business_date=TODAY,
             actor="member:1",
+            scope=STAFF,
         )
     assert (paid.in_advance, paid.overpayment) == (gbp("40"), gbp("0"))
     cob(fresh_engine, TODAY + dt.timedelta(days=1), FIRST_DUE)
     with unit_of_work(fresh_engine) as s:
         collected = [
             t.amount
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.kind is TransactionKind.COLLECTION
         ]
         assert collected == [gbp("54.56")]
-        first = loan_schedule(s, loan_id=loan_id)[0]
+        first = loan_schedule(s, loan_id=loan_id, scope=STAFF)[0]
         assert (first.paid, first.paid_on) == (INSTALMENT, FIRST_DUE)
 
 
@@ -154,10 +157,10 @@ def test_asked_to_reduce_the_balance_it_shortens_the_term_instead(fresh_engine: 
     assert (paid.in_advance, paid.overpayment) == (gbp("0"), INSTALMENT)
     cob(fresh_engine, EARLY, FIRST_DUE)
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         collected = [
             t.amount
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.kind is TransactionKind.COLLECTION
         ]
         # The instalment is still collected on its date; the term is a month shorter.
@@ -177,9 +180,10 @@ def test_more_than_the_next_instalment_pays_it_and_shortens_the_term(fresh_engin
             idempotency_key="more",
             business_date=FIRST_DUE,
             actor="member:1",
+            scope=STAFF,
         )
-        schedule = loan_schedule(s, loan_id=loan_id)
-        loan = get_loan(s, loan_id=loan_id)
+        schedule = loan_schedule(s, loan_id=loan_id, scope=STAFF)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
     # Instalment 1 is due (94.56), instalment 2 is paid ahead (94.56), 205.44 is left over.
     assert (paid.in_advance, paid.overpayment) == (INSTALMENT, gbp("205.44"))
     assert [(r.paid, r.paid_on) for r in schedule[:2]] == [
@@ -223,6 +227,7 @@ def test_a_retry_and_the_history_keep_how_the_payment_met_the_schedule(
                 idempotency_key="kept",
                 business_date=FIRST_DUE,
                 actor="member:1",
+                scope=STAFF,
             )
 
     first, again = pay(), pay()
@@ -231,7 +236,11 @@ def test_a_retry_and_the_history_keep_how_the_payment_met_the_schedule(
     assert again.replayed
     assert (again.in_advance, again.overpayment) == (first.in_advance, first.overpayment)
     with unit_of_work(fresh_engine) as s:
-        [row] = [t for t in loan_transactions(s, loan_id=loan_id) if t.id == first.transaction_id]
+        [row] = [
+            t
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
+            if t.id == first.transaction_id
+        ]
     assert (row.in_advance, row.balance_reduction) == (INSTALMENT, gbp("205.44"))
     # What is neither in advance nor a reduction met the instalment due that day.
     assert row.amount - INSTALMENT - gbp("205.44") == INSTALMENT

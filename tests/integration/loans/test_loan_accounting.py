@@ -20,6 +20,7 @@ from ledger.chart import (
 from ledger.entry import EntryRequest, Line
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry, Posting
+from ledger.ownership import STAFF
 from ledger.posting import post_entry
 from loans.frequency import Frequency
 from loans.models import LoanFeeRecognitionRow
@@ -111,6 +112,7 @@ def test_the_allowance_is_released_when_the_loan_is_settled(fresh_engine: Engine
             idempotency_key="settle-1",
             business_date=dt.date(2026, 6, 10),
             actor="user:teller-1",
+            scope=STAFF,
         )
     # 30 Jun: a settled loan needs no provision: the 140.00 is released against expense.
     assert provide(fresh_engine, dt.date(2026, 6, 30)) == (0, 0)
@@ -184,6 +186,7 @@ def test_a_deferred_fee_is_earned_period_by_period_and_the_rest_on_settlement(
             idempotency_key="settle",
             business_date=settled_on,
             actor="user:teller-1",
+            scope=STAFF,
         )
         assert recognise_fees(s, business_date=settled_on).earned == {"GBP": 506}
         assert check_invariants(s).ok
@@ -247,6 +250,7 @@ def test_a_loan_far_overdue_goes_on_non_accrual_is_provided_for_and_written_off(
             idempotency_key="cash-1",
             business_date=dt.date(2026, 6, 1),
             actor="user:teller-1",
+            scope=STAFF,
         )
     assert paid.interest.is_positive()
     close(fresh_engine, dt.date(2026, 6, 1))
@@ -316,6 +320,7 @@ def test_a_loan_brought_up_to_date_returns_to_accrual_and_its_interest_to_income
             idempotency_key="catch-up",
             business_date=dt.date(2026, 5, 17),
             actor="user:teller-1",
+            scope=STAFF,
         )
     close(fresh_engine, dt.date(2026, 5, 17))
     with unit_of_work(fresh_engine) as s:
@@ -357,6 +362,7 @@ def test_a_withdrawal_cancels_the_deferred_fee(fresh_engine: Engine) -> None:
             idempotency_key="w",
             business_date=day,
             actor="member:1",
+            scope=STAFF,
         )
         run = recognise_fees(s, business_date=day)
         assert (run.loans, run.earned, run.given_back, run.entry_ids) == (1, {}, {}, ())

@@ -27,6 +27,7 @@ from ledger.checks import InsufficientFunds
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
+from ledger.ownership import STAFF, MemberScope
 from loans.allocation import PaymentExceedsBalance
 from loans.frequency import Frequency
 from loans.models import LoanStatus
@@ -110,7 +111,7 @@ def test_disbursement_is_one_balanced_entry_with_fees_by_treatment(
 ) -> None:
     loan_id, shares, _ = make_loan(engine, product=fee_product(treatment), amount="1000", term=12)
     with unit_of_work(engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         # The fee is deferred at disbursement and earned over the loan's life (FRS 102 s.11).
         deferred = get_account_by_code(s, DEFERRED_LOAN_FEE_INCOME).id
         row = loan_row(s, loan_id)
@@ -127,7 +128,7 @@ def test_disbursement_is_one_balanced_entry_with_fees_by_treatment(
     )
     assert loan.fees_charged == FEE
     with unit_of_work(engine) as s:
-        schedule = loan_schedule(s, loan_id=loan_id)
+        schedule = loan_schedule(s, loan_id=loan_id, scope=STAFF)
     assert sum(r.principal.minor_units for r in schedule) == principal
 
 
@@ -138,8 +139,8 @@ def test_upfront_fee_quote_and_ledger_agree(engine: Engine) -> None:
         engine, product=fee_product(FeeTreatment.UPFRONT), amount="1000", term=12
     )
     with unit_of_work(engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
-        schedule = loan_schedule(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        schedule = loan_schedule(s, loan_id=loan_id, scope=STAFF)
     # 1% a month alone is 12.7%; with 10.00 paid on the day, 14.8%.
     assert loan.apr == Decimal("14.80")
     assert loan.instalment == gbp("88.85")
@@ -171,6 +172,7 @@ def test_repayment_meets_fees_then_interest_then_principal(engine: Engine) -> No
             idempotency_key="pay-1",
             business_date=day,
             actor=ACTOR,
+            scope=STAFF,
         )
     # Fee 5.00 first; then interest to 20 Feb: a month (20.00) + 5 days (3.26) = 23.26;
     # 30.00 - 5.00 - 23.26 leaves 1.74 for principal.
@@ -181,8 +183,8 @@ def test_repayment_meets_fees_then_interest_then_principal(engine: Engine) -> No
     )
     assert result.overpayment == gbp("0.00") and not result.settled
     with unit_of_work(engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
-        first = loan_schedule(s, loan_id=loan_id)[0]
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        first = loan_schedule(s, loan_id=loan_id, scope=STAFF)[0]
         assert (loan.fees_receivable, loan.interest_receivable) == (gbp("0"), gbp("0"))
         assert loan.principal_outstanding == gbp("998.26")
         # Instalment 1 (94.56 + the 5.00 fee) has 30.00 paid against it.
@@ -203,6 +205,7 @@ def test_retries_replay_and_a_reused_key_is_a_conflict(engine: Engine) -> None:
             idempotency_key="k",
             business_date=TODAY,
             actor=ACTOR,
+            scope=STAFF,
         )
 
     with unit_of_work(engine) as s:
@@ -233,6 +236,7 @@ def test_refusals_change_nothing(engine: Engine) -> None:
                 idempotency_key="x",
                 business_date=TODAY,
                 actor=ACTOR,
+                scope=STAFF,
             )
         empty = share_account(s, gbp("20"))
         with pytest.raises(InsufficientFunds):
@@ -244,6 +248,7 @@ def test_refusals_change_nothing(engine: Engine) -> None:
                 idempotency_key="y",
                 business_date=TODAY + dt.timedelta(days=3),
                 actor=ACTOR,
+                scope=STAFF,
             )
         with pytest.raises(LoanNotFound):
             repay(
@@ -254,11 +259,11 @@ def test_refusals_change_nothing(engine: Engine) -> None:
                 idempotency_key="z",
                 business_date=TODAY,
                 actor=ACTOR,
-                member_id=facts.member_id + 1,
+                scope=MemberScope(facts.member_id + 1),
             )
         # The refused payment three days on accrued nothing: its savepoint rolled back.
         assert accrual_of(s, loan_id).accrued_through == before
-        assert get_loan(s, loan_id=loan_id).interest_receivable == gbp("0")
+        assert get_loan(s, loan_id=loan_id, scope=STAFF).interest_receivable == gbp("0")
         assert shares_balance(s, shares) == gbp("500")
         assert shares_balance(s, empty) == gbp("20")
 
@@ -277,6 +282,7 @@ def test_cash_and_external_payments_debit_tills_and_clearing(engine: Engine) -> 
             idempotency_key="c",
             business_date=TODAY,
             actor=ACTOR,
+            scope=STAFF,
         )
         repay(
             s,
@@ -286,10 +292,13 @@ def test_cash_and_external_payments_debit_tills_and_clearing(engine: Engine) -> 
             idempotency_key="e",
             business_date=TODAY,
             actor=ACTOR,
+            scope=STAFF,
         )
         assert account_minor(s, tills) - till_before == 2_000
         assert account_minor(s, clearing) - bank_before == 3_000
-        kinds = [t.source.value for t in loan_transactions(s, loan_id=loan_id) if t.source]
+        kinds = [
+            t.source.value for t in loan_transactions(s, loan_id=loan_id, scope=STAFF) if t.source
+        ]
     assert kinds == ["shares", "cash", "external"]
 
 
@@ -306,9 +315,10 @@ def test_an_overpayment_shortens_the_term_and_keeps_the_instalment(engine: Engin
             business_date=due,
             actor=ACTOR,
             reduce_balance=True,
+            scope=STAFF,
         )
-        schedule = loan_schedule(s, loan_id=loan_id)
-        loan = get_loan(s, loan_id=loan_id)
+        schedule = loan_schedule(s, loan_id=loan_id, scope=STAFF)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
     # 94.56 meets instalment 1 (20.00 interest, 74.56 principal); 300.00 more is principal,
     # which the member asked to reduce the balance (by default 94.56 of it would pay
     # instalment 2 ahead: test_early_payments).
@@ -332,8 +342,8 @@ def test_early_settlement_charges_interest_to_the_day_only(engine: Engine) -> No
     loan_id, shares, _ = make_loan(engine, amount="1000", term=12, shares="1100")
     day = TODAY + dt.timedelta(days=20)
     with unit_of_work(engine) as s:
-        figure = settlement_figure(s, loan_id=loan_id, on=day)
-        ahead = settlement_figure(s, loan_id=loan_id, on=day + dt.timedelta(days=10))
+        figure = settlement_figure(s, loan_id=loan_id, on=day, scope=STAFF)
+        ahead = settlement_figure(s, loan_id=loan_id, on=day + dt.timedelta(days=10), scope=STAFF)
     assert (figure.principal, figure.interest, figure.fees) == (gbp("1000"), gbp("13.10"), gbp("0"))
     schedule = build_schedule(
         principal=gbp("1000"),
@@ -353,8 +363,9 @@ def test_early_settlement_charges_interest_to_the_day_only(engine: Engine) -> No
             idempotency_key="settle",
             business_date=day,
             actor=ACTOR,
+            scope=STAFF,
         )
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         income = get_account_by_code(s, LOAN_INTEREST_INCOME).id
         assert check_invariants(s).ok
         with pytest.raises(LoanNotActive):
@@ -366,8 +377,9 @@ def test_early_settlement_charges_interest_to_the_day_only(engine: Engine) -> No
                 idempotency_key="late",
                 business_date=day,
                 actor=ACTOR,
+                scope=STAFF,
             )
-        assert loan_schedule(s, loan_id=loan_id) == []
+        assert loan_schedule(s, loan_id=loan_id, scope=STAFF) == []
         entries = [e.kind for e in loan_ledger_entries(s, loan_id=loan_id)]
     assert result.settled and result.interest == gbp("13.10")
     assert (loan.status, loan.settled_on, loan.outstanding, loan.next_payment) == (
@@ -395,8 +407,9 @@ def test_withdrawal_repays_credit_and_interest_and_refunds_an_upfront_fee(engine
             idempotency_key="w",
             business_date=day,
             actor="member:1",
+            scope=STAFF,
         )
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         # 1% a month: 10 days on 1,000.00 = 1000 x (1.01 ** (120/365) - 1) = 3.27.
         assert (result.credit, result.interest, result.fees_refunded) == (
             gbp("1000"),
@@ -436,6 +449,7 @@ def test_withdrawal_gives_back_interest_on_financed_or_deducted_fees(
             idempotency_key="w",
             business_date=day,
             actor="member:1",
+            scope=STAFF,
         )
         # Interest on the credit only: 7 days at 1% a month.
         factor = Decimal("1.01") ** (Decimal(84) / Decimal(365)) - 1
@@ -444,7 +458,7 @@ def test_withdrawal_gives_back_interest_on_financed_or_deducted_fees(
         assert result.interest == gbp(str(expected))
         assert result.paid == gbp(credit) + result.interest
         assert account_minor(s, income) - income_before == result.interest.minor_units
-        assert get_loan(s, loan_id=loan_id).outstanding == gbp("0")
+        assert get_loan(s, loan_id=loan_id, scope=STAFF).outstanding == gbp("0")
         assert check_invariants(s).ok
 
 
@@ -458,6 +472,7 @@ def test_withdrawal_after_fourteen_days_is_refused(engine: Engine) -> None:
             idempotency_key="w",
             business_date=TODAY + dt.timedelta(days=15),
             actor="member:1",
+            scope=STAFF,
         )
 
 
@@ -476,9 +491,12 @@ def test_money_only_moves_to_and_from_members_share_accounts(engine: Engine) -> 
                     idempotency_key=f"bad-{account}",
                     business_date=TODAY,
                     actor=ACTOR,
+                    scope=STAFF,
                 )
             with pytest.raises(NotAShareAccount):
-                set_collection_mandate(s, loan_id=loan_id, share_account_id=account, actor=ACTOR)
+                set_collection_mandate(
+                    s, loan_id=loan_id, share_account_id=account, actor=ACTOR, scope=STAFF
+                )
         with pytest.raises(InvalidRepayment):
             repay(
                 s,
@@ -488,6 +506,7 @@ def test_money_only_moves_to_and_from_members_share_accounts(engine: Engine) -> 
                 idempotency_key="usd",
                 business_date=TODAY,
                 actor=ACTOR,
+                scope=STAFF,
             )
         with pytest.raises(InvalidRepayment):
             repay(
@@ -498,6 +517,7 @@ def test_money_only_moves_to_and_from_members_share_accounts(engine: Engine) -> 
                 idempotency_key="x" * 101,
                 business_date=TODAY,
                 actor=ACTOR,
+                scope=STAFF,
             )
         assert shares_balance(s, shares) == gbp("1000")
 
@@ -513,6 +533,7 @@ def test_a_withdrawal_retried_replays(engine: Engine) -> None:
             idempotency_key="w",
             business_date=day,
             actor="member:1",
+            scope=STAFF,
         )
     with unit_of_work(engine) as s:
         again = withdraw_loan(
@@ -522,6 +543,7 @@ def test_a_withdrawal_retried_replays(engine: Engine) -> None:
             idempotency_key="w",
             business_date=day,
             actor="member:1",
+            scope=STAFF,
         )
         with pytest.raises(RepaymentKeyConflict):
             withdraw_loan(
@@ -531,6 +553,7 @@ def test_a_withdrawal_retried_replays(engine: Engine) -> None:
                 idempotency_key="w",
                 business_date=day,
                 actor="member:1",
+                scope=STAFF,
             )
         with pytest.raises(LoanNotActive):
             withdraw_loan(
@@ -540,6 +563,7 @@ def test_a_withdrawal_retried_replays(engine: Engine) -> None:
                 idempotency_key="w2",
                 business_date=day,
                 actor="member:1",
+                scope=STAFF,
             )
     # Three days on 400.00 at 2% a month: 400 x (1.02 ** (36/365) - 1) = 0.78.
     assert (first.paid, first.interest) == (gbp("400.78"), gbp("0.78"))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, text
 from creditunion.lending.reads import loan_ids
 from creditunion.platform.database import unit_of_work
 from ledger.money import Money
+from ledger.ownership import STAFF, MemberScope
 from loans.decision import MemberFacts
 from loans.frequency import Frequency
 from loans.models import ApplicationStatus, LoanApplicationRow, LoanRow
@@ -149,9 +150,9 @@ def test_a_loan_above_the_exempt_line_is_referred_flagged_and_reported(engine: E
     )
     loan_id = accept(engine, facts, application_id, shares, on)
     with unit_of_work(engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
-        flagged = loan_ids(s, member_id=facts.member_id, above_exempt_threshold=True)
-        within = loan_ids(s, member_id=facts.member_id, above_exempt_threshold=False)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        flagged = loan_ids(s, scope=MemberScope(facts.member_id), above_exempt_threshold=True)
+        within = loan_ids(s, scope=MemberScope(facts.member_id), above_exempt_threshold=False)
     assert (loan.apr, loan.above_exempt_threshold) == (Decimal("45.1"), True)
     assert (flagged, within) == ([loan_id], [])
 
@@ -164,7 +165,7 @@ def test_a_loan_inside_the_exempt_line_is_offered_unflagged(engine: Engine) -> N
     )
     assert (status, codes) == (S.OFFERED, [])
     with unit_of_work(engine) as s:
-        view = get_application(s, application_id=application_id)
+        view = get_application(s, application_id=application_id, scope=STAFF)
     assert (view.offered_apr, view.above_exempt_threshold) == (Decimal("42.6"), False)
 
 
@@ -198,13 +199,13 @@ def test_an_offer_is_never_made_dearer_than_it_was_offered(engine: Engine) -> No
     )
     assert "APR 45.1%" in str(repriced.value) and "apply again" in str(repriced.value)
     with unit_of_work(engine) as s:
-        still = get_application(s, application_id=application_id)
+        still = get_application(s, application_id=application_id, scope=STAFF)
         made = s.scalar(select(func.count()).where(LoanRow.application_id == application_id))
     assert (still.status, made) == (S.OFFERED, 0)
     # Accepted on a day that costs no more than the offer, the loan is made.
     loan_id = accept(engine, facts, application_id, shares, dt.date(2026, 1, 20))
     with unit_of_work(engine) as s:
-        assert get_loan(s, loan_id=loan_id).apr == Decimal("42.6")
+        assert get_loan(s, loan_id=loan_id, scope=STAFF).apr == Decimal("42.6")
 
 
 # -- rollover found in the member's history -----------------------------
@@ -234,6 +235,7 @@ def settled_pal(engine: Engine, facts: MemberFacts, *, on: dt.date) -> int:
             idempotency_key=f"settle-{loan_id}",
             business_date=on,
             actor="member",
+            scope=STAFF,
         )
     return loan_id
 
@@ -279,6 +281,7 @@ def test_a_gb_loan_applied_for_around_a_settlement_goes_to_an_officer(engine: En
             idempotency_key=f"settle-{loan_id}",
             business_date=TODAY,
             actor="member",
+            scope=STAFF,
         )
     code = product_code(engine, gb_product())
     _, status, codes, messages = apply(

@@ -17,6 +17,7 @@ from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account_by_code
 from ledger.chart import FEE_INCOME
 from ledger.invariants import check_invariants
+from ledger.ownership import STAFF
 from loans.decision import MemberFacts
 from loans.facts import FactsError
 from loans.frequency import Frequency
@@ -102,7 +103,7 @@ def apply(
 def test_a_seeded_pal_is_disbursed_with_no_fee_inside_28_percent(fresh_engine: Engine) -> None:
     loan_id, shares = pal_loan(fresh_engine, pal_member(fresh_engine))
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         assert shares_balance(s, shares) == usd("520")  # 20 + 500 advanced, no fee
         assert account_minor(s, get_account_by_code(s, FEE_INCOME).id) == 0
         assert check_invariants(s).ok
@@ -123,7 +124,7 @@ def test_a_pal_fee_taken_at_disbursement_is_in_the_loans_apr(fresh_engine: Engin
     )
     loan_id, shares = pal_loan(fresh_engine, pal_member(fresh_engine), product=product, term=6)
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         assert shares_balance(s, shares) == usd("500")  # 20 + 500 advanced - the 20 fee
         assert check_invariants(s).ok
     # 10% a year plus the $20 on 500 over 6 months, as the quote disclosed it.
@@ -151,6 +152,7 @@ def test_three_in_any_six_months(fresh_engine: Engine) -> None:
                 idempotency_key="s",
                 business_date=on,
                 actor="member",
+                scope=STAFF,
             )
     _, codes, status = apply(fresh_engine, facts)
     assert status is ApplicationStatus.DECLINED

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from creditunion.platform.database import unit_of_work
 from ledger.money import Money
+from ledger.ownership import STAFF
 from loans.checks import ProductInvalid
 from loans.daycount import DayCount
 from loans.errors import LoansRefused
@@ -101,7 +102,7 @@ def test_create_read_and_version(engine: Engine) -> None:
 def test_a_loan_keeps_its_terms_when_the_product_changes(engine: Engine) -> None:
     loan_id, _, _ = make_loan(engine, amount="600", term=6)
     with unit_of_work(engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         update_product(
             s,
             code=loan.product_code,
@@ -111,7 +112,7 @@ def test_a_loan_keeps_its_terms_when_the_product_changes(engine: Engine) -> None
             business_date=TODAY,
         )
     with unit_of_work(engine) as s:
-        after = get_loan(s, loan_id=loan_id)
+        after = get_loan(s, loan_id=loan_id, scope=STAFF)
     assert after.rate == InterestRate.monthly(Decimal("0.02"))
     assert after.instalment == loan.instalment == gbp("107.12")
 

@@ -17,6 +17,7 @@ from creditunion.platform.database import run_command, unit_of_work
 from ledger.checks import InsufficientFunds
 from ledger.invariants import check_invariants
 from ledger.models import JournalEntry
+from ledger.ownership import STAFF, MemberScope
 from loans.accrual import replay
 from loans.errors import LoansConflict
 from loans.frequency import Frequency
@@ -82,18 +83,19 @@ def test_staff_and_member_views(engine: Engine) -> None:
             idempotency_key="a",
             business_date=dt.date(2026, 2, 15),
             actor="member",
+            scope=STAFF,
         )
     with unit_of_work(engine) as s:
-        loan = get_loan(s, loan_id=loan_id, member_id=facts.member_id)
-        schedule = loan_schedule(s, loan_id=loan_id)
-        page = loan_transactions(s, loan_id=loan_id, limit=1)
-        rest = loan_transactions(s, loan_id=loan_id, after_id=page[-1].id)
+        loan = get_loan(s, loan_id=loan_id, scope=MemberScope(facts.member_id))
+        schedule = loan_schedule(s, loan_id=loan_id, scope=STAFF)
+        page = loan_transactions(s, loan_id=loan_id, limit=1, scope=STAFF)
+        rest = loan_transactions(s, loan_id=loan_id, after_id=page[-1].id, scope=STAFF)
         entries = loan_ledger_entries(s, loan_id=loan_id)
         mine = member_loans(s, member_id=facts.member_id, business_date=dt.date(2026, 2, 20))
         with pytest.raises(LoanNotFound):
-            get_loan(s, loan_id=loan_id, member_id=facts.member_id + 1)
+            get_loan(s, loan_id=loan_id, scope=MemberScope(facts.member_id + 1))
         with pytest.raises(LoanNotFound):
-            loan_schedule(s, loan_id=loan_id, member_id=facts.member_id + 1)
+            loan_schedule(s, loan_id=loan_id, scope=MemberScope(facts.member_id + 1))
     assert loan.next_payment is not None
     assert (loan.next_payment.number, loan.next_payment.due_date, loan.next_payment.amount) == (
         2,
@@ -128,6 +130,7 @@ def test_a_repayment_retried_at_once_posts_once(engine: Engine) -> None:
                 idempotency_key="tap-twice",
                 business_date=TODAY,
                 actor="member",
+                scope=STAFF,
             ),
         )
 
@@ -272,7 +275,9 @@ def test_a_collection_that_waits_for_a_withdrawal_collects_what_it_left(
     with unit_of_work(fresh_engine) as s:
         assert shares_balance(s, shares) == gbp("0")
         assert [
-            t.amount for t in loan_transactions(s, loan_id=loan_id) if t.kind == "collection"
+            t.amount
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
+            if t.kind == "collection"
         ] == [gbp("50.00")]
         assert check_invariants(s).ok
 
@@ -294,6 +299,7 @@ def test_a_payment_racing_the_accrual_accrues_each_day_once(fresh_engine: Engine
                 idempotency_key="race",
                 business_date=day,
                 actor="member",
+                scope=STAFF,
             ),
         )
 
@@ -308,7 +314,9 @@ def test_a_payment_racing_the_accrual_accrues_each_day_once(fresh_engine: Engine
         )
         assert accrued == 1
         expected = replay(terms_of(row), principal_changes=[(TODAY, 100_000)], through=day)
-        interest_paid = sum(t.interest.minor_units for t in loan_transactions(s, loan_id=loan_id))
+        interest_paid = sum(
+            t.interest.minor_units for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
+        )
         assert account_minor(s, row.interest_account_id) + interest_paid == expected == 65
         assert accrual_of(s, loan_id).accrued_through == day
         with pytest.raises(LoansConflict):  # accrual never runs backwards

@@ -30,6 +30,7 @@ from creditunion.reconciliation import reconcile, reconciliation_lines
 from ledger.accounts import get_account_by_code
 from ledger.chart import ALLOWANCE_FOR_LOAN_LOSSES, CASH_IN_TILLS, IMPAIRMENT_EXPENSE
 from ledger.entry import EntryRequest, Line
+from ledger.ownership import STAFF
 from ledger.periods import closed_through
 from ledger.posting import post_entry
 from ledger.reversal import reverse_entry
@@ -58,6 +59,7 @@ def _repaid(engine: Engine, amount: str = "100.00") -> tuple[int, int]:
             idempotency_key=f"pay-{loan_id}",
             business_date=TODAY,
             actor=ACTOR,
+            scope=STAFF,
         )
     return loan_id, shares
 
@@ -73,6 +75,7 @@ def test_a_loan_book_that_agrees_reconciles_at_every_date(fresh_engine: Engine) 
             idempotency_key=f"settle-{loan_id}",
             business_date=later,
             actor=ACTOR,
+            scope=STAFF,
         )
     with unit_of_work(fresh_engine) as s:
         for day in (TODAY - dt.timedelta(days=1), TODAY, later):
@@ -100,7 +103,7 @@ def _reverse_repayment_generically(engine: Engine, loan_id: int) -> str:
     with unit_of_work(engine) as s:
         entry_id = next(
             t.journal_entry_id
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.kind is TransactionKind.REPAYMENT
         )
         assert entry_id is not None
@@ -152,6 +155,7 @@ def test_a_withdrawn_loan_owes_nothing_on_the_book_or_the_ledger(fresh_engine: E
             idempotency_key=f"withdraw-{loan_id}",
             business_date=TODAY + dt.timedelta(days=5),
             actor=ACTOR,
+            scope=STAFF,
         )
     with unit_of_work(fresh_engine) as s:
         assert reconcile(s, as_of=TODAY + dt.timedelta(days=5)).ok
@@ -326,6 +330,7 @@ def test_the_allowance_book_follows_provisions_settlements_and_write_offs(
             idempotency_key="settle-1",
             business_date=settled_on,
             actor=ACTOR,
+            scope=STAFF,
         )
     # Close of business for 30 Jun runs while the online day is 1 Jul, after a write-off.
     written_off_on = dt.date(2026, 7, 1)

@@ -22,6 +22,7 @@ from creditunion.approvals.service import (
 )
 from creditunion.platform.database import unit_of_work
 from ledger.models import JournalEntry
+from ledger.ownership import STAFF
 from loans.models import TransactionKind
 from loans.services.queries import loan_transactions
 from loans.services.repayments import RepaymentSource, repay
@@ -41,10 +42,11 @@ def _loan_with_a_repayment(engine: Engine) -> tuple[int, dict[TransactionKind, u
             idempotency_key=f"pay-{loan_id}",
             business_date=TODAY,
             actor="user:teller-1",
+            scope=STAFF,
         )
         entries = {
             t.kind: t.journal_entry_id
-            for t in loan_transactions(s, loan_id=loan_id)
+            for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)
             if t.journal_entry_id is not None
         }
     return loan_id, entries

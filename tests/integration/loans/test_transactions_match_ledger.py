@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.platform.database import unit_of_work
 from ledger.models import Posting
+from ledger.ownership import STAFF
 from loans.frequency import Frequency
 from loans.models import LoanRow, LoanTransactionRow, TransactionKind
 from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, LoanProduct, TermRange
@@ -140,7 +141,9 @@ def test_each_row_equals_its_entry_for_disbursement_repayment_collection_and_wit
         with unit_of_work(fresh_engine) as s:
             accrue_interest(s, business_date=day)
             if day == TODAY + dt.timedelta(days=3):
-                give_withdrawal_notice(s, loan_id=upfront, business_date=day, actor="member:1")
+                give_withdrawal_notice(
+                    s, loan_id=upfront, business_date=day, actor="member:1", scope=STAFF
+                )
                 repay(
                     s,
                     loan_id=deducted,
@@ -149,6 +152,7 @@ def test_each_row_equals_its_entry_for_disbursement_repayment_collection_and_wit
                     idempotency_key="before-withdrawing",
                     business_date=day,
                     actor="member:1",
+                    scope=STAFF,
                 )
             if day == TODAY + dt.timedelta(days=6):
                 repay(
@@ -159,6 +163,7 @@ def test_each_row_equals_its_entry_for_disbursement_repayment_collection_and_wit
                     idempotency_key="early",
                     business_date=day,
                     actor="member:1",
+                    scope=STAFF,
                 )
                 repay(
                     s,
@@ -168,6 +173,7 @@ def test_each_row_equals_its_entry_for_disbursement_repayment_collection_and_wit
                     idempotency_key="part",
                     business_date=day,
                     actor="user:teller-1",
+                    scope=STAFF,
                 )
             if day == TODAY + dt.timedelta(days=10):
                 for loan_id, shares in ((withdrawn, withdrawn_shares), (deducted, deducted_shares)):
@@ -178,6 +184,7 @@ def test_each_row_equals_its_entry_for_disbursement_repayment_collection_and_wit
                         idempotency_key="withdraw",
                         business_date=day,
                         actor="member:1",
+                        scope=STAFF,
                     )
                 withdraw_loan(
                     s,
@@ -186,6 +193,7 @@ def test_each_row_equals_its_entry_for_disbursement_repayment_collection_and_wit
                     idempotency_key="withdraw",
                     business_date=day,
                     actor="user:officer-1",
+                    scope=STAFF,
                 )
             collect_due_instalments(s, business_date=day)
     with unit_of_work(fresh_engine) as s:

@@ -21,6 +21,7 @@ from ledger.accounts import get_account_by_code
 from ledger.chart import LOAN_INTEREST_INCOME
 from ledger.invariants import check_invariants
 from ledger.models import Posting
+from ledger.ownership import STAFF
 from loans.frequency import Frequency
 from loans.models import LoanRow, LoanStatus, TransactionKind
 from loans.product import AmountRange, Fee, FeeKind, FeeTreatment, TermRange
@@ -97,10 +98,10 @@ def test_notice_then_repayment_within_thirty_days_completes_the_withdrawal(
         interest_income = get_account_by_code(s, LOAN_INTEREST_INCOME).id
         income_before = account_minor(s, interest_income)  # 4 days on 1,010.00
         notice = give_withdrawal_notice(
-            s, loan_id=loan_id, business_date=notice_day, actor="member:1"
+            s, loan_id=loan_id, business_date=notice_day, actor="member:1", scope=STAFF
         )
-        loan = get_loan(s, loan_id=loan_id)
-        schedule = loan_schedule(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        schedule = loan_schedule(s, loan_id=loan_id, scope=STAFF)
     # The repay-by date is the 30th day after the day notice was given.
     assert (notice.given_on, notice.repay_by) == (notice_day, dt.date(2026, 2, 19))
     # The fee is reversed; 5 days' interest on 1,010.00 (1.65) less on 1,000.00 (1.63).
@@ -123,7 +124,7 @@ def test_notice_then_repayment_within_thirty_days_completes_the_withdrawal(
     cob(fresh_engine, notice_day, dt.date(2026, 2, 16))
     repaid_on = dt.date(2026, 2, 16)
     with unit_of_work(fresh_engine) as s:
-        assert get_loan(s, loan_id=loan_id).interest_receivable == gbp("10.32")
+        assert get_loan(s, loan_id=loan_id, scope=STAFF).interest_receivable == gbp("10.32")
         result = withdraw_loan(
             s,
             loan_id=loan_id,
@@ -131,9 +132,10 @@ def test_notice_then_repayment_within_thirty_days_completes_the_withdrawal(
             idempotency_key="repay",
             business_date=repaid_on,
             actor="member:1",
+            scope=STAFF,
         )
-        loan = get_loan(s, loan_id=loan_id)
-        kinds = [t.kind for t in loan_transactions(s, loan_id=loan_id)]
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        kinds = [t.kind for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)]
         # A month on 1,000.00 (10.00) and a day of the next (0.3275, rounded down: 0.32).
         assert (result.credit, result.interest, result.paid) == (
             gbp("1000"),
@@ -171,12 +173,16 @@ def test_not_repaid_by_the_thirtieth_day_the_debt_stays_owed_and_ages_without_fe
         # A late fee on the loan's terms: under notice it is never charged.
         s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(late_fee_minor=500))
         give_withdrawal_notice(
-            s, loan_id=loan_id, business_date=TODAY + dt.timedelta(days=2), actor="user:officer-1"
+            s,
+            loan_id=loan_id,
+            business_date=TODAY + dt.timedelta(days=2),
+            actor="user:officer-1",
+            scope=STAFF,
         )
     cob(fresh_engine, TODAY + dt.timedelta(days=1), dt.date(2026, 2, 20))
     with unit_of_work(fresh_engine) as s:
-        loan = get_loan(s, loan_id=loan_id)
-        kinds = [t.kind for t in loan_transactions(s, loan_id=loan_id)]
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
+        kinds = [t.kind for t in loan_transactions(s, loan_id=loan_id, scope=STAFF)]
         assert loan.withdrawal_repay_by == dt.date(2026, 2, 16)
         # Past due from the repay-by date, all of it; no collection, no fee.
         assert (loan.status, loan.days_past_due, loan.arrears_bucket) == (
@@ -199,9 +205,10 @@ def test_not_repaid_by_the_thirtieth_day_the_debt_stays_owed_and_ages_without_fe
             idempotency_key="late",
             business_date=dt.date(2026, 2, 20),
             actor="member:1",
+            scope=STAFF,
         )
         assert (result.paid, result.interest) == (gbp("1011.63"), gbp("11.63"))
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         assert (loan.status, loan.withdrawn_on) == (LoanStatus.WITHDRAWN, dt.date(2026, 2, 20))
         assert check_invariants(s).ok
 
@@ -210,16 +217,28 @@ def test_notice_only_within_fourteen_days_and_only_once(fresh_engine: Engine) ->
     loan_id, _ = financed_fee_loan(fresh_engine)
     with unit_of_work(fresh_engine) as s, pytest.raises(WithdrawalPeriodOver):
         give_withdrawal_notice(
-            s, loan_id=loan_id, business_date=TODAY + dt.timedelta(days=15), actor="member:1"
+            s,
+            loan_id=loan_id,
+            business_date=TODAY + dt.timedelta(days=15),
+            actor="member:1",
+            scope=STAFF,
         )
     with unit_of_work(fresh_engine) as s:
         give_withdrawal_notice(
-            s, loan_id=loan_id, business_date=TODAY + dt.timedelta(days=14), actor="member:1"
+            s,
+            loan_id=loan_id,
+            business_date=TODAY + dt.timedelta(days=14),
+            actor="member:1",
+            scope=STAFF,
         )
     with unit_of_work(fresh_engine) as s:
         with pytest.raises(WithdrawalNoticeGiven):
             give_withdrawal_notice(
-                s, loan_id=loan_id, business_date=TODAY + dt.timedelta(days=14), actor="member:1"
+                s,
+                loan_id=loan_id,
+                business_date=TODAY + dt.timedelta(days=14),
+                actor="member:1",
+                scope=STAFF,
             )
-        loan = get_loan(s, loan_id=loan_id)
+        loan = get_loan(s, loan_id=loan_id, scope=STAFF)
         assert loan.withdrawal_repay_by == TODAY + dt.timedelta(days=44)
