@@ -15,24 +15,27 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 
 from api import domain_problems  # noqa: F401  (registers the approvals' problem types)
-from api.domain import ID_MAX, actor_label, as_query_problem, business_date, page_after_id
-from api.idempotency import idempotency
+from api.commands import staff_command
+from api.domain import ID_MAX, as_query_problem, page_after_id
 from api.pagination import Page, PageRequest, paginate
 from api.problems import problem_responses
 from api.schemas.approvals import ApprovalOut, ApproveIn, RejectIn
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
+from creditunion.approvals import commands
 from creditunion.approvals import service as approvals
 from creditunion.approvals.models import ApprovalKind, ApprovalStatus
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
+from creditunion.commands import CommandContext
 from creditunion.field_problems import ValidationProblem
 
 router = api_router(prefix="/approvals", tags=["approvals"])
 
 ApprovalId = Annotated[int, Path(ge=1, le=ID_MAX, description="The approval's id.", examples=[1])]
-Checker = Annotated[Actor, require(Permission.APPROVALS_DECIDE)]
+Checker = Annotated[CommandContext, staff_command(Permission.APPROVALS_DECIDE)]
+# Approving posts, so it takes an Idempotency-Key like every such POST (a retry gets the
+# first answer back); what it posts is keyed by the request it approves.
+Approving = Annotated[CommandContext, staff_command(Permission.APPROVALS_DECIDE, money=True)]
 
 
 # Every field of an approval is optional, so it may come with no body at all.
@@ -74,42 +77,16 @@ def get_approval(session: DbSession, approval_id: ApprovalId) -> ApprovalOut:
 @router.post(
     "/{approval_id}/approve",
     response_model=ApprovalOut,
-    # It moves money, so it takes an Idempotency-Key like every such POST (a retry gets the
-    # first answer back); what it posts is keyed by the request it approves.
-    dependencies=[Depends(idempotency)],
     responses=problem_responses(404, 409),
     summary="Approve a request: it posts now (a different user from its maker)",
 )
 def approve(
-    session: DbSession, approval_id: ApprovalId, actor: Checker, body: ApproveIn = NO_NOTE
+    session: DbSession, approval_id: ApprovalId, context: Approving, body: ApproveIn = NO_NOTE
 ) -> ApprovalOut:
     """Posts under the key the request was made with, so it posts once whatever the
     checkers' own keys. A cash withdrawal is approved the business day it was asked for,
     or it lapses (409)."""
-    today = business_date(session)
-    decided = approvals.approve(
-        session,
-        approval_id=approval_id,
-        checker=actor_label(actor),
-        checker_role=str(actor.role),
-        business_date=today,
-        note=body.note,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="approval.approve",
-        target_type="approval",
-        target_id=approval_id,
-        # Both people: who asked for it and who approved it (this actor).
-        summary={
-            "kind": decided.kind.value,
-            "maker": decided.maker,
-            "checker": decided.checker,
-            "journal_entry_id": str(decided.journal_entry_id),
-        },
-        business_date=today,
-    )
+    decided = commands.approve(session, context, approval_id=approval_id, note=body.note)
     return ApprovalOut.of(decided)
 
 
@@ -120,24 +97,7 @@ def approve(
     summary="Reject a request: nothing posts and a withdrawal's reserve is released",
 )
 def reject(
-    session: DbSession, approval_id: ApprovalId, body: RejectIn, actor: Checker
+    session: DbSession, approval_id: ApprovalId, body: RejectIn, context: Checker
 ) -> ApprovalOut:
-    today = business_date(session)
-    decided = approvals.reject(
-        session,
-        approval_id=approval_id,
-        checker=actor_label(actor),
-        checker_role=str(actor.role),
-        business_date=today,
-        note=body.note,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="approval.reject",
-        target_type="approval",
-        target_id=approval_id,
-        summary={"kind": decided.kind.value, "maker": decided.maker},
-        business_date=today,
-    )
+    decided = commands.reject(session, context, approval_id=approval_id, note=body.note)
     return ApprovalOut.of(decided)

@@ -11,20 +11,21 @@ from typing import Annotated
 from fastapi import Query
 
 from api import domain_problems  # noqa: F401  (registers the dividends' problem types)
-from api.domain import actor_label, business_date
+from api.commands import staff_command
 from api.problems import problem_responses
 from api.schemas.dividends import DividendIn, DividendOut
 from api.security import require
 from api.transactions import DbSession, api_router
-from creditunion import audit
-from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.savings import dividends
+from creditunion.commands import CommandContext
+from creditunion.savings import commands, dividends
 from creditunion.shares.product_service import get_share_product
 
 router = api_router(prefix="/dividends", tags=["dividends"])
 
 LIST_LIMIT_MAX = 100
+
+Declaring = Annotated[CommandContext, staff_command(Permission.COB_RUN)]
 
 
 @router.post(
@@ -34,36 +35,15 @@ LIST_LIMIT_MAX = 100
     responses=problem_responses(404, 409),
     summary="Declare a dividend rate for a closed period of a dividend-paying product",
 )
-def declare(
-    session: DbSession,
-    body: DividendIn,
-    actor: Annotated[Actor, require(Permission.COB_RUN)],
-) -> DividendOut:
-    today = business_date(session)
-    declared = dividends.declare_dividend(
+def declare(session: DbSession, body: DividendIn, context: Declaring) -> DividendOut:
+    declared = commands.declare_dividend(
         session,
+        context,
         product_code=body.product_code.upper(),
         period_start=body.period_start,
         period_end=body.period_end,
         pay_on=body.pay_on,
         annual_rate=body.annual_rate,
-        declared_by=actor_label(actor),
-        business_date=today,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="dividend.declare",
-        target_type="dividend",
-        target_id=declared.id,
-        summary={
-            "product_code": declared.product_code,
-            "period_start": declared.period_start,
-            "period_end": declared.period_end,
-            "pay_on": declared.pay_on,
-            "annual_rate": format(declared.annual_rate.normalize(), "f"),
-        },
-        business_date=today,
     )
     currency = get_share_product(session, code=declared.product_code).currency
     return DividendOut.of(declared, currency)
