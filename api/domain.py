@@ -1,8 +1,7 @@
-"""What the member and share account routers share: who acts, today's date, lists, NI numbers.
+"""What the member and share account routers share: today's date, lists, NI numbers.
 
-The services take the actor as a string ("user:12") that they store on rows and as a
-journal entry's `posted_by`; the maker-checker rule compares these strings, so they are
-derived from the user id alone (a renamed login stays the same actor).
+Who acts, as the services record it, comes from the command context
+(`CommandContext.actor_ref`).
 """
 
 from __future__ import annotations
@@ -25,12 +24,6 @@ ID_MAX: Final = 2**63 - 1
 
 V = TypeVar("V")
 T = TypeVar("T")
-
-
-def actor_label(actor: Actor) -> str:
-    """The services' actor string for a signed-in user: `user:{id}`."""
-    assert actor.user_id is not None, "requests come from users"
-    return f"user:{actor.user_id}"
 
 
 def business_date(session: Session) -> dt.date:
