@@ -9,12 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Final
 
 from fastapi import APIRouter, FastAPI
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import api.routers
-from api import docs_pages, health, problem_types, problems
+from api import docs_pages, health, problem_types
 from api.context import AppContext
 from api.middleware import metrics
 from api.middleware.body_limit import BodyLimitMiddleware
@@ -22,6 +20,8 @@ from api.middleware.login_throttle import LoginThrottleMiddleware
 from api.middleware.request_id import RequestIdMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.openapi import install_openapi
+from api.problem_map import build_problem_map
+from api.problems import install_problem_map
 from creditunion.auth.tokens import resolve_secret
 from creditunion.platform import metrics as process_metrics
 from creditunion.platform.logging_setup import install_request_id_factory
@@ -116,15 +116,7 @@ def create_app(
     app.include_router(problem_types.router)
     for router in v1_routers():
         app.include_router(router, prefix=API_PREFIX)
-    # Errors from transactional routes are answered inside the route; these handlers cover
-    # the rest (no such route, wrong method, the probes). Registered after the routers were
-    # imported, so the problems their modules registered are included.
-    app.add_exception_handler(StarletteHTTPException, problems.handle_exception)
-    app.add_exception_handler(RequestValidationError, problems.handle_exception)
-    for exc_type in problems.registered_exception_types():
-        app.add_exception_handler(exc_type, problems.handle_exception)
-    # The Exception key goes to Starlette's outermost middleware: a silent 500 for anything left.
-    app.add_exception_handler(Exception, problems.handle_escaped)
+    install_problem_map(app, build_problem_map())
     install_openapi(app)
     docs_pages.install_docs(app, swagger_ui_parameters={"persistAuthorization": True})
     return app

@@ -1,9 +1,9 @@
 """How the member, share account, approval and dividend refusals are answered over HTTP.
 
-The bases in `creditunion.errors` already map NotFound to 404, Conflict to 409,
-PermissionDenied to 403 and InvalidInput (with a pointer per field) to 422. Each domain
-error is registered here anyway, for a title and problem type of its own; the statuses
-chosen where the base alone would not say enough:
+The kinds (`api.problem_map`) already map NotFound to 404, Conflict to 409,
+PermissionDenied to 403, InvalidInput (with a pointer per field) to 422 and Unavailable to
+503. Each domain error is mapped here anyway, for a title and problem type of its own; the
+statuses chosen where the kind alone would not say enough:
 
 - refusals that depend on the state of an account or member, not on the request's form,
   are 409 even where the amount is involved: above the product's maximum balance,
@@ -16,7 +16,7 @@ chosen where the base alone would not say enough:
 - a database without the chart of accounts or the business date (`creditunion init` not
   run) is a 503: the service is not ready, nothing the caller sent is wrong.
 
-Router modules import this module; registering at import happens once.
+`PROBLEMS` is plain data: `api.problem_map.build_problem_map` puts it in the app's map.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from api.problems import register_problem
+from api.problems import ProblemSpec, ProblemTable
 from creditunion.approvals import requests as approval_requests
 from creditunion.approvals import service as approvals
 from creditunion.business_date import service as business_dates
@@ -110,38 +110,32 @@ def _sub_ledger_owner(exc: Exception) -> Mapping[str, Any]:
     return {"sub_ledger": exc.sub_ledger, "owner_id": exc.owner_id}
 
 
-def _register() -> None:
-    for exc_type, title, slug in _NOT_FOUND:
-        register_problem(exc_type, 404, title, slug)
-    for exc_type, title, slug in _CONFLICTS:
-        register_problem(exc_type, 409, title, slug)
-    register_problem(
+_NOT_READY: Final = ProblemSpec(
+    503, "Not initialised", "not-initialised", headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)}
+)
+
+PROBLEMS: Final[ProblemTable] = (
+    *((exc, ProblemSpec(404, title, slug)) for exc, title, slug in _NOT_FOUND),
+    *((exc, ProblemSpec(409, title, slug)) for exc, title, slug in _CONFLICTS),
+    (
         approvals.EntryOwnedBySubLedger,
-        409,
-        "Entry belongs to a sub-ledger",
-        "entry-owned-by-sub-ledger",
-        extensions=_sub_ledger_owner,
-    )
-    # The same problem types as the platform's maker-checker refusals (api.problems).
-    register_problem(approvals.SelfApprovalRefused, 403, "Self-approval refused", "self-approval")
-    register_problem(
-        approvals.ApproverRoleRefused, 403, "Approver not allowed", "checker-not-allowed"
-    )
-    register_problem(
+        ProblemSpec(
+            409,
+            "Entry belongs to a sub-ledger",
+            "entry-owned-by-sub-ledger",
+            extensions=_sub_ledger_owner,
+        ),
+    ),
+    # The same problem types as the platform's maker-checker refusals (api.problem_map).
+    (approvals.SelfApprovalRefused, ProblemSpec(403, "Self-approval refused", "self-approval")),
+    (
+        approvals.ApproverRoleRefused,
+        ProblemSpec(403, "Approver not allowed", "checker-not-allowed"),
+    ),
+    (
         movement_rules.WrongCurrency,
-        422,
-        "Wrong currency",
-        "wrong-currency",
-        extensions=_currency_pointer,
-    )
-    for exc_type in (product_service.ChartNotInstalled, business_dates.BusinessDateNotInitialised):
-        register_problem(
-            exc_type,
-            503,
-            "Not initialised",
-            "not-initialised",
-            headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)},
-        )
-
-
-_register()
+        ProblemSpec(422, "Wrong currency", "wrong-currency", extensions=_currency_pointer),
+    ),
+    (product_service.ChartNotInstalled, _NOT_READY),
+    (business_dates.BusinessDateNotInitialised, _NOT_READY),
+)

@@ -1,8 +1,8 @@
-"""How the loans package's refusals are answered over HTTP (the loans routers import this).
+"""How the loans package's refusals are answered over HTTP (`PROBLEMS`, in the app's map).
 
-The package's bases map whole families: `LoansNotFound` 404, `LoansRefused` 422,
-`LoansConflict` 409. Each concrete error is registered too, for a problem type of its own.
-The pure modules' refusals are `ValueError`s and answer 422.
+The package's families map whole: `LoansNotFound` 404, `LoansRefused` 422,
+`LoansConflict` 409. Each concrete error is mapped too, for a problem type of its own.
+The pure modules' refusals are `Refused` and answer 422.
 
 A refusal that names rules carries them, so a client can react to each without parsing
 text: `codes` (each rule's stable code once, in order found, e.g. `product.amount_range`,
@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from api.problems import register_problem
+from api.problems import ProblemSpec, ProblemTable
 from loans import apr, errors, schedule
 from loans.affordability import StatementInvalid
 from loans.allocation import PaymentExceedsBalance
@@ -204,51 +204,47 @@ _REFUSED: Final[list[tuple[type[Exception], str, str, str]]] = [
 ]
 
 
-def _register() -> None:
-    for exc_type, title, slug in _NOT_FOUND:
-        register_problem(exc_type, 404, title, slug)
-    for exc_type, title, slug in _CONFLICTS:
-        register_problem(exc_type, 409, title, slug)
-    for exc_type, title, slug, pointer in _REFUSED:
-        register_problem(exc_type, 422, title, slug, extensions=_pointing(pointer))
-    register_problem(
-        QuoteRefused, 422, "Quote refused", "loan-quote-refused", extensions=_quote_rules
-    )
-    register_problem(
+PROBLEMS: Final[ProblemTable] = (
+    *((exc, ProblemSpec(404, title, slug)) for exc, title, slug in _NOT_FOUND),
+    *((exc, ProblemSpec(409, title, slug)) for exc, title, slug in _CONFLICTS),
+    *(
+        (exc, ProblemSpec(422, title, slug, extensions=_pointing(pointer)))
+        for exc, title, slug, pointer in _REFUSED
+    ),
+    (
+        QuoteRefused,
+        ProblemSpec(422, "Quote refused", "loan-quote-refused", extensions=_quote_rules),
+    ),
+    (
         ProductInvalid,
-        422,
-        "Loan product breaks its rules",
-        "loan-product-breaks-rules",
-        extensions=_product_rules,
-    )
-    register_problem(
+        ProblemSpec(
+            422,
+            "Loan product breaks its rules",
+            "loan-product-breaks-rules",
+            extensions=_product_rules,
+        ),
+    ),
+    (
         applications.ApprovalRefused,
-        422,
-        "Approval refused",
-        "loan-approval-refused",
-        extensions=_decision_rules,
-    )
-    register_problem(
+        ProblemSpec(422, "Approval refused", "loan-approval-refused", extensions=_decision_rules),
+    ),
+    (
         origination.AcceptanceRefused,
-        422,
-        "Acceptance refused",
-        "loan-acceptance-refused",
-        extensions=_decision_rules,
-    )
-    register_problem(
+        ProblemSpec(
+            422, "Acceptance refused", "loan-acceptance-refused", extensions=_decision_rules
+        ),
+    ),
+    (
         origination.OfferRepriced,
-        409,
-        "Offer repriced",
-        "loan-offer-repriced",
-        extensions=_repriced,
-    )
-    register_problem(
+        ProblemSpec(409, "Offer repriced", "loan-offer-repriced", extensions=_repriced),
+    ),
+    (
         accounts.ChartNotInstalled,
-        503,
-        "Not initialised",
-        "not-initialised",
-        headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)},
-    )
-
-
-_register()
+        ProblemSpec(
+            503,
+            "Not initialised",
+            "not-initialised",
+            headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)},
+        ),
+    ),
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from api.problems import PROBLEM_TYPE_PREFIX, problem_responses, registered_problems
+from api.middleware import login_throttle
+from api.problems import PROBLEM_TYPE_PREFIX, ProblemMap, problem_map_of, problem_responses
 from api.security import PUBLIC
 
 router = APIRouter(prefix="/problems", tags=["problems"])
@@ -18,6 +19,9 @@ _BUILT_IN = {
     "forbidden": ("Forbidden", 403),
     "busy": ("Busy", 503),
     "not-ready": ("Not ready", 503),
+    # Answered by the password change itself, and by the sign-in throttle.
+    "login-locked": ("Login locked", 403),
+    login_throttle.SLUG: (login_throttle.TITLE, 429),
 }
 
 
@@ -27,8 +31,8 @@ class ProblemType(BaseModel):
     status: int
 
 
-def all_problem_types() -> list[ProblemType]:
-    found = {slug: (spec.title, spec.status) for slug, spec in registered_problems().items()}
+def all_problem_types(problem_map: ProblemMap) -> list[ProblemType]:
+    found = {slug: (spec.title, spec.status) for slug, spec in problem_map.by_slug().items()}
     found.update(_BUILT_IN)
     return [
         ProblemType(type=PROBLEM_TYPE_PREFIX + slug, title=title, status=status)
@@ -37,8 +41,8 @@ def all_problem_types() -> list[ProblemType]:
 
 
 @router.get("", response_model=list[ProblemType], openapi_extra=PUBLIC, summary="Problem types")
-def list_problem_types() -> list[ProblemType]:
-    return all_problem_types()
+def list_problem_types(request: Request) -> list[ProblemType]:
+    return all_problem_types(problem_map_of(request))
 
 
 @router.get(
@@ -48,8 +52,8 @@ def list_problem_types() -> list[ProblemType]:
     responses=problem_responses(404),
     summary="One problem type",
 )
-def get_problem_type(slug: str) -> ProblemType:
-    for problem in all_problem_types():
+def get_problem_type(request: Request, slug: str) -> ProblemType:
+    for problem in all_problem_types(problem_map_of(request)):
         if problem.type == PROBLEM_TYPE_PREFIX + slug:
             return problem
     raise HTTPException(404, f"no problem type {slug!r}")

@@ -1,47 +1,31 @@
 """Every error the API answers, as RFC 9457 `application/problem+json`, from one place.
 
-A registry maps exception types to problems. Register a domain error once, beside the
-router that can raise it (the most specific registered class in the exception's MRO
-wins, so registering a base class covers its subclasses):
+A `ProblemMap` maps exception types to problems; the most specific mapped class in an
+exception's MRO wins, so mapping a kind of domain error covers every subclass not mapped
+on its own. The application factory builds the one map (`api.problem_map`) and installs
+it with `install_problem_map`; nothing is registered by importing a module.
 
-    register_problem(InsufficientFunds, 409, "Insufficient funds", "insufficient-funds")
-
-Anything not registered is a 500 whose body says nothing but the request id; the log
-line has the traceback and the same request id.
+Anything not mapped is a 500 whose body says nothing but the request id; the log line
+has the traceback and the same request id.
 """
 
 from __future__ import annotations
 
 import http
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, Literal
 
-import psycopg
-import sqlalchemy.exc
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.middleware.security_headers import set_fixed_headers
-from creditunion import errors
-from creditunion.auth.maker_checker import CheckerNotAllowed, SelfApprovalRefused
-from creditunion.auth.passwords import WeakPassword
-from creditunion.auth.users import (
-    ApprovalOfInactiveLogin,
-    InvalidUsername,
-    MemberLoginExists,
-    NothingToApprove,
-    RoleNotAssignable,
-    UsernameTaken,
-    UserNotFound,
-)
-from creditunion.idempotency.store import KeyReused
 from creditunion.platform.request_context import current_request_id
-from ledger import accounts, checks, entry, periods, posting, reversal, transaction
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_PREFIX: Final = "/problems/"
@@ -88,6 +72,13 @@ class ValidationProblem(Problem):
 
 @dataclass(frozen=True, slots=True)
 class ProblemSpec:
+    """The problem an exception is answered with.
+
+    `detail` is `str(exc)` unless `expose_message` is False (for errors whose message may
+    hold internals). `extensions` adds members to the body (for a 422, give `errors`: a
+    list of {location, pointer, detail}); `headers` are sent with the response.
+    """
+
     status: int
     title: str
     type_slug: str
@@ -95,55 +86,62 @@ class ProblemSpec:
     extensions: Callable[[Exception], Mapping[str, Any]] | None = None
     headers: Mapping[str, str] | None = None
 
+    def __post_init__(self) -> None:
+        if not 400 <= self.status <= 599:
+            raise ValueError(f"a problem's status is 4xx or 5xx, got {self.status}")
+        slug = self.type_slug
+        if not slug or not all(c.isalnum() or c == "-" for c in slug):
+            raise ValueError(f"type_slug {slug!r} must be letters, digits and hyphens")
+
     @property
     def type(self) -> str:
         return PROBLEM_TYPE_PREFIX + self.type_slug
 
 
-_REGISTRY: dict[type[Exception], ProblemSpec] = {}
+ProblemTable = Iterable[tuple[type[Exception], ProblemSpec]]
 
 
-def register_problem(
-    exc_type: type[Exception],
-    status: int,
-    title: str,
-    type_slug: str,
-    *,
-    expose_message: bool = True,
-    extensions: Callable[[Exception], Mapping[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> None:
-    """Answer `exc_type` (and subclasses not registered themselves) with this problem.
+@dataclass(frozen=True, slots=True)
+class ProblemMap:
+    """Exception types and the problems they are answered with."""
 
-    `detail` is `str(exc)` unless `expose_message` is False (for errors whose message may
-    hold internals). `extensions` adds members to the body (for a 422, give `errors`:
-    a list of {location, pointer, detail}); `headers` are sent with the response.
-    """
-    if not 400 <= status <= 599:
-        raise ValueError(f"a problem's status is 4xx or 5xx, got {status}")
-    if not type_slug or not all(c.isalnum() or c == "-" for c in type_slug):
-        raise ValueError(f"type_slug {type_slug!r} must be letters, digits and hyphens")
-    _REGISTRY[exc_type] = ProblemSpec(
-        status=status,
-        title=title,
-        type_slug=type_slug,
-        expose_message=expose_message,
-        extensions=extensions,
-        headers=dict(headers) if headers else None,
-    )
+    specs: Mapping[type[Exception], ProblemSpec]
 
+    @classmethod
+    def of(cls, *tables: ProblemTable) -> ProblemMap:
+        """One map from `tables`. A class mapped twice, or one type URI given two statuses
+        or titles, is refused: each is a mistake in the tables."""
+        specs: dict[type[Exception], ProblemSpec] = {}
+        by_slug: dict[str, ProblemSpec] = {}
+        for table in tables:
+            for exc_type, spec in table:
+                if exc_type in specs:
+                    raise ValueError(f"{exc_type.__qualname__} is mapped twice")
+                first = by_slug.setdefault(spec.type_slug, spec)
+                if (first.status, first.title) != (spec.status, spec.title):
+                    raise ValueError(f"/problems/{spec.type_slug} has two statuses or titles")
+                specs[exc_type] = spec
+        return cls(MappingProxyType(specs))
 
-def problem_spec_for(exc: BaseException) -> ProblemSpec | None:
-    for cls in type(exc).__mro__:
-        spec = _REGISTRY.get(cls)
-        if spec is not None:
-            return spec
-    return None
+    def spec_for(self, exc: BaseException) -> ProblemSpec | None:
+        """The problem of the most specific mapped class in the exception's MRO, if any."""
+        for cls in type(exc).__mro__:
+            spec = self.specs.get(cls)
+            if spec is not None:
+                return spec
+        return None
+
+    def by_slug(self) -> dict[str, ProblemSpec]:
+        """Every mapped problem type by slug (for the docs and `/problems/{slug}`)."""
+        return {spec.type_slug: spec for spec in self.specs.values()}
 
 
-def registered_problems() -> dict[str, ProblemSpec]:
-    """Every registered problem type by slug (for the docs and `/problems/{slug}`)."""
-    return {spec.type_slug: spec for spec in _REGISTRY.values()}
+def problem_map_of(request: Request) -> ProblemMap:
+    """The map `install_problem_map` gave the request's application."""
+    problem_map = getattr(request.app.state, "problem_map", None)
+    if not isinstance(problem_map, ProblemMap):
+        raise RuntimeError("the application has no problem map: install_problem_map was not called")
+    return problem_map
 
 
 # ----------------------------------------------------------------------------- errors of the API
@@ -287,7 +285,7 @@ def response_for(request: Request, exc: Exception) -> JSONResponse:
             detail="the service is busy; try again shortly",
             headers={"Retry-After": str(RETRY_AFTER_BUSY_S)},
         )
-    spec = problem_spec_for(exc)
+    spec = problem_map_of(request).spec_for(exc)
     if spec is not None:
         return problem_response(
             request,
@@ -368,88 +366,27 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# --------------------------------------------------------------------- the built-in registrations
+# ---------------------------------------------------------------------------------- installing
 
 
-def _register_builtin() -> None:
-    conflicts: list[tuple[type[Exception], str, str]] = [
-        (checks.InsufficientFunds, "Insufficient funds", "insufficient-funds"),
-        (checks.AccountClosed, "Account closed", "account-closed"),
-        (checks.AccountNotPostable, "Account takes no postings", "account-not-postable"),
-        (checks.AccountCurrencyMismatch, "Currency mismatch", "currency-mismatch"),
-        (checks.UnknownAccount, "Unknown account", "unknown-account"),
-        (posting.IdempotencyConflict, "Idempotency key reused", "ledger-idempotency-conflict"),
-        (posting.AlreadyReversed, "Already reversed", "already-reversed"),
-        (reversal.CannotReverseReversal, "A reversal cannot be reversed", "reversal-of-reversal"),
-        (periods.PeriodClosed, "Business date closed", "period-closed"),
-        (periods.FutureDated, "Business date not reached", "future-dated"),
-        (checks.PostingRefused, "Posting refused", "posting-refused"),
-        (accounts.AccountNotEmpty, "Account not empty", "account-not-empty"),
-        (accounts.AccountCodeTaken, "Account code taken", "account-code-taken"),
-        (errors.Conflict, "Conflict", "conflict"),
-        (KeyReused, "Idempotency key reused", "idempotency-key-reused"),
-        (UsernameTaken, "Username taken", "username-taken"),
-        (MemberLoginExists, "Member already has a login", "member-login-exists"),
-        (NothingToApprove, "Nothing to approve", "nothing-to-approve"),
-        (ApprovalOfInactiveLogin, "Login deactivated", "approval-of-inactive-login"),
+def install_problem_map(app: FastAPI, problem_map: ProblemMap) -> None:
+    """Answer every error of `app` through `problem_map`.
+
+    Errors from transactional routes are answered inside the route (api.transactions),
+    which reads the map from the app's state; these handlers cover the rest (no such
+    route, wrong method, the probes).
+    """
+    app.state.problem_map = problem_map
+    answered: list[type[Exception]] = [
+        StarletteHTTPException,
+        RequestValidationError,
+        Unauthenticated,
+        Forbidden,
+        RequestInvalid,
+        ServiceBusy,
+        *problem_map.specs,
     ]
-    for exc_type, title, slug in conflicts:
-        register_problem(exc_type, 409, title, slug)
-    register_problem(errors.NotFound, 404, "Not found", "not-found")
-    register_problem(accounts.AccountNotFound, 404, "Account not found", "account-not-found")
-    register_problem(reversal.EntryNotFound, 404, "Entry not found", "entry-not-found")
-    register_problem(UserNotFound, 404, "User not found", "user-not-found")
-    register_problem(errors.PermissionDenied, 403, "Forbidden", "permission-denied")
-    register_problem(SelfApprovalRefused, 403, "Self-approval refused", "self-approval")
-    register_problem(CheckerNotAllowed, 403, "Approver not allowed", "checker-not-allowed")
-
-    def single_error(exc: Exception) -> Mapping[str, Any]:
-        # An error naming its fields (`problems` of objects with `pointer` and `message`,
-        # like creditunion.field_problems.ValidationProblem) gets one pointer per field.
-        problems = getattr(exc, "problems", None)
-        if problems and all(hasattr(p, "pointer") and hasattr(p, "message") for p in problems):
-            return {
-                "errors": [
-                    {"location": "body", "pointer": "#" + p.pointer, "detail": p.message}
-                    for p in problems
-                ]
-            }
-        return {"errors": [{"location": "body", "pointer": "#", "detail": str(exc)}]}
-
-    for exc_type, title, slug in [
-        (entry.InvalidEntry, "Invalid entry", "invalid-entry"),
-        (errors.InvalidInput, "Invalid input", "invalid-input"),
-        (WeakPassword, "Password too weak", "weak-password"),
-        (InvalidUsername, "Invalid username", "invalid-username"),
-        (RoleNotAssignable, "Role not assignable", "role-not-assignable"),
-    ]:
-        register_problem(exc_type, 422, title, slug, extensions=single_error)
-
-    register_problem(
-        transaction.PostingContention,
-        503,
-        "Busy",
-        "busy",
-        expose_message=False,
-        headers={"Retry-After": str(RETRY_AFTER_BUSY_S)},
-    )
-    for exc_type in (
-        sqlalchemy.exc.OperationalError,
-        sqlalchemy.exc.TimeoutError,
-        psycopg.OperationalError,
-    ):
-        register_problem(
-            exc_type,
-            503,
-            "Database unavailable",
-            "database-unavailable",
-            expose_message=False,
-            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
-        )
-
-
-_register_builtin()
-
-
-def registered_exception_types() -> list[type[Exception]]:
-    return [*_REGISTRY, Unauthenticated, Forbidden, RequestInvalid, ServiceBusy]
+    for exc_type in answered:
+        app.add_exception_handler(exc_type, handle_exception)
+    # The Exception key goes to Starlette's outermost middleware: a silent 500 for anything left.
+    app.add_exception_handler(Exception, handle_escaped)

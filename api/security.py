@@ -20,7 +20,7 @@ from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlalchemy.orm import Session
 
 from api.context import request_context
-from api.problems import Forbidden, Unauthenticated, register_problem
+from api.problems import Forbidden, Unauthenticated
 from api.transactions import DbSession
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
@@ -41,11 +41,6 @@ oauth2_scheme = OAuth2PasswordBearer(
 
 class PasswordChangeRequired(Exception):
     """An administrator reset the password: the user must choose their own first."""
-
-
-register_problem(
-    PasswordChangeRequired, 403, "Password change required", "password-change-required"
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.problems import PROBLEM_TYPE_PREFIX, problem_response, register_problem
+from api.problems import PROBLEM_TYPE_PREFIX, problem_response
 from creditunion.auth.models import USERNAME_LENGTH_MAX
 
 PATH: Final = "/v1/auth/token"
@@ -43,13 +43,6 @@ SLUG: Final = "too-many-sign-ins"
 TITLE: Final = "Too many failed sign-ins"
 KEYS_MAX: Final = 10_000
 STATE_KEY: Final = "sign_in_throttle"
-
-
-class TooManySignIns(Exception):
-    """Answered by the routers themselves; registered so `/problems/too-many-sign-ins` exists."""
-
-
-register_problem(TooManySignIns, 429, TITLE, SLUG)
 
 
 class FailureWindow:

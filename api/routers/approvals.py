@@ -14,7 +14,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
-from api import domain_problems  # noqa: F401  (registers the approvals' problem types)
 from api.commands import staff_command
 from api.domain import ID_MAX, as_query_problem, page_after_id
 from api.pagination import Page, PageRequest, paginate

@@ -16,7 +16,6 @@ from api.problems import (
     PROBLEM_TYPE_PREFIX,
     problem_response,
     problem_responses,
-    register_problem,
     validation_response,
 )
 from api.schemas.auth import MeOut, PasswordChangeIn, RefreshIn, TokenOut
@@ -150,13 +149,6 @@ def me(actor: Annotated[Actor, require(Permission.SESSION)]) -> MeOut:
     return MeOut.of(
         user_id=actor.user_id, username=actor.username, role=actor.role, member_id=actor.member_id
     )
-
-
-class LoginLocked(Exception):
-    """Answered by `change_password` itself; registered so `/problems/login-locked` exists."""
-
-
-register_problem(LoginLocked, 403, "Login locked", "login-locked")
 
 
 @router.post(

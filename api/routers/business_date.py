@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from api import domain_problems  # noqa: F401  (registers "not initialised")
 from api.domain import business_date
 from api.schemas.business_date import BusinessDateOut
 from api.security import require

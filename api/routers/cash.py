@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import Request, Response
 
-from api import domain_problems  # noqa: F401  (registers the movements' problem types)
 from api.commands import staff_command
 from api.context import request_context
 from api.problems import problem_responses

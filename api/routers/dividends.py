@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import Query
 
-from api import domain_problems  # noqa: F401  (registers the dividends' problem types)
 from api.commands import staff_command
 from api.problems import problem_responses
 from api.schemas.dividends import DividendIn, DividendOut

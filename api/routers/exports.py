@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from api.context import request_context
 from api.iso_dates import IsoDate
-from api.problems import InvalidField, RequestInvalid, problem_responses, register_problem
+from api.problems import InvalidField, RequestInvalid, problem_responses
 from api.security import require
 from api.transactions import DbSession, api_router
 from creditunion.auth.actor import Actor
@@ -35,11 +35,10 @@ from creditunion.exports.archive import Archive
 from creditunion.exports.audit_log import AuditLogFilter, audit_log_report
 from creditunion.exports.reconciliation import reconciliation_report
 from ledger.accounts import AccountNotFound, get_account_by_code
-from ledger.export.camt053 import NothingToState
 from ledger.export.gl import general_ledger
 from ledger.export.journal import JournalFilter, journal_listing
 from ledger.export.report import Report
-from ledger.export.run import ExportFormat, UnsupportedFormat
+from ledger.export.run import ExportFormat
 from ledger.export.statement import StatementFilter, statement_report
 from ledger.export.trial_balance import trial_balance_report
 from ledger.money import MoneyError, minor_unit_exponent
@@ -68,26 +67,6 @@ class TableFormat(enum.StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
     JSONL = "jsonl"
-
-
-register_problem(
-    NothingToState,
-    422,
-    "Nothing to state",
-    "nothing-to-state",
-    extensions=lambda exc: {"errors": [_query_error("to", str(exc))]},
-)
-register_problem(
-    UnsupportedFormat,
-    422,
-    "Format not offered",
-    "export-format-not-offered",
-    extensions=lambda exc: {"errors": [_query_error("format", str(exc))]},
-)
-
-
-def _query_error(name: str, detail: str) -> dict[str, str]:
-    return {"location": "query", "pointer": f"#/{name}", "detail": detail}
 
 
 def read_engine(request: Request) -> Engine:

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from api import loan_problems  # noqa: F401  (registers the loans' problem types)
 from api.commands import staff_command
 from api.context import request_context
 from api.domain import ID_MAX, business_date

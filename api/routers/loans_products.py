@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
-from api import loan_problems  # noqa: F401  (registers the loans' problem types)
 from api.commands import staff_command
 from api.pagination import Page, PageRequest, paginate
 from api.problems import InvalidField, RequestInvalid, problem_responses

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from api import domain_problems  # noqa: F401  (registers the members' problem types)
 from api.commands import member_command
 from api.domain import ID_MAX
 from api.pagination import PageRequest, paginate

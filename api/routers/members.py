@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from api import domain_problems  # noqa: F401  (registers the members' problem types)
 from api.commands import staff_command
 from api.context import request_context
 from api.domain import ID_MAX, as_query_problem, ni_visibility, page_after_id

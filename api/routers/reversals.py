@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from api import domain_problems  # noqa: F401  (registers the approvals' problem types)
 from api.commands import staff_command
 from api.problems import problem_responses
 from api.schemas.approvals import ApprovalOut, ReversalIn

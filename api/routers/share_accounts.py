@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from api import domain_problems  # noqa: F401  (registers the share accounts' problem types)
 from api.commands import staff_command
 from api.domain import ID_MAX
 from api.pagination import PageRequest, paginate

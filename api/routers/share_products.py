@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from api import domain_problems  # noqa: F401  (registers the share products' problem types)
 from api.problems import problem_responses
 from api.schemas.shares import PRODUCT_CODE_PATTERN, ShareProductOut
 from api.security import require

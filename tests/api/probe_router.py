@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from api.idempotency import IdempotencyDep
 from api.money import MoneyOut, PositiveMoney
-from api.problems import register_problem
+from api.problems import ProblemSpec, ProblemTable
 from api.security import PUBLIC, require
 from api.transactions import DbSession, api_router
 from creditunion import audit
@@ -33,7 +33,7 @@ class WidgetJammed(Exception):
     pass
 
 
-register_problem(WidgetJammed, 409, "Widget jammed", "widget-jammed")
+PROBLEMS: ProblemTable = ((WidgetJammed, ProblemSpec(409, "Widget jammed", "widget-jammed")),)
 
 
 class MoveIn(BaseModel):

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.problems import problem_spec_for, register_problem
+from api.problem_map import build_problem_map
+from api.problems import ProblemMap, ProblemSpec, install_problem_map
 from creditunion.auth.roles import Role
 from creditunion.platform.database import make_engine
 from creditunion.platform.settings import Settings
@@ -84,12 +85,34 @@ def test_the_most_specific_registration_wins() -> None:
     class MoreSpecial(Special):
         pass
 
-    register_problem(Base, 409, "Base", "base-test")
-    register_problem(Special, 422, "Special", "special-test")
-    assert problem_spec_for(MoreSpecial()).status == 422  # type: ignore[union-attr]
-    assert problem_spec_for(Base()).status == 409  # type: ignore[union-attr]
+    problems = ProblemMap.of(
+        [(Base, ProblemSpec(409, "Base", "base-test"))],
+        [(Special, ProblemSpec(422, "Special", "special-test"))],
+    )
+    assert problems.spec_for(MoreSpecial()) == ProblemSpec(422, "Special", "special-test")
+    assert problems.spec_for(Base()) == ProblemSpec(409, "Base", "base-test")
+    assert problems.spec_for(RuntimeError()) is None
     with pytest.raises(ValueError):
-        register_problem(Base, 200, "Not an error", "ok")
+        ProblemSpec(200, "Not an error", "ok")
+
+
+def test_a_map_refuses_a_class_mapped_twice_or_a_type_with_two_statuses() -> None:
+    class Jammed(Exception):
+        pass
+
+    class Stuck(Exception):
+        pass
+
+    with pytest.raises(ValueError, match="mapped twice"):
+        ProblemMap.of(
+            [(Jammed, ProblemSpec(409, "Jammed", "jammed"))],
+            [(Jammed, ProblemSpec(409, "Jammed", "jammed"))],
+        )
+    with pytest.raises(ValueError, match="two statuses"):
+        ProblemMap.of(
+            [(Jammed, ProblemSpec(409, "Jammed", "jammed"))],
+            [(Stuck, ProblemSpec(422, "Jammed", "jammed"))],
+        )
 
 
 def test_a_500_hides_everything_but_logs_the_request_id_and_traceback(
@@ -119,12 +142,17 @@ def test_an_unreachable_database_is_a_503(api_settings: Settings) -> None:
 
 
 def test_input_errors_naming_their_fields_get_one_pointer_each() -> None:
+    from fastapi import FastAPI
     from starlette.requests import Request
 
     from api.problems import response_for
     from creditunion.field_problems import FieldProblem, ValidationProblem
 
-    request = Request({"type": "http", "method": "POST", "path": "/v1/members", "headers": []})
+    app = FastAPI()
+    install_problem_map(app, build_problem_map())
+    request = Request(
+        {"type": "http", "method": "POST", "path": "/v1/members", "headers": [], "app": app}
+    )
     error = ValidationProblem(
         [FieldProblem("postcode", "is not a UK postcode"), FieldProblem("a/b", "bad")]
     )

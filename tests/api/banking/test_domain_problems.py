@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import (
-    domain_problems,  # noqa: F401  (registers the members' and shares' problem types)
-    loan_problems,  # noqa: F401  (registers the loans' problem types)
-)
-from api.problems import problem_spec_for, registered_problems
+from api.problem_map import build_problem_map
 from creditunion.approvals import requests as approval_requests
 from creditunion.approvals import service as approvals
 from creditunion.business_date import service as business_dates
@@ -129,8 +125,9 @@ EXPECTED: dict[type[Exception], tuple[int, str]] = {
     ("error", "expected"), EXPECTED.items(), ids=lambda v: getattr(v, "__name__", "")
 )
 def test_each_refusal_has_its_problem(error: type[Exception], expected: tuple[int, str]) -> None:
-    spec = problem_spec_for(error.__new__(error))
+    problems = build_problem_map()
+    spec = problems.spec_for(error.__new__(error))
     assert spec is not None
     assert (spec.status, spec.type_slug) == expected
     assert spec.expose_message  # their messages are written for the caller
-    assert registered_problems()[spec.type_slug].status == spec.status
+    assert problems.by_slug()[spec.type_slug].status == spec.status
