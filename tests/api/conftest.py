@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from api.problem_map import build_problem_map
+from api.problems import install_problem_map
 from creditunion.auth.models import User
 from creditunion.auth.roles import Role
 from creditunion.business_date.service import initialise_business_date
@@ -25,6 +27,7 @@ from creditunion.platform.database import make_engine, unit_of_work
 from creditunion.platform.settings import Settings, get_settings
 from launch.migrate import head_revisions
 from tests.api.factories import PASSWORD, bind_factories, make_user
+from tests.api.probe_router import PROBLEMS as TEST_PROBLEMS
 from tests.api.probe_router import router as test_router
 from tests.conftest import cloned_database
 from tests.factories import TODAY
@@ -61,6 +64,7 @@ def api_settings(_fast_settings: None) -> Settings:
 def build_app(settings: Settings, engine: Engine) -> FastAPI:
     app = create_app(settings, engine=engine, schema_heads=head_revisions())
     app.include_router(test_router, prefix="/v1")
+    install_problem_map(app, build_problem_map(TEST_PROBLEMS))
     return app
 
 
