@@ -68,17 +68,22 @@ def build_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
-def start_business_date(engine: Engine) -> None:
+def start_business_date(engine: Engine, day: dt.date = TODAY) -> None:
     """The business date every command runs on (signing in too), as `creditunion init`
     sets it; the banking tests' books start on the same date."""
     with unit_of_work(engine) as session:
-        initialise_business_date(session, business_date=TODAY)
+        initialise_business_date(session, business_date=day)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _business_date(engine: Engine) -> None:
+    """The shared database's business date, for every app the tests build on it."""
+    start_business_date(engine)
 
 
 @pytest.fixture(scope="package")
 def app(api_settings: Settings, engine: Engine) -> FastAPI:
     bind_factories(engine)
-    start_business_date(engine)
     return build_app(api_settings, engine)
 
 

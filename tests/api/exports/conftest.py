@@ -7,6 +7,7 @@ factories bound to it for the test's length.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -23,7 +24,7 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from creditunion.auth.roles import Role
 from creditunion.platform.settings import Settings
-from tests.api.conftest import LoggedIn, login
+from tests.api.conftest import LoggedIn, login, start_business_date
 from tests.api.factories import bind_factories, make_user
 from tests.seal_helpers import D1, D2, D3, History, build_history, close_and_seal
 
@@ -48,6 +49,7 @@ class Books:
 def books(api_settings: Settings, engine: Engine, fresh_engine: Engine) -> Iterator[Books]:
     history = build_history(fresh_engine)
     close_and_seal(fresh_engine, [D1, D2, D3])
+    start_business_date(fresh_engine, D3 + dt.timedelta(days=1))
     bind_factories(fresh_engine)
     try:
         app = create_app(api_settings, engine=fresh_engine)
