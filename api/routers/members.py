@@ -31,6 +31,7 @@ from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
 from creditunion.commands import CommandContext
 from creditunion.field_problems import ValidationProblem
+from creditunion.lending.closure import MEMBER_CLOSURE_CHECKS
 from creditunion.members import commands
 from creditunion.members import service as members
 from creditunion.members.commands import AppLogin
@@ -154,6 +155,7 @@ def change_status(
         member_id=member_id,
         status=body.status,
         ni_visibility=ni_visibility(context.actor),
+        closure_checks=MEMBER_CLOSURE_CHECKS,
     )
     return MemberOut.of(member)
 

@@ -7,11 +7,6 @@ the member's own open share account (checked and locked as the share service wou
 ledger account the loan pays into and is repaid from. Routers call these functions; the
 `loans` services do the work.
 
-Importing the package registers the member-closure check (`creditunion.lending.closure`).
+A member who owes a loan cannot be closed: `creditunion.lending.closure.MEMBER_CLOSURE_CHECKS`
+is what every member status change passes as its closure checks.
 """
-
-from __future__ import annotations
-
-from creditunion.lending import closure as _closure
-
-_closure.register()

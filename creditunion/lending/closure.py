@@ -1,4 +1,9 @@
-"""A member with a loan still owed, or an application still open, cannot be closed."""
+"""A member with a loan still owed, or an application still open, cannot be closed.
+
+`MEMBER_CLOSURE_CHECKS` is the application's list of the checks, beyond the members' own,
+that closing a member must pass; every caller of the member status change (the API, and
+anything else that closes members) passes it as `closure_checks`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,9 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from creditunion.members.closure import register_closure_check
+from creditunion.members.closure import ClosureCheck
 from loans.models import ApplicationStatus, LoanApplicationRow, LoanRow, LoanStatus
 
-CHECK_NAME: Final = "loans"
 # Applications a member still waits on (approved passes straight on to offered).
 OPEN_APPLICATIONS: Final = (
     ApplicationStatus.SUBMITTED,
@@ -45,5 +49,4 @@ def loans_block_closure(session: Session, member_id: int) -> str | None:
     return "the member has " + " and ".join(reasons)
 
 
-def register() -> None:
-    register_closure_check(CHECK_NAME, loans_block_closure)
+MEMBER_CLOSURE_CHECKS: Final[tuple[ClosureCheck, ...]] = (loans_block_closure,)

@@ -1,14 +1,16 @@
-"""What must be true before a member can be closed, and how other packages add to it.
+"""What must be true before a member can be closed.
 
-The built-in check refuses while the member has an open share account. Packages that
-come later register their own (loans: "an outstanding loan") with
-`register_closure_check`; each returns a reason to refuse, or None.
+The members' own check refuses while the member has an open share account; it always
+runs. Packages built on members have checks of their own (loans: "a loan still owed"),
+which the caller passes explicitly (`closure_checks=`, the application's list being
+`creditunion.lending.closure.MEMBER_CLOSURE_CHECKS`): nothing is added by importing a
+module, so a caller cannot close a member with a loan by not having imported lending.
+Each check returns a reason to refuse, or None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,7 +19,6 @@ from creditunion.errors import Conflict
 from creditunion.shares.models import ShareAccount, ShareAccountStatus
 
 ClosureCheck = Callable[[Session, int], str | None]
-CHECKS_MAX: Final = 50
 
 
 class MemberClosureRefused(Conflict):
@@ -38,23 +39,10 @@ def _open_share_accounts(session: Session, member_id: int) -> str | None:
     return None
 
 
-_checks: dict[str, ClosureCheck] = {"open_share_accounts": _open_share_accounts}
-
-
-def register_closure_check(name: str, check: ClosureCheck) -> None:
-    """Add (or replace, by name) a check run before any member is closed."""
-    if name not in _checks and len(_checks) >= CHECKS_MAX:
-        raise ValueError(f"at most {CHECKS_MAX} closure checks")
-    _checks[name] = check
-
-
-def unregister_closure_check(name: str) -> None:
-    if name == "open_share_accounts":
-        raise ValueError("the open share accounts check cannot be removed")
-    _checks.pop(name, None)
-
-
-def closure_refusals(session: Session, member_id: int) -> tuple[str, ...]:
-    """Every reason the member cannot be closed now (empty when they can)."""
-    reasons = (check(session, member_id) for check in list(_checks.values()))
+def closure_refusals(
+    session: Session, member_id: int, checks: Sequence[ClosureCheck]
+) -> tuple[str, ...]:
+    """Every reason the member cannot be closed now (empty when they can): the open share
+    accounts, then each of `checks`."""
+    reasons = (check(session, member_id) for check in (_open_share_accounts, *checks))
     return tuple(reason for reason in reasons if reason)

@@ -3,7 +3,7 @@ commands: each runs in the caller's transaction and is audited once from its res
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from creditunion.auth.users import UserView, create_member_login
 from creditunion.commands import Audited, CommandContext, command
 from creditunion.members import service
+from creditunion.members.closure import ClosureCheck
 from creditunion.members.models import MemberStatus
 from creditunion.members.validation import MemberApplication
 from creditunion.members.views import MemberView, NiVisibility
@@ -95,8 +96,10 @@ def change_member_status(
     member_id: int,
     status: MemberStatus,
     ni_visibility: NiVisibility,
+    closure_checks: Sequence[ClosureCheck],
 ) -> Audited[MemberView]:
-    """Activating needs the minimum share held; closing needs no open account."""
+    """Activating needs the minimum share held; closing needs no open account and passes
+    `closure_checks` (see `service.change_member_status`)."""
     # Locked first, so the status recorded as "from" is the one the change starts from.
     before = service.lock_member(session, member_id).status
     member = service.change_member_status(
@@ -105,6 +108,7 @@ def change_member_status(
         status=status,
         actor=context.actor_ref,
         business_date=context.business_date,
+        closure_checks=closure_checks,
         ni_visibility=ni_visibility,
     )
     summary = {"from": before.value, "to": member.status.value}

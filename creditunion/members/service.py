@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from sqlalchemy import Select, exists, func, or_, select, update
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from creditunion.actors import require_actor
 from creditunion.errors import Conflict, NotFound
 from creditunion.field_problems import FieldError, Problems
-from creditunion.members.closure import MemberClosureRefused, closure_refusals
+from creditunion.members.closure import ClosureCheck, MemberClosureRefused, closure_refusals
 from creditunion.members.models import MEMBERSHIP_NUMBER_SEQUENCE, Member, MemberStatus
 from creditunion.members.postcode import normalise_outward_code, normalise_postcode
 from creditunion.members.status import StatusTransitionRefused, check_transition
@@ -194,10 +194,14 @@ def change_member_status(
     status: MemberStatus,
     actor: str,
     business_date: dt.date,
+    closure_checks: Sequence[ClosureCheck],
     ni_visibility: NiVisibility = NiVisibility.MASKED,
 ) -> MemberView:
     """Move a member to `status` along the transition table (see `members.status`).
 
+    `closure_checks` are the checks of the packages built on members that a closure must
+    pass besides the open share accounts: required, so no caller closes a member without
+    saying which (the application's are `creditunion.lending.closure.MEMBER_CLOSURE_CHECKS`).
     Raises `MemberNotFound`, `StatusTransitionRefused` (no such transition, or activating a
     member who does not hold the minimum share) or `MemberClosureRefused`.
     """
@@ -213,7 +217,7 @@ def change_member_status(
             )
         row.activated_on = business_date
     if target is MemberStatus.CLOSED:
-        reasons = closure_refusals(session, member_id)
+        reasons = closure_refusals(session, member_id, closure_checks)
         if reasons:
             raise MemberClosureRefused(member_id, reasons)
         row.closed_on = business_date

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from creditunion.field_problems import ValidationProblem
+from creditunion.lending.closure import MEMBER_CLOSURE_CHECKS
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import (
     DuplicateMember,
@@ -119,7 +120,12 @@ def test_a_live_ni_number_is_held_by_one_member(books: Engine) -> None:
     # Once the first membership is closed, the person may join again.
     with unit_of_work(books) as s:
         change_member_status(
-            s, member_id=first.id, status=MemberStatus.CLOSED, actor=STAFF, business_date=TODAY
+            s,
+            member_id=first.id,
+            status=MemberStatus.CLOSED,
+            actor=STAFF,
+            business_date=TODAY,
+            closure_checks=MEMBER_CLOSURE_CHECKS,
         )
     with unit_of_work(books) as s:
         again = register_member(s, application=spaced, actor=STAFF, business_date=TODAY)
@@ -169,7 +175,12 @@ def test_a_closed_member_cannot_be_changed(books: Engine) -> None:
     with unit_of_work(books) as s:
         member = MemberFactory.create(session=s)
         change_member_status(
-            s, member_id=member.id, status=MemberStatus.CLOSED, actor=STAFF, business_date=TODAY
+            s,
+            member_id=member.id,
+            status=MemberStatus.CLOSED,
+            actor=STAFF,
+            business_date=TODAY,
+            closure_checks=MEMBER_CLOSURE_CHECKS,
         )
     with unit_of_work(books) as s, pytest.raises(MemberClosed):
         update_member_details(s, member_id=member.id, changes={"town": "Leeds"}, actor=STAFF)

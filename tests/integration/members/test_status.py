@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from creditunion.members.closure import (
-    MemberClosureRefused,
-    register_closure_check,
-    unregister_closure_check,
-)
+from creditunion.lending.closure import MEMBER_CLOSURE_CHECKS
+from creditunion.members.closure import ClosureCheck, MemberClosureRefused
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status, get_member
 from creditunion.members.status import StatusTransitionRefused
@@ -24,10 +23,20 @@ from tests.share_account_helpers import deposit
 S = MemberStatus
 
 
-def _move(engine: Engine, member: MemberView, status: MemberStatus) -> MemberView:
+def _move(
+    engine: Engine,
+    member: MemberView,
+    status: MemberStatus,
+    checks: Sequence[ClosureCheck] = MEMBER_CLOSURE_CHECKS,
+) -> MemberView:
     with unit_of_work(engine) as s:
         return change_member_status(
-            s, member_id=member.id, status=status, actor=STAFF, business_date=TODAY
+            s,
+            member_id=member.id,
+            status=status,
+            actor=STAFF,
+            business_date=TODAY,
+            closure_checks=checks,
         )
 
 
@@ -82,7 +91,7 @@ def test_member_with_an_open_account_cannot_be_closed(books: Engine) -> None:
             _move(books, member, target)
 
 
-def test_other_packages_can_refuse_closure(books: Engine) -> None:
+def test_the_closure_checks_passed_refuse_closure(books: Engine) -> None:
     def outstanding_loan(session: Session, member_id: int) -> str | None:
         assert session.in_transaction()
         return "the member has an outstanding loan" if member_id == target.id else None
@@ -90,13 +99,17 @@ def test_other_packages_can_refuse_closure(books: Engine) -> None:
     with unit_of_work(books) as s:
         target = MemberFactory.create(session=s)
         bystander = MemberFactory.create(session=s)
-    register_closure_check("test_outstanding_loan", outstanding_loan)
-    try:
-        with pytest.raises(MemberClosureRefused, match="outstanding loan"):
-            _move(books, target, S.CLOSED)
-        assert _move(books, bystander, S.CLOSED).status is S.CLOSED
-    finally:
-        unregister_closure_check("test_outstanding_loan")
+    with pytest.raises(MemberClosureRefused, match="outstanding loan"):
+        _move(books, target, S.CLOSED, [outstanding_loan])
+    assert _move(books, bystander, S.CLOSED, [outstanding_loan]).status is S.CLOSED
+    # Only the checks passed run (besides the open share accounts): none is left behind
+    # by an earlier caller.
     assert _move(books, target, S.CLOSED).status is S.CLOSED
-    with pytest.raises(ValueError):
-        unregister_closure_check("open_share_accounts")
+
+
+def test_the_open_share_accounts_check_runs_whatever_checks_are_passed(books: Engine) -> None:
+    with unit_of_work(books) as s:
+        account = ShareAccountFactory.create(session=s)
+        member = get_member(s, member_id=account.member_id)
+    with pytest.raises(MemberClosureRefused, match="open share account"):
+        _move(books, member, S.CLOSED, ())

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from creditunion.field_problems import ValidationProblem
+from creditunion.lending.closure import MEMBER_CLOSURE_CHECKS
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status, get_member
 from creditunion.platform.database import unit_of_work
@@ -298,6 +299,7 @@ def test_dormant_members_money_stays_until_reactivated(books: Engine) -> None:
             status=MemberStatus.DORMANT,
             actor=STAFF,
             business_date=TODAY,
+            closure_checks=MEMBER_CLOSURE_CHECKS,
         )
     with pytest.raises(MemberCannotWithdraw):
         _withdraw(books, account.id, "5.00")

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from creditunion.field_problems import ValidationProblem
+from creditunion.lending.closure import MEMBER_CLOSURE_CHECKS
 from creditunion.members.models import MemberStatus
 from creditunion.members.service import change_member_status
 from creditunion.platform.database import unit_of_work
@@ -124,6 +125,7 @@ def test_dormant_or_closed_members_open_nothing(books: Engine) -> None:
             status=MemberStatus.DORMANT,
             actor=STAFF,
             business_date=TODAY,
+            closure_checks=MEMBER_CLOSURE_CHECKS,
         )
         with pytest.raises(MemberNotEligible, match="dormant"):
             open_share_account(
