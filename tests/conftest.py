@@ -1,41 +1,70 @@
-"""Test fixtures: a throwaway PostgreSQL database built by the migrations.
+"""Test fixtures: throwaway PostgreSQL databases cloned from a template built by the migrations.
 
-With DATABASE_URL set, the tests create their database on that server; without it they
-start (or reuse) the embedded server under .creditunion/test-pgdata.
+With DATABASE_URL set, the tests create their databases on that server; without it they
+start (or reuse) the embedded server under .creditunion/test-pgdata. Under pytest-xdist
+each worker process has databases of its own (their names carry the worker and its pid),
+all cloned from one template kept on the server between runs (tests/template_database.py).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import psycopg
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine
 
-from creditunion.platform.database import libpq_url, make_engine, sqlalchemy_url
-from creditunion.platform.embedded_db import (
-    TEST_DATA_DIR,
-    embedded_server_url,
-    embedded_status,
-    stop_embedded,
-    with_database,
-)
-from launch.migrate import upgrade
+from creditunion.platform.database import libpq_url, make_engine
+from creditunion.platform.embedded_db import TEST_DATA_DIR, with_database
+from tests.embedded_server import shared_embedded_server
+from tests.template_database import migrated_template
+
+# Properties with no max_examples of their own run these many examples: fewer on a
+# developer's machine, more in CI (.ci/run sets HYPOTHESIS_PROFILE=ci). No deadline: the
+# suite runs in parallel beside PostgreSQL on two cores, where timings are not the test's.
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def process_tag() -> str:
+    """This test process in database names: the xdist worker (if any) and the pid."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{worker}_{os.getpid()}" if worker else str(os.getpid())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist, the files of slow tests (marked slow, or on the seeded demo) go first.
+
+    With `--dist loadfile --no-loadscope-reorder` the workers take files in this order,
+    so the longest tests start at once on different workers instead of one of them
+    starting a 40-second test near the end; serial runs keep the collection order.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    slow_files = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") or "demo" in getattr(item, "fixturenames", ())
+    }
+    items.sort(key=lambda item: item.path not in slow_files)
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """The server the tests use; an embedded one this session started is stopped at the end."""
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The server the tests use; an embedded one this run started is stopped at its end."""
     explicit = os.environ.get("DATABASE_URL")
     if explicit:
         yield libpq_url(explicit)
         return
-    already_running = embedded_status(TEST_DATA_DIR).running
-    yield embedded_server_url(TEST_DATA_DIR, create=True)
-    if not already_running:
-        stop_embedded(TEST_DATA_DIR)
+    # xdist gives a run's workers one id; without xdist the run is this one process.
+    workerinput = getattr(request.config, "workerinput", {})
+    run_id = str(workerinput.get("testrunuid") or uuid.uuid4().hex)
+    with shared_embedded_server(TEST_DATA_DIR, run_id) as url:
+        yield url
 
 
 def create_database(server_url: str, name: str, template: str | None = None) -> str:
@@ -50,7 +79,7 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def cloned_database(server_url: str, template: str, prefix: str) -> Iterator[str]:
+def cloned_database(server_url: str, template: str, prefix: str) -> Generator[str, None, None]:
     """A new database cloned from `template`, dropped when the generator is closed."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
@@ -62,16 +91,14 @@ def cloned_database(server_url: str, template: str, prefix: str) -> Iterator[str
 @pytest.fixture(scope="session")
 def template_name(server_url: str) -> Iterator[str]:
     """A database at the migrations' head that other test databases are cloned from."""
-    name = f"cu_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    upgrade(sqlalchemy_url(create_database(server_url, name)))
-    yield name
-    drop_database(server_url, name)
+    with migrated_template(server_url) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str, template_name: str) -> Iterator[str]:
     """The database most tests share; each test makes its own accounts in it."""
-    yield from cloned_database(server_url, template_name, f"cu_test_{os.getpid()}")
+    yield from cloned_database(server_url, template_name, f"cu_test_{process_tag()}")
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +111,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def fresh_engine(server_url: str, template_name: str) -> Iterator[Engine]:
     """A database of this test's own, for tests that close dates or tamper with rows."""
-    database = cloned_database(server_url, template_name, "cu_fresh")
+    database = cloned_database(server_url, template_name, f"cu_fresh_{process_tag()}")
     engine = make_engine(next(database), pool_size=10)
     yield engine
     engine.dispose()
@@ -94,4 +121,4 @@ def fresh_engine(server_url: str, template_name: str) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def module_database_url(server_url: str, template_name: str) -> Iterator[str]:
     """A database one test module shares, for tests that only read a large seeded data set."""
-    yield from cloned_database(server_url, template_name, "cu_module")
+    yield from cloned_database(server_url, template_name, f"cu_module_{process_tag()}")

@@ -165,6 +165,7 @@ def _fuzz(
         assert mode is GenerationMode.NEGATIVE, operation.label
 
 
+@pytest.mark.slow
 def test_no_operation_answers_5xx_or_off_schema(target: Target) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", target.app)
     loaded = list(schema.get_all_operations())

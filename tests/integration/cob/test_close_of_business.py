@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from sqlalchemy import Engine, text
 
 from creditunion.business_date.service import current_business_date
@@ -142,6 +143,7 @@ def _end_of_day_balances(engine: Engine, ledger_id: int, days: list[dt.date]) ->
     return balances
 
 
+@pytest.mark.slow
 def test_a_month_of_close_of_business_pays_exact_interest(fresh_engine: Engine) -> None:
     terms = _setup(fresh_engine, accounts_per_product=50)
     ids = list(terms)

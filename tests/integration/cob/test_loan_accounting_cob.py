@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Engine, text
 
 from creditunion.approvals import service as approvals
@@ -119,6 +120,7 @@ def _close_through(engine: Engine, day: dt.date) -> None:
         assert verify(s).ok, day
 
 
+@pytest.mark.slow
 def test_a_year_of_close_of_business_on_a_small_loan_book(fresh_engine: Engine) -> None:
     with unit_of_work(fresh_engine) as s:
         initialise(s, settings=Settings(base_currency="GBP"), business_date=TODAY)
