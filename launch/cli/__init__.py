@@ -49,23 +49,12 @@ def main(
 @app.command("init")
 def init() -> None:
     """Load the default chart of accounts (and products); safe to run again."""
-    from creditunion.business_date.clock import today_in_zone
-    from creditunion.business_date.service import (
-        BusinessDateNotInitialised,
-        current_business_date,
-    )
     from creditunion.initial_data import initialise_books
     from launch.cli.context import operator_context
 
     require_schema_at_head()
-    settings = get_settings()
     with unit_of_work(default_engine()) as session:
-        try:
-            first = current_business_date(session)
-        except BusinessDateNotInitialised:
-            first = today_in_zone(settings.zone)
-        context = operator_context(session, business_date=first)
-        report = initialise_books(session, context, settings=settings)
+        report = initialise_books(session, operator_context(session), settings=get_settings())
     typer.echo(report)
 
 

@@ -1,5 +1,5 @@
-"""The command context of a command line: its operator, in staff scope, on the business
-date, within the configured budget."""
+"""The command context of a command line: its operator (`--actor`), in staff scope, on the
+business date, within the configured budget."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from creditunion.business_date.service import current_business_date
+from creditunion.business_date.clock import today_in_zone
+from creditunion.business_date.service import BusinessDateNotInitialised, current_business_date
 from creditunion.commands import CommandContext, staff_context
 from creditunion.platform.settings import get_settings
 from launch.cli.operator import current_operator
@@ -15,9 +16,18 @@ from ledger.deadline import Deadline
 
 
 def operator_context(session: Session, *, business_date: dt.date | None = None) -> CommandContext:
-    """`business_date`: for commands about a day of their own (sealing one), else today's."""
+    """`business_date`: for commands about a day of their own (sealing one). Otherwise the
+    business date; on a new installation, before `creditunion init` set one, the date init
+    would start it at (today in the business time zone), since the first admin may come
+    first."""
+    settings = get_settings()
+    if business_date is None:
+        try:
+            business_date = current_business_date(session)
+        except BusinessDateNotInitialised:
+            business_date = today_in_zone(settings.zone)
     return staff_context(
         current_operator(),
-        business_date=business_date or current_business_date(session),
-        deadline=Deadline.after(get_settings().command_deadline_s),
+        business_date=business_date,
+        deadline=Deadline.after(settings.command_deadline_s),
     )

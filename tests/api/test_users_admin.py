@@ -341,7 +341,9 @@ def test_the_operators_command_line_approves_for_a_single_admin(
     proposer = make_user(Role.ADMIN)
     proposed = make_user(Role.MANAGER, approval_pending=True, created_by_user_id=proposer.id)
     runner = CliRunner()
-    approved = runner.invoke(app, ["users", "approve", "--username", proposed.username.upper()])
+    approved = runner.invoke(
+        app, ["--actor", "ops.lead", "users", "approve", "--username", proposed.username.upper()]
+    )
     assert approved.exit_code == 0, approved.output
     assert f"manager {proposed.username} approved" in approved.output
     again = runner.invoke(app, ["users", "approve", "--username", proposed.username])
@@ -358,4 +360,4 @@ def test_the_operators_command_line_approves_for_a_single_admin(
             {"id": str(proposed.id)},
         ).scalar_one()
     assert tuple(row) == (False, None)
-    assert actor == "system:cli"
+    assert actor == "cli:ops.lead"

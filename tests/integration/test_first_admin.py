@@ -71,7 +71,7 @@ def test_the_command_line_creates_it(fresh_engine: Engine, monkeypatch: pytest.M
 
     first = runner.invoke(
         app,
-        ["users", "create-admin", "--username", "it.person"],
+        ["--actor", "ops.lead", "users", "create-admin", "--username", "it.person"],
         input="a long enough passphrase\na long enough passphrase\n",
     )
     second = runner.invoke(
@@ -87,4 +87,4 @@ def test_the_command_line_creates_it(fresh_engine: Engine, monkeypatch: pytest.M
         record = s.execute(text("SELECT action, actor_username, business_date FROM audit_log"))
         # Before `creditunion init` there is no business date: the one init would start at.
         today = today_in_zone(get_settings().zone)
-        assert tuple(record.one()) == ("user.create_first_admin", "system:cli", today)
+        assert tuple(record.one()) == ("user.create_first_admin", "cli:ops.lead", today)
