@@ -6,7 +6,8 @@ family. A used token presented again means two parties hold it, so the whole fam
 revoked and everyone holding it must sign in again (OAuth 2.0 Security BCP, 4.14).
 
 That reuse is refused with an audit record of its own, written here: whoever presented the
-token is not known (it may be a thief), so there is no one to run a command as. A refresh
+token is not known (it may be a thief), so there is no one to run a command as. So is a
+refresh refused because the login changed since the sign-in, which revokes its tokens. A refresh
 and a sign-out are done by the commands in `creditunion.auth.session_commands`, as the
 login the presented token belongs to.
 """
@@ -178,7 +179,21 @@ def check_refresh_token(
         or user.approval_pending
         or password_version(user.password_changed_at) != claims.password_version
     ):
-        revoke_family(session, family_id=row.family_id, reason="login_changed", now=now)
+        revoked = revoke_family(session, family_id=row.family_id, reason="login_changed", now=now)
+        # Recorded as the reuse is: the holder no longer speaks for the login (it was
+        # deactivated, awaits approval again, or its password changed), so no one acts.
+        audit.record(
+            session,
+            actor=None,
+            action="auth.refresh_revoked",
+            target_type="user",
+            target_id=user.id,
+            summary={
+                "family_id": str(row.family_id),
+                "reason": "login_changed",
+                "tokens_revoked": revoked,
+            },
+        )
         return None
     return presented
 

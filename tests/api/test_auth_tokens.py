@@ -101,6 +101,43 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
     assert reuse_audits == 1
 
 
+def test_a_refresh_refused_after_the_login_changed_revokes_the_family_with_one_record(
+    client: TestClient, engine: Engine
+) -> None:
+    session = login(client, make_user(Role.TELLER))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET active = false WHERE id = :u"), {"u": session.user.id})
+    refused = client.post("/v1/auth/refresh", json={"refresh_token": session.refresh_token})
+    assert refused.status_code == 401
+    # Presented again, the token is already revoked: refused without a second record.
+    again = client.post("/v1/auth/refresh", json={"refresh_token": session.refresh_token})
+    assert again.status_code == 401
+    family = str(_claims(session.refresh_token)["fam"])
+    with engine.connect() as conn:
+        reasons = (
+            conn.execute(
+                select(RefreshToken.revoked_reason).where(
+                    RefreshToken.family_id == uuid.UUID(family)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        records = conn.execute(
+            text(
+                "SELECT actor_user_id, target_type, summary FROM audit_log"
+                " WHERE action = 'auth.refresh_revoked' AND target_id = :u"
+            ),
+            {"u": str(session.user.id)},
+        ).all()
+    assert reasons == ["login_changed"]
+    assert len(records) == 1
+    actor_user_id, target_type, summary = records[0]
+    assert actor_user_id is None  # no one is known to act
+    assert target_type == "user"
+    assert summary == {"family_id": family, "reason": "login_changed", "tokens_revoked": 1}
+
+
 def test_logout_revokes_the_family(client: TestClient) -> None:
     session = login(client, make_user(Role.TELLER))
     assert (
