@@ -1,7 +1,9 @@
 """`creditunion demo`: a credit union with staff, a few hundred members and months of history.
 
-Everything goes through the real services (registration, accounts, cash at the till,
-transfers, maker-checker), so the demo holds exactly what the application would. The
+Everything goes through the commands the API runs (registration, accounts, cash at the
+till, transfers, maker-checker), each audited as the demo's staff acting, so the demo holds
+exactly what the application would; only the bulk of past movements is posted straight to
+the ledger, as a migrated history would be (see `creditunion.demo.history`). The
 history is dated in the past and the business date moves with it: it is set to the first
 day of the history, and after each day's movements close of business runs for that day
 (accruals, loan collections, close and seal) and moves it on, so at the end it is today.
@@ -25,9 +27,12 @@ from typing import Final
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from creditunion.approvals.service import request_reversal
+from creditunion.approvals.commands import request_reversal
+from creditunion.approvals.requests import find_by_key
+from creditunion.auth.actor import Actor
 from creditunion.business_date.service import current_business_date
 from creditunion.cob.plan import run_close_of_business
+from creditunion.commands import CommandContext, IdempotencyKey, staff_context
 from creditunion.demo.data import day_activity
 from creditunion.demo.history import DayPoster
 from creditunion.demo.loans import DemoLoans
@@ -40,14 +45,13 @@ from creditunion.demo.people import (
     load_book,
     logins,
 )
-from creditunion.errors import DomainError
+from creditunion.errors import Conflict
 from creditunion.members.models import Member
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import Settings
-from creditunion.shares.movements import (
-    withdraw_cash,
-)
-from ledger.checks import PostingRefused
+from creditunion.shares.commands import withdraw_cash
+from creditunion.shares.movement_rules import DailyCashLimits
+from ledger.deadline import Deadline
 from ledger.models import JournalEntry
 from ledger.money import Money
 from ledger.trial_balance import TrialBalance, trial_balance
@@ -158,37 +162,66 @@ def _leave_requests_for_the_checkers(
 ) -> None:
     """Two large withdrawals and a reversal awaiting a manager, made by the demo teller.
 
-    Keyed, so a second run finds them instead of asking again.
+    Keyed; a request already made (a second run) is not asked again, so it is recorded
+    once in the audit log.
     """
     today = current_business_date(session)
     currency = settings.base_currency
+    limits = DailyCashLimits(
+        per_account=settings.withdrawal_daily_limit_account_money,
+        per_member=settings.withdrawal_daily_limit_member_money,
+    )
     for index in range(min(2, len(book.people))):
-        if index not in book.instant:
+        key = f"checker:withdrawal:{index}"
+        if index not in book.instant or _asked(session, book.teller, key):
             continue
         try:
             withdraw_cash(
                 session,
+                _keyed(book.teller, today, settings, key),
                 share_account_id=book.instant[index],
                 amount=Money(LARGE_WITHDRAWAL, currency),
-                actor=book.teller,
-                idempotency_key=f"demo:checker:withdrawal:{index}",
-                business_date=today,
                 approval_limit=settings.withdrawal_approval_limit_money,
+                daily_limits=limits,
+                final=False,
+                reference=None,
             )
-        except (DomainError, PostingRefused):
+        except Conflict:
             continue  # not enough money in it any more: nothing to show
     last_day = end - dt.timedelta(days=1)
+    # The last day's first movement: posted in the day's batch, or by the teller's command.
+    keys = [f"demo:{last_day}:0", _ledger_key(book.teller, f"{last_day}:0")]
     entry_id = session.scalar(
-        select(JournalEntry.id).where(JournalEntry.idempotency_key == f"demo:{last_day}:0")
+        select(JournalEntry.id).where(JournalEntry.idempotency_key.in_(keys)).limit(1)
     )
-    if entry_id is not None:
+    if entry_id is not None and not _asked(session, book.teller, "checker:reversal"):
         # Already reversed (by someone trying the demo): nothing left to show.
-        with contextlib.suppress(DomainError, PostingRefused):
+        with contextlib.suppress(Conflict):
             request_reversal(
                 session,
+                _keyed(book.teller, today, settings, "checker:reversal"),
                 entry_id=entry_id,
-                actor=book.teller,
-                idempotency_key="demo:checker:reversal",
-                business_date=today,
                 reason="Keyed against the wrong member",
             )
+
+
+def _idempotency(actor: Actor, key: str) -> IdempotencyKey:
+    return IdempotencyKey("demo", str(actor.user_id), key)
+
+
+def _ledger_key(actor: Actor, key: str) -> str:
+    return _idempotency(actor, key).ledger_key()
+
+
+def _asked(session: Session, actor: Actor, key: str) -> bool:
+    return find_by_key(session, _ledger_key(actor, key)) is not None
+
+
+def _keyed(actor: Actor, today: dt.date, settings: Settings, key: str) -> CommandContext:
+    """A staff command keyed for one demo action, so a second run finds it done."""
+    return staff_context(
+        actor,
+        business_date=today,
+        deadline=Deadline.after(settings.command_deadline_s),
+        idempotency=_idempotency(actor, key),
+    )

@@ -4,9 +4,13 @@ A movement that only posts goes into the day's ledger batch, as a bulk feed woul
 few round trips for the whole day instead of several per movement): the same entry the
 share service would post (kind, description, metadata, the teller as `posted_by`), after
 the share service's checks made here against the balances the demo keeps (a product's
-maximum, the minimum share; the ledger enforces the floor itself). A movement the share
-service does more for goes through the service: a member's first deposit, which raises
-the account's floor and makes the member active, and any first credit to an account.
+maximum, the minimum share; the ledger enforces the floor itself). Those bulk movements
+are not commands and write no audit record: they stand for the feed of past business a
+credit union migrates onto the system, posted straight to the ledger in batches (one
+command each would be a transaction's worth of work per movement for 90 days of a few
+hundred members). A movement the share service does more for goes through the teller's
+command, recorded as the API's would be: a member's first deposit, which raises the
+account's floor and makes the member active, and any first credit to an account.
 """
 
 from __future__ import annotations
@@ -18,20 +22,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from creditunion.commands import CommandContext, IdempotencyKey, staff_context
 from creditunion.demo.data import Activity, opening_deposit
 from creditunion.demo.people import DemoBook
-from creditunion.errors import DomainError
+from creditunion.errors import Conflict
 from creditunion.platform.settings import Settings
+from creditunion.shares.commands import deposit_cash, transfer_to_member
 from creditunion.shares.ledger_link import till_id
-from creditunion.shares.movements import (
-    KIND_DEPOSIT,
-    KIND_TRANSFER,
-    KIND_WITHDRAWAL,
-    deposit_cash,
-    transfer_between_own_accounts,
-)
+from creditunion.shares.movements import KIND_DEPOSIT, KIND_TRANSFER, KIND_WITHDRAWAL
 from ledger.batch import Outcome, post_batch
-from ledger.checks import PostingRefused
+from ledger.deadline import Deadline
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money, minor_unit_exponent
 
@@ -44,6 +44,7 @@ class DayPoster:
     def __init__(self, session: Session, book: DemoBook, settings: Settings, day: dt.date) -> None:
         self.session = session
         self.book = book
+        self.settings = settings
         self.currency = settings.base_currency
         self.day = day
         self.till = till_id(session)
@@ -54,7 +55,17 @@ class DayPoster:
         return Money(amount.quantize(self.quantum), self.currency)
 
     def key(self, what: object) -> str:
-        return f"demo:{self.day.isoformat()}:{what}"
+        return f"{self.day.isoformat()}:{what}"
+
+    def teller(self, key: str) -> CommandContext:
+        """The demo teller at the till, as the API would start a command, keyed for this
+        movement (so a run interrupted and started again finds it posted)."""
+        return staff_context(
+            self.book.teller,
+            business_date=self.day,
+            deadline=Deadline.after(self.settings.command_deadline_s),
+            idempotency=IdempotencyKey("demo", str(self.book.teller.user_id), key),
+        )
 
     def opening_deposits(self) -> None:
         for member in self.book.people:
@@ -100,11 +111,10 @@ class DayPoster:
             self._by_service(
                 lambda: deposit_cash(
                     self.session,
+                    self.teller(key),
                     share_account_id=account,
                     amount=amount,
-                    actor=self.book.teller,
-                    idempotency_key=key,
-                    business_date=self.day,
+                    reference=None,
                 ),
                 changes,
             )
@@ -143,17 +153,16 @@ class DayPoster:
             return
         changes = {source: -amount.minor_units, target: amount.minor_units}
         if not paid.minimum_reached and own is not None:
-            member_id = self.book.member_ids[own]
+            # A member's saving into their own account, keyed in by the teller.
             self._by_service(
-                lambda: transfer_between_own_accounts(
+                lambda: transfer_to_member(
                     self.session,
-                    member_id=member_id,
+                    self.teller(key),
                     from_share_account_id=source,
-                    to_share_account_id=target,
                     amount=amount,
-                    actor=self.book.teller,
-                    idempotency_key=key,
-                    business_date=self.day,
+                    to_membership_number=None,
+                    to_account_number=paid.number,
+                    reference=None,
                 ),
                 changes,
             )
@@ -186,11 +195,11 @@ class DayPoster:
         changes: Changes,
     ) -> None:
         request = EntryRequest(
-            idempotency_key=key,
+            idempotency_key=f"demo:{key}",
             business_date=self.day,
             lines=(Line.debit(debit, amount), Line.credit(credit, amount)),
             description=description,
-            posted_by=self.book.teller,
+            posted_by=self.book.teller_ref,
             kind=kind,
             metadata=metadata,
         )
@@ -203,8 +212,10 @@ class DayPoster:
         self.finish()  # what is queued happened first
         try:
             movement()
-        except (DomainError, PostingRefused):
-            return  # refused as a till would refuse it; the day goes on
+        except Conflict:
+            # Refused by the state of the accounts (the ledger's refusals included) as a
+            # till would refuse it; the day goes on. Any other error is a bug and stops it.
+            return
         self._apply(changes)
 
     def _apply(self, changes: Changes) -> None:

@@ -1,8 +1,9 @@
 """The demo's loans: a few members borrow during the history, in every state worth seeing.
 
 Each happens on a set day of the history (counted from its first day), to a set member
-(by index), through the same application layer the API uses: the member applies and is
-decided at once, accepts, repays from their shares or settles. By the last day:
+(by index), through the same commands the API runs, as that member (so each step is in the
+audit log): the member applies and is decided at once, accepts, repays from their shares
+or settles. By the last day:
 
 | member | what |
 | --- | --- |
@@ -26,18 +27,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creditunion.auth.actor import Actor
+from creditunion.auth.models import User
+from creditunion.auth.roles import Role
+from creditunion.commands import CommandContext, IdempotencyKey, member_context
 from creditunion.demo.people import DemoBook
-from creditunion.errors import DomainError
-from creditunion.lending import origination, reads, servicing
+from creditunion.errors import Conflict
+from creditunion.lending import reads
+from creditunion.lending.application_commands import accept_offer, apply_for_loan
+from creditunion.lending.commands import repay_from_shares, settle_from_shares
 from creditunion.platform.settings import Settings
 from ledger.accounts import get_account
-from ledger.checks import PostingRefused
+from ledger.deadline import Deadline
 from ledger.money import Money
 from ledger.ownership import MemberScope
 from loans.affordability import IncomeExpenditure
-from loans.errors import LoansConflict, LoansRefused
+from loans.errors import LoansRefused
 from loans.frequency import Frequency
 from loans.models import LoanStatus
 from loans.services.arrears import age_loan
@@ -65,7 +73,9 @@ _TAKEN: Final = {
 _REPAID_ON: Final = 40  # member5 pays their first instalment...
 _SETTLED_ON: Final = 50  # ...and settles early
 
-Refusals = (DomainError, PostingRefused, LoansRefused, LoansConflict)
+# What a day can refuse: the state of the member's money or loan (conflicts, the ledger's
+# refusals among them) and the lending rules. Anything else is a bug and stops the demo.
+Refusals = (Conflict, LoansRefused)
 
 
 def _statement(
@@ -138,8 +148,31 @@ class DemoLoans:
     def _scope(self, index: int) -> MemberScope:
         return MemberScope(self._member(index))
 
-    def _actor(self, index: int) -> str:
-        return f"member:{self._member(index)}"
+    def _acting(self, index: int, key: str | None = None) -> CommandContext:
+        """The member acting for themselves, as the API would start their command; `key`
+        for what moves money (deterministic, so a rerun finds it posted)."""
+        actor = self._actor(index)
+        owner = str(actor.user_id) if actor.user_id is not None else actor.username
+        return member_context(
+            actor,
+            business_date=self.day,
+            deadline=Deadline.after(self.settings.command_deadline_s),
+            idempotency=None if key is None else IdempotencyKey("demo", owner, key),
+        )
+
+    def _actor(self, index: int) -> Actor:
+        """The member's app login if they have one; else the member themselves, named as
+        the demo has always recorded them (`member:{id}`): the demo acts for members who
+        never signed up to the app, as their loans must still be somebody's doing."""
+        member_id = self._member(index)
+        login = self.session.scalar(select(User).where(User.member_id == member_id).limit(1))
+        if login is not None:
+            return Actor(
+                user_id=login.id, username=login.username, role=Role.MEMBER, member_id=member_id
+            )
+        return Actor(
+            user_id=None, username=f"member:{member_id}", role=Role.MEMBER, member_id=member_id
+        )
 
     def _apply(
         self,
@@ -150,9 +183,9 @@ class DemoLoans:
         frequency: Frequency = Frequency.MONTHLY,
         statement: IncomeExpenditure | None = None,
     ) -> int:
-        view = origination.apply_for_loan(
+        view = apply_for_loan(
             self.session,
-            member_id=self._member(index),
+            self._acting(index),
             product_code=PRODUCT,
             amount=Money(amount, self.currency),
             term=term,
@@ -161,7 +194,6 @@ class DemoLoans:
             statement=statement or _statement(self.currency),
             refinances_existing=False,
             settings=self.settings,
-            business_date=self.day,
         )
         return view.id
 
@@ -171,16 +203,14 @@ class DemoLoans:
         )
         account = self.book.main_account(index)
         before = self._balance(index)
-        origination.accept(
+        accept_offer(
             self.session,
+            self._acting(index, f"{self.day}:accept:{index}"),
             application_id=application_id,
-            member_id=self._member(index),
             share_account_id=account,
             collection_mandate=loan.mandate,
             collection_account_id=None,
-            actor=self._actor(index),
             settings=self.settings,
-            business_date=self.day,
         )
         self._moved(index, before)
 
@@ -198,15 +228,13 @@ class DemoLoans:
         if due is None:
             return
         before = self._balance(index)
-        servicing.repay_from_shares(
+        repay_from_shares(
             self.session,
+            self._acting(index, f"{self.day}:loan:{index}"),
             loan_id=loan_id,
-            member_id=self._member(index),
             share_account_id=self.book.main_account(index),
             amount=due.amount,
-            idempotency_key=f"demo:{self.day}:loan:{index}",
-            actor=self._actor(index),
-            business_date=self.day,
+            reduce_balance=False,
         )
         self._moved(index, before)
 
@@ -223,19 +251,17 @@ class DemoLoans:
         if loan_id is None:
             return
         before = self._balance(index)
-        servicing.settle_from_shares(
+        settle_from_shares(
             self.session,
+            self._acting(index, f"{self.day}:settle:{index}"),
             loan_id=loan_id,
-            member_id=self._member(index),
             share_account_id=self.book.main_account(index),
-            idempotency_key=f"demo:{self.day}:settle:{index}",
-            actor=self._actor(index),
-            business_date=self.day,
         )
         self._moved(index, before)
 
     def _age(self, index: int) -> None:
         # Close of business ages arrears every day; the demo moves the date without it.
+        # Not a command: ageing is close of business's own bookkeeping, which no one starts.
         loan_id = self._loan_id(index)
         if loan_id is not None:
             age_loan(self.session, loan_id=loan_id, business_date=self.day)

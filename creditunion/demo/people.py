@@ -1,7 +1,8 @@
 """The demo's people: staff logins of every role, members with their accounts and app logins.
 
-Created once, in one transaction, through the real services; found again on later runs
-(the demo's admin login says they exist) together with the accounts' balances.
+Created once, in one transaction, through the commands the API runs (so each is recorded
+in the audit log as the demo's staff acting); found again on later runs (the demo's admin
+login says they exist) together with the accounts' balances.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from creditunion.commands import CommandContext, staff_context
 from creditunion.demo.data import DemoMember, demo_members
 from creditunion.errors import Conflict
 from creditunion.initial_data import initialise
-from creditunion.members.commands import AppLogin, create_login
+from creditunion.members.commands import AppLogin, create_login, register_member
 from creditunion.members.models import Member
-from creditunion.members.service import register_member
+from creditunion.members.views import NiVisibility
 from creditunion.platform.settings import Settings
+from creditunion.shares.account_commands import open_share_account
 from creditunion.shares.models import ShareAccount, ShareProduct
 from creditunion.shares.products import CHRISTMAS_SAVER, INSTANT_ACCESS, JUNIOR_SAVER
-from creditunion.shares.service import open_share_account
 from ledger.deadline import Deadline
 from ledger.models import LedgerAccount
 
@@ -66,8 +67,8 @@ class Login:
 class DemoBook:
     """The demo's members and accounts, and their balances as the history is posted."""
 
-    teller: str  # actor strings of the demo's staff
-    manager: str
+    teller: Actor  # the demo's staff, as the API knows them once signed in
+    manager: Actor
     people: list[DemoMember]
     member_ids: list[int]
     membership_numbers: list[str]
@@ -75,6 +76,11 @@ class DemoBook:
     christmas: dict[int, int] = field(default_factory=dict)
     junior: dict[int, int] = field(default_factory=dict)
     ledgers: dict[int, AccountLimits] = field(default_factory=dict)  # account id -> its state
+
+    @property
+    def teller_ref(self) -> str:
+        """The teller as services record who acted (`user:{id}`)."""
+        return f"user:{self.teller.user_id}"
 
     @property
     def accounts(self) -> int:
@@ -140,17 +146,26 @@ def create_people(session: Session, *, settings: Settings, count: int, start: dt
     for view in staff.values():
         if view.approval_pending:
             approve_staff_user(session, _acting(SYSTEM, start, settings), user_id=view.id)
-    teller = f"user:{staff['demo.teller'].id}"
+    teller = _staff_actor(session, "demo.teller")
     for person in demo_members(count, today=start):
         member = register_member(
-            session, application=person.application, actor=teller, business_date=start
-        )
+            session,
+            _acting(teller, start, settings),
+            application=person.application,
+            login=None,
+            settings=settings,
+            ni_visibility=NiVisibility.MASKED,
+        ).member
         codes = [JUNIOR_SAVER] if person.junior else [INSTANT_ACCESS]
         if person.christmas_saver:
             codes.append(CHRISTMAS_SAVER)
         for code in codes:
             open_share_account(
-                session, member_id=member.id, product_code=code, actor=teller, business_date=start
+                session,
+                _acting(teller, start, settings),
+                member_id=member.id,
+                product_code=code,
+                repayment_mandate=False,
             )
         if person.index < MEMBER_LOGINS:
             create_login(
@@ -180,25 +195,26 @@ def _bootstrap_admin(session: Session, settings: Settings, start: dt.date) -> Ac
     return Actor(user_id=view.id, username=view.username, role=Role.ADMIN)
 
 
-def _user_id(session: Session, username: str) -> int:
-    found = session.scalar(select(User.id).where(User.username == username))
+def _staff_actor(session: Session, username: str) -> Actor:
+    """A demo staff login as the API's actor for it once signed in."""
+    found = session.scalar(select(User).where(User.username == username))
     if found is None:
         raise DemoRefused(f"the demo's {username} login is missing: was it renamed?")
-    return found
+    return Actor(user_id=found.id, username=found.username, role=found.role, member_id=None)
 
 
 def load_book(session: Session, *, start: dt.date) -> DemoBook:
     """The demo's members (registered by the demo teller, in order) and their accounts."""
-    teller = f"user:{_user_id(session, 'demo.teller')}"
+    teller = _staff_actor(session, "demo.teller")
     rows = session.execute(
         select(Member.id, Member.membership_number)
-        .where(Member.created_by == teller)
+        .where(Member.created_by == f"user:{teller.user_id}")
         .order_by(Member.id)
         .limit(MEMBERS_MAX)
     ).all()
     book = DemoBook(
         teller=teller,
-        manager=f"user:{_user_id(session, 'demo.manager')}",
+        manager=_staff_actor(session, "demo.manager"),
         people=demo_members(len(rows), today=start),
         member_ids=[member_id for member_id, _ in rows],
         membership_numbers=[number for _, number in rows],
