@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -52,7 +52,8 @@ class DayPoster:
         self.batch: list[tuple[EntryRequest, Changes]] = []
 
     def money(self, amount: Decimal) -> Money:
-        return Money(amount.quantize(self.quantum), self.currency)
+        # Demo amounts are drawn at random; banker's rounding to the minor unit, named.
+        return Money(amount.quantize(self.quantum, rounding=ROUND_HALF_EVEN), self.currency)
 
     def key(self, what: object) -> str:
         return f"{self.day.isoformat()}:{what}"
