@@ -17,7 +17,7 @@ from api.domain import as_query_problem, business_date
 from api.iso_dates import IsoDate
 from api.pagination import PageRequest
 from api.problems import InvalidField, RequestInvalid
-from api.schemas.shares import TransactionsPage
+from api.shares.schemas import TransactionsPage
 from creditunion.field_problems import ValidationProblem
 from creditunion.shares.service import get_share_account
 from creditunion.shares.statements import member_transactions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.schemas.members import MemberIn
+from api.members.schemas import MemberIn
 from creditunion.members.ni_number import normalise_ni_number
 from creditunion.members.postcode import normalise_postcode
 

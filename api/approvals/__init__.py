@@ -1,0 +1,1 @@
+"""Maker-checker requests and reversals (routers and bodies)."""

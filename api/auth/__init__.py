@@ -1,0 +1,1 @@
+"""Signing in: tokens and passwords (router and bodies)."""

@@ -1,0 +1,1 @@
+"""Close of business and the business date (routers and bodies)."""

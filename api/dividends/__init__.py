@@ -1,0 +1,1 @@
+"""Dividend runs (router and bodies)."""

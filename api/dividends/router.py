@@ -1,0 +1,69 @@
+"""Dividends on shares: a manager declares a rate for a closed period; close of business pays it.
+
+Declaring takes `cob:run` (managers): it decides what a close of business will post.
+Reading takes `ledger:read` (managers and auditors).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from api.commands import staff_command
+from api.dividends.schemas import DividendIn, DividendOut
+from api.problems import problem_responses
+from api.security import require
+from api.transactions import DbSession, api_router
+from creditunion.auth.roles import Permission
+from creditunion.commands import CommandContext
+from creditunion.savings import commands, dividends
+from creditunion.shares.product_service import get_share_product
+
+router = api_router(prefix="/dividends", tags=["dividends"])
+
+LIST_LIMIT_MAX = 100
+
+Declaring = Annotated[CommandContext, staff_command(Permission.COB_RUN)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DividendOut,
+    responses=problem_responses(404, 409),
+    summary="Declare a dividend rate for a closed period of a dividend-paying product",
+)
+def declare(session: DbSession, body: DividendIn, context: Declaring) -> DividendOut:
+    declared = commands.declare_dividend(
+        session,
+        context,
+        product_code=body.product_code.upper(),
+        period_start=body.period_start,
+        period_end=body.period_end,
+        pay_on=body.pay_on,
+        annual_rate=body.annual_rate,
+    )
+    currency = get_share_product(session, code=declared.product_code).currency
+    return DividendOut.of(declared, currency)
+
+
+@router.get(
+    "",
+    response_model=list[DividendOut],
+    dependencies=[require(Permission.LEDGER_READ)],
+    summary="Declared dividends, newest first",
+)
+def list_declared(
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_MAX,
+) -> list[DividendOut]:
+    currencies: dict[str, str] = {}
+    found = []
+    for view in dividends.list_dividends(session, limit=limit):
+        if view.product_code not in currencies:
+            currencies[view.product_code] = get_share_product(
+                session, code=view.product_code
+            ).currency
+        found.append(DividendOut.of(view, currencies[view.product_code]))
+    return found

@@ -1,0 +1,1 @@
+"""Exports, evidence exports and the ledger proof (routers and bodies)."""

@@ -1,0 +1,218 @@
+"""Auditors' evidence exports over HTTP: the chart of accounts and the
+member, loan, interest, cut-off, access and settings reports, each as one ZIP archive of
+its files and manifest, exactly as `creditunion export KIND` writes them.
+
+They go the way of the ledger's exports (`api.exports.router`): read from one snapshot of
+the read engine, archived, recorded in the audit trail with every hash, committed, then
+streamed. Auditors and managers only (`exports:read`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from sqlalchemy.orm import Session
+
+from api.context import request_context
+from api.exports.router import (
+    RANGE_DAYS_MAX,
+    ZIP_RESPONSE,
+    Exporter,
+    FromDate,
+    ReadEngine,
+    TableFormatQuery,
+    ToDate,
+    ZipStream,
+    _send,
+    check_date,
+    check_range,
+)
+from api.iso_dates import IsoDate
+from api.problems import InvalidField, RequestInvalid
+from api.transactions import DbSession, api_router
+from creditunion.exports.chart_of_accounts import chart_of_accounts_report
+from creditunion.exports.cut_off import cut_off_report
+from creditunion.exports.interest_report import interest_report
+from creditunion.exports.loan_book import loan_book_report
+from creditunion.exports.member_balances import member_balances_report
+from creditunion.exports.settings_changes import settings_changes_report
+from creditunion.exports.user_access import user_access_report
+from ledger.export.report import Report
+
+router = api_router(prefix="/exports", tags=["exports"])
+
+AsOf = Annotated[IsoDate, Query(description="The business date it is as at (its end).")]
+
+
+@router.get(
+    "/chart-of-accounts",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="The chart of accounts as it stood at a date: type, parent, role, status, "
+    "opened and closed",
+)
+def export_chart_of_accounts(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: AsOf,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("as_of", as_of)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return chart_of_accounts_report(s, as_of=as_of, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/member-balances",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Each member and each share account's balance as at a date, from the journal",
+)
+def export_member_balances(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: AsOf,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("as_of", as_of)
+
+    def build(s: Session) -> Report:
+        return member_balances_report(s, as_of=as_of)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/cut-off",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Entries of a period posted after its cut-off, back-dated or forward-dated, "
+    "with who posted them and when",
+)
+def export_cut_off(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return cut_off_report(s, from_date=from_date, to_date=to_date, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/interest-report",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Savings interest and dividends per member for a period, posted and accrued",
+)
+def export_interest_report(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+
+    def build(s: Session) -> Report:
+        return interest_report(s, from_date=from_date, to_date=to_date)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/loan-book",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Every loan as at a date with balances, days past due, ageing, provision and "
+    "status; the write-offs and recoveries from `from`",
+)
+def export_loan_book(
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    as_of: AsOf,
+    from_date: Annotated[
+        IsoDate, Query(alias="from", description="First date of the write-off register.")
+    ],
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_date("from", from_date)
+    check_date("as_of", as_of)
+    if from_date > as_of:
+        raise RequestInvalid(InvalidField("query", "from", "is after `as_of`"))
+    if (as_of - from_date).days + 1 > RANGE_DAYS_MAX:
+        raise RequestInvalid(
+            InvalidField("query", "from", f"the register covers at most {RANGE_DAYS_MAX} days")
+        )
+
+    def build(s: Session) -> Report:
+        return loan_book_report(s, from_date=from_date, as_of=as_of)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/user-access",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Staff logins and roles at the end of `to`, and their changes in the range",
+)
+def export_user_access(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return user_access_report(s, from_date=from_date, to_date=to_date, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)
+
+
+@router.get(
+    "/settings-changes",
+    response_class=ZipStream,
+    responses=ZIP_RESPONSE,
+    summary="Changes to configuration that affects money in a range, from the audit log, "
+    "and what is and is not covered",
+)
+def export_settings_changes(
+    request: Request,
+    session: DbSession,
+    actor: Exporter,
+    engine: ReadEngine,
+    from_date: FromDate,
+    to_date: ToDate,
+    export_format: TableFormatQuery,
+) -> ZipStream:
+    check_range(from_date, to_date)
+    zone = request_context(request).settings.zone
+
+    def build(s: Session) -> Report:
+        return settings_changes_report(s, from_date=from_date, to_date=to_date, zone=zone)
+
+    return _send(session, actor, engine, build, export_format)

@@ -1,0 +1,1 @@
+"""Members: registration, records and their share accounts (router and bodies)."""

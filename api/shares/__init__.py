@@ -1,0 +1,1 @@
+"""Share accounts and share products (routers and bodies)."""

@@ -1,0 +1,1 @@
+"""Staff and member logins (router and bodies)."""
