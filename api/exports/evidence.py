@@ -11,22 +11,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query
 from sqlalchemy.orm import Session
 
-from api.context import request_context
+from api.exports.report_routes import AsOf, add_report_export, as_of_query, range_query
 from api.exports.router import (
     RANGE_DAYS_MAX,
     ZIP_RESPONSE,
     Exporter,
-    FromDate,
     ReadEngine,
     TableFormatQuery,
-    ToDate,
     ZipStream,
     _send,
     check_date,
-    check_range,
 )
 from api.iso_dates import IsoDate
 from api.problems import InvalidField, RequestInvalid
@@ -42,99 +39,41 @@ from ledger.export.report import Report
 
 router = api_router(prefix="/exports", tags=["exports"])
 
-AsOf = Annotated[IsoDate, Query(description="The business date it is as at (its end).")]
 
-
-@router.get(
+add_report_export(
+    router,
     "/chart-of-accounts",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
+    name="export_chart_of_accounts",
     summary="The chart of accounts as it stood at a date: type, parent, role, status, "
     "opened and closed",
+    query=as_of_query,
+    build=lambda s, q: chart_of_accounts_report(s, as_of=q.as_of, zone=q.zone),
 )
-def export_chart_of_accounts(
-    request: Request,
-    session: DbSession,
-    actor: Exporter,
-    engine: ReadEngine,
-    as_of: AsOf,
-    export_format: TableFormatQuery,
-) -> ZipStream:
-    check_date("as_of", as_of)
-    zone = request_context(request).settings.zone
-
-    def build(s: Session) -> Report:
-        return chart_of_accounts_report(s, as_of=as_of, zone=zone)
-
-    return _send(session, actor, engine, build, export_format)
-
-
-@router.get(
+add_report_export(
+    router,
     "/member-balances",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
+    name="export_member_balances",
     summary="Each member and each share account's balance as at a date, from the journal",
+    query=as_of_query,
+    build=lambda s, q: member_balances_report(s, as_of=q.as_of),
 )
-def export_member_balances(
-    session: DbSession,
-    actor: Exporter,
-    engine: ReadEngine,
-    as_of: AsOf,
-    export_format: TableFormatQuery,
-) -> ZipStream:
-    check_date("as_of", as_of)
-
-    def build(s: Session) -> Report:
-        return member_balances_report(s, as_of=as_of)
-
-    return _send(session, actor, engine, build, export_format)
-
-
-@router.get(
+add_report_export(
+    router,
     "/cut-off",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
+    name="export_cut_off",
     summary="Entries of a period posted after its cut-off, back-dated or forward-dated, "
     "with who posted them and when",
+    query=range_query,
+    build=lambda s, q: cut_off_report(s, from_date=q.from_date, to_date=q.to_date, zone=q.zone),
 )
-def export_cut_off(
-    request: Request,
-    session: DbSession,
-    actor: Exporter,
-    engine: ReadEngine,
-    from_date: FromDate,
-    to_date: ToDate,
-    export_format: TableFormatQuery,
-) -> ZipStream:
-    check_range(from_date, to_date)
-    zone = request_context(request).settings.zone
-
-    def build(s: Session) -> Report:
-        return cut_off_report(s, from_date=from_date, to_date=to_date, zone=zone)
-
-    return _send(session, actor, engine, build, export_format)
-
-
-@router.get(
+add_report_export(
+    router,
     "/interest-report",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
+    name="export_interest_report",
     summary="Savings interest and dividends per member for a period, posted and accrued",
+    query=range_query,
+    build=lambda s, q: interest_report(s, from_date=q.from_date, to_date=q.to_date),
 )
-def export_interest_report(
-    session: DbSession,
-    actor: Exporter,
-    engine: ReadEngine,
-    from_date: FromDate,
-    to_date: ToDate,
-    export_format: TableFormatQuery,
-) -> ZipStream:
-    check_range(from_date, to_date)
-
-    def build(s: Session) -> Report:
-        return interest_report(s, from_date=from_date, to_date=to_date)
-
-    return _send(session, actor, engine, build, export_format)
 
 
 @router.get(
@@ -169,50 +108,22 @@ def export_loan_book(
     return _send(session, actor, engine, build, export_format)
 
 
-@router.get(
+add_report_export(
+    router,
     "/user-access",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
+    name="export_user_access",
     summary="Staff logins and roles at the end of `to`, and their changes in the range",
+    query=range_query,
+    build=lambda s, q: user_access_report(s, from_date=q.from_date, to_date=q.to_date, zone=q.zone),
 )
-def export_user_access(
-    request: Request,
-    session: DbSession,
-    actor: Exporter,
-    engine: ReadEngine,
-    from_date: FromDate,
-    to_date: ToDate,
-    export_format: TableFormatQuery,
-) -> ZipStream:
-    check_range(from_date, to_date)
-    zone = request_context(request).settings.zone
-
-    def build(s: Session) -> Report:
-        return user_access_report(s, from_date=from_date, to_date=to_date, zone=zone)
-
-    return _send(session, actor, engine, build, export_format)
-
-
-@router.get(
+add_report_export(
+    router,
     "/settings-changes",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
+    name="export_settings_changes",
     summary="Changes to configuration that affects money in a range, from the audit log, "
     "and what is and is not covered",
+    query=range_query,
+    build=lambda s, q: settings_changes_report(
+        s, from_date=q.from_date, to_date=q.to_date, zone=q.zone
+    ),
 )
-def export_settings_changes(
-    request: Request,
-    session: DbSession,
-    actor: Exporter,
-    engine: ReadEngine,
-    from_date: FromDate,
-    to_date: ToDate,
-    export_format: TableFormatQuery,
-) -> ZipStream:
-    check_range(from_date, to_date)
-    zone = request_context(request).settings.zone
-
-    def build(s: Session) -> Report:
-        return settings_changes_report(s, from_date=from_date, to_date=to_date, zone=zone)
-
-    return _send(session, actor, engine, build, export_format)
