@@ -13,6 +13,7 @@ run time, and they name the closure's `permission`, which a string annotation ca
 """
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
@@ -24,7 +25,7 @@ from api.security import require
 from api.transactions import get_session
 from creditunion.auth.actor import Actor
 from creditunion.auth.roles import Permission
-from creditunion.business_date.service import current_business_date
+from creditunion.business_date.service import business_date_or_first, current_business_date
 from creditunion.commands import CommandContext, IdempotencyKey, member_context, staff_context
 from creditunion.members.service import MemberNotFound
 from ledger.deadline import Deadline, current_deadline
@@ -83,12 +84,15 @@ def _command(permission: Permission, make: ContextMaker, key: Callable[..., obje
     return Depends(dependency)
 
 
-def own_login_context(session: Session, actor: Actor) -> CommandContext:
+def own_login_context(session: Session, actor: Actor, *, zone: zoneinfo.ZoneInfo) -> CommandContext:
     """The context of a login acting on its own sign-in (signing in, refreshing, signing
     out, changing its password): a member's own scope, else the staff scope. The caller
-    has checked the credentials that make `actor` the one acting."""
+    has checked the credentials that make `actor` the one acting. A login may sign in before
+    `creditunion init` set the business date (the first admin does); its records are then
+    dated the day init would start at."""
     make = _member_context if actor.is_member else staff_context
-    return make(actor, business_date=current_business_date(session), deadline=_deadline())
+    business_date = business_date_or_first(session, zone=zone)
+    return make(actor, business_date=business_date, deadline=_deadline())
 
 
 def staff_command(permission: Permission, *, money: bool = False) -> Any:

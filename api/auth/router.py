@@ -81,7 +81,7 @@ def issue_token(
         return _refused(request, REFUSED_DETAIL)
     issued = session_commands.sign_in(
         session,
-        own_login_context(session, verified.actor),
+        own_login_context(session, verified.actor, zone=context.settings.zone),
         verified=verified,
         codec=context.tokens,
         settings=context.settings,
@@ -110,7 +110,7 @@ def refresh_token(request: Request, response: Response, session: DbSession, body
         return _refused(request, "the refresh token is invalid, expired, used or revoked")
     issued = session_commands.refresh(
         session,
-        own_login_context(session, presented.actor),
+        own_login_context(session, presented.actor, zone=context.settings.zone),
         presented=presented,
         codec=context.tokens,
         settings=context.settings,
@@ -136,7 +136,9 @@ def logout(request: Request, session: DbSession, body: RefreshIn) -> Response:
     if presented is not None:
         session_commands.sign_out(
             session,
-            own_login_context(session, presented.actor),
+            own_login_context(
+                session, presented.actor, zone=request_context(request).settings.zone
+            ),
             presented=presented,
             now=dt.datetime.now(dt.UTC),
         )
@@ -186,7 +188,7 @@ def change_password(
     if outcome is PasswordCheck.RIGHT:
         session_commands.change_own_password(
             session,
-            own_login_context(session, actor),
+            own_login_context(session, actor, zone=context.settings.zone),
             new_password=body.new_password,
             settings=context.settings,
             now=now,

@@ -14,11 +14,13 @@ that read D to finish, and requests that start after it read D + 1.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from creditunion.business_date.clock import today_in_zone
 from creditunion.business_date.models import CALENDAR_ROW_ID, BusinessCalendar
 from creditunion.errors import Conflict, Unavailable
 from ledger.periods import POSTING_HORIZON_SETTING, closed_through
@@ -83,6 +85,16 @@ def current_business_date(session: Session) -> dt.date:
         raise BusinessDateNotInitialised()
     value: dt.date = row[0]
     return value
+
+
+def business_date_or_first(session: Session, *, zone: zoneinfo.ZoneInfo) -> dt.date:
+    """The business date; before `creditunion init` set one, the date init would start it
+    at (today in `zone`). Only for commands about logins, which may come before the books:
+    signing in, and the command line's first admin."""
+    try:
+        return current_business_date(session)
+    except BusinessDateNotInitialised:
+        return today_in_zone(zone)
 
 
 def advance_business_date(session: Session, *, from_date: dt.date) -> dt.date:

@@ -7,8 +7,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from creditunion.business_date.clock import today_in_zone
-from creditunion.business_date.service import BusinessDateNotInitialised, current_business_date
+from creditunion.business_date.service import business_date_or_first
 from creditunion.commands import CommandContext, staff_context
 from creditunion.platform.settings import get_settings
 from launch.cli.operator import current_operator
@@ -22,10 +21,7 @@ def operator_context(session: Session, *, business_date: dt.date | None = None) 
     first."""
     settings = get_settings()
     if business_date is None:
-        try:
-            business_date = current_business_date(session)
-        except BusinessDateNotInitialised:
-            business_date = today_in_zone(settings.zone)
+        business_date = business_date_or_first(session, zone=settings.zone)
     return staff_context(
         current_operator(),
         business_date=business_date,
