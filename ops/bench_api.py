@@ -30,7 +30,7 @@ from typing import Any, Final
 import httpx
 import psycopg
 
-from creditunion.errors import DomainError
+from creditunion.errors import Conflict
 from creditunion.platform.database import make_engine, run_command
 from ledger.checks import PostingRefused
 from ledger.entry import EntryRequest, Line
@@ -129,7 +129,7 @@ def service_worker(
 
         try:
             run_command(engine, move)
-        except (PostingRefused, DomainError):
+        except Conflict:  # a refusal (funds, a limit, a closed account): not posted
             continue
         posted += 1
     engine.dispose()
