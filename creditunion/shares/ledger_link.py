@@ -102,17 +102,12 @@ def after_credit(session: Session, locked: LockedAccount, business_date: dt.date
     account = locked.account
     if account.minimum_reached_on is not None:
         return
-    balance = get_account(session, account.ledger_account_id).balance.minor_units
-    minimum = locked.product.minimum_balance_minor
-    if balance < max(minimum, 1):
+    balance = get_account(session, account.ledger_account_id).balance
+    minimum = locked.product.minimum_balance
+    if balance < minimum or not balance.is_positive():
         return
     if minimum:
-        currency = locked.product.currency
-        set_floor(
-            session,
-            account_id=account.ledger_account_id,
-            floor=Money.from_minor(minimum, currency),
-        )
+        set_floor(session, account_id=account.ledger_account_id, floor=minimum)
     account.minimum_reached_on = business_date
     session.flush()
     activate_if_pending(session, member_id=account.member_id, business_date=business_date)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from creditunion.members.models import ENUM_LENGTH
 from ledger.base import Base
 from ledger.models import string_enum
+from ledger.money_attribute import StoredMoney, StoredOptionalMoney
 from loans.daycount import DayCount
 
 
@@ -93,6 +94,8 @@ class ShareProduct(Base):
     currency: Mapped[str] = mapped_column(String(3))
     minimum_balance_minor: Mapped[int] = mapped_column(BigInteger)
     maximum_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    minimum_balance = StoredMoney("minimum_balance_minor")
+    maximum_balance = StoredOptionalMoney("maximum_balance_minor")
     # [{"from": "11-01", "to": "12-31"}, ...]: month-day ranges, inclusive, which may wrap
     # the year end; NULL means withdrawals at any time.
     withdrawal_windows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)

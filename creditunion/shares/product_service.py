@@ -83,10 +83,6 @@ def _insert(session: Session, valid: ValidProduct, *, actor: str) -> ShareProduc
         name=valid.name,
         kind=valid.kind,
         currency=valid.currency,
-        minimum_balance_minor=valid.minimum_balance.minor_units,
-        maximum_balance_minor=(
-            None if valid.maximum_balance is None else valid.maximum_balance.minor_units
-        ),
         withdrawal_windows=(
             None
             if valid.withdrawal_windows is None
@@ -100,6 +96,9 @@ def _insert(session: Session, valid: ValidProduct, *, actor: str) -> ShareProduc
         active=valid.active,
         created_by=actor,
     )
+    # Set once the row has its currency, which they are checked against.
+    row.minimum_balance = valid.minimum_balance
+    row.maximum_balance = valid.maximum_balance
     session.add(row)
     session.flush()
     return row

@@ -44,12 +44,8 @@ class ShareProductView:
             name=row.name,
             kind=row.kind,
             currency=row.currency,
-            minimum_balance=Money.from_minor(row.minimum_balance_minor, row.currency),
-            maximum_balance=(
-                None
-                if row.maximum_balance_minor is None
-                else Money.from_minor(row.maximum_balance_minor, row.currency)
-            ),
+            minimum_balance=row.minimum_balance,
+            maximum_balance=row.maximum_balance,
             withdrawal_windows=parse_windows(row.withdrawal_windows),
             maximum_age_years=row.maximum_age_years,
             return_basis=row.return_basis,
