@@ -20,8 +20,8 @@ from creditunion.shares.service import (
     LockedAccount,
     PendingApprovalsExist,
     ShareAccountClosed,
-    available_minor,
-    pending_withdrawals_minor,
+    available_balance,
+    pending_withdrawals,
 )
 from ledger.entry import KEY_LENGTH_MAX, REFERENCE_LENGTH_MAX
 from ledger.money import Money
@@ -121,12 +121,10 @@ def require_currency(locked: LockedAccount, amount: Money) -> None:
 def require_can_receive(locked: LockedAccount, amount: Money) -> None:
     require_open(locked)
     require_currency(locked, amount)
-    maximum = locked.product.maximum_balance_minor
-    after = locked.ledger.balance.minor_units + amount.minor_units
+    maximum = locked.product.maximum_balance
+    after = locked.ledger.balance + amount
     if maximum is not None and after > maximum:
-        raise AboveMaximumBalance(
-            locked.account.account_number, locked.money(maximum), locked.money(after)
-        )
+        raise AboveMaximumBalance(locked.account.account_number, maximum, after)
 
 
 def require_can_give(
@@ -150,24 +148,23 @@ def require_can_give(
     if not withdrawals_open(windows, business_date):
         described = ", ".join(f"{w.start} to {w.end}" for w in windows or ())
         raise OutsideWithdrawalWindow(number, business_date, described)
-    balance = locked.ledger.balance.minor_units
+    balance = locked.ledger.balance
     pending = (
-        locked.pending_withdrawals_minor
+        locked.pending_withdrawals
         if excluding_approval is None
-        else pending_withdrawals_minor(
-            session, locked.account.id, excluding_approval=excluding_approval
+        else pending_withdrawals(
+            session, locked.account.id, locked.currency, excluding_approval=excluding_approval
         )
     )
     if final:
         if pending:
             raise PendingApprovalsExist(number)
-        if amount.minor_units != balance:
-            raise FinalWithdrawalMismatch(number, locked.money(balance), amount)
+        if amount != balance:
+            raise FinalWithdrawalMismatch(number, balance, amount)
         return
-    floor = 0 if locked.ledger.floor is None else locked.ledger.floor.minor_units
-    available = available_minor(balance, floor, pending)
-    if amount.minor_units > available:
-        raise InsufficientAvailableBalance(number, locked.money(available), amount)
+    available = available_balance(balance, locked.floor, pending)
+    if amount > available:
+        raise InsufficientAvailableBalance(number, available, amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +183,10 @@ def above_daily_limits(
     all of its member's accounts (`*_today_minor`, in the amount's currency), above a limit."""
     if amount.currency != limits.per_account.currency:
         return True
-    return (
-        account_today_minor + amount.minor_units > limits.per_account.minor_units
-        or member_today_minor + amount.minor_units > limits.per_member.minor_units
-    )
+    # The sums paid out come from one SQL statement, in minor units: money from here on.
+    account_today = Money.from_minor(account_today_minor, amount.currency)
+    member_today = Money.from_minor(member_today_minor, amount.currency)
+    return account_today + amount > limits.per_account or member_today + amount > limits.per_member
 
 
 def needs_approval(amount: Money, approval_limit: Money) -> bool:

@@ -102,13 +102,23 @@ class LockedAccount:
     product: ShareProduct
     member: Member
     ledger: AccountView
-    pending_withdrawals_minor: int  # cash withdrawals awaiting a checker, when locked
+    # Cash withdrawals awaiting a checker, when locked: the sum in minor units as read.
+    pending_withdrawals_minor: int
 
     @property
     def currency(self) -> str:
         return self.product.currency
 
+    @property
+    def pending_withdrawals(self) -> Money:
+        return Money.from_minor(self.pending_withdrawals_minor, self.product.currency)
+
+    @property
+    def floor(self) -> Money:
+        return self.ledger.floor or Money.zero(self.product.currency)
+
     def money(self, minor_units: int) -> Money:
+        # creditunion.lending still works out what is available in minor units.
         return Money.from_minor(minor_units, self.product.currency)
 
 
@@ -233,9 +243,14 @@ def _pending_sum() -> ScalarSelect[int]:
     )
 
 
-def pending_withdrawals_minor(
-    session: Session, share_account_id: int, *, excluding_approval: int | None = None
-) -> int:
+def pending_withdrawals(
+    session: Session,
+    share_account_id: int,
+    currency: str,
+    *,
+    excluding_approval: int | None = None,
+) -> Money:
+    """Cash withdrawals from the account awaiting a checker, in its `currency`."""
     query = select(func.coalesce(func.sum(PendingApproval.amount_minor), 0)).where(
         PendingApproval.share_account_id == share_account_id,
         PendingApproval.status == ApprovalStatus.PENDING,
@@ -243,10 +258,16 @@ def pending_withdrawals_minor(
     )
     if excluding_approval is not None:
         query = query.where(PendingApproval.id != excluding_approval)
-    return int(session.scalar(query) or 0)
+    return Money.from_minor(int(session.scalar(query) or 0), currency)
+
+
+def available_balance(balance: Money, floor: Money, pending: Money) -> Money:
+    """What can leave an account now: its balance less its floor and pending withdrawals."""
+    return max(Money.zero(balance.currency), balance - pending - floor)
 
 
 def available_minor(balance_minor: int, floor_minor: int, pending_minor: int) -> int:
+    """`available_balance` in minor units, for creditunion.lending's callers."""
     return max(0, balance_minor - pending_minor - floor_minor)
 
 
@@ -254,9 +275,8 @@ def _view(
     session: Session, row: ShareAccount, product: ShareProduct, ledger: AccountView
 ) -> ShareAccountView:
     currency = product.currency
-    balance = ledger.balance.minor_units
-    floor = 0 if ledger.floor is None else ledger.floor.minor_units
-    pending = pending_withdrawals_minor(session, row.id)
+    floor = ledger.floor or Money.zero(currency)
+    pending = pending_withdrawals(session, row.id, currency)
     return ShareAccountView(
         id=row.id,
         account_number=row.account_number,
@@ -269,10 +289,10 @@ def _view(
         closed_on=row.closed_on,
         repayment_mandate=row.repayment_mandate,
         minimum_reached_on=row.minimum_reached_on,
-        balance=Money.from_minor(balance, currency),
-        floor=Money.from_minor(floor, currency),
-        pending_withdrawals=Money.from_minor(pending, currency),
-        available=Money.from_minor(available_minor(balance, floor, pending), currency),
+        balance=ledger.balance,
+        floor=floor,
+        pending_withdrawals=pending,
+        available=available_balance(ledger.balance, floor, pending),
         ledger_account_id=row.ledger_account_id,
     )
 
@@ -387,7 +407,7 @@ def close_share_account(
     account = locked.account
     if account.status is ShareAccountStatus.CLOSED:
         raise ShareAccountClosed(account.account_number)
-    if pending_withdrawals_minor(session, account.id):
+    if pending_withdrawals(session, account.id, locked.currency):
         raise PendingApprovalsExist(account.account_number)
     if not locked.ledger.balance.is_zero():
         raise ShareAccountNotEmpty(account.account_number, locked.ledger.balance)
