@@ -38,6 +38,8 @@ later AS (
 )
 """
 
+# The day's interest in accrual units rounded half-up (ROUND_HALF_UP), as
+# accrual.daily_accrual_units: div(2x + den, 2 den) is floor(x / den + 1/2).
 _ACCRUE = text(f"""
 WITH {_BALANCES_AS_OF}, factors AS (
     SELECT * FROM unnest(CAST(:product_ids AS int[]), CAST(:nums AS numeric[]),
@@ -63,6 +65,8 @@ INSERT INTO share_accrual_history (share_account_id, business_date, accrued_unit
 SELECT share_account_id, :d, accrued_units, :d FROM accrued
 """)
 
+# The whole minor units accrued, rounded down (ROUND_DOWN; never negative), as
+# accrual.split_whole_minor; _CARRY_REMAINDER keeps the rest.
 _DUE_FOR_POSTING = text("""
 SELECT sa.ledger_account_id, div(a.accrued_units, :unit)::bigint AS whole
 FROM share_accruals a JOIN share_accounts sa ON sa.id = a.share_account_id
@@ -95,6 +99,8 @@ SELECT count(*) FROM share_accruals a JOIN share_accounts sa ON sa.id = a.share_
 WHERE sa.product_id = ANY(:product_ids) AND sa.status <> 'open' AND a.accrued_units > 0
 """)
 
+# Each account's dividend in minor units rounded down (ROUND_DOWN; only positive sums), as
+# accrual.dividend_minor.
 _BALANCE_DAYS = text("""
 WITH accounts AS (
     SELECT sa.ledger_account_id AS id FROM share_accounts sa

@@ -6,7 +6,7 @@ ledger shows the cost at any date (and an auditor's interim figures agree with t
 ledger), this step keeps the interest and dividends payable account equal to what is owed:
 
     owed = the whole minor units of interest accrued and not yet posted on open share
-           accounts (rounded down, as the posting will be)
+           accounts (rounded down, ROUND_DOWN, as the posting will be)
          + every dividend declared and not yet paid (the amount its period's balances earn,
            fixed once at the first close of business after the declaration: the period is
            closed, so its balances cannot change)
@@ -40,20 +40,20 @@ from ledger.entry import EntryRequest, Line
 from ledger.money import Money
 from ledger.posting import post_entry
 
-_INTEREST_OWED = text("""
-SELECT p.currency, coalesce(sum(div(a.accrued_units, :unit)), 0) AS owed
-FROM share_accruals a
-JOIN share_accounts sa ON sa.id = a.share_account_id
-JOIN share_products p ON p.id = sa.product_id
-WHERE sa.status = 'open' AND a.accrued_units >= :unit
-GROUP BY p.currency
-""")
-
-_DIVIDENDS_OWED = text("""
-SELECT p.currency, coalesce(sum(d.owed_minor), 0) AS owed
-FROM dividend_declarations d JOIN share_products p ON p.id = d.product_id
-WHERE d.status = 'declared'
-GROUP BY p.currency
+# Interest accrued and not yet posted plus dividends declared and not yet paid, by currency.
+_OWED = text("""
+SELECT currency, coalesce(sum(owed), 0) AS owed FROM (
+    SELECT p.currency, div(a.accrued_units, :unit) AS owed
+    FROM share_accruals a
+    JOIN share_accounts sa ON sa.id = a.share_account_id
+    JOIN share_products p ON p.id = sa.product_id
+    WHERE sa.status = 'open' AND a.accrued_units >= :unit
+    UNION ALL
+    SELECT p.currency, d.owed_minor
+    FROM dividend_declarations d JOIN share_products p ON p.id = d.product_id
+    WHERE d.status = 'declared'
+) AS owing
+GROUP BY currency
 """)
 
 _HELD_AT = text("""
@@ -69,45 +69,41 @@ def accrue_interest_payable(
     session: Session, business_date: dt.date, progress: Progress
 ) -> StepOutcome:
     _fix_declared_amounts(session)
-    owed: dict[str, int] = {}
-    for query in (_INTEREST_OWED, _DIVIDENDS_OWED):
-        for row in session.execute(query, {"unit": UNITS_PER_MINOR}):
-            owed[row.currency] = owed.get(row.currency, 0) + int(row.owed)
+    owed_by_currency = {
+        row.currency: int(row.owed) for row in session.execute(_OWED, {"unit": UNITS_PER_MINOR})
+    }
     payable = get_account_by_code(session, INTEREST_AND_DIVIDENDS_PAYABLE)
     expense = get_account_by_code(session, DIVIDEND_AND_INTEREST_EXPENSE)
-    owed.setdefault(payable.currency, 0)
-    unexpected = set(owed) - {payable.currency}
+    currency = payable.currency
+    unexpected = set(owed_by_currency) - {currency}
     assert not unexpected, f"share products are in the books' currency, not {unexpected}"
-    held = int(session.scalar(_HELD_AT, {"d": business_date, "account": payable.id}) or 0)
-    movement = owed[payable.currency] - held
+    owed_minor = owed_by_currency.get(currency, 0)
+    held_minor = int(session.scalar(_HELD_AT, {"d": business_date, "account": payable.id}) or 0)
+    # Both figures are SQL sums in minor units (kept as read in the entry's metadata):
+    # converted once here, and the entry is planned in Money.
+    owed = Money.from_minor(owed_minor, currency)
+    movement = owed - Money.from_minor(held_minor, currency)
     if movement:
-        amount = Money.from_minor(abs(movement), payable.currency)
+        amount = abs(movement)
         expense_side, payable_side = Line.debit, Line.credit
-        if movement < 0:
+        if movement.is_negative():
             expense_side, payable_side = Line.credit, Line.debit
         post_entry(
             session,
             EntryRequest(
-                idempotency_key=f"cob:{business_date}:interest-payable:{payable.currency}",
+                idempotency_key=f"cob:{business_date}:interest-payable:{currency}",
                 business_date=business_date,
                 lines=(expense_side(expense.id, amount), payable_side(payable.id, amount)),
                 description=f"Interest and dividends owed to members at {business_date}",
                 posted_by=POSTED_BY,
                 kind="savings.payable",
-                metadata={"owed_minor": owed[payable.currency], "held_minor": held},
+                metadata={"owed_minor": owed_minor, "held_minor": held_minor},
             ),
         )
     progress(1, 1)
     return StepOutcome(
         items=1 if movement else 0,
-        totals={
-            f"owed_{payable.currency}": str(
-                Money.from_minor(owed[payable.currency], payable.currency).amount
-            ),
-            f"movement_{payable.currency}": str(
-                Money.from_minor(movement, payable.currency).amount
-            ),
-        },
+        totals={f"owed_{currency}": str(owed.amount), f"movement_{currency}": str(movement.amount)},
     )
 
 
