@@ -35,7 +35,7 @@ from ledger.deadline import Deadline
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money, minor_unit_exponent
 
-Changes = dict[int, int]  # share account id -> minor units in (+) or out (-)
+Changes = dict[int, Money]  # share account id -> money in (+) or out (-)
 
 
 class DayPoster:
@@ -105,9 +105,9 @@ class DayPoster:
 
     def deposit(self, account: int, amount: Money, key: str) -> None:
         target = self.book.ledgers[account]
-        if not target.can_take(amount.minor_units):
+        if not target.can_take(amount):
             return
-        changes = {account: amount.minor_units}
+        changes = {account: amount}
         if not target.minimum_reached:
             self._by_service(
                 lambda: deposit_cash(
@@ -133,7 +133,7 @@ class DayPoster:
 
     def withdraw(self, account: int, amount: Money, key: str) -> None:
         source = self.book.ledgers[account]
-        if source.can_give(amount.minor_units):
+        if source.can_give(amount):
             self._queue(
                 key,
                 debit=source.ledger_id,
@@ -142,17 +142,15 @@ class DayPoster:
                 description="Cash withdrawal",
                 kind=KIND_WITHDRAWAL,
                 metadata={"share_account": source.number},
-                changes={account: -amount.minor_units},
+                changes={account: -amount},
             )
 
     def transfer(self, source: int, target: int, amount: Money, key: str, own: int | None) -> None:
         ledgers = self.book.ledgers
         paying, paid = ledgers[source], ledgers[target]
-        if source == target or not (
-            paying.can_give(amount.minor_units) and paid.can_take(amount.minor_units)
-        ):
+        if source == target or not (paying.can_give(amount) and paid.can_take(amount)):
             return
-        changes = {source: -amount.minor_units, target: amount.minor_units}
+        changes = {source: -amount, target: amount}
         if not paid.minimum_reached and own is not None:
             # A member's saving into their own account, keyed in by the teller.
             self._by_service(

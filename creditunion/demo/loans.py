@@ -268,10 +268,10 @@ class DemoLoans:
 
     # -------------------------------------------------------------- the demo's balances
 
-    def _balance(self, index: int) -> int:
+    def _balance(self, index: int) -> Money:
         limits = self.book.ledgers[self.book.main_account(index)]
-        return get_account(self.session, limits.ledger_id).balance.minor_units
+        return get_account(self.session, limits.ledger_id).balance
 
-    def _moved(self, index: int, before: int) -> None:
+    def _moved(self, index: int, before: Money) -> None:
         """Keep the history poster's running balance of the account exact."""
         self.book.ledgers[self.book.main_account(index)].moved(self._balance(index) - before)

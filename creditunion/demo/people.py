@@ -34,8 +34,10 @@ from creditunion.platform.settings import Settings
 from creditunion.shares.account_commands import open_share_account
 from creditunion.shares.models import ShareAccount, ShareProduct
 from creditunion.shares.products import CHRISTMAS_SAVER, INSTANT_ACCESS, JUNIOR_SAVER
+from ledger.accounts import AccountView
 from ledger.deadline import Deadline
 from ledger.models import LedgerAccount
+from ledger.money import Money
 
 DEMO_PASSWORD: Final = "demo-password-2026"
 MEMBERS_MAX: Final = 5_000
@@ -98,21 +100,23 @@ class AccountLimits:
 
     number: str  # the account number
     ledger_id: int  # its ledger account
-    balance: int  # minor units
-    minimum: int
-    maximum: int | None
+    balance: Money
+    minimum: Money
+    maximum: Money | None
     minimum_reached: bool
 
-    def can_give(self, amount: int) -> bool:
-        floor = self.minimum if self.minimum_reached else 0
+    def can_give(self, amount: Money) -> bool:
+        floor = self.minimum if self.minimum_reached else Money.zero(self.minimum.currency)
         return amount <= self.balance - floor
 
-    def can_take(self, amount: int) -> bool:
+    def can_take(self, amount: Money) -> bool:
         return self.maximum is None or self.balance + amount <= self.maximum
 
-    def moved(self, change: int) -> None:
+    def moved(self, change: Money) -> None:
         self.balance += change
-        self.minimum_reached = self.minimum_reached or self.balance >= max(self.minimum, 1)
+        self.minimum_reached = self.minimum_reached or (
+            self.balance >= self.minimum and self.balance.is_positive()
+        )
 
 
 def demo_exists(session: Session) -> bool:
@@ -226,21 +230,23 @@ def load_book(session: Session, *, start: dt.date) -> DemoBook:
         JUNIOR_SAVER: book.junior,
     }
     accounts = session.execute(
-        select(ShareAccount, ShareProduct, LedgerAccount.balance_minor)
+        select(ShareAccount, ShareProduct, LedgerAccount)
         .join(ShareProduct, ShareProduct.id == ShareAccount.product_id)
         .join(LedgerAccount, LedgerAccount.id == ShareAccount.ledger_account_id)
         .where(ShareAccount.member_id.in_(book.member_ids))
         .order_by(ShareAccount.id)
     ).all()
-    for account, product, balance_minor in accounts:
+    for account, product, ledger in accounts:
         if product.code in by_product:
             by_product[product.code].setdefault(index_of[account.member_id], account.id)
         book.ledgers[account.id] = AccountLimits(
             number=account.account_number,
             ledger_id=account.ledger_account_id,
-            balance=balance_minor,
-            minimum=product.minimum_balance_minor,
-            maximum=product.maximum_balance_minor,
+            # On the account's normal side, as the ledger reads it: the stored balance of
+            # a member's shares (a liability) is negative.
+            balance=AccountView.of(ledger).balance,
+            minimum=product.minimum_balance,
+            maximum=product.maximum_balance,
             minimum_reached=account.minimum_reached_on is not None,
         )
     return book
