@@ -47,7 +47,7 @@ from ledger.chart import (
     MEMBERS_SHARES,
 )
 from ledger.journal_stream import server_side_rows
-from ledger.money import Money
+from ledger.money_attribute import StoredMoney
 from ledger.transaction import driver_connection, require_transaction
 
 BREAKS_SHOWN_MAX: Final = 20
@@ -218,6 +218,9 @@ class ReconciliationLine:
     book_minor: int
     ledger_minor: int
     difference_minor: int
+    book = StoredMoney("book_minor")
+    ledger = StoredMoney("ledger_minor")
+    difference = StoredMoney("difference_minor")
 
     def describe(self) -> str:
         if self.loan_id is not None:
@@ -228,13 +231,9 @@ class ReconciliationLine:
             whose = "an account under members' shares that no share account owns"
         else:
             whose = f"{self.component} control"
-
-        def money(minor: int) -> str:
-            return str(Money.from_minor(minor, self.currency))
-
         return (
-            f"{whose} (account {self.account_code}): ledger {money(self.ledger_minor)}, "
-            f"book {money(self.book_minor)}, difference {money(self.difference_minor)}"
+            f"{whose} (account {self.account_code}): ledger {self.ledger}, "
+            f"book {self.book}, difference {self.difference}"
         )
 
 

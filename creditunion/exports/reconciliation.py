@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Final
 
 from sqlalchemy.orm import Session
 
 from creditunion.reconciliation import reconciliation_lines
 from ledger.export.report import Column, ColumnKind, Part, Report, Row
-from ledger.money import Money
 
 AMOUNT: Final = ColumnKind.AMOUNT
 
@@ -39,10 +37,6 @@ COLUMNS: Final = (
 )
 
 
-def _amount(minor: int | None, currency: str) -> Decimal | None:
-    return None if minor is None else Money.from_minor(minor, currency).amount
-
-
 def _rows(session: Session, as_of: dt.date) -> Iterator[Row]:
     for line in reconciliation_lines(session, as_of=as_of):
         yield (
@@ -54,9 +48,9 @@ def _rows(session: Session, as_of: dt.date) -> Iterator[Row]:
             line.loan_id,
             line.share_account,
             line.status,
-            _amount(line.book_minor, line.currency),
-            _amount(line.ledger_minor, line.currency),
-            _amount(line.difference_minor, line.currency),
+            line.book.amount,
+            line.ledger.amount,
+            line.difference.amount,
         )
 
 
