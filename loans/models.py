@@ -1,6 +1,11 @@
 """Tables of the loans package: products (versioned), applications, loans, schedules, activity.
 
-Amounts are BIGINT minor units beside the currency they are in. `member_id` is the
+Amounts are BIGINT minor units beside the currency they are in; on a row with a `currency`
+column each amount the services use is also declared as `Money` (`StoredMoney`, named as
+its column without `_minor`), and written through it. Instalment, transaction and fee
+recognition rows have no currency but their loan's: `loans.services.amounts` reads
+instalments and transactions as `Money` and writes transactions; the set-based statements
+that write the rest take minor units. `member_id` is the
 membership side's member id, a foreign key to `members.id` named by table only, so this
 package never imports the application's member model. Ledger accounts and journal entries
 are referenced by foreign key.
@@ -39,6 +44,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.base import Base
 from ledger.models import string_enum
+from ledger.money_attribute import StoredMoney, StoredOptionalMoney
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -131,6 +137,12 @@ class LoanProductRow(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     superseded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("loan_products.id"))
 
+    min_amount = StoredMoney("min_amount_minor")
+    max_amount = StoredMoney("max_amount_minor")
+    late_fee = StoredOptionalMoney("late_fee_minor")
+    nsf_fee = StoredOptionalMoney("nsf_fee_minor")
+    early_repayment_charge = StoredOptionalMoney("early_repayment_charge_minor")
+
 
 class LoanApplicationRow(Base):
     __tablename__ = "loan_applications"
@@ -182,6 +194,11 @@ class LoanApplicationRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+    amount = StoredMoney("amount_minor")
+    monthly_income = StoredMoney("monthly_income_minor")
+    offered_instalment = StoredOptionalMoney("offered_instalment_minor")
+    offered_total_payable = StoredOptionalMoney("offered_total_payable_minor")
 
 
 class LoanApplicationEventRow(Base):
@@ -305,6 +322,19 @@ class LoanRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+    amount = StoredMoney("amount_minor")
+    principal = StoredMoney("principal_minor")
+    credit = StoredMoney("credit_minor")
+    fees = StoredMoney("fees_minor")
+    instalment = StoredMoney("instalment_minor")
+    late_fee = StoredOptionalMoney("late_fee_minor")
+    nsf_fee = StoredOptionalMoney("nsf_fee_minor")
+    arrears = StoredMoney("arrears_minor")
+    written_off = StoredMoney("written_off_minor")
+    recovered = StoredMoney("recovered_minor")
+    provision = StoredMoney("provision_minor")
+    suspended_interest = StoredMoney("suspended_interest_minor")
 
 
 class LoanAccrualRow(Base):

@@ -146,12 +146,12 @@ def submit_application(
         member_id=member_id,
         product_id=product.id,
         currency=amount.currency,
-        amount_minor=amount.minor_units,
+        amount=amount,
         term=term,
         frequency=frequency.value,
         purpose=purpose.strip(),
         refinances_existing=refinances_existing,
-        monthly_income_minor=statement.monthly_net_income.minor_units,
+        monthly_income=statement.monthly_net_income,
         outgoings=[
             {"category": category, "amount": str(value.amount)}
             for category, value in statement.outgoings
@@ -327,7 +327,7 @@ def application_history(session: Session, *, application_id: int) -> list[Applic
 
 def statement_of(row: LoanApplicationRow) -> IncomeExpenditure:
     return IncomeExpenditure(
-        monthly_net_income=Money.from_minor(row.monthly_income_minor, row.currency),
+        monthly_net_income=row.monthly_income,
         outgoings=tuple(
             (item["category"], Money(item["amount"], row.currency)) for item in row.outgoings
         ),
@@ -337,7 +337,7 @@ def statement_of(row: LoanApplicationRow) -> IncomeExpenditure:
 
 def request_of(row: LoanApplicationRow) -> LoanRequest:
     return LoanRequest(
-        amount=Money.from_minor(row.amount_minor, row.currency),
+        amount=row.amount,
         term=row.term,
         frequency=Frequency(row.frequency),
         refinances_existing=row.refinances_existing,
@@ -468,9 +468,9 @@ def _offer(
     assert priced is not None, "an approval always carries its quote"
     _move(session, row, S.APPROVED, business_date, actor, note)
     row.offer_expires_on = business_date + dt.timedelta(days=policy.offer_validity_days)
-    row.offered_instalment_minor = priced.instalment.minor_units
+    row.offered_instalment = priced.instalment
     row.offered_apr = priced.apr
-    row.offered_total_payable_minor = priced.total_amount_payable.minor_units
+    row.offered_total_payable = priced.total_amount_payable
     row.above_exempt_threshold = EXEMPT_THRESHOLD_CODE in priced.flags
     _move(session, row, S.OFFERED, business_date, actor, f"open until {row.offer_expires_on}")
 
@@ -521,11 +521,6 @@ def _view(session: Session, row: LoanApplicationRow) -> ApplicationView:
     product = session.get(LoanProductRow, row.product_id)
     assert product is not None, "an application's product version always exists"
     loan_id = session.scalar(select(LoanRow.id).where(LoanRow.application_id == row.id))
-    currency = row.currency
-
-    def money(minor: int | None) -> Money | None:
-        return None if minor is None else Money.from_minor(minor, currency)
-
     reasons: list[dict[str, Any]] = row.reasons or []
     return ApplicationView(
         id=row.id,
@@ -533,7 +528,7 @@ def _view(session: Session, row: LoanApplicationRow) -> ApplicationView:
         product_id=row.product_id,
         product_code=product.code,
         product_version=product.version,
-        amount=Money.from_minor(row.amount_minor, currency),
+        amount=row.amount,
         term=row.term,
         frequency=Frequency(row.frequency),
         purpose=row.purpose,
@@ -547,11 +542,11 @@ def _view(session: Session, row: LoanApplicationRow) -> ApplicationView:
         decision_note=row.decision_note,
         reasons=tuple(Reason(r["code"], r["message"]) for r in reasons),
         offer_expires_on=row.offer_expires_on,
-        offered_instalment=money(row.offered_instalment_minor),
+        offered_instalment=row.offered_instalment,
         offered_apr=None
         if row.offered_apr is None
         else disclosed_apr(product.rule_set, row.offered_apr),
-        offered_total_payable=money(row.offered_total_payable_minor),
+        offered_total_payable=row.offered_total_payable,
         above_exempt_threshold=row.above_exempt_threshold,
         closed_on=row.closed_on,
         loan_id=loan_id,

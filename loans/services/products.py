@@ -16,7 +16,6 @@ from typing import Final
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ledger.money import Money
 from ledger.transaction import require_transaction
 from loans.checks import validate_product
 from loans.codec import fee_from_json, fee_to_json, product_to_json
@@ -199,17 +198,10 @@ def view_of(row: LoanProductRow) -> ProductView:
 
 def product_of(row: LoanProductRow) -> LoanProduct:
     currency = row.currency
-
-    def money(minor: int | None) -> Money | None:
-        return None if minor is None else Money.from_minor(minor, currency)
-
     return LoanProduct(
         name=row.name,
         currency=currency,
-        amounts=AmountRange(
-            Money.from_minor(row.min_amount_minor, currency),
-            Money.from_minor(row.max_amount_minor, currency),
-        ),
+        amounts=AmountRange(row.min_amount, row.max_amount),
         terms=TermRange(row.term_min, row.term_max, TermUnit(row.term_unit)),
         frequencies=frozenset(Frequency(value) for value in row.frequencies),
         rate=InterestRate(row.rate, RateBasis(row.rate_basis)),
@@ -217,9 +209,9 @@ def product_of(row: LoanProductRow) -> LoanProduct:
         fees=tuple(fee_from_json(fee, currency=currency) for fee in row.fees),
         min_membership_days=row.min_membership_days,
         day_count=DayCount(row.day_count),
-        late_fee=money(row.late_fee_minor),
-        nsf_fee=money(row.nsf_fee_minor),
-        early_repayment_charge=money(row.early_repayment_charge_minor),
+        late_fee=row.late_fee,
+        nsf_fee=row.nsf_fee,
+        early_repayment_charge=row.early_repayment_charge,
         exempt_threshold=ThresholdBehaviour(row.exempt_threshold),
         interest_rounding=row.interest_rounding,
         instalment_rounding=row.instalment_rounding,
@@ -248,21 +240,18 @@ def _current_row(session: Session, code: str) -> LoanProductRow | None:
     )
 
 
-def _minor(amount: Money | None) -> int | None:
-    return None if amount is None else amount.minor_units
-
-
 def _new_row(
     code: str, version: int, product: LoanProduct, *, active: bool, actor: str
 ) -> LoanProductRow:
+    # The currency first: the amounts are written in it.
     return LoanProductRow(
         code=code,
         version=version,
         name=product.name,
         currency=product.currency,
         rule_set=code_of(product.rule_set),
-        min_amount_minor=product.amounts.minimum.minor_units,
-        max_amount_minor=product.amounts.maximum.minor_units,
+        min_amount=product.amounts.minimum,
+        max_amount=product.amounts.maximum,
         term_min=product.terms.minimum,
         term_max=product.terms.maximum,
         term_unit=product.terms.unit.value,
@@ -272,9 +261,9 @@ def _new_row(
         day_count=product.day_count.value,
         fees=[fee_to_json(fee) for fee in product.fees],
         min_membership_days=product.min_membership_days,
-        late_fee_minor=_minor(product.late_fee),
-        nsf_fee_minor=_minor(product.nsf_fee),
-        early_repayment_charge_minor=_minor(product.early_repayment_charge),
+        late_fee=product.late_fee,
+        nsf_fee=product.nsf_fee,
+        early_repayment_charge=product.early_repayment_charge,
         exempt_threshold=product.exempt_threshold.value,
         interest_rounding=product.interest_rounding,
         instalment_rounding=product.instalment_rounding,
