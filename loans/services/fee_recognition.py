@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -36,6 +35,8 @@ from ledger.money import Money
 from ledger.posting import post_entry
 from ledger.transaction import require_transaction
 from loans.effective_interest import Instalment, fee_recognition_minor
+from loans.models import LoanRow
+from loans.schedule import Schedule
 from loans.services.accounts import chart
 
 _INSERT = text("""
@@ -86,37 +87,30 @@ class FeeRecognitionRun:
     entry_ids: tuple[uuid.UUID, ...] = ()
 
 
-def defer_fees(
-    session: Session,
-    *,
-    loan_id: int,
-    fee_minor: int,
-    principal_minor: int,
-    schedule: Sequence[tuple[int, dt.date, int, int]],
-) -> list[int]:
-    """Store when the loan's fees are earned; `schedule` is (number, due date, principal,
-    interest) per instalment. Returns each period's amount (they sum to `fee_minor`)."""
+def defer_fees(session: Session, *, loan_id: int, fees: Money, schedule: Schedule) -> None:
+    """Store when the loan's `fees` are earned over its first `schedule`."""
+    # Earned in minor units (loans.effective_interest): each period's part, stored as is.
     amounts = fee_recognition_minor(
-        principal_minor, fee_minor, [Instalment(p, i) for _, _, p, i in schedule]
+        schedule.principal.minor_units,
+        fees.minor_units,
+        [Instalment(r.principal.minor_units, r.interest.minor_units) for r in schedule.rows],
     )
-    if fee_minor:
+    if fees:
         session.execute(
             _INSERT,
             {
                 "loan": loan_id,
-                "numbers": [number for number, _, _, _ in schedule],
-                "dates": [due for _, due, _, _ in schedule],
+                "numbers": [r.number for r in schedule.rows],
+                "dates": [r.due_date for r in schedule.rows],
                 "amounts": amounts,
             },
         )
-    return amounts
 
 
-def release_deferred_fees(session: Session, *, loan_id: int, business_date: dt.date) -> int:
+def release_deferred_fees(session: Session, *, loan: LoanRow, business_date: dt.date) -> Money:
     """Mark the loan's unearned fees released on `business_date`; returns how much."""
-    return sum(
-        int(amount) for amount in session.scalars(_RELEASE, {"loan": loan_id, "d": business_date})
-    )
+    released = session.scalars(_RELEASE, {"loan": loan.id, "d": business_date})
+    return Money.from_minor(sum(int(amount) for amount in released), loan.currency)
 
 
 def recognise_fees(

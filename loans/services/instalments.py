@@ -21,8 +21,10 @@ from typing import Final
 from sqlalchemy import delete, insert, text, update
 from sqlalchemy.orm import Session
 
+from ledger.money import Money
 from loans.models import LoanInstalmentRow, LoanRow
 from loans.reschedule import PlannedInstalment
+from loans.schedule import ScheduleRow
 
 # Statements take arrays of at most this many payments (the caller chunks).
 PAYMENTS_PER_STATEMENT_MAX: Final = 20_000
@@ -82,7 +84,7 @@ RETURNING least(next.unpaid, :amount) AS part, i.due_date, i.paid_on IS NOT NULL
 class InAdvance:
     """What a payment met of the next instalment before its due date."""
 
-    met_minor: int
+    met: Money
     due_date: dt.date
     paid: bool  # the instalment is now paid in full
 
@@ -100,6 +102,18 @@ def insert_rows(session: Session, *, loan_id: int, rows: Iterable[PlannedInstalm
     ]
     if values:
         session.execute(insert(LoanInstalmentRow), values)
+
+
+def insert_schedule(session: Session, *, loan_id: int, rows: Iterable[ScheduleRow]) -> None:
+    """A loan's first schedule, as priced (`loans.schedule`)."""
+    insert_rows(
+        session,
+        loan_id=loan_id,
+        rows=(
+            PlannedInstalment(r.number, r.due_date, r.principal.minor_units, r.interest.minor_units)
+            for r in rows
+        ),
+    )
 
 
 def apply_payments(
@@ -127,18 +141,28 @@ def apply_payments(
     return dict(met)
 
 
+def apply_payment(
+    session: Session, *, loan: LoanRow, amount: Money, business_date: dt.date
+) -> Money:
+    """`apply_payments` of one payment on `loan`: what it met of the instalments due."""
+    met = apply_payments(
+        session, payments=[(loan.id, amount.minor_units)], business_date=business_date
+    )
+    return Money.from_minor(met.get(loan.id, 0), loan.currency)
+
+
 def apply_in_advance(
-    session: Session, *, loan_id: int, amount_minor: int, business_date: dt.date
+    session: Session, *, loan: LoanRow, amount: Money, business_date: dt.date
 ) -> InAdvance | None:
-    """Meet the next instalment due after `business_date` with up to `amount_minor`."""
-    if amount_minor <= 0:
+    """Meet the next instalment due after `business_date` with up to `amount`."""
+    if not amount.is_positive():
         return None
     row = session.execute(
-        _AHEAD, {"loan": loan_id, "amount": amount_minor, "d": business_date}
+        _AHEAD, {"loan": loan.id, "amount": amount.minor_units, "d": business_date}
     ).one_or_none()
     if row is None:
         return None
-    return InAdvance(int(row.part), row.due_date, bool(row.paid))
+    return InAdvance(Money.from_minor(int(row.part), loan.currency), row.due_date, bool(row.paid))
 
 
 def replace_future(

@@ -53,14 +53,12 @@ from loans.models import (
     LoanProductRow,
     LoanRow,
     LoanStatus,
-    LoanTransactionRow,
     PaymentSource,
     TransactionKind,
 )
 from loans.product import FeeTreatment, LoanProduct
 from loans.quote import Quote, QuoteRefused, quote
 from loans.registry import code_of, disclosed_apr
-from loans.reschedule import PlannedInstalment
 from loans.rulesets.gb import EXEMPT_THRESHOLD_CODE
 from loans.rulesets.pal import PalRules
 from loans.services.accounts import (
@@ -70,6 +68,7 @@ from loans.services.accounts import (
     check_share_account,
     open_loan_accounts,
 )
+from loans.services.amounts import Split, new_transaction
 from loans.services.applications import (
     InvalidTransition,
     lock_application,
@@ -78,7 +77,7 @@ from loans.services.applications import (
 )
 from loans.services.fee_recognition import defer_fees
 from loans.services.history import member_loan_history
-from loans.services.instalments import insert_rows
+from loans.services.instalments import insert_schedule
 from loans.services.locks import lock_member, lock_pal_portfolio
 from loans.services.products import product_of
 from loans.services.state import store_state, terms_of
@@ -233,26 +232,8 @@ def accept_offer(
         accrual = LoanAccrualRow(loan_id=loan_id)
         store_state(accrual, opening_state(terms_of(row)))
         session.add(accrual)
-        insert_rows(
-            session,
-            loan_id=loan_id,
-            rows=(
-                PlannedInstalment(
-                    r.number, r.due_date, r.principal.minor_units, r.interest.minor_units
-                )
-                for r in priced.schedule.rows
-            ),
-        )
-        defer_fees(
-            session,
-            loan_id=loan_id,
-            fee_minor=fees.total.minor_units,
-            principal_minor=priced.schedule.principal.minor_units,
-            schedule=[
-                (r.number, r.due_date, r.principal.minor_units, r.interest.minor_units)
-                for r in priced.schedule.rows
-            ],
-        )
+        insert_schedule(session, loan_id=loan_id, rows=priced.schedule.rows)
+        defer_fees(session, loan_id=loan_id, fees=fees.total, schedule=priced.schedule)
         entry = post_entry(
             session,
             EntryRequest(
@@ -273,14 +254,14 @@ def accept_offer(
             ),
         )
         row.disbursement_entry_id = entry.id
+        zero = Money.zero(product.currency)
         session.add(
-            LoanTransactionRow(
-                loan_id=loan_id,
+            new_transaction(
+                row,
                 kind=TransactionKind.DISBURSEMENT,
                 business_date=business_date,
-                amount_minor=priced.amount.minor_units,
-                fees_minor=fees.total.minor_units,
-                principal_minor=(priced.amount + fees.added).minor_units,
+                amount=priced.amount,
+                split=Split(fees=fees.total, interest=zero, principal=priced.amount + fees.added),
                 source=PaymentSource.SHARES,
                 source_account_id=share_account_id,
                 journal_entry_id=entry.id,
@@ -339,13 +320,12 @@ def _check_not_dearer(
 ) -> None:
     """Refuse a loan that would cost more than its offer, by any figure the member saw."""
     assert application.offered_apr is not None, "an offer always carries its APR"
-    assert application.offered_instalment_minor is not None
-    assert application.offered_total_payable_minor is not None
-    currency = priced.amount.currency
+    assert application.offered_instalment is not None
+    assert application.offered_total_payable is not None
     offered = Terms(
         apr=disclosed_apr(rule_set, application.offered_apr),
-        instalment=Money.from_minor(application.offered_instalment_minor, currency),
-        total_payable=Money.from_minor(application.offered_total_payable_minor, currency),
+        instalment=application.offered_instalment,
+        total_payable=application.offered_total_payable,
     )
     today = Terms(
         apr=disclosed_apr(rule_set, priced.apr),
@@ -383,10 +363,10 @@ def _loan_row(
         rule_set=code_of(product.rule_set),
         currency=product.currency,
         terms=product_to_json(product),
-        amount_minor=priced.amount.minor_units,
-        principal_minor=schedule.principal.minor_units,
-        credit_minor=priced.advances[0][1].minor_units,
-        fees_minor=fees.total.minor_units,
+        amount=priced.amount,
+        principal=schedule.principal,
+        credit=priced.advances[0][1],
+        fees=fees.total,
         apr=priced.apr,
         above_exempt_threshold=EXEMPT_THRESHOLD_CODE in priced.flags,
         rate=product.rate.value,
@@ -394,10 +374,10 @@ def _loan_row(
         day_count=product.day_count.value,
         frequency=schedule.frequency.value,
         interest_rounding=product.interest_rounding,
-        instalment_minor=schedule.instalment.minor_units,
+        instalment=schedule.instalment,
         instalments=len(schedule.rows),
-        late_fee_minor=None if product.late_fee is None else product.late_fee.minor_units,
-        nsf_fee_minor=None if product.nsf_fee is None else product.nsf_fee.minor_units,
+        late_fee=product.late_fee,
+        nsf_fee=product.nsf_fee,
         principal_account_id=accounts.principal,
         interest_account_id=accounts.interest,
         fees_account_id=accounts.fees,

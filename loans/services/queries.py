@@ -31,6 +31,7 @@ from loans.models import (
 )
 from loans.rate import InterestRate, RateBasis
 from loans.registry import disclosed_apr
+from loans.services.amounts import instalment_amounts, transaction_amounts
 from loans.services.repayments import SettlementFigure, settlement_of
 from loans.services.state import accrual_row, balances, get_loan_row
 
@@ -159,20 +160,21 @@ def loan_schedule(session: Session, *, loan_id: int, scope: Scope) -> list[Insta
         .order_by(LoanInstalmentRow.number)
         .limit(SCHEDULE_MAX)
     )
-    money = _money(row.currency)
-    return [
-        InstalmentView(
-            number=r.number,
-            due_date=r.due_date,
-            principal=money(r.principal_minor),
-            interest=money(r.interest_minor),
-            fees=money(r.fees_minor),
-            paid=money(r.paid_minor),
-            paid_on=r.paid_on,
-            late_fee_charged=r.late_fee_charged,
-        )
-        for r in rows
-    ]
+    return [_instalment_view(r, row) for r in rows]
+
+
+def _instalment_view(instalment: LoanInstalmentRow, loan: LoanRow) -> InstalmentView:
+    amounts = instalment_amounts(instalment, loan)
+    return InstalmentView(
+        number=instalment.number,
+        due_date=instalment.due_date,
+        principal=amounts.principal,
+        interest=amounts.interest,
+        fees=amounts.fees,
+        paid=amounts.paid,
+        paid_on=instalment.paid_on,
+        late_fee_charged=instalment.late_fee_charged,
+    )
 
 
 def loan_transactions(
@@ -191,28 +193,27 @@ def loan_transactions(
         .order_by(LoanTransactionRow.id)
         .limit(limit)
     )
-    money = _money(row.currency)
-    return [
-        TransactionView(
-            id=t.id,
-            kind=t.kind,
-            business_date=t.business_date,
-            amount=money(t.amount_minor),
-            fees=money(t.fees_minor),
-            interest=money(t.interest_minor),
-            principal=money(t.principal_minor),
-            source=t.source,
-            account_id=t.source_account_id,
-            in_advance=None if t.in_advance_minor is None else money(t.in_advance_minor),
-            balance_reduction=None
-            if t.balance_reduction_minor is None
-            else money(t.balance_reduction_minor),
-            journal_entry_id=t.journal_entry_id,
-            actor=t.actor,
-            note=t.note,
-        )
-        for t in rows
-    ]
+    return [_transaction_view(t, row) for t in rows]
+
+
+def _transaction_view(t: LoanTransactionRow, loan: LoanRow) -> TransactionView:
+    amounts = transaction_amounts(t, loan)
+    return TransactionView(
+        id=t.id,
+        kind=t.kind,
+        business_date=t.business_date,
+        amount=amounts.amount,
+        fees=amounts.split.fees,
+        interest=amounts.split.interest,
+        principal=amounts.split.principal,
+        source=t.source,
+        account_id=t.source_account_id,
+        in_advance=amounts.in_advance,
+        balance_reduction=amounts.balance_reduction,
+        journal_entry_id=t.journal_entry_id,
+        actor=t.actor,
+        note=t.note,
+    )
 
 
 def loan_ledger_entries(
@@ -308,14 +309,12 @@ def next_payment(session: Session, row: LoanRow) -> NextPayment | None:
         on = max(due.due_date, accrual_row(session, row.id).accrued_through)
         amount = settlement_of(session, row, on=on).total
     else:
-        unpaid = due.principal_minor + due.interest_minor + due.fees_minor - due.paid_minor
-        amount = Money.from_minor(max(unpaid, 0), row.currency)
+        amount = instalment_amounts(due, row).unpaid
     return NextPayment(due.number, due.due_date, amount)
 
 
 def _view(session: Session, row: LoanRow) -> LoanView:
     owed = balances(session, row)
-    money = _money(row.currency)
     return LoanView(
         id=row.id,
         member_id=row.member_id,
@@ -323,32 +322,32 @@ def _view(session: Session, row: LoanRow) -> LoanView:
         product_code=row.product_code,
         rule_set=row.rule_set,
         status=row.status,
-        amount=money(row.amount_minor),
-        principal=money(row.principal_minor),
-        credit=money(row.credit_minor),
-        fees_charged=money(row.fees_minor),
+        amount=row.amount,
+        principal=row.principal,
+        credit=row.credit,
+        fees_charged=row.fees,
         apr=disclosed_apr(row.rule_set, row.apr),
         above_exempt_threshold=row.above_exempt_threshold,
         rate=InterestRate(row.rate, RateBasis(row.rate_basis)),
         day_count=DayCount(row.day_count),
         frequency=Frequency(row.frequency),
-        instalment=money(row.instalment_minor),
+        instalment=row.instalment,
         disbursed_on=row.disbursed_on,
         maturity_date=row.maturity_date,
-        principal_outstanding=money(owed.principal),
-        interest_receivable=money(owed.interest),
-        fees_receivable=money(owed.fees),
+        principal_outstanding=owed.principal,
+        interest_receivable=owed.interest,
+        fees_receivable=owed.fees,
         accrued_through=accrual_row(session, row.id).accrued_through,
         days_past_due=row.days_past_due,
         arrears_bucket=row.arrears_bucket,
-        arrears=money(row.arrears_minor),
+        arrears=row.arrears,
         settled_on=row.settled_on,
         withdrawn_on=row.withdrawn_on,
         withdrawal_notice_on=row.withdrawal_notice_on,
         withdrawal_repay_by=row.withdrawal_repay_by,
         written_off_on=row.written_off_on,
-        written_off=money(row.written_off_minor),
-        recovered=money(row.recovered_minor),
+        written_off=row.written_off,
+        recovered=row.recovered,
         disbursement_account_id=row.disbursement_account_id,
         collection_account_id=row.collection_account_id,
         next_payment=next_payment(session, row),
@@ -358,15 +357,3 @@ def _view(session: Session, row: LoanRow) -> LoanView:
 def _check_page(limit: int) -> None:
     if not 1 <= limit <= PAGE_MAX:
         raise LoansRefused(f"a page holds 1 to {PAGE_MAX} items")
-
-
-@dataclass(frozen=True, slots=True)
-class _Money:
-    currency: str
-
-    def __call__(self, minor: int) -> Money:
-        return Money.from_minor(minor, self.currency)
-
-
-def _money(currency: str) -> _Money:
-    return _Money(currency)

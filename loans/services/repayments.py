@@ -25,7 +25,7 @@ from ledger.money import Money
 from ledger.ownership import Scope
 from ledger.posting import post_entry
 from loans.accrual import accrue_through, closing_minor
-from loans.allocation import Allocation, PaymentExceedsBalance, allocate
+from loans.allocation import PaymentExceedsBalance
 from loans.errors import LoansConflict, LoansRefused
 from loans.models import (
     LoanRow,
@@ -36,9 +36,15 @@ from loans.models import (
 )
 from loans.reschedule import rederive
 from loans.services.accounts import Chart, chart, check_share_account
+from loans.services.amounts import (
+    Split,
+    allocate_payment,
+    new_transaction,
+    transaction_amounts,
+)
 from loans.services.instalments import (
     apply_in_advance,
-    apply_payments,
+    apply_payment,
     close_rows,
     replace_future,
 )
@@ -47,6 +53,7 @@ from loans.services.state import (
     accrual_row,
     balances,
     catch_up,
+    closing_interest,
     get_loan_row,
     lock_loan,
     require_active,
@@ -164,7 +171,7 @@ def repay(
         result = _pay(
             session,
             loan=loan,
-            amount_minor=amount.minor_units,
+            amount=amount,
             account_id=account_id,
             source=source.kind,
             key=key,
@@ -200,16 +207,10 @@ def settlement_of(session: Session, loan: LoanRow, *, on: dt.date) -> Settlement
     owed = balances(session, loan)
     terms = terms_of(loan)
     state, posted = accrue_through(
-        terms, state_of(accrual), principal_minor=owed.principal, through=on
+        terms, state_of(accrual), principal_minor=owed.principal.minor_units, through=on
     )
-    interest = owed.interest + posted + closing_minor(terms, state)
-    return SettlementFigure(
-        loan.id,
-        on,
-        Money.from_minor(owed.principal, loan.currency),
-        Money.from_minor(interest, loan.currency),
-        Money.from_minor(owed.fees, loan.currency),
-    )
+    to_come = Money.from_minor(posted + closing_minor(terms, state), loan.currency)
+    return SettlementFigure(loan.id, on, owed.principal, owed.interest + to_come, owed.fees)
 
 
 def settle(
@@ -253,14 +254,13 @@ def pay_off(
     catch_up(
         session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
     )
-    owed = balances(session, loan)
-    closing = closing_minor(terms_of(loan), state_of(accrual_row(session, loan.id)))
-    if owed.total + closing <= 0:
+    clearing = balances(session, loan).total + closing_interest(session, loan)
+    if not clearing.is_positive():
         raise LoansConflict(f"loan {loan.id} owes nothing")
     return _pay(
         session,
         loan=loan,
-        amount_minor=owed.total + closing,
+        amount=clearing,
         account_id=account_id,
         source=source,
         key=key,
@@ -275,7 +275,7 @@ def _pay(
     session: Session,
     *,
     loan: LoanRow,
-    amount_minor: int,
+    amount: Money,
     account_id: int,
     source: PaymentSource,
     key: str,
@@ -289,10 +289,10 @@ def _pay(
         session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
     )
     owed = balances(session, loan)
-    closing = closing_minor(terms_of(loan), state_of(accrual_row(session, loan.id)))
-    if amount_minor > owed.total + closing:
-        raise PaymentExceedsBalance(amount_minor, owed.total + closing)
-    if closing and amount_minor == owed.total + closing:
+    closing = closing_interest(session, loan)
+    if amount > owed.total + closing:
+        raise PaymentExceedsBalance(amount.minor_units, (owed.total + closing).minor_units)
+    if closing and amount == owed.total + closing:
         # It clears the loan: the part period's interest is rounded in full and charged.
         catch_up(
             session,
@@ -303,11 +303,9 @@ def _pay(
             closing=True,
         )
         owed = balances(session, loan)
-    split = allocate(amount_minor, owed)
+    split = allocate_payment(amount, owed)
     entry_id = _post_repayment(session, loan, split, account_id, key, business_date, actor)
-    met = apply_payments(
-        session, payments=[(loan.id, amount_minor)], business_date=business_date
-    ).get(loan.id, 0)
+    met = apply_payment(session, loan=loan, amount=amount, business_date=business_date)
     settled = split.total == owed.total
     # Under a notice of withdrawal everything is due on the repay-by date: there is no
     # instalment to pay in advance and no term to shorten.
@@ -315,78 +313,74 @@ def _pay(
     ahead = None
     if scheduled and not reduce_balance:
         ahead = apply_in_advance(
-            session, loan_id=loan.id, amount_minor=amount_minor - met, business_date=business_date
+            session, loan=loan, amount=amount - met, business_date=business_date
         )
-    in_advance = ahead.met_minor if ahead is not None else 0
-    overpayment = amount_minor - met - in_advance if scheduled else 0
+    nothing = Money.zero(loan.currency)
+    in_advance = ahead.met if ahead is not None else nothing
+    overpayment = max(amount - met - in_advance, nothing) if scheduled else nothing
     # The schedule is derived again from the day after the last instalment now paid.
     since = ahead.due_date if ahead is not None and ahead.paid else business_date
     if business_date >= loan.maturity_date or since >= loan.maturity_date:
-        overpayment = 0
+        overpayment = nothing
     if settled:
         _settle(session, loan, business_date)
-    elif overpayment > 0:
+    elif overpayment.is_positive():
         after = balances(session, loan)
         planned = rederive(
             terms_of(loan),
-            principal_minor=after.principal,
+            principal_minor=after.principal.minor_units,
             instalment_minor=loan.instalment_minor,
             paid_on=since,
             last_number=loan.last_instalment_no,
         )
         replace_future(session, loan=loan, after=since, rows=planned)
-    transaction = LoanTransactionRow(
-        loan_id=loan.id,
+    transaction = new_transaction(
+        loan,
         kind=kind,
         business_date=business_date,
-        amount_minor=amount_minor,
-        fees_minor=split.fees,
-        interest_minor=split.interest,
-        principal_minor=split.principal,
+        amount=amount,
+        split=split,
         source=source,
         source_account_id=account_id,
         journal_entry_id=entry_id,
         idempotency_key=key,
         actor=actor,
         reduce_balance=reduce_balance,
-        in_advance_minor=in_advance,
-        balance_reduction_minor=max(overpayment, 0),
+        in_advance=in_advance,
+        balance_reduction=overpayment,
     )
     session.add(transaction)
     session.flush()
-    currency = loan.currency
     return RepaymentResult(
         transaction_id=transaction.id,
         loan_id=loan.id,
-        amount=Money.from_minor(amount_minor, currency),
-        fees=Money.from_minor(split.fees, currency),
-        interest=Money.from_minor(split.interest, currency),
-        principal=Money.from_minor(split.principal, currency),
-        in_advance=Money.from_minor(in_advance, currency),
-        overpayment=Money.from_minor(max(overpayment, 0), currency),
+        amount=amount,
+        fees=split.fees,
+        interest=split.interest,
+        principal=split.principal,
+        in_advance=in_advance,
+        overpayment=overpayment,
         settled=settled,
         entry_id=entry_id,
     )
 
 
-def repayment_lines(
-    split: Allocation, *, loan: LoanRow, account_id: int, currency: str
-) -> tuple[Line, ...]:
-    lines = [Line.debit(account_id, Money.from_minor(split.total, currency))]
+def repayment_lines(split: Split, *, loan: LoanRow, account_id: int) -> tuple[Line, ...]:
+    lines = [Line.debit(account_id, split.total)]
     for part, target in (
         (split.fees, loan.fees_account_id),
         (split.interest, loan.interest_account_id),
         (split.principal, loan.principal_account_id),
     ):
         if part:
-            lines.append(Line.credit(target, Money.from_minor(part, currency)))
+            lines.append(Line.credit(target, part))
     return tuple(lines)
 
 
 def _post_repayment(
     session: Session,
     loan: LoanRow,
-    split: Allocation,
+    split: Split,
     account_id: int,
     key: str,
     business_date: dt.date,
@@ -397,12 +391,17 @@ def _post_repayment(
         EntryRequest(
             idempotency_key=key,
             business_date=business_date,
-            lines=repayment_lines(split, loan=loan, account_id=account_id, currency=loan.currency),
+            lines=repayment_lines(split, loan=loan, account_id=account_id),
             description=f"Loan {loan.id} repayment",
             posted_by=actor,
             kind="loan.repayment",
             reference=f"loan:{loan.id}",
-            metadata={"fees": split.fees, "interest": split.interest, "principal": split.principal},
+            # Minor units, as every loan entry's metadata has always held them.
+            metadata={
+                "fees": split.fees.minor_units,
+                "interest": split.interest.minor_units,
+                "principal": split.principal.minor_units,
+            },
         ),
     )
     return posted.id
@@ -417,7 +416,7 @@ def _settle(session: Session, loan: LoanRow, business_date: dt.date) -> None:
         loan.status = LoanStatus.SETTLED
         loan.settled_on = business_date
     loan.days_past_due = 0
-    loan.arrears_minor = 0
+    loan.arrears = Money.zero(loan.currency)
     loan.arrears_bucket = "current"
     close_rows(session, loan_ids=[loan.id], business_date=business_date)
     session.flush()
@@ -436,24 +435,25 @@ def _replay(
         account_id = source.share_account_id
     else:
         account_id = books.cash if source.kind is PaymentSource.CASH else books.bank
+    first = transaction_amounts(earlier, loan)
     if (
-        earlier.amount_minor != amount.minor_units
+        first.amount != amount
         or earlier.source is not source.kind
         or earlier.source_account_id != account_id
         or earlier.reduce_balance is not reduce_balance
     ):
         raise RepaymentKeyConflict("the idempotency key was used for a different repayment")
-    currency = loan.currency
+    nothing = Money.zero(loan.currency)
     return RepaymentResult(
         transaction_id=earlier.id,
         loan_id=loan.id,
-        amount=Money.from_minor(earlier.amount_minor, currency),
-        fees=Money.from_minor(earlier.fees_minor, currency),
-        interest=Money.from_minor(earlier.interest_minor, currency),
-        principal=Money.from_minor(earlier.principal_minor, currency),
+        amount=first.amount,
+        fees=first.split.fees,
+        interest=first.split.interest,
+        principal=first.split.principal,
         # As first answered; a repayment from before migration 0020 kept no split.
-        in_advance=Money.from_minor(earlier.in_advance_minor or 0, currency),
-        overpayment=Money.from_minor(earlier.balance_reduction_minor or 0, currency),
+        in_advance=first.in_advance or nothing,
+        overpayment=first.balance_reduction or nothing,
         settled=loan.status is LoanStatus.SETTLED,
         entry_id=earlier.journal_entry_id,
         replayed=True,

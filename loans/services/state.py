@@ -35,6 +35,7 @@ from loans.errors import LoansConflict, LoansNotFound
 from loans.frequency import Frequency
 from loans.models import LoanAccrualRow, LoanRow, LoanStatus
 from loans.rate import InterestRate, RateBasis
+from loans.services.amounts import Split
 
 
 class LoanNotFound(LoansNotFound):
@@ -50,7 +51,7 @@ class LoanNotActive(LoansConflict):
 
 @dataclass(frozen=True, slots=True)
 class CatchUp:
-    posted_minor: int
+    posted: Money
     entry_id: uuid.UUID | None
 
 
@@ -125,7 +126,7 @@ def store_state(row: LoanAccrualRow, state: AccrualState) -> None:
     row.period_posted_minor = state.posted_minor
 
 
-def balances(session: Session, row: LoanRow) -> Owed:
+def balances(session: Session, row: LoanRow) -> Split:
     """What the loan owes now, from its three ledger accounts (debit-normal assets)."""
     ids = (row.principal_account_id, row.interest_account_id, row.fees_account_id)
     found = dict(
@@ -135,11 +136,19 @@ def balances(session: Session, row: LoanRow) -> Owed:
             .execution_options(populate_existing=True)
         ).all()
     )
-    return Owed(
+    # Owed refuses a negative balance: a loan's accounts never hold a credit.
+    owed = Owed(
         fees=int(found[row.fees_account_id]),
         interest=int(found[row.interest_account_id]),
         principal=int(found[row.principal_account_id]),
     )
+    return Split.of(owed, row.currency)
+
+
+def closing_interest(session: Session, row: LoanRow) -> Money:
+    """The part period's interest, rounded in full, that clearing the loan today charges."""
+    accrual = accrual_row(session, row.id)
+    return Money.from_minor(closing_minor(terms_of(row), state_of(accrual)), row.currency)
 
 
 def catch_up(
@@ -163,12 +172,12 @@ def catch_up(
     terms = terms_of(row)
     principal = balances(session, row).principal
     state, posted = accrue_through(
-        terms, state_of(accrual), principal_minor=principal, through=through
+        terms, state_of(accrual), principal_minor=principal.minor_units, through=through
     )
-    days = posted
-    extra = 0
+    days = Money.from_minor(posted, row.currency)
+    extra = Money.zero(row.currency)
     if closing:
-        extra = closing_minor(terms, state)
+        extra = Money.from_minor(closing_minor(terms, state), row.currency)
         state = closed(state, terms)
     store_state(accrual, state)
     entry_id = None
@@ -199,13 +208,12 @@ def catch_up(
 def _post_accrual(
     session: Session,
     row: LoanRow,
-    minor: int,
+    amount: Money,
     key: str,
     business_date: dt.date,
     actor: str,
     interest_income_id: int,
 ) -> uuid.UUID:
-    amount = Money.from_minor(minor, row.currency)
     posted = post_entry(
         session,
         EntryRequest(

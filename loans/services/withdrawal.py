@@ -64,6 +64,7 @@ from loans.models import (
 )
 from loans.reschedule import PlannedInstalment
 from loans.services.accounts import chart
+from loans.services.amounts import Split, new_transaction, transaction_amounts
 from loans.services.instalments import insert_rows
 from loans.services.origination import fee_split
 from loans.services.products import check_actor
@@ -206,20 +207,20 @@ def _give_notice(
         session, loan, through=business_date, actor=actor, interest_income_id=books.interest_income
     )
     terms = terms_of(loan)
+    currency = loan.currency
     fees = fee_split(product_from_json(loan.terms))
-    in_principal = (fees.deducted + fees.added).minor_units
-    history = _credit_history(loan, _principal_paid(session, loan.id), in_principal)
+    in_principal = fees.deducted + fees.added
+    history = _credit_history(loan, _principal_paid(session, loan.id), in_principal.minor_units)
     on_credit, state = replay_state(terms, principal_changes=history, through=business_date)
     owed = balances(session, loan)
-    given_back = _interest_accrued(session, loan.interest_account_id) - on_credit
+    given_back = _interest_accrued(session, loan) - Money.from_minor(on_credit, currency)
     # Interest the member already paid on the fees counts towards the credit, and what
     # the member paid beyond the credit goes back to their shares with an upfront fee.
     interest_cleared = min(given_back, owed.interest)
     principal_cleared = min(in_principal + given_back - interest_cleared, owed.principal)
-    to_member = (
-        fees.upfront.minor_units + in_principal + given_back - interest_cleared - principal_cleared
-    )
-    deltas: dict[int, int] = defaultdict(int)
+    to_member = fees.upfront + in_principal + given_back - interest_cleared - principal_cleared
+    zero = Money.zero(currency)
+    deltas: dict[int, Money] = defaultdict(lambda: zero)
     deltas[loan.principal_account_id] -= principal_cleared
     deltas[loan.interest_account_id] -= interest_cleared
     deltas[loan.fees_account_id] -= owed.fees
@@ -228,12 +229,7 @@ def _give_notice(
         deltas[account] += amount
     deltas[books.fee_income] += owed.fees
     deltas[books.interest_income] += given_back
-    currency = loan.currency
-    lines = tuple(
-        Line(account, Money.from_minor(delta, currency))
-        for account, delta in sorted(deltas.items())
-        if delta
-    )
+    lines = tuple(Line(account, delta) for account, delta in sorted(deltas.items()) if delta)
     entry_id = None
     if lines:
         entry_id = post_entry(
@@ -246,33 +242,34 @@ def _give_notice(
                 posted_by=actor,
                 kind="loan.withdrawal",
                 reference=f"loan:{loan.id}",
-                metadata={"interest_on_credit": on_credit, "interest_given_back": given_back},
+                metadata={
+                    "interest_on_credit": on_credit,
+                    "interest_given_back": given_back.minor_units,
+                },
             ),
         ).id
     store_state(accrual_row(session, loan.id, lock=True), state)
     repay_by = business_date + dt.timedelta(days=REPAY_WITHIN_DAYS)
     loan.withdrawal_notice_on = business_date
     loan.withdrawal_repay_by = repay_by
-    refunded = fees.total.minor_units + owed.fees
+    refunded = fees.total + owed.fees
     if entry_id is not None:
         session.add(
-            LoanTransactionRow(
-                loan_id=loan.id,
+            new_transaction(
+                loan,
                 kind=TransactionKind.WITHDRAWAL,
                 business_date=business_date,
                 # What went back to the member's shares (an upfront fee) and what left each
                 # of the loan's accounts: exactly the entry's lines on them.
-                amount_minor=to_member,
-                fees_minor=owed.fees,
-                interest_minor=interest_cleared,
-                principal_minor=principal_cleared,
+                amount=to_member,
+                split=Split(owed.fees, interest_cleared, principal_cleared),
                 source=PaymentSource.SHARES if to_member else None,
                 source_account_id=loan.disbursement_account_id if to_member else None,
                 journal_entry_id=entry_id,
                 idempotency_key=f"loan:{loan.id}:withdrawal-notice",
                 actor=actor,
                 note=f"notice of withdrawal; repay by {repay_by}; fees refunded or reversed: "
-                f"{Money.from_minor(refunded, currency)}",
+                f"{refunded}",
             )
         )
     session.flush()
@@ -281,8 +278,8 @@ def _give_notice(
         loan_id=loan.id,
         given_on=business_date,
         repay_by=repay_by,
-        fees_refunded=Money.from_minor(refunded, currency),
-        interest_given_back=Money.from_minor(given_back, currency),
+        fees_refunded=refunded,
+        interest_given_back=given_back,
         entry_id=entry_id,
     )
 
@@ -299,11 +296,9 @@ def _one_amount_due(session: Session, loan: LoanRow, repay_by: dt.date) -> None:
     )
     number = max(period_containing(terms_of(loan), repay_by).number, (last_paid or 0) + 1)
     owed = balances(session, loan)
-    insert_rows(
-        session,
-        loan_id=loan.id,
-        rows=[PlannedInstalment(number, repay_by, owed.principal, owed.interest)],
-    )
+    # Instalment rows hold minor units (their currency is the loan's).
+    due = PlannedInstalment(number, repay_by, owed.principal.minor_units, owed.interest.minor_units)
+    insert_rows(session, loan_id=loan.id, rows=[due])
     loan.last_instalment_no = number
     loan.maturity_date = repay_by
     session.flush()
@@ -338,17 +333,17 @@ def _credit_history(
     return history
 
 
-def _interest_accrued(session: Session, interest_account_id: int) -> int:
+def _interest_accrued(session: Session, loan: LoanRow) -> Money:
     """Every accrual posted: the debits to the loan's interest receivable."""
     total = session.scalar(
         select(func.coalesce(func.sum(Posting.amount_minor), 0)).where(
-            Posting.account_id == interest_account_id, Posting.amount_minor > 0
+            Posting.account_id == loan.interest_account_id, Posting.amount_minor > 0
         )
     )
-    return int(total or 0)
+    return Money.from_minor(int(total or 0), loan.currency)
 
 
-def _fees_credited_at_disbursement(session: Session, loan: LoanRow) -> dict[int, int]:
+def _fees_credited_at_disbursement(session: Session, loan: LoanRow) -> dict[int, Money]:
     """The accounts the disbursement credited with the fees, and how much: reversed in full."""
     if loan.disbursement_entry_id is None:
         return {}
@@ -360,7 +355,11 @@ def _fees_credited_at_disbursement(session: Session, loan: LoanRow) -> dict[int,
         )
         .group_by(Posting.account_id)
     ).all()
-    return {int(account): -int(amount) for account, amount in rows if amount}
+    return {
+        int(account): -Money.from_minor(int(amount), loan.currency)
+        for account, amount in rows
+        if amount
+    }
 
 
 def _result(session: Session, paid: RepaymentResult, loan: LoanRow) -> WithdrawalResult:
@@ -377,21 +376,23 @@ def _result(session: Session, paid: RepaymentResult, loan: LoanRow) -> Withdrawa
 
 def _refunded(session: Session, loan: LoanRow) -> Money:
     fees = fee_split(product_from_json(loan.terms))
-    cleared = session.scalar(
-        select(LoanTransactionRow.fees_minor).where(
+    notice = session.scalar(
+        select(LoanTransactionRow).where(
             LoanTransactionRow.idempotency_key == f"loan:{loan.id}:withdrawal-notice"
         )
     )
-    return fees.total + Money.from_minor(int(cleared or 0), loan.currency)
+    if notice is None:
+        return fees.total
+    return fees.total + transaction_amounts(notice, loan).split.fees
 
 
 def _replayed(session: Session, earlier: LoanTransactionRow, loan: LoanRow) -> WithdrawalResult:
-    currency = loan.currency
+    first = transaction_amounts(earlier, loan)
     return WithdrawalResult(
         loan_id=loan.id,
-        paid=Money.from_minor(earlier.amount_minor, currency),
-        credit=Money.from_minor(earlier.principal_minor, currency),
-        interest=Money.from_minor(earlier.interest_minor, currency),
+        paid=first.amount,
+        credit=first.split.principal,
+        interest=first.split.interest,
         fees_refunded=_refunded(session, loan),
         entry_id=earlier.journal_entry_id,
         replayed=True,

@@ -33,8 +33,9 @@ from ledger.money import Money
 from ledger.ownership import STAFF
 from ledger.posting import post_entry
 from loans.errors import LoansConflict, LoansRefused
-from loans.models import LoanRow, LoanStatus, LoanTransactionRow, TransactionKind
+from loans.models import LoanRow, LoanStatus, TransactionKind
 from loans.services.accounts import chart
+from loans.services.amounts import new_transaction, transaction_amounts
 from loans.services.arrears import age_loan
 from loans.services.fee_recognition import release_deferred_fees
 from loans.services.products import check_actor
@@ -118,37 +119,22 @@ def write_off_loan(
         books = chart(session)
         owed = balances(session, loan)
         total = owed.total
-        if total <= 0:
+        if not total.is_positive():
             raise LoansConflict(f"loan {loan.id} owes nothing to write off")
         # Interest held in suspense never reached income and deferred fees not yet earned
         # are part of the loan's carrying amount: both are cleared first, so the loss the
         # allowance and expense bear is the carrying amount (FRS 102 s.11, ASC 310-20).
-        suspended = loan.suspended_interest_minor
+        suspended = loan.suspended_interest
         from_suspense = min(suspended, owed.interest)
-        unearned = release_deferred_fees(session, loan_id=loan.id, business_date=business_date)
+        unearned = release_deferred_fees(session, loan=loan, business_date=business_date)
         from_deferred = min(unearned, total - from_suspense)
         loss = total - from_suspense - from_deferred
-        allowance_credit = -int(
-            session.scalar(
-                select(LedgerAccount.balance_minor)
-                .where(LedgerAccount.id == books.allowance)
-                .with_for_update()
-            )
-            or 0
-        )
+        allowance_credit = -_balance(session, books.allowance, loan.currency)
         # The allowance bears this loan's own provision and whatever it holds for no loan
         # (an adjustment posted by hand), never the provisions of other loans.
-        others = int(
-            session.scalar(
-                select(func.coalesce(func.sum(LoanRow.provision_minor), 0)).where(
-                    LoanRow.id != loan.id
-                )
-            )
-            or 0
-        )
-        from_allowance = min(max(allowance_credit - others, 0), loss)
+        others = _provisions_of_others(session, loan)
+        from_allowance = min(max(allowance_credit - others, Money.zero(loan.currency)), loss)
         to_expense = loss - from_allowance
-        currency = loan.currency
         lines = []
         for amount, account in (
             (suspended, books.interest_suspense),
@@ -157,7 +143,7 @@ def write_off_loan(
             (to_expense, books.impairment),
         ):
             if amount:
-                lines.append(Line.debit(account, Money.from_minor(amount, currency)))
+                lines.append(Line.debit(account, amount))
         # Suspended interest paid since the last close of business, and deferred fees
         # beyond what is left to write off, are income received, not a reduction of a loss.
         for amount, account in (
@@ -168,7 +154,7 @@ def write_off_loan(
             (unearned - from_deferred, books.fee_income),
         ):
             if amount:
-                lines.append(Line.credit(account, Money.from_minor(amount, currency)))
+                lines.append(Line.credit(account, amount))
         entry = post_entry(
             session,
             EntryRequest(
@@ -188,19 +174,17 @@ def write_off_loan(
         )
         loan.status = LoanStatus.WRITTEN_OFF
         loan.written_off_on = business_date
-        loan.written_off_minor = total
+        loan.written_off = total
         # The allowance bore the loss first; the loan needs no provision any more.
-        loan.provision_minor = 0
-        loan.suspended_interest_minor = 0
+        loan.provision = Money.zero(loan.currency)
+        loan.suspended_interest = Money.zero(loan.currency)
         session.add(
-            LoanTransactionRow(
-                loan_id=loan.id,
+            new_transaction(
+                loan,
                 kind=TransactionKind.WRITE_OFF,
                 business_date=business_date,
-                amount_minor=total,
-                fees_minor=owed.fees,
-                interest_minor=owed.interest,
-                principal_minor=owed.principal,
+                amount=total,
+                split=owed,
                 journal_entry_id=entry.id,
                 actor=actor,
                 note=reason.strip(),
@@ -209,15 +193,31 @@ def write_off_loan(
         session.flush()
     return WriteOffResult(
         loan_id=loan.id,
-        principal=Money.from_minor(owed.principal, currency),
-        interest=Money.from_minor(owed.interest, currency),
-        fees=Money.from_minor(owed.fees, currency),
-        from_allowance=Money.from_minor(from_allowance, currency),
-        from_suspense=Money.from_minor(from_suspense, currency),
-        from_deferred_fees=Money.from_minor(from_deferred, currency),
-        to_expense=Money.from_minor(to_expense, currency),
+        principal=owed.principal,
+        interest=owed.interest,
+        fees=owed.fees,
+        from_allowance=from_allowance,
+        from_suspense=from_suspense,
+        from_deferred_fees=from_deferred,
+        to_expense=to_expense,
         entry_id=entry.id,
     )
+
+
+def _balance(session: Session, account_id: int, currency: str) -> Money:
+    """The account's balance, locked to commit (debit positive)."""
+    minor = session.scalar(
+        select(LedgerAccount.balance_minor).where(LedgerAccount.id == account_id).with_for_update()
+    )
+    return Money.from_minor(int(minor or 0), currency)
+
+
+def _provisions_of_others(session: Session, loan: LoanRow) -> Money:
+    """The provisions held for every loan but `loan`, summed in the database."""
+    others = session.scalar(
+        select(func.coalesce(func.sum(LoanRow.provision_minor), 0)).where(LoanRow.id != loan.id)
+    )
+    return Money.from_minor(int(others or 0), loan.currency)
 
 
 def record_recovery(
@@ -244,24 +244,23 @@ def record_recovery(
         if not amount.is_positive():
             raise InvalidRepayment("a recovery must be positive")
         key, earlier = earlier_transaction(session, loan, "recovery", idempotency_key)
-        currency = loan.currency
         if earlier is not None:
-            if earlier.amount_minor != amount.minor_units or earlier.source is not source.kind:
+            first = transaction_amounts(earlier, loan)
+            if first.amount != amount or earlier.source is not source.kind:
                 raise RepaymentKeyConflict("the idempotency key was used for another recovery")
             return RecoveryResult(
                 earlier.id,
                 loan.id,
                 amount,
-                Money.from_minor(loan.recovered_minor, currency),
+                loan.recovered,
                 earlier.journal_entry_id,
                 replayed=True,
             )
         if loan.status is not LoanStatus.WRITTEN_OFF:
             raise LoansConflict(f"loan {loan.id} is {loan.status.value}, not written off")
-        if loan.recovered_minor + amount.minor_units > loan.written_off_minor:
+        if loan.recovered + amount > loan.written_off:
             raise RecoveryExceedsWrittenOff(
-                f"{Money.from_minor(loan.written_off_minor - loan.recovered_minor, currency)} "
-                f"is left to recover on loan {loan.id}"
+                f"{loan.written_off - loan.recovered} is left to recover on loan {loan.id}"
             )
         books = chart(session)
         account_id = source_account(session, source, loan=loan, books=books)
@@ -277,12 +276,12 @@ def record_recovery(
                 reference=f"loan:{loan.id}",
             ),
         )
-        loan.recovered_minor += amount.minor_units
-        transaction = LoanTransactionRow(
-            loan_id=loan.id,
+        loan.recovered += amount
+        transaction = new_transaction(
+            loan,
             kind=TransactionKind.RECOVERY,
             business_date=business_date,
-            amount_minor=amount.minor_units,
+            amount=amount,
             source=source.kind,
             source_account_id=account_id,
             journal_entry_id=entry.id,
@@ -291,13 +290,7 @@ def record_recovery(
         )
         session.add(transaction)
         session.flush()
-    return RecoveryResult(
-        transaction.id,
-        loan.id,
-        amount,
-        Money.from_minor(loan.recovered_minor, currency),
-        entry.id,
-    )
+    return RecoveryResult(transaction.id, loan.id, amount, loan.recovered, entry.id)
 
 
 __all__ = [
