@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from ledger.actors import COB_ACTOR
@@ -222,25 +222,7 @@ def charge_late_fees(
         ).all()
         if not rows:
             return count, totals
-        requests = [
-            EntryRequest(
-                idempotency_key=f"loan:{row.loan_id}:late-fee:{row.number}",
-                business_date=business_date,
-                lines=(
-                    Line.debit(
-                        int(row.fees_account_id), Money.from_minor(row.late_fee_minor, row.currency)
-                    ),
-                    Line.credit(
-                        books.fee_income, Money.from_minor(row.late_fee_minor, row.currency)
-                    ),
-                ),
-                description=f"Loan {row.loan_id} late fee on instalment {row.number}",
-                posted_by=actor,
-                kind="loan.fee",
-                reference=f"loan:{row.loan_id}",
-            )
-            for row in rows
-        ]
+        requests = [_late_fee_entry(row, business_date, actor, books.fee_income) for row in rows]
         results = post_batch(session, requests)
         done = [
             (row, result.entry.id)
@@ -270,6 +252,21 @@ def charge_late_fees(
             totals[row.currency] = totals.get(row.currency, 0) + int(row.late_fee_minor)
         count += len(done)
     raise AssertionError(f"more than {FEE_BATCHES_MAX} batches of late fees")
+
+
+def _late_fee_entry(
+    row: Row[Any], business_date: dt.date, actor: str, fee_income_id: int
+) -> EntryRequest:
+    fee = Money.from_minor(int(row.late_fee_minor), row.currency)
+    return EntryRequest(
+        idempotency_key=f"loan:{row.loan_id}:late-fee:{row.number}",
+        business_date=business_date,
+        lines=(Line.debit(int(row.fees_account_id), fee), Line.credit(fee_income_id, fee)),
+        description=f"Loan {row.loan_id} late fee on instalment {row.number}",
+        posted_by=actor,
+        kind="loan.fee",
+        reference=f"loan:{row.loan_id}",
+    )
 
 
 def write_off_candidates(

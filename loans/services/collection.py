@@ -36,10 +36,11 @@ from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
 from ledger.entry import EntryRequest, Line
 from ledger.money import Money
 from ledger.transaction import require_transaction
-from loans.allocation import Allocation, Owed, allocate
+from loans.allocation import Owed
 from loans.errors import LoansConflict, LoansRefused
 from loans.registry import nsf_fee_allowed
 from loans.services.accounts import chart
+from loans.services.amounts import Split, allocate_payment
 from loans.services.instalments import apply_payments, close_rows
 
 CHUNK_DEFAULT: Final = 5_000
@@ -137,9 +138,9 @@ class _Plan:
     loan_id: int
     currency: str
     share_account_id: int
-    take: int
-    due: int
-    split: Allocation | None
+    take: Money
+    due: Money
+    split: Split | None
     row: Row[Any]
 
 
@@ -218,21 +219,29 @@ def _run(
 
 
 def _plan(rows: Sequence[Row[Any]], business_date: dt.date) -> list[_Plan]:
-    available: dict[int, int] = {}
+    # Keyed by account alone: a collection account is always in its loans' currency.
+    available: dict[int, Money] = {}
     plans = []
     for row in rows:
-        owed = Owed(fees=int(row.fees), interest=int(row.interest), principal=int(row.principal))
-        due = owed.total if business_date >= row.maturity_date else min(int(row.unpaid), owed.total)
+        currency = row.currency
+        owed = Split.of(
+            Owed(fees=int(row.fees), interest=int(row.interest), principal=int(row.principal)),
+            currency,
+        )
+        unpaid = Money.from_minor(int(row.unpaid), currency)
+        due = owed.total if business_date >= row.maturity_date else min(unpaid, owed.total)
         account = int(row.collection_account_id)
         if account not in available:
             # A liability holds value as a credit (negative) balance; never below the floor,
             # and an account with no floor is treated as floored at zero.
-            floor = max(int(row.share_floor or 0), 0)
-            available[account] = max(-int(row.share_balance) - floor, 0) if row.share_usable else 0
+            nothing = Money.zero(currency)
+            held = Money.from_minor(-int(row.share_balance), currency)
+            floor = Money.from_minor(max(int(row.share_floor or 0), 0), currency)
+            available[account] = max(held - floor, nothing) if row.share_usable else nothing
         take = min(due, available[account])
         available[account] -= take
-        split = allocate(take, owed) if take > 0 else None
-        plans.append(_Plan(int(row.id), row.currency, account, take, due, split, row))
+        split = allocate_payment(take, owed) if take.is_positive() else None
+        plans.append(_Plan(int(row.id), currency, account, take, due, split, row))
     return plans
 
 
@@ -261,7 +270,9 @@ def _collect_chunk(
     done = [plan for plan in paying if plan.loan_id in posted]
     _record(session, done, posted, business_date, actor)
     apply_payments(
-        session, payments=[(p.loan_id, p.take) for p in done], business_date=business_date
+        session,
+        payments=[(p.loan_id, p.take.minor_units) for p in done],
+        business_date=business_date,
     )
     settled = list(
         session.scalars(_SETTLE, {"loans": [p.loan_id for p in done], "d": business_date})
@@ -270,8 +281,8 @@ def _collect_chunk(
     nsf = _charge_failed_payments(session, plans, posted, business_date, actor, fee_income_id)
     for plan in plans:
         tally["due"] += 1
-        taken = plan.take if plan.loan_id in posted else 0
-        collected[plan.currency] += taken
+        taken = plan.take if plan.loan_id in posted else Money.zero(plan.currency)
+        collected[plan.currency] += taken.minor_units
         tally["full" if taken and taken == plan.due else "part" if taken else "none"] += 1
     tally["settled"] += len(settled)
     tally["nsf"] += nsf
@@ -280,15 +291,14 @@ def _collect_chunk(
 def _collection_entry(plan: _Plan, business_date: dt.date, actor: str) -> EntryRequest:
     assert plan.split is not None
     row = plan.row
-    currency = plan.currency
-    lines = [Line.debit(plan.share_account_id, Money.from_minor(plan.take, currency))]
+    lines = [Line.debit(plan.share_account_id, plan.take)]
     for part, account in (
         (plan.split.fees, row.fees_account_id),
         (plan.split.interest, row.interest_account_id),
         (plan.split.principal, row.principal_account_id),
     ):
         if part:
-            lines.append(Line.credit(int(account), Money.from_minor(part, currency)))
+            lines.append(Line.credit(int(account), part))
     return EntryRequest(
         idempotency_key=f"cob:{business_date}:loan-collect:{plan.loan_id}",
         business_date=business_date,
@@ -309,8 +319,9 @@ def _record(
 ) -> None:
     if not done:
         return
-    splits = [p.split for p in done]
-    assert all(split is not None for split in splits)
+    splits = [p.split for p in done if p.split is not None]
+    assert len(splits) == len(done)
+    # One statement for the chunk: the rows' minor units (their currency is their loan's).
     session.execute(
         _RECORD,
         {
@@ -319,10 +330,10 @@ def _record(
             "d": business_date,
             "actor": actor,
             "loans": [p.loan_id for p in done],
-            "amounts": [p.take for p in done],
-            "fees": [s.fees for s in splits if s is not None],
-            "interest": [s.interest for s in splits if s is not None],
-            "principal": [s.principal for s in splits if s is not None],
+            "amounts": [p.take.minor_units for p in done],
+            "fees": [s.fees.minor_units for s in splits],
+            "interest": [s.interest.minor_units for s in splits],
+            "principal": [s.principal.minor_units for s in splits],
             "accounts": [p.share_account_id for p in done],
             "entries": [posted[p.loan_id] for p in done],
             "keys": [f"loan:{p.loan_id}:collect:{business_date}" for p in done],
@@ -338,10 +349,10 @@ def _charge_failed_payments(
     actor: str,
     fee_income_id: int,
 ) -> int:
-    charges: list[tuple[_Plan, int]] = []
+    charges: list[tuple[_Plan, Money]] = []
     for plan in plans:
         row = plan.row
-        taken = plan.take if plan.loan_id in posted else 0
+        taken = plan.take if plan.loan_id in posted else Money.zero(plan.currency)
         if (
             taken < plan.due
             and row.today_number is not None
@@ -349,7 +360,7 @@ def _charge_failed_payments(
             and row.nsf_fee_minor is not None
             and nsf_fee_allowed(row.rule_set)
         ):
-            charges.append((plan, int(row.nsf_fee_minor)))
+            charges.append((plan, Money.from_minor(int(row.nsf_fee_minor), plan.currency)))
     if not charges:
         return 0
     requests = [
@@ -357,8 +368,8 @@ def _charge_failed_payments(
             idempotency_key=f"loan:{plan.loan_id}:nsf-fee:{plan.row.today_number}",
             business_date=business_date,
             lines=(
-                Line.debit(int(plan.row.fees_account_id), Money.from_minor(fee, plan.currency)),
-                Line.credit(fee_income_id, Money.from_minor(fee, plan.currency)),
+                Line.debit(int(plan.row.fees_account_id), fee),
+                Line.credit(fee_income_id, fee),
             ),
             description=f"Loan {plan.loan_id} failed payment fee",
             posted_by=actor,
@@ -382,8 +393,8 @@ def _charge_failed_payments(
                 "d": business_date,
                 "actor": actor,
                 "loans": [plan.loan_id for plan, _, _ in charged],
-                "amounts": [fee for _, fee, _ in charged],
-                "fees": [fee for _, fee, _ in charged],
+                "amounts": [fee.minor_units for _, fee, _ in charged],
+                "fees": [fee.minor_units for _, fee, _ in charged],
                 "interest": [0 for _ in charged],
                 "principal": [0 for _ in charged],
                 "accounts": [None for _ in charged],
@@ -398,7 +409,7 @@ def _charge_failed_payments(
             {
                 "loans": [plan.loan_id for plan, _, _ in charged],
                 "numbers": [int(plan.row.today_number) for plan, _, _ in charged],
-                "fees": [fee for _, fee, _ in charged],
+                "fees": [fee.minor_units for _, fee, _ in charged],
             },
         )
     return len(charged)
