@@ -28,7 +28,7 @@ from creditunion.shares.movement_rules import (
 from creditunion.shares.service import (
     LockedAccount,
     ShareAccountNotFound,
-    available_minor,
+    available_balance,
     lock_share_accounts,
 )
 from ledger.money import Money
@@ -73,10 +73,7 @@ def account_to_pay_from(
 
 def available(locked: LockedAccount) -> Money:
     """What can leave the account now: balance less the floor and pending withdrawals."""
-    ledger = locked.ledger
-    floor = 0 if ledger.floor is None else ledger.floor.minor_units
-    pending = locked.pending_withdrawals_minor
-    return locked.money(available_minor(ledger.balance.minor_units, floor, pending))
+    return available_balance(locked.ledger.balance, locked.floor, locked.pending_withdrawals)
 
 
 def require_took_at_most(locked: LockedAccount, *, taken: Money, available_before: Money) -> None:
