@@ -385,6 +385,7 @@ def _charge_failed_payments(
         if result.outcome is Outcome.POSTED and result.entry is not None
     ]
     if charged:
+        fees_minor = [fee.minor_units for _, fee, _ in charged]
         session.execute(
             _RECORD,
             {
@@ -393,8 +394,8 @@ def _charge_failed_payments(
                 "d": business_date,
                 "actor": actor,
                 "loans": [plan.loan_id for plan, _, _ in charged],
-                "amounts": [fee.minor_units for _, fee, _ in charged],
-                "fees": [fee.minor_units for _, fee, _ in charged],
+                "amounts": fees_minor,
+                "fees": fees_minor,
                 "interest": [0 for _ in charged],
                 "principal": [0 for _ in charged],
                 "accounts": [None for _ in charged],
@@ -409,7 +410,7 @@ def _charge_failed_payments(
             {
                 "loans": [plan.loan_id for plan, _, _ in charged],
                 "numbers": [int(plan.row.today_number) for plan, _, _ in charged],
-                "fees": [fee.minor_units for _, fee, _ in charged],
+                "fees": fees_minor,
             },
         )
     return len(charged)
