@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.context import request_context
 from api.problems import PROBLEM_TYPE_PREFIX, problem_response, problem_responses
+from api.routing import documented_router
 from api.security import PUBLIC
 from creditunion.platform.schema_revision import current_revisions
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = documented_router(prefix="/health", tags=["health"])
 log = logging.getLogger(__name__)
 
 
@@ -28,19 +29,15 @@ class Health(BaseModel):
     status: Literal["live", "ready"]
 
 
-@router.get("/live", response_model=Health, openapi_extra=PUBLIC, summary="Liveness probe")
+@router.get("/live", openapi_extra=PUBLIC)
 def live() -> Health:
+    """Liveness probe"""
     return Health(status="live")
 
 
-@router.get(
-    "/ready",
-    response_model=Health,
-    openapi_extra=PUBLIC,
-    responses=problem_responses(503),
-    summary="Readiness probe: database up and migrated to head",
-)
+@router.get("/ready", response_model=Health, openapi_extra=PUBLIC, responses=problem_responses(503))
 def ready(request: Request) -> Health | JSONResponse:
+    """Readiness probe: database up and migrated to head"""
     context = request_context(request)
     if not context.schema_heads:
         return _not_ready(request, "this server was not told which schema migration it needs")

@@ -1,6 +1,6 @@
 """`Idempotency-Key` for POSTs that move money: a replay gets the first answer back.
 
-    @router.post("/deposits", status_code=201, dependencies=[require(Permission.CASH_TRANSACT)])
+   @router.post("/deposits", status_code=201, dependencies=[require(Permission.CASH_TRANSACT)])
     def deposit(body: DepositIn, idem: IdempotencyDep, session: DbSession, ...):
         post_entry(session, EntryRequest(idempotency_key=idem.ledger_key(), ...))
 

@@ -45,6 +45,9 @@ def _permission_of(operation: dict[str, Any]) -> str | None:
 
 
 def complete_operation(path: str, operation: dict[str, Any]) -> None:
+    summary = operation.get("summary")
+    if summary and " ".join(operation.get("description", "").split()) == summary:
+        del operation["description"]  # a docstring of one paragraph (api/routing.py)
     responses: dict[str, Any] = operation.setdefault("responses", {})
     permission = _permission_of(operation)
     if permission is None:

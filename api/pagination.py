@@ -4,8 +4,8 @@ A cursor is opaque to clients: base64url JSON of the list it belongs to and the 
 of the last item sent, with an HMAC so that a cursor edited, forged or carried to another
 list is refused (422) instead of being trusted as a position.
 
-    @router.get("/things", response_model=Page[ThingOut])
-    def list_things(page: Annotated[PageRequest, Depends(paginate("things"))], ...):
+   @router.get("/things")  # the response model is the return annotation
+    def list_things(page: Annotated[PageRequest, Depends(paginate("things"))], ...) -> Page[ThingOut]:
         rows = things.list(session, after_id=page.after_int(), limit=page.fetch)
         return page.build(rows, position=lambda r: [r.id], convert=ThingOut.of)
 """

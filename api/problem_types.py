@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from pydantic import BaseModel
 
 from api.middleware import login_throttle
 from api.problems import PROBLEM_TYPE_PREFIX, ProblemMap, problem_map_of, problem_responses
+from api.routing import documented_router
 from api.security import PUBLIC
 
-router = APIRouter(prefix="/problems", tags=["problems"])
+router = documented_router(prefix="/problems", tags=["problems"])
 
 # Problems the platform answers without an exception class behind them.
 _BUILT_IN = {
@@ -40,19 +41,15 @@ def all_problem_types(problem_map: ProblemMap) -> list[ProblemType]:
     ]
 
 
-@router.get("", response_model=list[ProblemType], openapi_extra=PUBLIC, summary="Problem types")
+@router.get("", openapi_extra=PUBLIC)
 def list_problem_types(request: Request) -> list[ProblemType]:
+    """Problem types"""
     return all_problem_types(problem_map_of(request))
 
 
-@router.get(
-    "/{slug}",
-    response_model=ProblemType,
-    openapi_extra=PUBLIC,
-    responses=problem_responses(404),
-    summary="One problem type",
-)
+@router.get("/{slug}", openapi_extra=PUBLIC, responses=problem_responses(404))
 def get_problem_type(request: Request, slug: str) -> ProblemType:
+    """One problem type"""
     for problem in all_problem_types(problem_map_of(request)):
         if problem.type == PROBLEM_TYPE_PREFIX + slug:
             return problem

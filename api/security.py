@@ -3,7 +3,7 @@
 Declare the permission next to the endpoint; it shows in the OpenAPI document as the
 OAuth2 scope the operation needs and in the role matrix (`python -m api.permissions_matrix`):
 
-    @router.get("/audit-log", dependencies=[require(Permission.AUDIT_READ)])
+   @router.get("/audit-log", dependencies=[require(Permission.AUDIT_READ)])
     def list_audit_log(actor: CurrentActor, ...): ...
 
 or take the actor from the declaration itself: `actor: Actor = require(Permission.X)`.

@@ -27,12 +27,12 @@ from typing import Annotated, Any, Final
 import anyio
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.context import request_context
 from api.problems import PROBLEM_MEDIA_TYPE, ServiceBusy, response_for
+from api.routing import DocumentedRoute
 from creditunion.idempotency import store
 from ledger.deadline import Deadline, deadline_set
 from ledger.transaction import is_transient
@@ -121,8 +121,8 @@ async def run_in_unit_of_work(request: Request, handler: Handler) -> Response:
     raise AssertionError("unreachable: the loop returns or raises")
 
 
-class TransactionalRoute(APIRoute):
-    """An APIRoute whose handler runs in one unit of work (see the module docstring)."""
+class TransactionalRoute(DocumentedRoute):
+    """A route whose handler runs in one unit of work (see the module docstring)."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

@@ -17,16 +17,13 @@ router = api_router(prefix="/reversals", tags=["approvals"])
 Requesting = Annotated[CommandContext, staff_command(Permission.REVERSALS_REQUEST, money=True)]
 
 
-@router.post(
-    "",
-    status_code=202,
-    response_model=ApprovalOut,
-    responses=problem_responses(404, 409),
-    summary="Ask for a journal entry to be reversed; a manager other than you approves it",
-)
+@router.post("", status_code=202, responses=problem_responses(404, 409))
 def request_reversal(session: DbSession, body: ReversalIn, context: Requesting) -> ApprovalOut:
-    """The reversal posts, under this request's key, when approved
-    (`POST /v1/approvals/{id}/approve`)."""
+    """Ask for a journal entry to be reversed; a manager other than you approves it
+
+    The reversal posts, under this request's key, when approved
+    (`POST /v1/approvals/{id}/approve`).
+    """
     pending = approvals.request_reversal(
         session, context, entry_id=body.entry_id, reason=body.reason
     )

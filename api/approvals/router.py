@@ -41,18 +41,14 @@ Approving = Annotated[CommandContext, staff_command(Permission.APPROVALS_DECIDE,
 NO_NOTE = ApproveIn()
 
 
-@router.get(
-    "",
-    response_model=Page[ApprovalOut],
-    dependencies=[require(Permission.ACCOUNTS_READ)],
-    summary="Requests, in id order (pending ones unless a status is given)",
-)
+@router.get("", dependencies=[require(Permission.ACCOUNTS_READ)])
 def list_approvals(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("approvals"))],
     status: Annotated[ApprovalStatus, Query()] = ApprovalStatus.PENDING,
     kind: Annotated[ApprovalKind | None, Query()] = None,
 ) -> Page[ApprovalOut]:
+    """Requests, in id order (pending ones unless a status is given)"""
     try:
         found = approvals.list_approvals(
             session, status=status, kind=kind, after_id=page.after_int(), limit=page.limit
@@ -64,39 +60,32 @@ def list_approvals(
 
 @router.get(
     "/{approval_id}",
-    response_model=ApprovalOut,
     dependencies=[require(Permission.ACCOUNTS_READ)],
     responses=problem_responses(404),
-    summary="One request",
 )
 def get_approval(session: DbSession, approval_id: ApprovalId) -> ApprovalOut:
+    """One request"""
     return ApprovalOut.of(approvals.get_approval(session, approval_id=approval_id))
 
 
-@router.post(
-    "/{approval_id}/approve",
-    response_model=ApprovalOut,
-    responses=problem_responses(404, 409),
-    summary="Approve a request: it posts now (a different user from its maker)",
-)
+@router.post("/{approval_id}/approve", responses=problem_responses(404, 409))
 def approve(
     session: DbSession, approval_id: ApprovalId, context: Approving, body: ApproveIn = NO_NOTE
 ) -> ApprovalOut:
-    """Posts under the key the request was made with, so it posts once whatever the
+    """Approve a request: it posts now (a different user from its maker)
+
+    Posts under the key the request was made with, so it posts once whatever the
     checkers' own keys. A cash withdrawal is approved the business day it was asked for,
-    or it lapses (409)."""
+    or it lapses (409).
+    """
     decided = commands.approve(session, context, approval_id=approval_id, note=body.note)
     return ApprovalOut.of(decided)
 
 
-@router.post(
-    "/{approval_id}/reject",
-    response_model=ApprovalOut,
-    responses=problem_responses(404, 409),
-    summary="Reject a request: nothing posts and a withdrawal's reserve is released",
-)
+@router.post("/{approval_id}/reject", responses=problem_responses(404, 409))
 def reject(
     session: DbSession, approval_id: ApprovalId, body: RejectIn, context: Checker
 ) -> ApprovalOut:
+    """Reject a request: nothing posts and a withdrawal's reserve is released"""
     decided = commands.reject(session, context, approval_id=approval_id, note=body.note)
     return ApprovalOut.of(decided)

@@ -17,12 +17,7 @@ from creditunion.auth.roles import Permission
 router = api_router(tags=["audit"])
 
 
-@router.get(
-    "/audit-log",
-    response_model=Page[AuditRecordOut],
-    dependencies=[require(Permission.AUDIT_READ)],
-    summary="List audit records, newest first",
-)
+@router.get("/audit-log", dependencies=[require(Permission.AUDIT_READ)])
 def list_audit_log(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("audit-log"))],
@@ -45,6 +40,7 @@ def list_audit_log(
         AwareIsoDateTime | None, Query(description="Exclusive; with a time zone.")
     ] = None,
 ) -> Page[AuditRecordOut]:
+    """List audit records, newest first"""
     rows = audit.list_records(
         session,
         filters=audit.AuditFilter(

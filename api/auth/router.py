@@ -51,7 +51,6 @@ def _refused(request: Request, detail: str) -> JSONResponse:
     response_model=TokenOut,
     openapi_extra=PUBLIC,
     responses=problem_responses(401, 422, 429),
-    summary="Sign in with a username and password (OAuth 2.0 password grant)",
 )
 def issue_token(
     request: Request,
@@ -59,10 +58,13 @@ def issue_token(
     session: DbSession,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Any:
-    """Lockout: after the configured number of wrong passwords in a row the login is locked
+    """Sign in with a username and password (OAuth 2.0 password grant)
+
+    Lockout: after the configured number of wrong passwords in a row the login is locked
     for a while; a locked login is refused exactly like a wrong password. Too many refusals
     for one username, or from one address, within a short window get 429 before any password
-    is checked (api/middleware/login_throttle.py)."""
+    is checked (api/middleware/login_throttle.py).
+    """
     context = request_context(request)
     throttle, address = throttle_of(request), client_address(request)
     if throttle is not None:
@@ -92,15 +94,14 @@ def issue_token(
 
 
 @router.post(
-    "/refresh",
-    response_model=TokenOut,
-    openapi_extra=PUBLIC,
-    responses=problem_responses(401, 422),
-    summary="Exchange a refresh token for a new token pair (the old one stops working)",
+    "/refresh", response_model=TokenOut, openapi_extra=PUBLIC, responses=problem_responses(401, 422)
 )
 def refresh_token(request: Request, response: Response, session: DbSession, body: RefreshIn) -> Any:
-    """Presenting a refresh token that was already exchanged revokes its whole family:
-    whoever holds any token of that sign-in must sign in again."""
+    """Exchange a refresh token for a new token pair (the old one stops working)
+
+    Presenting a refresh token that was already exchanged revokes its whole family:
+    whoever holds any token of that sign-in must sign in again.
+    """
     context = request_context(request)
     now = dt.datetime.now(dt.UTC)
     presented = check_refresh_token(
@@ -120,16 +121,13 @@ def refresh_token(request: Request, response: Response, session: DbSession, body
     return TokenOut.of(issued)
 
 
-@router.post(
-    "/logout",
-    status_code=204,
-    openapi_extra=PUBLIC,
-    responses=problem_responses(422),
-    summary="Sign out: revoke the refresh token and every token of its sign-in",
-)
+@router.post("/logout", status_code=204, openapi_extra=PUBLIC, responses=problem_responses(422))
 def logout(request: Request, session: DbSession, body: RefreshIn) -> Response:
-    """Always 204, whether or not the token was valid (it reveals nothing). The sign-out is
-    recorded as the login the token belongs to: holding it is that login's credential."""
+    """Sign out: revoke the refresh token and every token of its sign-in
+
+    Always 204, whether or not the token was valid (it reveals nothing). The sign-out is
+    recorded as the login the token belongs to: holding it is that login's credential.
+    """
     presented = presented_token(
         session, token=body.refresh_token, codec=request_context(request).tokens
     )
@@ -145,30 +143,29 @@ def logout(request: Request, session: DbSession, body: RefreshIn) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=MeOut, summary="The signed-in user and their permissions")
+@router.get("/me")
 def me(actor: Annotated[Actor, require(Permission.SESSION)]) -> MeOut:
+    """The signed-in user and their permissions"""
     assert actor.user_id is not None and actor.role is not None
     return MeOut.of(
         user_id=actor.user_id, username=actor.username, role=actor.role, member_id=actor.member_id
     )
 
 
-@router.post(
-    "/password",
-    status_code=204,
-    responses=problem_responses(422, 429),
-    summary="Change your own password (every session of yours ends)",
-)
+@router.post("/password", status_code=204, responses=problem_responses(422, 429))
 def change_password(
     request: Request,
     session: DbSession,
     body: PasswordChangeIn,
     actor: Annotated[Actor, require_for_password_change(Permission.SESSION)],
 ) -> Response:
-    """A wrong current password counts towards the lockout and the throttle exactly like a
+    """Change your own password (every session of yours ends)
+
+    A wrong current password counts towards the lockout and the throttle exactly like a
     failed sign-in; while the login is locked nothing changes (403 `/problems/login-locked`),
     whatever password is given. The one endpoint open to a user whose password an
-    administrator reset."""
+    administrator reset.
+    """
     context = request_context(request)
     throttle, address = throttle_of(request), client_address(request)
     if throttle is not None:

@@ -11,11 +11,7 @@ from creditunion.auth.roles import Permission
 router = api_router(tags=["business date"])
 
 
-@router.get(
-    "/business-date",
-    response_model=BusinessDateOut,
-    dependencies=[require(Permission.SESSION)],
-    summary="The current business date",
-)
+@router.get("/business-date", dependencies=[require(Permission.SESSION)])
 def get_business_date(session: DbSession) -> BusinessDateOut:
+    """The current business date"""
     return BusinessDateOut(business_date=business_date(session))

@@ -18,27 +18,19 @@ from creditunion.cob import history
 router = api_router(tags=["close of business"])
 
 
-@router.get(
-    "/cob/status",
-    response_model=CobStatusOut,
-    dependencies=[require(Permission.COB_READ)],
-    summary="The business date, how far the books are closed and sealed, and steps in flight",
-)
+@router.get("/cob/status", dependencies=[require(Permission.COB_READ)])
 def cob_status(session: DbSession) -> CobStatusOut:
+    """The business date, how far the books are closed and sealed, and steps in flight"""
     return CobStatusOut.of(history.status(session))
 
 
-@router.get(
-    "/cob/runs",
-    response_model=Page[StepRunOut],
-    dependencies=[require(Permission.COB_READ)],
-    summary="Close-of-business step runs, newest first",
-)
+@router.get("/cob/runs", dependencies=[require(Permission.COB_READ)])
 def cob_runs(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("cob-runs"))],
     business_date: Annotated[IsoDate | None, Query(description="Only this date.")] = None,
 ) -> Page[StepRunOut]:
+    """Close-of-business step runs, newest first"""
     before = None
     if page.after is not None:
         before = (dt.date.fromordinal(page.after_int(0) or 1), page.after_int(1) or 0)

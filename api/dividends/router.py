@@ -27,14 +27,9 @@ LIST_LIMIT_MAX = 100
 Declaring = Annotated[CommandContext, staff_command(Permission.COB_RUN)]
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=DividendOut,
-    responses=problem_responses(404, 409),
-    summary="Declare a dividend rate for a closed period of a dividend-paying product",
-)
+@router.post("", status_code=201, responses=problem_responses(404, 409))
 def declare(session: DbSession, body: DividendIn, context: Declaring) -> DividendOut:
+    """Declare a dividend rate for a closed period of a dividend-paying product"""
     declared = commands.declare_dividend(
         session,
         context,
@@ -48,16 +43,12 @@ def declare(session: DbSession, body: DividendIn, context: Declaring) -> Dividen
     return DividendOut.of(declared, currency)
 
 
-@router.get(
-    "",
-    response_model=list[DividendOut],
-    dependencies=[require(Permission.LEDGER_READ)],
-    summary="Declared dividends, newest first",
-)
+@router.get("", dependencies=[require(Permission.LEDGER_READ)])
 def list_declared(
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_MAX,
 ) -> list[DividendOut]:
+    """Declared dividends, newest first"""
     currencies: dict[str, str] = {}
     found = []
     for view in dividends.list_dividends(session, limit=limit):

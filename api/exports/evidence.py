@@ -76,13 +76,7 @@ add_report_export(
 )
 
 
-@router.get(
-    "/loan-book",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="Every loan as at a date with balances, days past due, ageing, provision and "
-    "status; the write-offs and recoveries from `from`",
-)
+@router.get("/loan-book", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_loan_book(
     session: DbSession,
     actor: Exporter,
@@ -93,6 +87,7 @@ def export_loan_book(
     ],
     export_format: TableFormatQuery,
 ) -> ZipStream:
+    """Every loan as at a date with balances, days past due, ageing, provision and status; the write-offs and recoveries from `from`"""
     check_date("from", from_date)
     check_date("as_of", as_of)
     if from_date > as_of:

@@ -28,11 +28,7 @@ from creditunion.exports import seals, service
 router = api_router(prefix="/audit", tags=["audit"])
 
 
-@router.get(
-    "/verify",
-    response_model=VerifyOut,
-    summary="Recompute the day seals and check invariants 1-3 over a range of at most a year",
-)
+@router.get("/verify")
 def verify_ledger(
     session: DbSession,
     actor: Annotated[Actor, require(Permission.LEDGER_READ)],
@@ -54,9 +50,12 @@ def verify_ledger(
         ),
     ] = None,
 ) -> VerifyOut:
-    """Both dates are optional, as in `creditunion audit verify`; the response's `from`
+    """Recompute the day seals and check invariants 1-3 over a range of at most a year
+
+    Both dates are optional, as in `creditunion audit verify`; the response's `from`
     and `to` say what was covered. The CLI's default is the whole chain; a request covers
-    at most a year, so by default the last year of seals."""
+    at most a year, so by default the last year of seals.
+    """
     for name, given in (("from", from_date), ("to", to_date)):
         if given is not None:
             check_date(name, given)
@@ -69,12 +68,7 @@ def verify_ledger(
     return VerifyOut.of(verification)
 
 
-@router.get(
-    "/seals",
-    response_model=Page[SealOut],
-    dependencies=[require(Permission.LEDGER_READ)],
-    summary="The day seals (hashes, counts, totals), oldest first",
-)
+@router.get("/seals", dependencies=[require(Permission.LEDGER_READ)])
 def list_seals(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("day-seals"))],
@@ -85,6 +79,7 @@ def list_seals(
         IsoDate | None, Query(alias="to", description="Last business date (inclusive).")
     ] = None,
 ) -> Page[SealOut]:
+    """The day seals (hashes, counts, totals), oldest first"""
     if from_date is not None and to_date is not None and from_date > to_date:
         raise RequestInvalid(InvalidField("query", "from", "is after `to`"))
     after = page.after_int()

@@ -204,12 +204,7 @@ def _stream(archive: Archive) -> ZipStream:
     )
 
 
-@router.get(
-    "/gl",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="General-ledger detail of a range: every posting, and each account's balances",
-)
+@router.get("/gl", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_gl(
     session: DbSession,
     actor: Exporter,
@@ -218,6 +213,7 @@ def export_gl(
     to_date: ToDate,
     export_format: LedgerFormatQuery,
 ) -> ZipStream:
+    """General-ledger detail of a range: every posting, and each account's balances"""
     check_range(from_date, to_date)
 
     def build(s: Session) -> Report:
@@ -226,12 +222,7 @@ def export_gl(
     return _send(session, actor, engine, build, export_format)
 
 
-@router.get(
-    "/trial-balance",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="Trial balance as of a date, by account and type, with totals per currency",
-)
+@router.get("/trial-balance", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_trial_balance(
     session: DbSession,
     actor: Exporter,
@@ -239,6 +230,7 @@ def export_trial_balance(
     as_of: Annotated[IsoDate, Query(description="The business date it is as of (its end).")],
     export_format: TableFormatQuery,
 ) -> ZipStream:
+    """Trial balance as of a date, by account and type, with totals per currency"""
     check_date("as_of", as_of)
 
     def build(s: Session) -> Report:
@@ -247,13 +239,7 @@ def export_trial_balance(
     return _send(session, actor, engine, build, export_format)
 
 
-@router.get(
-    "/reconciliation",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="Loan book and members' shares against their ledger accounts as at a date, "
-    "per account with differences",
-)
+@router.get("/reconciliation", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_reconciliation(
     session: DbSession,
     actor: Exporter,
@@ -261,6 +247,7 @@ def export_reconciliation(
     as_of: Annotated[IsoDate, Query(description="The business date it is as at (its end).")],
     export_format: TableFormatQuery,
 ) -> ZipStream:
+    """Loan book and members' shares against their ledger accounts as at a date, per account with differences"""
     check_date("as_of", as_of)
 
     def build(s: Session) -> Report:
@@ -269,12 +256,7 @@ def export_reconciliation(
     return _send(session, actor, engine, build, export_format)
 
 
-@router.get(
-    "/journal",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="Journal listing: whole entries chosen by account, kind, who posted and size",
-)
+@router.get("/journal", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_journal(
     request: Request,
     session: DbSession,
@@ -302,6 +284,7 @@ def export_journal(
         ),
     ] = None,
 ) -> ZipStream:
+    """Journal listing: whole entries chosen by account, kind, who posted and size"""
     check_range(from_date, to_date)
     currency = currency or request_context(request).settings.base_currency
     try:
@@ -328,12 +311,7 @@ def export_journal(
     return _send(session, actor, engine, build, export_format)
 
 
-@router.get(
-    "/statement",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="One account's statement: opening balance, lines with running balance, closing",
-)
+@router.get("/statement", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_statement(
     session: DbSession,
     actor: Exporter,
@@ -348,6 +326,7 @@ def export_statement(
     min_amount: Amount = None,
     max_amount: Amount = None,
 ) -> ZipStream:
+    """One account's statement: opening balance, lines with running balance, closing"""
     check_range(from_date, to_date)
     filtered = kind is not None or min_amount is not None or max_amount is not None
     if export_format is LedgerFormat.CAMT053 and filtered:
@@ -375,12 +354,7 @@ def export_statement(
     return _send(session, actor, engine, build, export_format)
 
 
-@router.get(
-    "/audit-log",
-    response_class=ZipStream,
-    responses=ZIP_RESPONSE,
-    summary="The audit trail of a range (local days), with the audit-log list's filters",
-)
+@router.get("/audit-log", response_class=ZipStream, responses=ZIP_RESPONSE)
 def export_audit_log(
     request: Request,
     session: DbSession,
@@ -402,6 +376,7 @@ def export_audit_log(
     target_type: Annotated[str | None, Query(max_length=40, pattern=NO_CONTROL)] = None,
     target_id: Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL)] = None,
 ) -> ZipStream:
+    """The audit trail of a range (local days), with the audit-log list's filters"""
     check_range(from_date, to_date)
     audit_filter = AuditLogFilter(
         from_date=from_date,

@@ -43,13 +43,14 @@ Officer = Annotated[CommandContext, staff_command(Permission.LOANS_MANAGE)]
 
 @router.post(
     "/loan-quotes",
-    response_model=QuoteOut,
     dependencies=[require(Permission.LOANS_MANAGE)],
     responses=problem_responses(404, 422),
-    summary="Quote a loan for a member: APR, instalment, totals, schedule, disclosure",
 )
 def quote_for_member(request: Request, session: DbSession, body: MemberQuoteIn) -> QuoteOut:
-    """A refusal is a 422 `loan-quote-refused` whose `codes` name every rule broken."""
+    """Quote a loan for a member: APR, instalment, totals, schedule, disclosure
+
+    A refusal is a 422 `loan-quote-refused` whose `codes` name every rule broken.
+    """
     quote = origination.quote_for_member(
         session,
         member_id=body.member_id,
@@ -63,18 +64,14 @@ def quote_for_member(request: Request, session: DbSession, body: MemberQuoteIn) 
     return QuoteOut.of(body.product_code, quote)
 
 
-@router.get(
-    "/loan-applications",
-    response_model=Page[ApplicationOut],
-    dependencies=[require(Permission.LOANS_READ)],
-    summary="Applications in id order; the referral queue is `status=referred`",
-)
+@router.get("/loan-applications", dependencies=[require(Permission.LOANS_READ)])
 def list_applications(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("loan-applications"))],
     status: Annotated[ApplicationStatus | None, Query()] = None,
     member_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
 ) -> Page[ApplicationOut]:
+    """Applications in id order; the referral queue is `status=referred`"""
     rows = applications.list_applications(
         session,
         # One member's applications are those a scope of theirs holds.
@@ -88,36 +85,31 @@ def list_applications(
 
 @router.get(
     "/loan-applications/{application_id}",
-    response_model=ApplicationOut,
     dependencies=[require(Permission.LOANS_READ)],
     responses=problem_responses(404),
-    summary="One application, its decision and its offer",
 )
 def get_application(session: DbSession, application_id: ApplicationId) -> ApplicationOut:
+    """One application, its decision and its offer"""
     view = applications.get_application(session, application_id=application_id, scope=STAFF)
     return ApplicationOut.of(view)
 
 
 @router.get(
     "/loan-applications/{application_id}/events",
-    response_model=list[ApplicationEventOut],
     dependencies=[require(Permission.LOANS_READ)],
     responses=problem_responses(404),
-    summary="Every status change of an application: from, to, when, who, why",
 )
 def application_events(
     session: DbSession, application_id: ApplicationId
 ) -> list[ApplicationEventOut]:
+    """Every status change of an application: from, to, when, who, why"""
     applications.get_application(session, application_id=application_id, scope=STAFF)
     events = applications.application_history(session, application_id=application_id)
     return [ApplicationEventOut.of(event) for event in events]
 
 
 @router.post(
-    "/loan-applications/{application_id}/approve",
-    response_model=ApplicationOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Approve a referred application: it becomes an offer",
+    "/loan-applications/{application_id}/approve", responses=problem_responses(404, 409, 422)
 )
 def approve_referral(
     request: Request,
@@ -126,6 +118,7 @@ def approve_referral(
     body: OfficerDecisionIn,
     context: Officer,
 ) -> ApplicationOut:
+    """Approve a referred application: it becomes an offer"""
     view = application_commands.approve_referral(
         session,
         context,
@@ -137,14 +130,12 @@ def approve_referral(
 
 
 @router.post(
-    "/loan-applications/{application_id}/decline",
-    response_model=ApplicationOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Decline a referred application, with a note",
+    "/loan-applications/{application_id}/decline", responses=problem_responses(404, 409, 422)
 )
 def decline_referral(
     session: DbSession, application_id: ApplicationId, body: OfficerDecisionIn, context: Officer
 ) -> ApplicationOut:
+    """Decline a referred application, with a note"""
     view = application_commands.decline_referral(
         session, context, application_id=application_id, note=body.note
     )

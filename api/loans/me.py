@@ -61,16 +61,14 @@ Paying = Annotated[CommandContext, member_command(Permission.LOANS_APPLY_SELF, m
 # ------------------------------------------------------------------ quotes and applications
 
 
-@router.post(
-    "/loan-quotes",
-    response_model=QuoteOut,
-    responses=problem_responses(404, 422),
-    summary="What a loan would cost me: APR, instalment, totals, schedule, disclosure",
-)
+@router.post("/loan-quotes", responses=problem_responses(404, 422))
 def my_quote(
     request: Request, session: DbSession, body: LoanRequestIn, context: Borrower
 ) -> QuoteOut:
-    """A refusal is a 422 `loan-quote-refused` whose `codes` name every rule broken."""
+    """What a loan would cost me: APR, instalment, totals, schedule, disclosure
+
+    A refusal is a 422 `loan-quote-refused` whose `codes` name every rule broken.
+    """
     quote = origination.quote_for_member(
         session,
         member_id=lending.own_member_id(context),
@@ -84,16 +82,11 @@ def my_quote(
     return QuoteOut.of(body.product_code, quote)
 
 
-@router.post(
-    "/loan-applications",
-    status_code=201,
-    response_model=ApplicationOut,
-    responses=problem_responses(404, 422),
-    summary="Apply for a loan: decided at once (offered, declined with reasons, or referred)",
-)
+@router.post("/loan-applications", status_code=201, responses=problem_responses(404, 422))
 def apply(
     request: Request, session: DbSession, body: ApplicationIn, context: Borrower
 ) -> ApplicationOut:
+    """Apply for a loan: decided at once (offered, declined with reasons, or referred)"""
     view = application_commands.apply_for_loan(
         session,
         context,
@@ -109,17 +102,14 @@ def apply(
     return ApplicationOut.of(view)
 
 
-@router.get(
-    "/loan-applications",
-    response_model=Page[ApplicationOut],
-    summary="My applications, oldest first",
-)
+@router.get("/loan-applications")
 def my_applications(
     session: DbSession,
     context: Reader,
     page: Annotated[PageRequest, Depends(paginate("my-loan-applications"))],
     status: Annotated[ApplicationStatus | None, Query()] = None,
 ) -> Page[ApplicationOut]:
+    """My applications, oldest first"""
     rows = applications.list_applications(
         session,
         scope=context.scope,
@@ -130,28 +120,20 @@ def my_applications(
     return page.build(rows, position=lambda v: [v.id], convert=ApplicationOut.of)
 
 
-@router.get(
-    "/loan-applications/{application_id}",
-    response_model=ApplicationOut,
-    responses=problem_responses(404),
-    summary="One of my applications, with its decision and offer",
-)
+@router.get("/loan-applications/{application_id}", responses=problem_responses(404))
 def my_application(
     session: DbSession, application_id: ApplicationId, context: Reader
 ) -> ApplicationOut:
+    """One of my applications, with its decision and offer"""
     view = applications.get_application(session, application_id=application_id, scope=context.scope)
     return ApplicationOut.of(view)
 
 
-@router.post(
-    "/loan-applications/{application_id}/withdraw",
-    response_model=ApplicationOut,
-    responses=problem_responses(404, 409),
-    summary="Withdraw my application, or turn down its offer",
-)
+@router.post("/loan-applications/{application_id}/withdraw", responses=problem_responses(404, 409))
 def withdraw_application(
     session: DbSession, application_id: ApplicationId, context: Borrower
 ) -> ApplicationOut:
+    """Withdraw my application, or turn down its offer"""
     view = application_commands.withdraw_application(
         session, context, application_id=application_id
     )
@@ -161,9 +143,7 @@ def withdraw_application(
 @router.post(
     "/loan-applications/{application_id}/accept",
     status_code=201,
-    response_model=LoanDetailOut,
     responses=problem_responses(404, 409, 422),
-    summary="Accept my offer: the loan is paid into my share account now",
 )
 def accept_offer(
     request: Request,
@@ -172,10 +152,13 @@ def accept_offer(
     body: AcceptIn,
     context: Paying,
 ) -> LoanDetailOut:
-    """Priced again for today and checked again against every rule; one journal entry pays
+    """Accept my offer: the loan is paid into my share account now
+
+    Priced again for today and checked again against every rule; one journal entry pays
     the loan (less any deducted fee) into the account and takes any fee to fee income.
     A loan that would cost more today than the offer (APR, instalment or total payable) is
-    not made: 409 `loan-offer-repriced` with the offered and today's figures."""
+    not made: 409 `loan-offer-repriced` with the offered and today's figures.
+    """
     loan_id = application_commands.accept_offer(
         session,
         context,
@@ -191,13 +174,14 @@ def accept_offer(
 # ------------------------------------------------------------------------------ loans
 
 
-@router.get("/loans", response_model=Page[LoanDetailOut], summary="My loans, oldest first")
+@router.get("/loans")
 def my_loans(
     session: DbSession,
     context: Reader,
     page: Annotated[PageRequest, Depends(paginate("my-loans"))],
     status: Annotated[LoanStatus | None, Query()] = None,
 ) -> Page[LoanDetailOut]:
+    """My loans, oldest first"""
     ids = reads.loan_ids(
         session,
         scope=context.scope,
@@ -212,39 +196,27 @@ def my_loans(
     )
 
 
-@router.get(
-    "/loans/{loan_id}",
-    response_model=LoanDetailOut,
-    responses=problem_responses(404),
-    summary="My loan: what I owe, my next payment, what clears it today",
-)
+@router.get("/loans/{loan_id}", responses=problem_responses(404))
 def my_loan(session: DbSession, loan_id: LoanId, context: Reader) -> LoanDetailOut:
+    """My loan: what I owe, my next payment, what clears it today"""
     return _loan(session, context, loan_id)
 
 
-@router.get(
-    "/loans/{loan_id}/schedule",
-    response_model=list[InstalmentOut],
-    responses=problem_responses(404),
-    summary="My loan's instalments, paid and to come",
-)
+@router.get("/loans/{loan_id}/schedule", responses=problem_responses(404))
 def my_schedule(session: DbSession, loan_id: LoanId, context: Reader) -> list[InstalmentOut]:
+    """My loan's instalments, paid and to come"""
     rows = queries.loan_schedule(session, loan_id=loan_id, scope=context.scope)
     return [InstalmentOut.of(row) for row in rows]
 
 
-@router.get(
-    "/loans/{loan_id}/transactions",
-    response_model=Page[LoanTransactionOut],
-    responses=problem_responses(404),
-    summary="Money that moved on my loan, oldest first",
-)
+@router.get("/loans/{loan_id}/transactions", responses=problem_responses(404))
 def my_transactions(
     session: DbSession,
     loan_id: LoanId,
     context: Reader,
     page: Annotated[PageRequest, Depends(paginate("my-loan-transactions"))],
 ) -> Page[LoanTransactionOut]:
+    """Money that moved on my loan, oldest first"""
     rows = queries.loan_transactions(
         session,
         loan_id=loan_id,
@@ -257,13 +229,9 @@ def my_transactions(
     )
 
 
-@router.get(
-    "/loans/{loan_id}/settlement",
-    response_model=SettlementOut,
-    responses=problem_responses(404),
-    summary="What clears my loan today: interest to today only, no early-repayment charge",
-)
+@router.get("/loans/{loan_id}/settlement", responses=problem_responses(404))
 def my_settlement(session: DbSession, loan_id: LoanId, context: Reader) -> SettlementOut:
+    """What clears my loan today: interest to today only, no early-repayment charge"""
     view = queries.get_loan(session, loan_id=loan_id, scope=context.scope)
     on = max(context.business_date, view.accrued_through)
     figure = settlement_figure(session, loan_id=loan_id, on=on, scope=context.scope)
@@ -271,11 +239,7 @@ def my_settlement(session: DbSession, loan_id: LoanId, context: Reader) -> Settl
 
 
 @router.post(
-    "/loans/{loan_id}/repayments",
-    status_code=201,
-    response_model=RepaymentOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Repay from one of my share accounts (fees, then interest, then principal)",
+    "/loans/{loan_id}/repayments", status_code=201, responses=problem_responses(404, 409, 422)
 )
 def repay(
     session: DbSession,
@@ -283,10 +247,13 @@ def repay(
     body: SharesRepaymentIn,
     context: Paying,
 ) -> RepaymentOut:
-    """What is left after the instalments due pays the next instalment in advance (the
+    """Repay from one of my share accounts (fees, then interest, then principal)
+
+    What is left after the instalments due pays the next instalment in advance (the
     collection on its date takes only the rest), or with `reduce_balance` reduces the
     balance; beyond the next instalment it shortens the term. The whole settlement figure
-    settles the loan; more than that is refused (`payment-exceeds-balance`)."""
+    settles the loan; more than that is refused (`payment-exceeds-balance`).
+    """
     result = lending.repay_from_shares(
         session,
         context,
@@ -298,16 +265,11 @@ def repay(
     return RepaymentOut.of(result, _loan(session, context, loan_id))
 
 
-@router.post(
-    "/loans/{loan_id}/settle",
-    status_code=201,
-    response_model=RepaymentOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Settle my loan early from one of my share accounts",
-)
+@router.post("/loans/{loan_id}/settle", status_code=201, responses=problem_responses(404, 409, 422))
 def settle(
     session: DbSession, loan_id: LoanId, body: FromSharesIn, context: Paying
 ) -> RepaymentOut:
+    """Settle my loan early from one of my share accounts"""
     result = lending.settle_from_shares(
         session, context, loan_id=loan_id, share_account_id=body.from_account_id
     )
@@ -315,50 +277,44 @@ def settle(
 
 
 @router.post(
-    "/loans/{loan_id}/withdrawal-notice",
-    status_code=201,
-    response_model=WithdrawalNoticeOut,
-    responses=problem_responses(404, 409),
-    summary="Give notice that I withdraw from my loan agreement (within 14 days)",
+    "/loans/{loan_id}/withdrawal-notice", status_code=201, responses=problem_responses(404, 409)
 )
 def give_withdrawal_notice(
     session: DbSession, loan_id: LoanId, context: Paying
 ) -> WithdrawalNoticeOut:
-    """Every fee is refunded or reversed now; I then repay the credit and the interest on it
+    """Give notice that I withdraw from my loan agreement (within 14 days)
+
+    Every fee is refunded or reversed now; I then repay the credit and the interest on it
     to the day I repay, within 30 days (`repay_by`), with `/withdraw` or any repayment.
     After the 14th day: 409 `loan-withdrawal-period-over`; a second notice: 409
-    `loan-withdrawal-notice-given`."""
+    `loan-withdrawal-notice-given`.
+    """
     return withdrawal_notice_out(session, context, loan_id)
 
 
 @router.post(
-    "/loans/{loan_id}/withdraw",
-    status_code=201,
-    response_model=WithdrawalOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Repay the credit and interest to today: the withdrawal is complete",
+    "/loans/{loan_id}/withdraw", status_code=201, responses=problem_responses(404, 409, 422)
 )
 def withdraw(
     session: DbSession, loan_id: LoanId, body: FromSharesIn, context: Paying
 ) -> WithdrawalOut:
-    """I repay the credit and the interest on it to today, nothing else: every fee is
+    """Repay the credit and interest to today: the withdrawal is complete
+
+    I repay the credit and the interest on it to today, nothing else: every fee is
     refunded. Gives notice first if I had not (then after the 14th day: 409
-    `loan-withdrawal-period-over`); after notice it may be used until the debt is repaid."""
+    `loan-withdrawal-period-over`); after notice it may be used until the debt is repaid.
+    """
     result = lending.withdraw_from_shares(
         session, context, loan_id=loan_id, share_account_id=body.from_account_id
     )
     return WithdrawalOut.of(result, _loan(session, context, loan_id))
 
 
-@router.put(
-    "/loans/{loan_id}/collection-mandate",
-    response_model=LoanDetailOut,
-    responses=problem_responses(404, 409),
-    summary="Collect my instalments from one of my share accounts, or stop collecting",
-)
+@router.put("/loans/{loan_id}/collection-mandate", responses=problem_responses(404, 409))
 def set_mandate(
     session: DbSession, loan_id: LoanId, body: MandateIn, context: Borrower
 ) -> LoanDetailOut:
+    """Collect my instalments from one of my share accounts, or stop collecting"""
     lending.set_mandate(session, context, loan_id=loan_id, share_account_id=body.share_account_id)
     return _loan(session, context, loan_id)
 

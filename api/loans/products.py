@@ -47,73 +47,55 @@ def _page(session: DbSession, page: PageRequest, *, active_only: bool) -> Page[L
     return page.build(rows, position=lambda v: [v.code], convert=LoanProductOut.of)
 
 
-@router.get(
-    "/loan-products",
-    response_model=Page[LoanProductOut],
-    dependencies=[require(Permission.LOANS_READ)],
-    summary="Every loan product's current version, offered or not, in code order",
-)
+@router.get("/loan-products", dependencies=[require(Permission.LOANS_READ)])
 def list_products(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("loan-products"))],
     active: Annotated[bool | None, Query(description="Only offered (true) products.")] = None,
 ) -> Page[LoanProductOut]:
+    """Every loan product's current version, offered or not, in code order"""
     return _page(session, page, active_only=bool(active))
 
 
 @router.get(
     "/loan-products/{code}",
-    response_model=LoanProductOut,
     dependencies=[require(Permission.LOANS_READ)],
     responses=problem_responses(404),
-    summary="One product: its current version, or the version asked for",
 )
 def get_product(
     session: DbSession,
     code: Code,
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> LoanProductOut:
+    """One product: its current version, or the version asked for"""
     return LoanProductOut.of(products.get_product(session, code=code, version=version))
 
 
-@router.post(
-    "/loan-products",
-    status_code=201,
-    response_model=LoanProductOut,
-    responses=problem_responses(409, 422),
-    summary="Create a loan product (checked against its rule set)",
-)
+@router.post("/loan-products", status_code=201, responses=problem_responses(409, 422))
 def create_product(session: DbSession, body: LoanProductIn, context: Manager) -> LoanProductOut:
+    """Create a loan product (checked against its rule set)"""
     view = product_commands.create_product(
         session, context, code=body.code, product=body.product(), active=body.active
     )
     return LoanProductOut.of(view)
 
 
-@router.put(
-    "/loan-products/{code}",
-    response_model=LoanProductOut,
-    responses=problem_responses(404, 422),
-    summary="Set a product's terms: the next version (the same terms again change nothing)",
-)
+@router.put("/loan-products/{code}", responses=problem_responses(404, 422))
 def update_product(
     session: DbSession, code: Code, body: LoanProductTermsIn, context: Manager
 ) -> LoanProductOut:
+    """Set a product's terms: the next version (the same terms again change nothing)"""
     view = product_commands.update_product(
         session, context, code=code, product=body.product(), active=body.active
     )
     return LoanProductOut.of(view)
 
 
-@router.put(
-    "/loan-products/{code}/active",
-    response_model=LoanProductOut,
-    responses=problem_responses(404, 422),
-    summary="Offer a product to members, or withdraw it from new applications",
-)
+@router.put("/loan-products/{code}/active", responses=problem_responses(404, 422))
 def set_product_active(
     session: DbSession, code: Code, body: ProductActiveIn, context: Manager
 ) -> LoanProductOut:
+    """Offer a product to members, or withdraw it from new applications"""
     change = (
         product_commands.activate_product if body.active else product_commands.deactivate_product
     )
@@ -123,27 +105,22 @@ def set_product_active(
 # ---------------------------------------------------------------- a member's view
 
 
-@router.get(
-    "/me/loan-products",
-    response_model=Page[LoanProductOut],
-    dependencies=[require(Permission.SELF_READ)],
-    summary="The loan products on offer",
-)
+@router.get("/me/loan-products", dependencies=[require(Permission.SELF_READ)])
 def offered_products(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("offered-loan-products"))],
 ) -> Page[LoanProductOut]:
+    """The loan products on offer"""
     return _page(session, page, active_only=True)
 
 
 @router.get(
     "/me/loan-products/{code}",
-    response_model=LoanProductOut,
     dependencies=[require(Permission.SELF_READ)],
     responses=problem_responses(404),
-    summary="One product on offer (a product not offered is not found)",
 )
 def offered_product(session: DbSession, code: Code) -> LoanProductOut:
+    """One product on offer (a product not offered is not found)"""
     view = products.get_product(session, code=code)
     if not view.active:
         raise ProductNotFound(f"no product {code!r}")

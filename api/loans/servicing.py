@@ -83,12 +83,7 @@ def _loans_page(
     )
 
 
-@router.get(
-    "/loans",
-    response_model=Page[LoanDetailOut],
-    dependencies=Reading,
-    summary="Loans in id order, by member and status",
-)
+@router.get("/loans", dependencies=Reading)
 def list_loans(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("loans"))],
@@ -99,6 +94,7 @@ def list_loans(
         Query(description="GB/NI: only loans made above (true) or within (false) 42.6% APR."),
     ] = None,
 ) -> Page[LoanDetailOut]:
+    """Loans in id order, by member and status"""
     return _loans_page(
         session,
         page,
@@ -108,35 +104,26 @@ def list_loans(
     )
 
 
-@router.get(
-    "/members/{member_id}/loans",
-    response_model=Page[LoanDetailOut],
-    dependencies=Reading,
-    responses=problem_responses(404),
-    summary="A member's loans, oldest first",
-)
+@router.get("/members/{member_id}/loans", dependencies=Reading, responses=problem_responses(404))
 def member_loans(
     session: DbSession,
     member_id: MemberId,
     page: Annotated[PageRequest, Depends(paginate("member-loans"))],
     status: Annotated[LoanStatus | None, Query()] = None,
 ) -> Page[LoanDetailOut]:
+    """A member's loans, oldest first"""
     get_member(session, member_id=member_id)
     return _loans_page(session, page, member_id=member_id, status=status)
 
 
 # Declared before /loans/{loan_id}, which it would otherwise be read as.
-@router.get(
-    "/loans/write-off-candidates",
-    response_model=Page[WriteOffCandidateOut],
-    dependencies=Reading,
-    summary="Active loans at least the write-off threshold past due, as last aged",
-)
+@router.get("/loans/write-off-candidates", dependencies=Reading)
 def list_write_off_candidates(
     request: Request,
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("write-off-candidates"))],
 ) -> Page[WriteOffCandidateOut]:
+    """Active loans at least the write-off threshold past due, as last aged"""
     rows = write_off_candidates(
         session,
         min_days_past_due=request_context(request).settings.loan_write_off_after_days,
@@ -146,41 +133,26 @@ def list_write_off_candidates(
     return page.build(rows, position=lambda c: [c.loan_id], convert=WriteOffCandidateOut.of)
 
 
-@router.get(
-    "/loans/{loan_id}",
-    response_model=LoanDetailOut,
-    dependencies=Reading,
-    responses=problem_responses(404),
-    summary="A loan: balances, arrears, next payment, settlement figure today",
-)
+@router.get("/loans/{loan_id}", dependencies=Reading, responses=problem_responses(404))
 def get_loan(session: DbSession, loan_id: LoanId) -> LoanDetailOut:
+    """A loan: balances, arrears, next payment, settlement figure today"""
     return loan_detail_out(session, loan_id, scope=STAFF, today=business_date(session))
 
 
-@router.get(
-    "/loans/{loan_id}/schedule",
-    response_model=list[InstalmentOut],
-    dependencies=Reading,
-    responses=problem_responses(404),
-    summary="A loan's instalments, paid and to come",
-)
+@router.get("/loans/{loan_id}/schedule", dependencies=Reading, responses=problem_responses(404))
 def loan_schedule(session: DbSession, loan_id: LoanId) -> list[InstalmentOut]:
+    """A loan's instalments, paid and to come"""
     rows = queries.loan_schedule(session, loan_id=loan_id, scope=STAFF)
     return [InstalmentOut.of(row) for row in rows]
 
 
-@router.get(
-    "/loans/{loan_id}/transactions",
-    response_model=Page[LoanTransactionOut],
-    dependencies=Reading,
-    responses=problem_responses(404),
-    summary="Money that moved on a loan (disbursement, payments, fees, write-off), in order",
-)
+@router.get("/loans/{loan_id}/transactions", dependencies=Reading, responses=problem_responses(404))
 def loan_transactions(
     session: DbSession,
     loan_id: LoanId,
     page: Annotated[PageRequest, Depends(paginate("loan-transactions"))],
 ) -> Page[LoanTransactionOut]:
+    """Money that moved on a loan (disbursement, payments, fees, write-off), in order"""
     rows = queries.loan_transactions(
         session, loan_id=loan_id, scope=STAFF, after_id=page.after_int() or 0, limit=page.fetch
     )
@@ -188,31 +160,23 @@ def loan_transactions(
 
 
 @router.get(
-    "/loans/{loan_id}/ledger-entries",
-    response_model=Page[LoanEntryOut],
-    dependencies=Reading,
-    responses=problem_responses(404),
-    summary="The loan's journal entries in sequence order, interest accruals included",
+    "/loans/{loan_id}/ledger-entries", dependencies=Reading, responses=problem_responses(404)
 )
 def loan_ledger_entries(
     session: DbSession,
     loan_id: LoanId,
     page: Annotated[PageRequest, Depends(paginate("loan-ledger-entries"))],
 ) -> Page[LoanEntryOut]:
+    """The loan's journal entries in sequence order, interest accruals included"""
     rows = queries.loan_ledger_entries(
         session, loan_id=loan_id, after_sequence=page.after_int() or 0, limit=page.fetch
     )
     return page.build(rows, position=lambda e: [e.sequence_no], convert=LoanEntryOut.of)
 
 
-@router.get(
-    "/loans/{loan_id}/settlement",
-    response_model=SettlementOut,
-    dependencies=Reading,
-    responses=problem_responses(404),
-    summary="What clears the loan today",
-)
+@router.get("/loans/{loan_id}/settlement", dependencies=Reading, responses=problem_responses(404))
 def loan_settlement(session: DbSession, loan_id: LoanId) -> SettlementOut:
+    """What clears the loan today"""
     view = queries.get_loan(session, loan_id=loan_id, scope=STAFF)
     on = max(business_date(session), view.accrued_through)
     return SettlementOut.of(settlement_figure(session, loan_id=loan_id, on=on, scope=STAFF))
@@ -239,54 +203,45 @@ def _staff_repayment(
 
 
 @router.post(
-    "/loans/{loan_id}/repayments/cash",
-    status_code=201,
-    response_model=RepaymentOut,
-    responses=problem_responses(404, 409, 422),
-    summary="A repayment in cash at the till",
+    "/loans/{loan_id}/repayments/cash", status_code=201, responses=problem_responses(404, 409, 422)
 )
 def cash_repayment(
     session: DbSession, loan_id: LoanId, body: StaffRepaymentIn, context: Teller
 ) -> RepaymentOut:
+    """A repayment in cash at the till"""
     return _staff_repayment(session, context, loan_id=loan_id, body=body, source=PaymentSource.CASH)
 
 
 @router.post(
     "/loans/{loan_id}/repayments/external",
     status_code=201,
-    response_model=RepaymentOut,
     responses=problem_responses(404, 409, 422),
-    summary="Record a repayment received by bank (standing order, faster payment)",
 )
 def external_repayment(
     session: DbSession, loan_id: LoanId, body: StaffRepaymentIn, context: Officer
 ) -> RepaymentOut:
+    """Record a repayment received by bank (standing order, faster payment)"""
     return _staff_repayment(
         session, context, loan_id=loan_id, body=body, source=PaymentSource.EXTERNAL
     )
 
 
 @router.post(
-    "/loans/{loan_id}/withdrawal-notice",
-    status_code=201,
-    response_model=WithdrawalNoticeOut,
-    responses=problem_responses(404, 409),
-    summary="Record the member's notice of withdrawal (given by phone or at the branch)",
+    "/loans/{loan_id}/withdrawal-notice", status_code=201, responses=problem_responses(404, 409)
 )
 def record_withdrawal_notice(
     session: DbSession, loan_id: LoanId, context: Officer
 ) -> WithdrawalNoticeOut:
-    """As the member's own notice: fees refunded or reversed now, the credit and interest
-    due within 30 days; the member then repays from shares, in cash or by bank."""
+    """Record the member's notice of withdrawal (given by phone or at the branch)
+
+    As the member's own notice: fees refunded or reversed now, the credit and interest
+    due within 30 days; the member then repays from shares, in cash or by bank.
+    """
     return withdrawal_notice_out(session, context, loan_id)
 
 
 @router.post(
-    "/loans/{loan_id}/write-off",
-    status_code=202,
-    response_model=ApprovalOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Ask for a loan to be written off; a manager other than you approves it",
+    "/loans/{loan_id}/write-off", status_code=202, responses=problem_responses(404, 409, 422)
 )
 def write_off(
     request: Request,
@@ -295,10 +250,13 @@ def write_off(
     body: WriteOffIn,
     context: WritesOff,
 ) -> ApprovalOut:
-    """The loan must be past the write-off threshold. When approved
+    """Ask for a loan to be written off; a manager other than you approves it
+
+    The loan must be past the write-off threshold. When approved
     (`POST /v1/approvals/{id}/approve`), the write-off clears the loan's accounts against
     the allowance for loan losses as far as it holds a provision, and impairment expense
-    for the rest; accrual stops."""
+    for the rest; accrual stops.
+    """
     pending = lending.request_write_off(
         session,
         context,
@@ -310,15 +268,12 @@ def write_off(
 
 
 @router.post(
-    "/loans/{loan_id}/recoveries",
-    status_code=201,
-    response_model=RecoveryOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Money recovered on a written-off loan (never more than was written off)",
+    "/loans/{loan_id}/recoveries", status_code=201, responses=problem_responses(404, 409, 422)
 )
 def record_recovery(
     session: DbSession, loan_id: LoanId, body: RecoveryIn, context: WritesOff
 ) -> RecoveryOut:
+    """Money recovered on a written-off loan (never more than was written off)"""
     result = lending.recover(
         session,
         context,

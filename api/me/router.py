@@ -50,39 +50,28 @@ def own_scope(actor: Actor) -> MemberScope:
     return MemberScope(own_member_id(actor))
 
 
-@router.get("", response_model=MemberOut, responses=problem_responses(404), summary="My profile")
+@router.get("", responses=problem_responses(404))
 def my_profile(session: DbSession, actor: Member) -> MemberOut:
+    """My profile"""
     return MemberOut.of(get_member(session, member_id=own_member_id(actor)))
 
 
-@router.get(
-    "/accounts",
-    response_model=list[ShareAccountOut],
-    summary="My share accounts, with ledger and available balances",
-)
+@router.get("/accounts")
 def my_accounts(session: DbSession, actor: Member) -> list[ShareAccountOut]:
+    """My share accounts, with ledger and available balances"""
     views = list_member_share_accounts(session, member_id=own_member_id(actor))
     return [ShareAccountOut.of(view) for view in views]
 
 
-@router.get(
-    "/accounts/{account_id}",
-    response_model=ShareAccountOut,
-    responses=problem_responses(404),
-    summary="One of my share accounts",
-)
+@router.get("/accounts/{account_id}", responses=problem_responses(404))
 def my_account(session: DbSession, account_id: AccountId, actor: Member) -> ShareAccountOut:
+    """One of my share accounts"""
     return ShareAccountOut.of(
         get_share_account(session, share_account_id=account_id, scope=own_scope(actor))
     )
 
 
-@router.get(
-    "/accounts/{account_id}/transactions",
-    response_model=TransactionsPage,
-    responses=problem_responses(404),
-    summary="My transactions on one account, with a running balance, oldest first",
-)
+@router.get("/accounts/{account_id}/transactions", responses=problem_responses(404))
 def my_transactions(
     session: DbSession,
     account_id: AccountId,
@@ -91,6 +80,7 @@ def my_transactions(
     from_date: FromDate = None,
     to_date: ToDate = None,
 ) -> TransactionsPage:
+    """My transactions on one account, with a running balance, oldest first"""
     return transactions_page(
         session,
         account_id=account_id,
@@ -101,14 +91,9 @@ def my_transactions(
     )
 
 
-@router.post(
-    "/transfers",
-    status_code=201,
-    response_model=MovementOut,
-    responses=problem_responses(404, 409),
-    summary="Move money to another of my accounts, or to another member",
-)
+@router.post("/transfers", status_code=201, responses=problem_responses(404, 409))
 def my_transfer(session: DbSession, body: MyTransferIn, context: Paying) -> MovementOut:
+    """Move money to another of my accounts, or to another member"""
     movement = shares.transfer_from_own_account(
         session,
         context,

@@ -45,18 +45,15 @@ Reader = Annotated[Actor, require(Permission.MEMBERS_READ)]
 Writer = Annotated[CommandContext, staff_command(Permission.MEMBERS_WRITE)]
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=MemberRegisteredOut,
-    responses=problem_responses(409, 422),
-    summary="Register a member (pending until they hold the minimum share)",
-)
+@router.post("", status_code=201, responses=problem_responses(409, 422))
 def register_member(
     request: Request, session: DbSession, body: MemberIn, context: Writer
 ) -> MemberRegisteredOut:
-    """With `login`, the member's app login is created in the same transaction: if the
-    username is taken, nothing is registered."""
+    """Register a member (pending until they hold the minimum share)
+
+    With `login`, the member's app login is created in the same transaction: if the
+    username is taken, nothing is registered.
+    """
     login = body.login
     registered = commands.register_member(
         session,
@@ -73,11 +70,7 @@ def register_member(
     )
 
 
-@router.get(
-    "",
-    response_model=Page[MemberOut],
-    summary="Find members (every filter given must match), in id order",
-)
+@router.get("")
 def search_members(
     session: DbSession,
     actor: Reader,
@@ -92,6 +85,7 @@ def search_members(
     membership_number: Annotated[str | None, Query(max_length=16)] = None,
     status: Annotated[MemberStatus | None, Query()] = None,
 ) -> Page[MemberOut]:
+    """Find members (every filter given must match), in id order"""
     try:
         found = members.search_members(
             session,
@@ -108,27 +102,19 @@ def search_members(
     return page_after_id(page, found.items, found.next_after_id, MemberOut.of)
 
 
-@router.get(
-    "/{member_id}",
-    response_model=MemberOut,
-    responses=problem_responses(404),
-    summary="One member",
-)
+@router.get("/{member_id}", responses=problem_responses(404))
 def get_member(session: DbSession, member_id: MemberId, actor: Reader) -> MemberOut:
+    """One member"""
     return MemberOut.of(
         members.get_member(session, member_id=member_id, ni_visibility=ni_visibility(actor))
     )
 
 
-@router.patch(
-    "/{member_id}",
-    response_model=MemberOut,
-    responses=problem_responses(404, 409),
-    summary="Change a member's names, address, contact details or common bond",
-)
+@router.patch("/{member_id}", responses=problem_responses(404, 409))
 def update_member(
     session: DbSession, member_id: MemberId, body: MemberChangesIn, context: Writer
 ) -> MemberOut:
+    """Change a member's names, address, contact details or common bond"""
     member = commands.update_member_details(
         session,
         context,
@@ -139,16 +125,14 @@ def update_member(
     return MemberOut.of(member)
 
 
-@router.post(
-    "/{member_id}/status",
-    response_model=MemberOut,
-    responses=problem_responses(404, 409),
-    summary="Move a member to another status",
-)
+@router.post("/{member_id}/status", responses=problem_responses(404, 409))
 def change_status(
     session: DbSession, member_id: MemberId, body: MemberStatusIn, context: Writer
 ) -> MemberOut:
-    """Activating needs the minimum share held; closing needs no open account."""
+    """Move a member to another status
+
+    Activating needs the minimum share held; closing needs no open account.
+    """
     member = commands.change_member_status(
         session,
         context,
@@ -160,16 +144,11 @@ def change_status(
     return MemberOut.of(member)
 
 
-@router.post(
-    "/{member_id}/login",
-    status_code=201,
-    response_model=MemberLoginOut,
-    responses=problem_responses(404, 409),
-    summary="Create the app login of a member who has none",
-)
+@router.post("/{member_id}/login", status_code=201, responses=problem_responses(404, 409))
 def create_login(
     request: Request, session: DbSession, member_id: MemberId, body: MemberLoginIn, context: Writer
 ) -> MemberLoginOut:
+    """Create the app login of a member who has none"""
     user = commands.create_login(
         session,
         context,
@@ -182,12 +161,11 @@ def create_login(
 
 @router.get(
     "/{member_id}/accounts",
-    response_model=list[ShareAccountOut],
     dependencies=[require(Permission.ACCOUNTS_READ)],
     responses=problem_responses(404),
-    summary="A member's share accounts with their balances",
 )
 def list_accounts(session: DbSession, member_id: MemberId) -> list[ShareAccountOut]:
+    """A member's share accounts with their balances"""
     members.get_member(session, member_id=member_id)
     return [
         ShareAccountOut.of(view)

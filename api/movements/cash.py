@@ -35,14 +35,9 @@ PENDING_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/deposits",
-    status_code=201,
-    response_model=MovementOut,
-    responses=problem_responses(404, 409),
-    summary="Cash paid in at a till",
-)
+@router.post("/deposits", status_code=201, responses=problem_responses(404, 409))
 def deposit(session: DbSession, body: DepositIn, context: Teller) -> MovementOut:
+    """Cash paid in at a till"""
     movement = shares.deposit_cash(
         session,
         context,
@@ -54,15 +49,12 @@ def deposit(session: DbSession, body: DepositIn, context: Teller) -> MovementOut
 
 
 @router.post(
-    "/withdrawals",
-    status_code=201,
-    response_model=WithdrawalOut,
-    responses={**PENDING_RESPONSE, **problem_responses(404, 409)},
-    summary="Cash paid out at a till (above the limit: pending approval, 202)",
+    "/withdrawals", status_code=201, responses={**PENDING_RESPONSE, **problem_responses(404, 409)}
 )
 def withdraw(
     request: Request, response: Response, session: DbSession, body: WithdrawalIn, context: Teller
 ) -> WithdrawalOut:
+    """Cash paid out at a till (above the limit: pending approval, 202)"""
     settings = request_context(request).settings
     result = shares.withdraw_cash(
         session,

@@ -17,16 +17,13 @@ router = api_router(prefix="/transfers", tags=["transfers"])
 Transferring = Annotated[CommandContext, staff_command(Permission.TRANSFERS_CREATE, money=True)]
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=MovementOut,
-    responses=problem_responses(404, 409),
-    summary="Move money from one member's share account to another's",
-)
+@router.post("", status_code=201, responses=problem_responses(404, 409))
 def transfer(session: DbSession, body: TransferIn, context: Transferring) -> MovementOut:
-    """The recipient is named by account number, or by membership number (their oldest
-    open instant-access account receives, else their oldest open account)."""
+    """Move money from one member's share account to another's
+
+    The recipient is named by account number, or by membership number (their oldest
+    open instant-access account receives, else their oldest open account).
+    """
     movement = shares.transfer_to_member(
         session,
         context,

@@ -33,14 +33,9 @@ AccountId = Annotated[
 Manager = Annotated[CommandContext, staff_command(Permission.ACCOUNTS_MANAGE)]
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=ShareAccountOut,
-    responses=problem_responses(404, 409),
-    summary="Open a share account for a pending or active member",
-)
+@router.post("", status_code=201, responses=problem_responses(404, 409))
 def open_account(session: DbSession, body: ShareAccountOpenIn, context: Manager) -> ShareAccountOut:
+    """Open a share account for a pending or active member"""
     account = account_commands.open_share_account(
         session,
         context,
@@ -53,10 +48,8 @@ def open_account(session: DbSession, body: ShareAccountOpenIn, context: Manager)
 
 @router.get(
     "/by-number/{account_number}",
-    response_model=ShareAccountOut,
     dependencies=[require(Permission.ACCOUNTS_READ)],
     responses=problem_responses(404),
-    summary="One share account by its account number",
 )
 def get_account_by_number(
     session: DbSession,
@@ -64,6 +57,7 @@ def get_account_by_number(
         str, Path(min_length=8, max_length=20, pattern=r"^[0-9][0-9 -]*[0-9]$")
     ],
 ) -> ShareAccountOut:
+    """One share account by its account number"""
     return ShareAccountOut.of(
         shares.get_share_account_by_number(session, account_number=account_number, scope=STAFF)
     )
@@ -71,12 +65,11 @@ def get_account_by_number(
 
 @router.get(
     "/{account_id}",
-    response_model=ShareAccountOut,
     dependencies=[require(Permission.ACCOUNTS_READ)],
     responses=problem_responses(404),
-    summary="One share account with its ledger and available balances",
 )
 def get_account(session: DbSession, account_id: AccountId) -> ShareAccountOut:
+    """One share account with its ledger and available balances"""
     return ShareAccountOut.of(
         shares.get_share_account(session, share_account_id=account_id, scope=STAFF)
     )
@@ -84,10 +77,8 @@ def get_account(session: DbSession, account_id: AccountId) -> ShareAccountOut:
 
 @router.get(
     "/{account_id}/transactions",
-    response_model=TransactionsPage,
     dependencies=[require(Permission.ACCOUNTS_READ)],
     responses=problem_responses(404),
-    summary="An account's statement: transactions with a running balance, oldest first",
 )
 def list_transactions(
     session: DbSession,
@@ -96,6 +87,7 @@ def list_transactions(
     from_date: FromDate = None,
     to_date: ToDate = None,
 ) -> TransactionsPage:
+    """An account's statement: transactions with a running balance, oldest first"""
     return transactions_page(
         session,
         account_id=account_id,
@@ -106,27 +98,19 @@ def list_transactions(
     )
 
 
-@router.put(
-    "/{account_id}/repayment-mandate",
-    response_model=ShareAccountOut,
-    responses=problem_responses(404, 409),
-    summary="Record that the member gave (or withdrew) the loan repayment mandate",
-)
+@router.put("/{account_id}/repayment-mandate", responses=problem_responses(404, 409))
 def set_repayment_mandate(
     session: DbSession, account_id: AccountId, body: RepaymentMandateIn, context: Manager
 ) -> ShareAccountOut:
+    """Record that the member gave (or withdrew) the loan repayment mandate"""
     account = account_commands.set_repayment_mandate(
         session, context, share_account_id=account_id, given=body.given
     )
     return ShareAccountOut.of(account)
 
 
-@router.post(
-    "/{account_id}/close",
-    response_model=ShareAccountOut,
-    responses=problem_responses(404, 409),
-    summary="Close an empty account (empty it first with a final withdrawal)",
-)
+@router.post("/{account_id}/close", responses=problem_responses(404, 409))
 def close_account(session: DbSession, account_id: AccountId, context: Manager) -> ShareAccountOut:
+    """Close an empty account (empty it first with a final withdrawal)"""
     account = account_commands.close_share_account(session, context, share_account_id=account_id)
     return ShareAccountOut.of(account)

@@ -16,31 +16,22 @@ from creditunion.shares import product_service
 router = api_router(prefix="/share-products", tags=["share products"])
 
 
-@router.get(
-    "",
-    response_model=list[ShareProductOut],
-    dependencies=[require(Permission.SESSION)],
-    summary="Share products, by code",
-)
+@router.get("", dependencies=[require(Permission.SESSION)])
 def list_products(
     session: DbSession,
     include_inactive: Annotated[
         bool, Query(description="Also products no longer offered.")
     ] = False,
 ) -> list[ShareProductOut]:
+    """Share products, by code"""
     views = product_service.list_share_products(session, include_inactive=include_inactive)
     return [ShareProductOut.of(view) for view in views]
 
 
-@router.get(
-    "/{code}",
-    response_model=ShareProductOut,
-    dependencies=[require(Permission.SESSION)],
-    responses=problem_responses(404),
-    summary="One share product",
-)
+@router.get("/{code}", dependencies=[require(Permission.SESSION)], responses=problem_responses(404))
 def get_product(
     session: DbSession,
     code: Annotated[str, Path(pattern=PRODUCT_CODE_PATTERN, description="e.g. INSTANT")],
 ) -> ShareProductOut:
+    """One share product"""
     return ShareProductOut.of(product_service.get_share_product(session, code=code))

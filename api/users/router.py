@@ -24,19 +24,16 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The user's id.")]
 Manager = Annotated[CommandContext, staff_command(Permission.USERS_MANAGE)]
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=UserOut,
-    responses=problem_responses(409, 422),
-    summary="Create a staff user",
-)
+@router.post("", status_code=201, responses=problem_responses(409, 422))
 def create_staff_user(
     request: Request, session: DbSession, body: StaffUserIn, context: Manager
 ) -> UserOut:
-    """Staff roles only: a member's login is created when the member registers. A manager's
+    """Create a staff user
+
+    Staff roles only: a member's login is created when the member registers. A manager's
     or admin's login is created awaiting approval (`approval_pending`): it cannot sign in
-    until a second administrator approves it at `POST /v1/users/{user_id}/approve`."""
+    until a second administrator approves it at `POST /v1/users/{user_id}/approve`.
+    """
     user = user_commands.create_staff_user(
         session,
         context,
@@ -48,18 +45,14 @@ def create_staff_user(
     return UserOut.of(user)
 
 
-@router.get(
-    "",
-    response_model=Page[UserOut],
-    dependencies=[require(Permission.USERS_READ)],
-    summary="List users, in id order",
-)
+@router.get("", dependencies=[require(Permission.USERS_READ)])
 def list_users(
     session: DbSession,
     page: Annotated[PageRequest, Depends(paginate("users"))],
     role: Annotated[Role | None, Query(description="Only this role.")] = None,
     active: Annotated[bool | None, Query(description="Only active (or inactive) logins.")] = None,
 ) -> Page[UserOut]:
+    """List users, in id order"""
     rows = users.list_users(
         session, after_id=page.after_int(), limit=page.fetch, role=role, active=active
     )
@@ -67,62 +60,49 @@ def list_users(
 
 
 @router.get(
-    "/{user_id}",
-    response_model=UserOut,
-    dependencies=[require(Permission.USERS_READ)],
-    responses=problem_responses(404),
-    summary="One user",
+    "/{user_id}", dependencies=[require(Permission.USERS_READ)], responses=problem_responses(404)
 )
 def get_user(session: DbSession, user_id: UserId) -> UserOut:
+    """One user"""
     return UserOut.of(users.get_user(session, user_id))
 
 
-@router.post(
-    "/{user_id}/deactivate",
-    response_model=UserOut,
-    responses=problem_responses(404),
-    summary="Deactivate a login (its tokens stop working at once)",
-)
+@router.post("/{user_id}/deactivate", responses=problem_responses(404))
 def deactivate_user(session: DbSession, user_id: UserId, context: Manager) -> UserOut:
-    """An administrator cannot deactivate their own login (403)."""
+    """Deactivate a login (its tokens stop working at once)
+
+    An administrator cannot deactivate their own login (403).
+    """
     now = dt.datetime.now(dt.UTC)
     return UserOut.of(user_commands.deactivate_user(session, context, user_id=user_id, now=now))
 
 
-@router.post(
-    "/{user_id}/approve",
-    response_model=UserOut,
-    responses=problem_responses(404, 409),
-    summary="Approve a manager's or admin's login another administrator created",
-)
+@router.post("/{user_id}/approve", responses=problem_responses(404, 409))
 def approve_user(session: DbSession, user_id: UserId, context: Manager) -> UserOut:
-    """Maker-checker: the administrator who created the login cannot approve it (403
+    """Approve a manager's or admin's login another administrator created
+
+    Maker-checker: the administrator who created the login cannot approve it (403
     `/problems/self-approval`); a login not awaiting approval is a 409. To refuse one,
-    deactivate it."""
+    deactivate it.
+    """
     return UserOut.of(user_commands.approve_staff_user(session, context, user_id=user_id))
 
 
-@router.post(
-    "/{user_id}/unlock",
-    response_model=UserOut,
-    responses=problem_responses(404),
-    summary="Lift a lock after failed sign-ins",
-)
+@router.post("/{user_id}/unlock", responses=problem_responses(404))
 def unlock_user(session: DbSession, user_id: UserId, context: Manager) -> UserOut:
+    """Lift a lock after failed sign-ins"""
     return UserOut.of(user_commands.unlock_user(session, context, user_id=user_id))
 
 
-@router.post(
-    "/{user_id}/password",
-    status_code=204,
-    responses=problem_responses(404, 422),
-    summary="Reset someone else's password (their sessions end; they must choose a new one)",
-)
+@router.post("/{user_id}/password", status_code=204, responses=problem_responses(404, 422))
 def reset_password(
     request: Request, session: DbSession, user_id: UserId, body: PasswordResetIn, context: Manager
 ) -> Response:
-    """The new password only lets the user sign in and choose their own: until they have,
-    their tokens get 403 `/problems/password-change-required` everywhere else."""
+    """Reset someone else's password (their sessions end; they must choose a new one)
+
+    The new password only lets the user sign in and choose their own: until they have,
+    their tokens get 403 `/problems/password-change-required` everywhere else.
+    """
     user_commands.reset_password(
         session,
         context,
