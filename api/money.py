@@ -13,7 +13,15 @@ import re
 from decimal import Decimal
 from typing import Annotated, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ledger.money import Money, MoneyError, minor_unit_exponent
 
@@ -100,9 +108,17 @@ class MoneyOut(BaseModel):
     amount: str = Field(examples=["125.40"], pattern=AMOUNT_PATTERN)
     currency: str = Field(examples=["GBP"], pattern=r"^[A-Z]{3}$")
 
+    # A response model's MoneyOut field is filled from Money directly (see api.out).
+    @model_validator(mode="before")
+    @classmethod
+    def _from_money(cls, value: object) -> object:
+        if isinstance(value, Money):
+            return {"amount": format(value.amount, "f"), "currency": value.currency}
+        return value
+
     @classmethod
     def of(cls, money: Money) -> Self:
-        return cls(amount=format(money.amount, "f"), currency=money.currency)
+        return cls.model_validate(money)
 
     def to_money(self) -> Money:
         return Money(self.amount, self.currency)

@@ -71,4 +71,4 @@ def transactions_page(
     cursor = None
     if found.next_cursor is not None:
         cursor = page.codec.encode(page.scope, [account_id, found.next_cursor])
-    return TransactionsPage.of(found, cursor)
+    return TransactionsPage.of(found, next_cursor=cursor)

@@ -6,9 +6,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.money import MoneyOut
+from api.out import OutModel
 from creditunion.approvals.models import ApprovalKind, ApprovalStatus
 from creditunion.approvals.views import ApprovalView
 from ledger.money import Money
@@ -16,7 +17,7 @@ from ledger.money import Money
 NOTE_MAX = 500
 
 
-class ApprovalOut(BaseModel):
+class ApprovalOut(OutModel):
     """A request awaiting (or given) a second staff user's decision.
 
     A cash withdrawal names its account and amount; a reversal the entry and the reason; a
@@ -43,33 +44,25 @@ class ApprovalOut(BaseModel):
     loan_id: int | None = Field(default=None, description="The loan a write-off writes off.")
     reason: str | None
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, view: ApprovalView) -> ApprovalOut:
-        payload: dict[str, Any] = view.payload
+    def _with_payload(cls, value: object) -> object:
+        """What differs by kind (account, amount, reference, reason) is in the payload."""
+        if not isinstance(value, ApprovalView):
+            return value
+        payload: dict[str, Any] = value.payload
+        fields = {name: getattr(value, name) for name in cls.model_fields if hasattr(value, name)}
         amount = None
         if "amount" in payload and "currency" in payload:
-            amount = MoneyOut.of(Money(str(payload["amount"]), str(payload["currency"])))
+            amount = Money(str(payload["amount"]), str(payload["currency"]))
         final = payload.get("final")
-        return cls(
-            id=view.id,
-            kind=view.kind,
-            status=view.status,
-            maker=view.maker,
-            requested_on=view.requested_on,
-            checker=view.checker,
-            decided_on=view.decided_on,
-            decided_at=view.decided_at,
-            decision_note=view.decision_note,
-            journal_entry_id=view.journal_entry_id,
-            share_account_id=view.share_account_id,
-            account_number=_text(payload.get("account_number")),
-            amount=amount,
-            final=None if final is None else bool(final),
-            reference=_text(payload.get("reference")),
-            target_entry_id=view.target_entry_id,
-            loan_id=view.loan_id,
-            reason=_text(payload.get("reason")),
-        )
+        return fields | {
+            "amount": amount,
+            "account_number": _text(payload.get("account_number")),
+            "final": None if final is None else bool(final),
+            "reference": _text(payload.get("reference")),
+            "reason": _text(payload.get("reason")),
+        }
 
 
 def _text(value: object) -> str | None:

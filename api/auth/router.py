@@ -24,7 +24,7 @@ from api.transactions import DbSession, api_router
 from creditunion.auth import session_commands
 from creditunion.auth.actor import Actor
 from creditunion.auth.login import PasswordCheck, check_current_password, check_sign_in
-from creditunion.auth.roles import Permission
+from creditunion.auth.roles import ROLE_PERMISSIONS, Permission
 from creditunion.auth.sessions import check_refresh_token, presented_token
 
 router = api_router(prefix="/auth", tags=["auth"])
@@ -147,9 +147,7 @@ def logout(request: Request, session: DbSession, body: RefreshIn) -> Response:
 def me(actor: Annotated[Actor, require(Permission.SESSION)]) -> MeOut:
     """The signed-in user and their permissions"""
     assert actor.user_id is not None and actor.role is not None
-    return MeOut.of(
-        user_id=actor.user_id, username=actor.username, role=actor.role, member_id=actor.member_id
-    )
+    return MeOut.of(actor, permissions=sorted(ROLE_PERMISSIONS[actor.role]))
 
 
 @router.post("/password", status_code=204, responses=problem_responses(422, 429))

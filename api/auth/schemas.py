@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from creditunion.auth.roles import ROLE_PERMISSIONS, Permission, Role
-from creditunion.auth.sessions import IssuedTokens
+from api.out import OutModel
+from creditunion.auth.roles import Permission, Role
 
 
-class TokenOut(BaseModel):
+class TokenOut(OutModel):
     """OAuth 2.0 token response (RFC 6749 section 5.1)."""
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(description="Seconds until the access token expires.")
+    expires_in: int = Field(
+        description="Seconds until the access token expires.",
+        validation_alias=AliasChoices("expires_in", "access_expires_in"),
+    )
     refresh_token: str
     refresh_expires_in: int = Field(description="Seconds until the refresh token expires.")
     password_change_required: bool = Field(
@@ -23,16 +26,6 @@ class TokenOut(BaseModel):
         "`POST /v1/auth/password`, every other endpoint answers 403 "
         "`/problems/password-change-required`."
     )
-
-    @classmethod
-    def of(cls, issued: IssuedTokens) -> TokenOut:
-        return cls(
-            access_token=issued.access_token,
-            expires_in=issued.access_expires_in,
-            refresh_token=issued.refresh_token,
-            refresh_expires_in=issued.refresh_expires_in,
-            password_change_required=issued.password_change_required,
-        )
 
 
 class RefreshIn(BaseModel):
@@ -48,19 +41,9 @@ class PasswordChangeIn(BaseModel):
     new_password: str = Field(min_length=1, max_length=128)
 
 
-class MeOut(BaseModel):
+class MeOut(OutModel):
     user_id: int
     username: str
     role: Role
     member_id: int | None
     permissions: list[Permission]
-
-    @classmethod
-    def of(cls, *, user_id: int, username: str, role: Role, member_id: int | None) -> MeOut:
-        return cls(
-            user_id=user_id,
-            username=username,
-            role=role,
-            member_id=member_id,
-            permissions=sorted(ROLE_PERMISSIONS[role]),
-        )

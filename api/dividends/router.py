@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Query
 
 from api.commands import staff_command
-from api.dividends.schemas import DividendIn, DividendOut
+from api.dividends.schemas import DividendIn, DividendOut, dividend_out
 from api.problems import problem_responses
 from api.security import require
 from api.transactions import DbSession, api_router
@@ -40,7 +40,7 @@ def declare(session: DbSession, body: DividendIn, context: Declaring) -> Dividen
         annual_rate=body.annual_rate,
     )
     currency = get_share_product(session, code=declared.product_code).currency
-    return DividendOut.of(declared, currency)
+    return dividend_out(declared, currency)
 
 
 @router.get("", dependencies=[require(Permission.LEDGER_READ)])
@@ -56,5 +56,5 @@ def list_declared(
             currencies[view.product_code] = get_share_product(
                 session, code=view.product_code
             ).currency
-        found.append(DividendOut.of(view, currencies[view.product_code]))
+        found.append(dividend_out(view, currencies[view.product_code]))
     return found

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.iso_dates import IsoDate
 from api.money import MoneyOut
+from api.out import DecimalText, OutModel
 from api.shares.schemas import PRODUCT_CODE_PATTERN
 from creditunion.savings.dividends import DividendView
 from creditunion.savings.models import DividendStatus
@@ -29,31 +30,22 @@ class DividendIn(BaseModel):
     )
 
 
-class DividendOut(BaseModel):
+class DividendOut(OutModel):
     id: int
     product_code: str
     period_start: dt.date
     period_end: dt.date
     pay_on: dt.date
-    annual_rate: str = Field(examples=["0.025"])
+    annual_rate: DecimalText = Field(examples=["0.025"])
     status: DividendStatus
     declared_by: str
     paid_members: int | None
     paid_total: MoneyOut | None
 
-    @classmethod
-    def of(cls, view: DividendView, currency: str) -> DividendOut:
-        return cls(
-            id=view.id,
-            product_code=view.product_code,
-            period_start=view.period_start,
-            period_end=view.period_end,
-            pay_on=view.pay_on,
-            annual_rate=format(view.annual_rate.normalize(), "f"),
-            status=view.status,
-            declared_by=view.declared_by,
-            paid_members=view.paid_members,
-            paid_total=None
-            if view.paid_total_minor is None
-            else MoneyOut.of(Money.from_minor(view.paid_total_minor, currency)),
-        )
+
+def dividend_out(view: DividendView, currency: str) -> DividendOut:
+    """The paid total is stored in minor units of the product's currency."""
+    paid = view.paid_total_minor
+    return DividendOut.of(
+        view, paid_total=None if paid is None else Money.from_minor(paid, currency)
+    )

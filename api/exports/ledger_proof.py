@@ -65,7 +65,7 @@ def verify_ledger(
     check_range(from_date, to_date)
     verification = service.verify_range(engine, from_date=from_date, to_date=to_date)
     service.record_verification(session, actor=actor, verification=verification)
-    return VerifyOut.of(verification)
+    return VerifyOut.of(verification.report, sealed_through=verification.sealed_through)
 
 
 @router.get("/seals", dependencies=[require(Permission.LEDGER_READ)])

@@ -12,6 +12,7 @@ from api.domain import ID_MAX
 from api.loans.product_schemas import CODE, FeeOut, RateOut
 from api.loans.text import free_text
 from api.money import MoneyIn, MoneyOut, PositiveMoney
+from api.out import OutModel
 from loans.affordability import (
     CATEGORY_LENGTH_MAX,
     DEPENDANTS_MAX,
@@ -26,7 +27,6 @@ from loans.rulesets.gb import EXEMPT_THRESHOLD_CODE
 from loans.services.applications import (
     NOTE_LENGTH_MAX,
     PURPOSE_LENGTH_MAX,
-    ApplicationEvent,
     ApplicationView,
 )
 
@@ -330,19 +330,9 @@ class ApplicationOut(BaseModel):
         )
 
 
-class ApplicationEventOut(BaseModel):
+class ApplicationEventOut(OutModel):
     from_status: str | None
     to_status: str
     business_date: dt.date
     actor: str
     note: str | None
-
-    @classmethod
-    def of(cls, event: ApplicationEvent) -> ApplicationEventOut:
-        return cls(
-            from_status=event.from_status,
-            to_status=event.to_status,
-            business_date=event.business_date,
-            actor=event.actor,
-            note=event.note,
-        )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.loans.text import free_text
 from api.money import MoneyOut, PositiveMoney
+from api.out import DecimalText, OutModel
 from ledger.money import Money
 from loans.daycount import DayCount
 from loans.frequency import Frequency
@@ -166,47 +167,30 @@ class ProductActiveIn(BaseModel):
     active: StrictBool = Field(description="True offers the product; false withdraws it.")
 
 
-class AmountsOut(BaseModel):
+class AmountsOut(OutModel):
     minimum: MoneyOut
     maximum: MoneyOut
 
 
-class TermsOut(BaseModel):
+class TermsOut(OutModel):
     minimum: int
     maximum: int
     unit: TermUnit
 
 
-class RateOut(BaseModel):
-    value: str = Field(examples=["0.02"])
+class RateOut(OutModel):
+    value: DecimalText = Field(examples=["0.02"])
     basis: RateBasis
 
-    @classmethod
-    def of(cls, rate: InterestRate) -> RateOut:
-        return cls(value=format(rate.value.normalize(), "f"), basis=rate.basis)
 
-
-class FeeOut(BaseModel):
+class FeeOut(OutModel):
     kind: FeeKind
     amount: MoneyOut
     treatment: FeeTreatment
     finance_charge: bool
 
-    @classmethod
-    def of(cls, fee: Fee) -> FeeOut:
-        return cls(
-            kind=fee.kind,
-            amount=MoneyOut.of(fee.amount),
-            treatment=fee.treatment,
-            finance_charge=fee.finance_charge,
-        )
 
-
-def _money(value: Money | None) -> MoneyOut | None:
-    return None if value is None else MoneyOut.of(value)
-
-
-class LoanProductOut(BaseModel):
+class LoanProductOut(OutModel):
     """One version of a product; `current` is false once a newer version replaced it."""
 
     code: str
@@ -232,37 +216,18 @@ class LoanProductOut(BaseModel):
     created_by: str
     created_at: dt.datetime
 
-    @classmethod
-    def of(cls, view: ProductView) -> LoanProductOut:
-        product = view.product
-        return cls(
-            code=view.code,
-            version=view.version,
-            current=view.current,
-            active=view.active,
-            name=product.name,
-            currency=product.currency,
-            amounts=AmountsOut(
-                minimum=MoneyOut.of(product.amounts.minimum),
-                maximum=MoneyOut.of(product.amounts.maximum),
-            ),
-            terms=TermsOut(
-                minimum=product.terms.minimum,
-                maximum=product.terms.maximum,
-                unit=product.terms.unit,
-            ),
-            frequencies=sorted(product.frequencies),
-            rate=RateOut.of(product.rate),
-            rule_set=code_of(product.rule_set),
-            fees=[FeeOut.of(fee) for fee in product.fees],
-            min_membership_days=product.min_membership_days,
-            day_count=product.day_count,
-            late_fee=_money(product.late_fee),
-            nsf_fee=_money(product.nsf_fee),
-            early_repayment_charge=_money(product.early_repayment_charge),
-            exempt_threshold=product.exempt_threshold,
-            interest_rounding=product.interest_rounding,
-            instalment_rounding=product.instalment_rounding,
-            created_by=view.created_by,
-            created_at=view.created_at,
-        )
+
+def product_out(view: ProductView) -> LoanProductOut:
+    """A version's terms are its product's; the version, status and author are the view's."""
+    product = view.product
+    return LoanProductOut.of(
+        product,
+        code=view.code,
+        version=view.version,
+        current=view.current,
+        active=view.active,
+        frequencies=sorted(product.frequencies),
+        rule_set=code_of(product.rule_set),
+        created_by=view.created_by,
+        created_at=view.created_at,
+    )

@@ -18,6 +18,7 @@ from api.loans.product_schemas import (
     LoanProductOut,
     LoanProductTermsIn,
     ProductActiveIn,
+    product_out,
 )
 from api.pagination import Page, PageRequest, paginate
 from api.problems import InvalidField, RequestInvalid, problem_responses
@@ -44,7 +45,7 @@ def _page(session: DbSession, page: PageRequest, *, active_only: bool) -> Page[L
     rows = products.list_products(
         session, active_only=active_only, after_code=after, limit=page.fetch
     )
-    return page.build(rows, position=lambda v: [v.code], convert=LoanProductOut.of)
+    return page.build(rows, position=lambda v: [v.code], convert=product_out)
 
 
 @router.get("/loan-products", dependencies=[require(Permission.LOANS_READ)])
@@ -68,7 +69,7 @@ def get_product(
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> LoanProductOut:
     """One product: its current version, or the version asked for"""
-    return LoanProductOut.of(products.get_product(session, code=code, version=version))
+    return product_out(products.get_product(session, code=code, version=version))
 
 
 @router.post("/loan-products", status_code=201, responses=problem_responses(409, 422))
@@ -77,7 +78,7 @@ def create_product(session: DbSession, body: LoanProductIn, context: Manager) ->
     view = product_commands.create_product(
         session, context, code=body.code, product=body.product(), active=body.active
     )
-    return LoanProductOut.of(view)
+    return product_out(view)
 
 
 @router.put("/loan-products/{code}", responses=problem_responses(404, 422))
@@ -88,7 +89,7 @@ def update_product(
     view = product_commands.update_product(
         session, context, code=code, product=body.product(), active=body.active
     )
-    return LoanProductOut.of(view)
+    return product_out(view)
 
 
 @router.put("/loan-products/{code}/active", responses=problem_responses(404, 422))
@@ -99,7 +100,7 @@ def set_product_active(
     change = (
         product_commands.activate_product if body.active else product_commands.deactivate_product
     )
-    return LoanProductOut.of(change(session, context, code=code))
+    return product_out(change(session, context, code=code))
 
 
 # ---------------------------------------------------------------- a member's view
@@ -124,4 +125,4 @@ def offered_product(session: DbSession, code: Code) -> LoanProductOut:
     view = products.get_product(session, code=code)
     if not view.active:
         raise ProductNotFound(f"no product {code!r}")
-    return LoanProductOut.of(view)
+    return product_out(view)

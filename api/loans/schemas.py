@@ -14,22 +14,19 @@ from api.loans.application_schemas import apr_text
 from api.loans.product_schemas import RateOut
 from api.loans.text import free_text
 from api.money import MoneyOut, PositiveMoney
+from api.out import OutModel
 from creditunion.auth.who_acted import ActorKind, WhoActed
 from ledger.money import Money
 from loans.daycount import DayCount
 from loans.frequency import Frequency
 from loans.models import LoanStatus, PaymentSource, TransactionKind
-from loans.services.arrears import WriteOffCandidate
 from loans.services.queries import (
-    InstalmentView,
     LoanEntry,
     LoanView,
-    NextPayment,
     TransactionView,
 )
-from loans.services.repayments import RepaymentResult, SettlementFigure
+from loans.services.repayments import RepaymentResult
 from loans.services.withdrawal import WithdrawalNotice, WithdrawalResult
-from loans.services.writeoff import RecoveryResult
 
 WITHDRAWAL_DAYS = 14
 ShareAccountId = Annotated[StrictInt, Field(ge=1, le=ID_MAX, examples=[1])]
@@ -104,16 +101,10 @@ class ArrearsOut(BaseModel):
     amount: MoneyOut
 
 
-class NextPaymentOut(BaseModel):
+class NextPaymentOut(OutModel):
     number: int
     due_date: dt.date
     amount: MoneyOut = Field(description="The last instalment: all the loan will owe then.")
-
-    @classmethod
-    def of(cls, payment: NextPayment) -> NextPaymentOut:
-        return cls(
-            number=payment.number, due_date=payment.due_date, amount=MoneyOut.of(payment.amount)
-        )
 
 
 class WithdrawalNoticeStatusOut(BaseModel):
@@ -126,7 +117,7 @@ class WithdrawalNoticeStatusOut(BaseModel):
     )
 
 
-class SettlementOut(BaseModel):
+class SettlementOut(OutModel):
     """What clears the loan on `on`: interest to that day only, no early-repayment charge."""
 
     loan_id: int
@@ -135,17 +126,6 @@ class SettlementOut(BaseModel):
     interest: MoneyOut
     fees: MoneyOut
     total: MoneyOut
-
-    @classmethod
-    def of(cls, figure: SettlementFigure) -> SettlementOut:
-        return cls(
-            loan_id=figure.loan_id,
-            on=figure.on,
-            principal=MoneyOut.of(figure.principal),
-            interest=MoneyOut.of(figure.interest),
-            fees=MoneyOut.of(figure.fees),
-            total=MoneyOut.of(figure.total),
-        )
 
 
 class LoanOut(BaseModel):
@@ -249,7 +229,7 @@ class LoanDetailOut(LoanOut):
     )
 
 
-class InstalmentOut(BaseModel):
+class InstalmentOut(OutModel):
     number: int
     due_date: dt.date
     principal: MoneyOut
@@ -259,20 +239,6 @@ class InstalmentOut(BaseModel):
     paid: MoneyOut
     paid_on: dt.date | None
     late_fee_charged: bool
-
-    @classmethod
-    def of(cls, row: InstalmentView) -> InstalmentOut:
-        return cls(
-            number=row.number,
-            due_date=row.due_date,
-            principal=MoneyOut.of(row.principal),
-            interest=MoneyOut.of(row.interest),
-            fees=MoneyOut.of(row.fees),
-            amount=MoneyOut.of(row.amount),
-            paid=MoneyOut.of(row.paid),
-            paid_on=row.paid_on,
-            late_fee_charged=row.late_fee_charged,
-        )
 
 
 class AllocationOut(BaseModel):
@@ -306,7 +272,7 @@ class MoneyAccountOut(BaseModel):
     share_account_id: int | None = Field(description="The share account, for `share_account`.")
 
 
-class ActorOut(BaseModel):
+class ActorOut(OutModel):
     """Who did it, named the same way whoever it was and however it was recorded."""
 
     kind: ActorKind = Field(
@@ -321,10 +287,6 @@ class ActorOut(BaseModel):
         description="The label as recorded, as the journal entry's `posted_by` carries it.",
         examples=["user:7", "member:1", "system:cob"],
     )
-
-    @classmethod
-    def of(cls, who: WhoActed) -> ActorOut:
-        return cls(kind=who.kind, id=who.id, recorded_as=who.recorded_as)
 
 
 class AppliedOut(BaseModel):
@@ -543,37 +505,17 @@ class WithdrawalOut(BaseModel):
         )
 
 
-class RecoveryOut(BaseModel):
+class RecoveryOut(OutModel):
     transaction_id: int
     loan_id: int
     amount: MoneyOut
     recovered_to_date: MoneyOut
     entry_id: uuid.UUID | None
 
-    @classmethod
-    def of(cls, result: RecoveryResult) -> RecoveryOut:
-        return cls(
-            transaction_id=result.transaction_id,
-            loan_id=result.loan_id,
-            amount=MoneyOut.of(result.amount),
-            recovered_to_date=MoneyOut.of(result.recovered_to_date),
-            entry_id=result.entry_id,
-        )
 
-
-class WriteOffCandidateOut(BaseModel):
+class WriteOffCandidateOut(OutModel):
     loan_id: int
     member_id: int
     days_past_due: int
     arrears: MoneyOut
     outstanding: MoneyOut
-
-    @classmethod
-    def of(cls, c: WriteOffCandidate) -> WriteOffCandidateOut:
-        return cls(
-            loan_id=c.loan_id,
-            member_id=c.member_id,
-            days_past_due=c.days_past_due,
-            arrears=MoneyOut.of(c.arrears),
-            outstanding=MoneyOut.of(c.outstanding),
-        )

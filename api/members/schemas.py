@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from creditunion.auth.users import UserView
+from api.out import OutModel
 from creditunion.members.models import CommonBond, MemberStatus
 from creditunion.members.validation import MemberApplication
-from creditunion.members.views import MemberView, NiVisibility
+from creditunion.members.views import NiVisibility
 
 TEXT_MAX = 200
 
@@ -62,20 +62,8 @@ class MemberIn(BaseModel):
     )
 
     def application(self) -> MemberApplication:
-        return MemberApplication(
-            given_name=self.given_name,
-            family_name=self.family_name,
-            date_of_birth=self.date_of_birth,
-            address_line1=self.address_line1,
-            address_line2=self.address_line2,
-            town=self.town,
-            postcode=self.postcode,
-            email=self.email,
-            phone=self.phone,
-            ni_number=self.ni_number,
-            common_bond=self.common_bond,
-            bond_detail=self.bond_detail,
-        )
+        """Every field but the login, which is not part of the member's record."""
+        return MemberApplication(**self.model_dump(exclude={"login"}))
 
 
 class MemberChangesIn(BaseModel):
@@ -105,7 +93,7 @@ class MemberStatusIn(BaseModel):
     )
 
 
-class MemberOut(BaseModel):
+class MemberOut(OutModel):
     id: int
     membership_number: str = Field(examples=["M00000042"])
     given_name: str
@@ -128,38 +116,10 @@ class MemberOut(BaseModel):
     activated_on: dt.date | None
     closed_on: dt.date | None
 
-    @classmethod
-    def of(cls, view: MemberView) -> MemberOut:
-        return cls(
-            id=view.id,
-            membership_number=view.membership_number,
-            given_name=view.given_name,
-            family_name=view.family_name,
-            date_of_birth=view.date_of_birth,
-            address_line1=view.address_line1,
-            address_line2=view.address_line2,
-            town=view.town,
-            postcode=view.postcode,
-            email=view.email,
-            phone=view.phone,
-            ni_number=view.ni_number,
-            ni_visibility=view.ni_visibility,
-            common_bond=view.common_bond,
-            bond_detail=view.bond_detail,
-            status=view.status,
-            joined_on=view.joined_on,
-            activated_on=view.activated_on,
-            closed_on=view.closed_on,
-        )
 
-
-class MemberLoginOut(BaseModel):
-    user_id: int
+class MemberLoginOut(OutModel):
+    user_id: int = Field(validation_alias=AliasChoices("user_id", "id"))
     username: str
-
-    @classmethod
-    def of(cls, user: UserView) -> MemberLoginOut:
-        return cls(user_id=user.id, username=user.username)
 
 
 class MemberRegisteredOut(BaseModel):

@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 
 from api.approvals.schemas import ApprovalOut
 from api.money import MoneyOut, PositiveMoney
-from creditunion.shares.movements import WithdrawalResult
-from creditunion.shares.views import Movement
+from api.out import OutModel
 from ledger.entry import REFERENCE_LENGTH_MAX
 
 ID_MAX = 2**63 - 1
@@ -73,7 +72,7 @@ class TransferIn(_MovementIn):
         return self
 
 
-class MovementOut(BaseModel):
+class MovementOut(OutModel):
     """A posted movement. `balance_after` is the balance of the account acted on: the one
     paid into for a deposit, else the one paid out of."""
 
@@ -89,36 +88,14 @@ class MovementOut(BaseModel):
     )
     balance_after: MoneyOut
 
-    @classmethod
-    def of(cls, movement: Movement) -> MovementOut:
-        return cls(
-            entry_id=movement.entry_id,
-            sequence_no=movement.sequence_no,
-            business_date=movement.business_date,
-            posted_at=movement.posted_at,
-            kind=movement.kind,
-            amount=MoneyOut.of(movement.amount),
-            from_account_number=movement.from_account_number,
-            to_account_number=movement.to_account_number,
-            balance_after=MoneyOut.of(movement.balance_after),
-        )
 
-
-class WithdrawalOut(BaseModel):
+class WithdrawalOut(OutModel):
     """Posted (201, `movement`) or, above the approval limit, awaiting a manager (202,
     `approval`; the amount is reserved meanwhile)."""
 
     status: Literal["posted", "pending_approval"]
     movement: MovementOut | None
     approval: ApprovalOut | None
-
-    @classmethod
-    def of(cls, result: WithdrawalResult) -> WithdrawalOut:
-        return cls(
-            status=result.status,
-            movement=None if result.movement is None else MovementOut.of(result.movement),
-            approval=None if result.approval is None else ApprovalOut.of(result.approval),
-        )
 
 
 class MyTransferIn(_MovementIn):

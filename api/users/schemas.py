@@ -6,8 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.out import OutModel
 from creditunion.auth.roles import Role
-from creditunion.auth.users import UserView
 
 
 class StaffUserIn(BaseModel):
@@ -26,7 +26,7 @@ class PasswordResetIn(BaseModel):
     new_password: str = Field(min_length=1, max_length=128)
 
 
-class UserOut(BaseModel):
+class UserOut(OutModel):
     id: int
     username: str
     role: Role
@@ -45,21 +45,3 @@ class UserOut(BaseModel):
     )
     created_by_user_id: int | None = Field(description="The administrator who created it.")
     approved_by_user_id: int | None = Field(description="The administrator who approved it.")
-
-    @classmethod
-    def of(cls, user: UserView) -> UserOut:
-        return cls(
-            id=user.id,
-            username=user.username,
-            role=user.role,
-            active=user.active,
-            member_id=user.member_id,
-            failed_login_count=user.failed_login_count,
-            locked_until=user.locked_until,
-            password_changed_at=user.password_changed_at,
-            created_at=user.created_at,
-            must_change_password=user.must_change_password,
-            approval_pending=user.approval_pending,
-            created_by_user_id=user.created_by_user_id,
-            approved_by_user_id=user.approved_by_user_id,
-        )
