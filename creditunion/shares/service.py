@@ -117,10 +117,6 @@ class LockedAccount:
     def floor(self) -> Money:
         return self.ledger.floor or Money.zero(self.product.currency)
 
-    def money(self, minor_units: int) -> Money:
-        # creditunion.lending still works out what is available in minor units.
-        return Money.from_minor(minor_units, self.product.currency)
-
 
 def open_share_account(
     session: Session,
@@ -264,11 +260,6 @@ def pending_withdrawals(
 def available_balance(balance: Money, floor: Money, pending: Money) -> Money:
     """What can leave an account now: its balance less its floor and pending withdrawals."""
     return max(Money.zero(balance.currency), balance - pending - floor)
-
-
-def available_minor(balance_minor: int, floor_minor: int, pending_minor: int) -> int:
-    """`available_balance` in minor units, for creditunion.lending's callers."""
-    return max(0, balance_minor - pending_minor - floor_minor)
 
 
 def _view(
