@@ -32,7 +32,7 @@ def test_writes_money_back_as_minor_units() -> None:
 
 def test_refuses_money_of_another_currency_and_changes_nothing() -> None:
     row = Row("GBP", 100)
-    with pytest.raises(CurrencyMismatch, match="Row.paid is in GBP, not EUR"):
+    with pytest.raises(CurrencyMismatch, match=r"Row\.paid is in GBP, not EUR"):
         row.paid = Money("1.00", "EUR")
     assert row.paid_minor == 100
 
