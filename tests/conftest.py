@@ -75,6 +75,9 @@ def create_database(server_url: str, name: str, template: str | None = None) -> 
     clause = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"{clause}')
+        # A test database never outlives a server crash, so a commit need not wait for its
+        # WAL to reach the disk; about a third of close of business's time in tests was that wait.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     return with_database(server_url, name)
 
 
