@@ -38,6 +38,7 @@ ASSET, LIABILITY, EQUITY, INCOME, EXPENSE = (
 
 CASH_IN_TILLS: Final = "1100"
 BANK_CLEARING: Final = "1200"
+SETTLEMENT_BANK: Final = "1210"
 LOANS_TO_MEMBERS: Final = "1300"
 LOAN_INTEREST_RECEIVABLE: Final = "1310"
 LOAN_FEES_RECEIVABLE: Final = "1320"
@@ -46,6 +47,8 @@ ALLOWANCE_FOR_LOAN_LOSSES: Final = "1390"
 MEMBERS_SHARES: Final = "2100"
 INTEREST_AND_DIVIDENDS_PAYABLE: Final = "2200"
 DEFERRED_LOAN_FEE_INCOME: Final = "2300"
+OUTBOUND_PAYMENTS_CLEARING: Final = "2410"
+UNAPPLIED_RECEIPTS: Final = "2420"
 GENERAL_RESERVE: Final = "3100"
 RETAINED_SURPLUS: Final = "3200"
 LOAN_INTEREST_INCOME: Final = "4100"
@@ -58,6 +61,8 @@ DEFAULT_CHART: Final = (
     ChartAccount("1000", "Assets", ASSET, header=True),
     ChartAccount(CASH_IN_TILLS, "Cash in tills", ASSET, "1000"),
     ChartAccount(BANK_CLEARING, "Bank clearing", ASSET, "1000"),
+    # The credit union's own account at the bank that settles its payments.
+    ChartAccount(SETTLEMENT_BANK, "Settlement bank account", ASSET, "1000"),
     ChartAccount(LOANS_TO_MEMBERS, "Loans to members", ASSET, "1000", header=True),
     ChartAccount(LOAN_INTEREST_RECEIVABLE, "Loan interest receivable", ASSET, "1000", header=True),
     ChartAccount(LOAN_FEES_RECEIVABLE, "Loan fees receivable", ASSET, "1000", header=True),
@@ -72,6 +77,10 @@ DEFAULT_CHART: Final = (
     ),
     # Loan fees taken at disbursement, earned over the loan's life at its effective rate.
     ChartAccount(DEFERRED_LOAN_FEE_INCOME, "Deferred loan fee income", LIABILITY, "2000"),
+    # Paid out of members' accounts, not yet settled by the bank.
+    ChartAccount(OUTBOUND_PAYMENTS_CLEARING, "Outbound payments in clearing", LIABILITY, "2000"),
+    # Received at the bank, not yet matched to a member (the staff work queue).
+    ChartAccount(UNAPPLIED_RECEIPTS, "Incoming payments in suspense", LIABILITY, "2000"),
     ChartAccount("3000", "Equity", EQUITY, header=True),
     ChartAccount(GENERAL_RESERVE, "General reserve", EQUITY, "3000"),
     ChartAccount(RETAINED_SURPLUS, "Retained surplus", EQUITY, "3000"),

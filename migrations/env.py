@@ -12,6 +12,7 @@ from creditunion.business_date import models as business_date_models
 from creditunion.cob import models as cob_models
 from creditunion.idempotency import models as idempotency_models
 from creditunion.members import models as members_models
+from creditunion.payments import models as payments_models
 from creditunion.savings import models as savings_models
 from creditunion.shares import models as shares_models
 from ledger import models as ledger_models
@@ -38,6 +39,7 @@ TABLE_MODULES = (
     idempotency_models,
     savings_models,
     cob_models,
+    payments_models,
 )
 metadata = Base.metadata
 

@@ -32,6 +32,7 @@ class ApprovalKind(enum.StrEnum):
     CASH_WITHDRAWAL = "cash_withdrawal"  # above the configured limit
     REVERSAL = "reversal"  # always
     LOAN_WRITE_OFF = "loan_write_off"  # always: a manager asks, another manager approves
+    PAYMENT = "payment"  # a payment out above the limit; its money has left the account
 
 
 class ApprovalStatus(enum.StrEnum):

@@ -19,6 +19,7 @@ DECIDE_PERMISSION: Final[Mapping[ApprovalKind, Permission]] = {
     ApprovalKind.REVERSAL: Permission.APPROVALS_DECIDE,
     # The checker of a write-off must be someone who may write a loan off (a manager).
     ApprovalKind.LOAN_WRITE_OFF: Permission.LOANS_WRITE_OFF,
+    ApprovalKind.PAYMENT: Permission.APPROVALS_DECIDE,
 }
 
 

@@ -32,6 +32,7 @@ from creditunion.approvals.write_offs import execute_approved_write_off
 from creditunion.errors import Conflict, NotFound, PermissionDenied
 from creditunion.field_problems import FieldError, Problems, ValidationProblem
 from creditunion.members.text import clean_text
+from creditunion.payments.outbound import refuse_payment, release_approved_payment
 from creditunion.shares.movements import execute_approved_withdrawal
 from ledger.models import JournalEntry
 from ledger.reversal import reverse_entry
@@ -210,6 +211,10 @@ def approve(
         entry_id = execute_approved_write_off(
             session, approval=row, checker=checker, business_date=business_date
         )
+    elif row.kind is ApprovalKind.PAYMENT:
+        entry_id = release_approved_payment(
+            session, approval=row, checker=checker, business_date=business_date
+        )
     else:
         assert row.target_entry_id is not None
         _refuse_sub_ledger_entry(session, row.target_entry_id)
@@ -234,7 +239,8 @@ def reject(
     business_date: dt.date,
     note: str,
 ) -> ApprovalView:
-    """Reject a pending request with a reason; nothing posts and its reserve is released.
+    """Reject a pending request with a reason; nothing posts and its reserve is released
+    (a payment, whose money already left the share account, has it posted back).
 
     Raises `ApprovalNotFound`, `ApprovalAlreadyDecided`, `SelfApprovalRefused`,
     `ApproverRoleRefused`, `ValidationProblem` (note).
@@ -243,6 +249,10 @@ def reject(
     require_actor(checker)
     cleaned = _note(note, "note", required=True)
     row = _lock_for_decision(session, approval_id, checker, checker_role)
+    if row.kind is ApprovalKind.PAYMENT:
+        refuse_payment(
+            session, approval=row, checker=checker, business_date=business_date, note=cleaned
+        )
     return _decide(session, row, ApprovalStatus.REJECTED, checker, business_date, cleaned, None)
 
 

@@ -112,6 +112,42 @@ class Settings(BaseSettings):
         """Cash withdrawals above this need a second staff user's approval."""
         return Money(self.withdrawal_approval_limit, self.base_currency)
 
+    # --- payments to and from members' external bank accounts (docs/payments.md) ---
+    # The rail this credit union's settlement bank offers: UK Faster Payments or Bacs as
+    # ISO 20022 files (sort codes, GBP), or US ACH as NACHA files (routing numbers, USD).
+    payment_rail: Literal["faster_payments", "bacs", "ach"] = "faster_payments"
+    # The credit union's own account at its settlement bank; unset, payments answer 503.
+    payment_settlement_bank_id: str | None = Field(default=None, pattern=r"^[0-9]{6}$|^[0-9]{9}$")
+    payment_settlement_account_number: str | None = Field(
+        default=None, pattern=r"^[0-9A-Za-z]{1,17}$"
+    )
+    payment_originator_name: str = Field(default="CREDIT UNION", min_length=1, max_length=35)
+    # A nomination made by a member, or one replacing another, is usable only this many
+    # days after it is made: the usual defence against an account takeover.
+    payment_cooling_off_days: int = Field(default=2, ge=0, le=30)
+    # Payments out above this need a second staff member (maker-checker).
+    payment_approval_limit: str = "1000.00"
+    # ACH only: the file header's origin, the company id and the originating DFI's routing
+    # prefix (8 digits), as the credit union's ODFI assigns them.
+    ach_immediate_origin: str | None = Field(default=None, pattern=r"^[0-9 ]{10}$")
+    ach_company_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z ]{10}$")
+    ach_originating_dfi: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+
+    @model_validator(mode="after")
+    def _payment_settings_consistent(self) -> Settings:
+        Money(self.payment_approval_limit, self.base_currency)
+        us = self.payment_rail == "ach"
+        wanted = "USD" if us else "GBP"
+        if self.payment_settlement_bank_id is not None:
+            if self.base_currency != wanted:
+                raise ValueError(f"the {self.payment_rail} rail pays in {wanted}")
+            if len(self.payment_settlement_bank_id) != (9 if us else 6):
+                raise ValueError(
+                    "CREDITUNION_PAYMENT_SETTLEMENT_BANK_ID is a 9-digit routing number for "
+                    "ACH and a 6-digit sort code otherwise"
+                )
+        return self
+
     # --- operations: log format and the scheduler's own metrics endpoint ---
     # "auto": JSON for a production service (stderr not a terminal), text otherwise.
     log_format: Literal["auto", "json", "text"] = "auto"

@@ -1,0 +1,203 @@
+"""Reconciling the settlement bank's end-of-day statement with the books, line by line.
+
+Each statement line must be a movement the books already hold: a debit is a payment we
+sent and the bank settled (by its end-to-end id), a credit is a credit we received (by
+the bank's reference) or a payment of ours coming back. Anything else is a break, listed
+until a staff member explains it. The statement's closing balance is compared with the
+settlement bank account's balance in the ledger as at the statement's last day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditunion.errors import Conflict, NotFound
+from creditunion.field_problems import FieldError, ValidationProblem
+from creditunion.members.text import clean_text
+from creditunion.payments.ledger_accounts import payment_accounts
+from creditunion.payments.models import (
+    IncomingCredit,
+    LineStatus,
+    OutboundPayment,
+    PaymentStatus,
+    StatementLine,
+)
+from ledger.models import JournalEntry, Posting
+from ledger.money import Money
+
+NOTE_LENGTH_MAX: Final = 500
+BREAKS_LISTED_MAX: Final = 1_000
+
+
+class StatementLineNotFound(NotFound):
+    def __init__(self, line_id: int) -> None:
+        super().__init__(f"statement line {line_id} not found")
+
+
+class NotABreak(Conflict):
+    def __init__(self, line_id: int, status: LineStatus) -> None:
+        super().__init__(f"statement line {line_id} is {status.value}, not a break")
+
+
+@dataclass(frozen=True, slots=True)
+class BankLine:
+    """One statement entry, signed as the bank sees our account (credits positive)."""
+
+    bank_reference: str
+    booking_date: dt.date
+    amount: Money
+    end_to_end_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLineView:
+    id: int
+    statement_id: str
+    bank_reference: str
+    booking_date: dt.date
+    amount: Money
+    end_to_end_id: str | None
+    status: LineStatus
+    outbound_payment_id: int | None
+    incoming_credit_id: int | None
+    resolved_by: str | None
+    resolution_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementResult:
+    statement_id: str
+    lines: int
+    matched: int
+    breaks: int
+    closing_balance: Money
+    ledger_balance: Money
+
+    @property
+    def balance_difference(self) -> Money:
+        return self.closing_balance - self.ledger_balance
+
+
+def line_view(row: StatementLine) -> StatementLineView:
+    return StatementLineView(
+        id=row.id,
+        statement_id=row.statement_id,
+        bank_reference=row.bank_reference,
+        booking_date=row.booking_date,
+        amount=Money.from_minor(row.amount_minor, row.currency),
+        end_to_end_id=row.end_to_end_id,
+        status=row.status,
+        outbound_payment_id=row.outbound_payment_id,
+        incoming_credit_id=row.incoming_credit_id,
+        resolved_by=row.resolved_by,
+        resolution_note=row.resolution_note,
+    )
+
+
+def _payment(session: Session, line: BankLine) -> OutboundPayment | None:
+    if line.end_to_end_id is None:
+        return None
+    payment = session.scalar(
+        select(OutboundPayment).where(OutboundPayment.end_to_end_id == line.end_to_end_id)
+    )
+    if payment is None or payment.amount != abs(line.amount):
+        return None
+    if line.amount.is_negative():
+        settled = payment.status in (PaymentStatus.SETTLED, PaymentStatus.RETURNED)
+        return payment if settled else None
+    return payment if payment.status is PaymentStatus.RETURNED else None
+
+
+def _credit(session: Session, line: BankLine) -> IncomingCredit | None:
+    if line.amount.is_negative():
+        return None
+    credit = session.scalar(
+        select(IncomingCredit).where(IncomingCredit.bank_reference == line.bank_reference)
+    )
+    return credit if credit is not None and credit.amount == line.amount else None
+
+
+def ledger_balance_at(session: Session, account_id: int, as_of: dt.date, currency: str) -> Money:
+    total = session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_minor), 0))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.account_id == account_id, JournalEntry.business_date <= as_of)
+    )
+    return Money.from_minor(int(total or 0), currency)
+
+
+def reconcile_statement(
+    session: Session,
+    *,
+    file_id: int,
+    statement_id: str,
+    lines: tuple[BankLine, ...],
+    to_date: dt.date,
+    closing_balance: Money,
+) -> StatementResult:
+    """Record and match every line; a line already recorded (the same statement again,
+    or an overlapping one) is not recorded twice."""
+    matched = breaks = 0
+    for line in lines:
+        known = session.scalar(
+            select(StatementLine).where(StatementLine.bank_reference == line.bank_reference)
+        )
+        if known is not None:
+            continue
+        payment = _payment(session, line)
+        credit = None if payment is not None else _credit(session, line)
+        found = payment is not None or credit is not None
+        session.add(
+            StatementLine(
+                file_id=file_id,
+                statement_id=statement_id,
+                bank_reference=line.bank_reference,
+                booking_date=line.booking_date,
+                currency=line.amount.currency,
+                amount_minor=line.amount.minor_units,
+                end_to_end_id=line.end_to_end_id,
+                status=LineStatus.MATCHED if found else LineStatus.BREAK,
+                outbound_payment_id=payment.id if payment is not None else None,
+                incoming_credit_id=credit.id if credit is not None else None,
+            )
+        )
+        matched += found
+        breaks += not found
+    session.flush()
+    bank = payment_accounts(session).settlement_bank
+    ledger = ledger_balance_at(session, bank, to_date, closing_balance.currency)
+    return StatementResult(statement_id, len(lines), matched, breaks, closing_balance, ledger)
+
+
+def list_breaks(session: Session) -> list[StatementLineView]:
+    rows = session.scalars(
+        select(StatementLine)
+        .where(StatementLine.status == LineStatus.BREAK)
+        .order_by(StatementLine.id)
+        .limit(BREAKS_LISTED_MAX)
+    )
+    return [line_view(row) for row in rows]
+
+
+def resolve_break(session: Session, *, line_id: int, note: str, actor: str) -> StatementLineView:
+    """A staff member explains a break (a bank charge booked by journal, say).
+    Raises `StatementLineNotFound`, `NotABreak`, `ValidationProblem` (note)."""
+    try:
+        cleaned = clean_text(note, max_length=NOTE_LENGTH_MAX)
+    except FieldError as exc:
+        raise ValidationProblem.single("note", str(exc)) from None
+    row = session.get(StatementLine, line_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise StatementLineNotFound(line_id)
+    if row.status is not LineStatus.BREAK:
+        raise NotABreak(line_id, row.status)
+    row.status = LineStatus.RESOLVED
+    row.resolved_by = actor
+    row.resolution_note = cleaned
+    session.flush()
+    return line_view(row)

@@ -1,0 +1,3 @@
+from tests.share_account_helpers import books
+
+__all__ = ["books"]
