@@ -123,6 +123,13 @@ class AcceptIn(BaseModel):
         le=ID_MAX,
         description="The share account to collect from; the one paid into if omitted.",
     )
+    to_nominated_account: StrictBool = Field(
+        default=False,
+        description=(
+            "Pay the loan on to your nominated bank account (through the share account, in "
+            "the same step) instead of leaving it in your shares."
+        ),
+    )
 
 
 class ScheduleRowOut(BaseModel):

@@ -157,7 +157,10 @@ def accept_offer(
     Priced again for today and checked again against every rule; one journal entry pays
     the loan (less any deducted fee) into the account and takes any fee to fee income.
     A loan that would cost more today than the offer (APR, instalment or total payable) is
-    not made: 409 `loan-offer-repriced` with the offered and today's figures.
+    not made: 409 `loan-offer-repriced` with the offered and today's figures. With
+    `to_nominated_account`, the loan is paid on to my nominated bank account in the same
+    step (a payment I can follow under `/me/payments`); without a nominated account
+    nothing is made (404).
     """
     loan_id = application_commands.accept_offer(
         session,
@@ -167,6 +170,7 @@ def accept_offer(
         collection_mandate=body.collection_mandate,
         collection_account_id=body.collection_account_id,
         settings=request_context(request).settings,
+        to_nominated_account=body.to_nominated_account,
     )
     return _loan(session, context, loan_id)
 

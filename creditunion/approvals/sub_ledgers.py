@@ -7,6 +7,8 @@ An entry is the loans sub-ledger's when a loan transaction or a loan's disbursem
 at it, or when its kind is one only the loan services post (`loan.*`: the accruals, fees,
 provisions). An entry someone else made on a loan's account (a manual journal) is not:
 it is the break the reconciliation shows, and reversing it is what mends it.
+A payment's entries (`payments.*`) move money to and from clearing, the settlement bank
+and suspense in step with the payment's status, so they are the payments sub-ledger's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from loans.models import LoanRow, LoanTransactionRow
 
 LOANS: Final = "loans"
 LOAN_KIND_PREFIX: Final = "loan."
+PAYMENTS: Final = "payments"
+PAYMENT_KIND_PREFIX: Final = "payments."
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,11 @@ class SubLedgerOwner:
     @property
     def operation(self) -> str:
         """What corrects such an entry instead of a generic reversal."""
+        if self.sub_ledger == PAYMENTS:
+            return (
+                f"the {self.entry_kind} entry belongs to a payment: correct it through the "
+                "payment's own operations (cancel it, or the bank's rejection or return)"
+            )
         loan = f"loan {self.owner_id}" if self.owner_id is not None else "the loan"
         return (
             f"the {self.entry_kind} entry belongs to {loan}: correct it through the loan's "
@@ -46,6 +55,8 @@ def sub_ledger_owner(session: Session, entry_id: uuid.UUID) -> SubLedgerOwner | 
     kind = session.scalar(select(JournalEntry.kind).where(JournalEntry.id == entry_id))
     if kind is None:
         return None
+    if kind.startswith(PAYMENT_KIND_PREFIX):
+        return SubLedgerOwner(sub_ledger=PAYMENTS, owner_id=None, entry_kind=kind)
     loan_id = session.scalar(_loan_of(entry_id).limit(1))
     if loan_id is None and not kind.startswith(LOAN_KIND_PREFIX):
         return None

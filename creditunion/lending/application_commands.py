@@ -12,6 +12,8 @@ from creditunion.commands import Audited, CommandContext, command
 from creditunion.lending import origination
 from creditunion.lending.accounts import share_account_ids
 from creditunion.lending.commands import client_key, own_member_id
+from creditunion.payments.config import payment_config
+from creditunion.payments.disbursement import disburse_to_nominated_account
 from creditunion.platform.settings import Settings
 from ledger.money import Money
 from loans.affordability import IncomeExpenditure
@@ -116,9 +118,12 @@ def accept_offer(
     collection_mandate: bool,
     collection_account_id: int | None,
     settings: Settings,
+    to_nominated_account: bool = False,
 ) -> Audited[int]:
-    """The member accepts their offer: the loan is made and paid into their share account.
+    """The member accepts their offer: the loan is made and paid into their share account,
+    and with `to_nominated_account` paid on from it to their nominated bank account.
     Returns the loan's id."""
+    config = payment_config(settings) if to_nominated_account else None
     loan_id = origination.accept(
         session,
         application_id=application_id,
@@ -130,6 +135,18 @@ def accept_offer(
         settings=settings,
         business_date=context.business_date,
     )
+    payment_id = None
+    if config is not None:
+        payment_id = disburse_to_nominated_account(
+            session,
+            loan_id=loan_id,
+            share_account_id=share_account_id,
+            scope=context.scope,
+            config=config,
+            actor=context.actor_ref,
+            idempotency_key=context.ledger_key("to-nominated-account"),
+            business_date=context.business_date,
+        ).id
     loan = queries.get_loan(session, loan_id=loan_id, scope=context.scope)
     collector = loan.collection_account_id
     summary = {
@@ -141,5 +158,6 @@ def accept_offer(
         if collector is None
         else share_account_ids(session, [collector]).get(collector),
         "idempotency_key": client_key(context),
+        "payment_id": payment_id,
     }
     return Audited(loan_id, target_id=loan_id, summary=summary)

@@ -100,8 +100,8 @@ def pay_out(
 ) -> PaymentView:
     """Pay `request.amount` from a share account to its member's nominated account.
 
-    Above the configured limit the payment waits for a second staff member (an approval
-    of kind `payment`); to a nomination still cooling off it is held until it is usable.
+    Above the configured limit a payout waits for a second staff member (an approval of
+    kind `payment`); to a nomination still cooling off it is held until it is usable.
     Raises `ValidationProblem`, `ShareAccountNotFound`, `NoNominatedAccount`,
     `PaymentKeyReused`, the share rules' refusals (`InsufficientAvailableBalance`, ...).
     """
@@ -135,7 +135,9 @@ def pay_out(
         reference=reference,
         metadata={"share_account": locked.account.account_number, "purpose": purpose.value},
     )
-    needs_checker = request.amount > config.approval_limit
+    # A loan's disbursement was decided by the lending rules (and a loan officer where they
+    # refer it); the checker is for money a member or teller asks to send.
+    needs_checker = purpose is PaymentPurpose.PAYOUT and request.amount > config.approval_limit
     row = OutboundPayment(
         end_to_end_id=new_end_to_end_id(),
         idempotency_key=idempotency_key,
