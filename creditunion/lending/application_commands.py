@@ -123,7 +123,6 @@ def accept_offer(
     """The member accepts their offer: the loan is made and paid into their share account,
     and with `to_nominated_account` paid on from it to their nominated bank account.
     Returns the loan's id."""
-    config = payment_config(settings) if to_nominated_account else None
     loan_id = origination.accept(
         session,
         application_id=application_id,
@@ -136,13 +135,13 @@ def accept_offer(
         business_date=context.business_date,
     )
     payment_id = None
-    if config is not None:
+    if to_nominated_account:
         payment_id = disburse_to_nominated_account(
             session,
             loan_id=loan_id,
             share_account_id=share_account_id,
             scope=context.scope,
-            config=config,
+            config=payment_config(settings),
             actor=context.actor_ref,
             idempotency_key=context.ledger_key("to-nominated-account"),
             business_date=context.business_date,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from creditunion.errors import Unavailable
+from creditunion.errors import Refused
 from creditunion.payments.models import Scheme
 from creditunion.payments.settlement_calendar import Rail
 from creditunion.platform.settings import Settings
 from ledger.money import Money
 
 
-class PaymentsNotConfigured(Unavailable):
+class PaymentsNotConfigured(Refused):
+    """This credit union pays to no external bank account: its rail is not configured.
+    A refusal, not an outage: a credit union may well not offer payments."""
+
     def __init__(self, missing: str) -> None:
-        super().__init__(f"payments are not configured: set {missing}")
+        super().__init__(f"payments to bank accounts are not offered here (set {missing})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,11 @@ class PaymentStatus(enum.StrEnum):
     RETURNED = "returned"  # paid, then sent back by the receiving bank; reversed
     CANCELLED = "cancelled"  # by staff before it was sent, or refused by the checker
 
+    @classmethod
+    def in_flight(cls) -> tuple[PaymentStatus, ...]:
+        """Statuses whose money has left the member but not yet reached the bank."""
+        return (cls.AWAITING_APPROVAL, cls.PENDING, cls.SENT)
+
 
 class CreditStatus(enum.StrEnum):
     APPLIED = "applied"  # matched by its reference and posted to the member

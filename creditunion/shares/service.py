@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, exists, func, select
 from sqlalchemy.orm import Session
 
 from creditunion.actors import require_actor
@@ -27,6 +27,7 @@ from creditunion.errors import Conflict, NotFound
 from creditunion.field_problems import FieldError, ValidationProblem
 from creditunion.members.models import Member, MemberStatus
 from creditunion.members.service import lock_member
+from creditunion.payments.models import OutboundPayment, PaymentStatus
 from creditunion.shares.account_number import format_account_number, normalise_account_number
 from creditunion.shares.models import (
     ACCOUNT_NUMBER_SEQUENCE,
@@ -71,6 +72,17 @@ class ShareAccountNotEmpty(Conflict):
         )
         self.account_number = account_number
         self.balance = balance
+
+
+class PaymentsInFlight(Conflict):
+    """Payments out of the account the bank has not settled yet: a rejection would have
+    nowhere to come back to."""
+
+    def __init__(self, account_number: str) -> None:
+        super().__init__(
+            f"share account {account_number} has payments out not yet settled by the bank"
+        )
+        self.account_number = account_number
 
 
 class PendingApprovalsExist(Conflict):
@@ -378,6 +390,19 @@ def set_repayment_mandate(
     return view_of(session, locked)
 
 
+def _payments_in_flight(session: Session, share_account_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    OutboundPayment.share_account_id == share_account_id,
+                    OutboundPayment.status.in_(PaymentStatus.in_flight()),
+                )
+            )
+        )
+    )
+
+
 def close_share_account(
     session: Session,
     *,
@@ -390,7 +415,8 @@ def close_share_account(
 
     An account holding the minimum share is emptied first by a final withdrawal
     (`withdraw_cash(..., final=True)`). Raises `ShareAccountNotFound`,
-    `ShareAccountClosed`, `PendingApprovalsExist` or `ShareAccountNotEmpty`.
+    `ShareAccountClosed`, `PendingApprovalsExist`, `PaymentsInFlight` or
+    `ShareAccountNotEmpty`.
     """
     require_actor(actor)
     _owned_row(session, share_account_id, scope)
@@ -400,6 +426,8 @@ def close_share_account(
         raise ShareAccountClosed(account.account_number)
     if pending_withdrawals(session, account.id, locked.currency):
         raise PendingApprovalsExist(account.account_number)
+    if _payments_in_flight(session, account.id):
+        raise PaymentsInFlight(account.account_number)
     if not locked.ledger.balance.is_zero():
         raise ShareAccountNotEmpty(account.account_number, locked.ledger.balance)
     now = session.scalar(select(func.now()))

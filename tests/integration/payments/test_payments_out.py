@@ -30,7 +30,7 @@ from creditunion.payments.outbound import (
 from creditunion.payments.settlement_calendar import Rail
 from creditunion.platform.database import unit_of_work
 from creditunion.shares.movement_rules import InsufficientAvailableBalance
-from creditunion.shares.service import get_share_account
+from creditunion.shares.service import PaymentsInFlight, close_share_account, get_share_account
 from ledger.accounts import get_account
 from ledger.money import Money
 from ledger.ownership import STAFF, MemberScope
@@ -250,3 +250,15 @@ def test_above_the_limit_a_second_manager_decides(books: Engine) -> None:
         assert row is not None and row.status is PaymentStatus.CANCELLED
     assert _balance(books, account_id) == gbp("3500.00")
     assert_invariants(books)
+
+
+def test_an_account_with_a_payment_in_flight_cannot_be_closed(books: Engine) -> None:
+    _, account_id = _member_with(books, "60.00")
+    payment = _pay(books, account_id, "50.00")
+    with unit_of_work(books) as s, pytest.raises(PaymentsInFlight):
+        close_share_account(
+            s, share_account_id=account_id, actor=TELLER, business_date=TODAY, scope=STAFF
+        )
+    with unit_of_work(books) as s:
+        cancel_payment(s, payment_id=payment.id, reason="kept", actor=TELLER, business_date=TODAY)
+    assert _balance(books, account_id) == gbp("60.00")
