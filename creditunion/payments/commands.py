@@ -4,6 +4,8 @@ its result (see `creditunion.commands`)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,8 @@ from creditunion.payments.outbound_files import PaymentFileView
 from creditunion.payments.statements import StatementLineView, resolve_break
 from creditunion.payments.status_reports import StatusReportResult
 from creditunion.payments.views import IncomingCreditView, PaymentView
+
+REASON_LENGTH_MAX: Final = 1_000
 
 
 @command(action="payment_account.nominate", target_type="member")
@@ -150,3 +154,14 @@ def resolve_statement_break(
 ) -> Audited[StatementLineView]:
     view = resolve_break(session, line_id=line_id, note=note, actor=context.actor_ref)
     return Audited(view, target_id=line_id, summary={"note": view.resolution_note})
+
+
+@command(action="payment_file.refuse", target_type="payment_file")
+def record_refused_file(
+    _session: Session, _context: CommandContext, *, content: bytes, reason: str
+) -> Audited[str]:
+    """A file from the bank was refused: record what it was and why, in a transaction of
+    its own (the refused import's rolled back). Returns the file's SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    summary = {"sha256": digest, "bytes": len(content), "reason": reason[:REASON_LENGTH_MAX]}
+    return Audited(digest, target_id=None, summary=summary)

@@ -15,7 +15,7 @@ from creditunion.platform.database import default_engine, unit_of_work
 from creditunion.platform.embedded_db import EmbeddedDatabaseMissing
 from creditunion.platform.logging_setup import configure_logging, resolve_log_format
 from creditunion.platform.settings import get_settings
-from launch.cli import audit, cob, db, demo, evidence, serve, users
+from launch.cli import audit, cob, db, demo, evidence, payments, serve, users
 from launch.cli.db import require_schema_at_head
 from launch.cli.operator import operator_actor, set_operator
 
@@ -76,3 +76,4 @@ audit.export_app.add_typer(evidence.evidence_app)
 app.add_typer(audit.export_app, name="export")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(users.users_app, name="users")
+app.add_typer(payments.payments_app, name="payments")

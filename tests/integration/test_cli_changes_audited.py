@@ -9,15 +9,17 @@ it writes no record of its own, so a new command cannot be forgotten.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
 import typer.main
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from creditunion.audit.money_settings import ACTION as SETTINGS_ACTION
@@ -26,11 +28,19 @@ from creditunion.auth.roles import Role
 from creditunion.auth.users import create_first_admin, create_staff_user
 from creditunion.business_date.clock import today_in_zone
 from creditunion.initial_data import initialise
+from creditunion.payments.config import PaymentConfig
+from creditunion.payments.iso20022.pain002 import StatusReport, TransactionStatus, write_pain002
+from creditunion.payments.models import OutboundPayment, Scheme
+from creditunion.payments.nominations import BankDetails, destination_of, nominate
+from creditunion.payments.outbound import PayoutRequest, pay_out
+from creditunion.payments.outbound_files import produce_outbound_file
+from creditunion.payments.settlement_calendar import Rail
 from creditunion.platform.database import default_engine, libpq_url, unit_of_work
 from creditunion.platform.settings import Settings, get_settings
 from creditunion.shares.movements import deposit_cash
 from launch.cli import app
 from ledger.money import Money
+from ledger.ownership import STAFF
 from ledger.periods import close_business_date
 from tests.factories import ShareAccountFactory
 
@@ -103,6 +113,81 @@ def _closed_unsealed_day(engine: Engine) -> None:
         close_business_date(session, business_date=day, closed_by="tests")
 
 
+# The payment files the payments commands write and read; a directory of the run's own.
+PAYMENT_FILES: Final = Path(tempfile.mkdtemp(prefix="cli-payments-"))
+STATUS_REPORT: Final = PAYMENT_FILES / "pain002.xml"
+PAYMENT_CONFIG: Final = PaymentConfig(
+    rail=Rail.FASTER_PAYMENTS,
+    currency="GBP",
+    settlement_bank_id="400000",
+    settlement_account_number="11112222",
+    originator_name="CLI CU",
+    cooling_off_days=0,
+    approval_limit=Money("1000.00", "GBP"),
+    ach=None,
+)
+
+
+def _payment_due(engine: Engine) -> None:
+    """A member's payment to their nominated account, due today."""
+    _books_today(engine)
+    day = _today()
+    with unit_of_work(engine) as session:
+        account = ShareAccountFactory.create(session=session, business_date=day)
+        deposit_cash(
+            session,
+            share_account_id=account.id,
+            amount=Money("50.00", "GBP"),
+            actor="user:teller-1",
+            idempotency_key=f"cli-pay:{uuid.uuid4()}",
+            business_date=day,
+        )
+        nominate(
+            session,
+            member_id=account.member_id,
+            scope=STAFF,
+            destination=destination_of(BankDetails("A Member", "55779911", "200000"), Scheme.UK),
+            by_member=False,
+            cooling_off_days=0,
+            actor="user:teller-1",
+            business_date=day,
+        )
+        pay_out(
+            session,
+            request=PayoutRequest(account.id, Money("20.00", "GBP"), None),
+            scope=STAFF,
+            config=PAYMENT_CONFIG,
+            actor="user:teller-1",
+            idempotency_key=f"cli-pay:{uuid.uuid4()}",
+            business_date=day,
+        )
+
+
+def _status_report_to_import(engine: Engine) -> None:
+    """A payment sent in a file, and the bank's report settling it, written to a file."""
+    _payment_due(engine)
+    with unit_of_work(engine) as session:
+        sent = produce_outbound_file(
+            session,
+            config=PAYMENT_CONFIG,
+            actor="user:manager-1",
+            business_date=_today(),
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        end_to_end = session.scalars(
+            select(OutboundPayment.end_to_end_id).where(OutboundPayment.file_id == sent.id)
+        ).one()
+    report = StatusReport(
+        message_id=f"BANK{uuid.uuid4().hex[:20]}",
+        created_at=dt.datetime.now(dt.UTC),
+        original_message_id=sent.message_id,
+        original_message_name="pain.001.001.09",
+        group_status=None,
+        transactions=(TransactionStatus(end_to_end, None, "ACSC", None, None),),
+    )
+    STATUS_REPORT.write_bytes(write_pain002(report))
+
+
 def _completed_steps(engine: Engine) -> int:
     with unit_of_work(engine) as session:
         return int(
@@ -158,6 +243,20 @@ CHANGES: Final[dict[str, tuple[CliChange, ...]]] = {
     ),
     "audit seal": (
         CliChange(lambda e: ["audit", "seal"], "audit.seal", prepare=_closed_unsealed_day),
+    ),
+    "payments produce": (
+        CliChange(
+            lambda e: ["payments", "produce", "--out", str(PAYMENT_FILES)],
+            "payment_file.produce",
+            prepare=_payment_due,
+        ),
+    ),
+    "payments import": (
+        CliChange(
+            lambda e: ["payments", "import", str(STATUS_REPORT)],
+            "payment_file.import",
+            prepare=_status_report_to_import,
+        ),
     ),
 }
 
@@ -218,6 +317,8 @@ def cli_database(fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Itera
     """The command line pointed at the test's own database."""
     monkeypatch.setenv("DATABASE_URL", libpq_url(fresh_engine.url.render_as_string(False)))
     monkeypatch.delenv("CREDITUNION_ACTOR", raising=False)
+    monkeypatch.setenv("CREDITUNION_PAYMENT_SETTLEMENT_BANK_ID", "400000")
+    monkeypatch.setenv("CREDITUNION_PAYMENT_SETTLEMENT_ACCOUNT_NUMBER", "11112222")
     get_settings.cache_clear()
     default_engine.cache_clear()
     yield fresh_engine
