@@ -1,14 +1,18 @@
 """Which days each payment rail settles on, from the maintained `holidays` package.
 
-UK rails (Faster Payments, Bacs) follow the bank holidays of England and Wales; ACH
-follows the Federal Reserve's holidays. Dates are passed in; nothing here reads a clock.
+UK rails (Faster Payments, Bacs) follow the bank holidays of England and Wales, with their
+substitute days (Boxing Day on a Saturday moves to the Monday). ACH follows the Federal
+Reserve's holidays (`holidays`' financial calendar `XFED`), which keep the Fed's own rule:
+a holiday on a Sunday closes the Monday, one on a Saturday closes no weekday (the Fed is
+open on Friday 3 July 2026, though federal offices observe Independence Day that day).
+Dates are passed in; nothing here reads a clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from functools import cache
+from functools import lru_cache
 from typing import Final
 
 import holidays
@@ -23,17 +27,16 @@ class Rail(enum.StrEnum):
     ACH = "ach"
 
 
-@cache
-def _closed_days(rail: Rail, year: int) -> frozenset[dt.date]:
-    if rail is Rail.ACH:
-        days = holidays.financial_holidays("XFED", years=year)
-    else:
-        days = holidays.country_holidays("GB", subdiv="ENG", years=year)
-    return frozenset(days)
+# Two calendars a year, for as many years as a payments run plausibly touches.
+@lru_cache(maxsize=64)
+def _closed_days(us: bool, year: int) -> frozenset[dt.date]:
+    if us:
+        return frozenset(holidays.financial_holidays("XFED", years=year))
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
 def is_business_day(rail: Rail, day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in _closed_days(rail, day.year)
+    return day.weekday() < 5 and day not in _closed_days(rail is Rail.ACH, day.year)
 
 
 def next_business_day(rail: Rail, day: dt.date) -> dt.date:
@@ -52,8 +55,10 @@ def _on_or_after(rail: Rail, day: dt.date) -> dt.date:
 def settlement_date(rail: Rail, submitted_on: dt.date) -> dt.date:
     """When a file submitted on `submitted_on` settles.
 
-    Faster Payments: the same business day. Bacs: the three-day cycle, input on day one and
-    settlement two business days later. ACH: standard entries one business day later.
+    A file submitted on a day the rail is closed counts as submitted on its next business
+    day. Faster Payments settle that day. Bacs runs the three-day cycle: input on day one,
+    settlement on day three, two business days later. ACH standard (not same-day) entries
+    settle one business day after it, so a file submitted on a Saturday settles on Tuesday.
     """
     start = _on_or_after(rail, submitted_on)
     if rail is Rail.FASTER_PAYMENTS:
