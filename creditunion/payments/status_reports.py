@@ -13,19 +13,23 @@ import hashlib
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Conflict, Refused
 from creditunion.payments.iso20022 import pain002
-from creditunion.payments.models import FileDirection, PaymentFile
+from creditunion.payments.ledger_accounts import payment_accounts
+from creditunion.payments.models import FileDirection, OutboundPayment, PaymentFile, PaymentStatus
 from creditunion.payments.outbound_files import PAIN001, PaymentFileView, file_view
 from creditunion.payments.outcomes import (
+    KIND_SETTLED,
+    OutcomeNotApplicable,
     UnknownPaymentReference,
-    payment_by_end_to_end_id,
     reject,
-    settle,
 )
+from creditunion.shares.ledger_link import post_movement
+from ledger.money import Money
 
 # Statuses that settle a credit transfer, and the one that rejects it; the others (ACCP,
 # ACSP, ACTC, PDNG, ...) leave it sent.
@@ -88,6 +92,75 @@ def store_inbound(
     return row
 
 
+def _sent_in(
+    session: Session, original: PaymentFile, end_to_end_ids: list[str]
+) -> dict[str, tuple[int, PaymentStatus, int, str]]:
+    """(id, status, amount_minor, currency) of each named payment, locked, in one
+    statement; a name that is not a payment of `original` refuses the whole report."""
+    rows = session.execute(
+        select(
+            OutboundPayment.end_to_end_id,
+            OutboundPayment.id,
+            OutboundPayment.status,
+            OutboundPayment.amount_minor,
+            OutboundPayment.currency,
+            OutboundPayment.file_id,
+        )
+        .where(OutboundPayment.end_to_end_id == any_(bindparam("ids", type_=ARRAY(String))))
+        .order_by(OutboundPayment.id)
+        .with_for_update(),
+        {"ids": end_to_end_ids},
+    ).all()
+    found = {row[0]: (row[1], row[2], row[3], row[4]) for row in rows if row[5] == original.id}
+    for end_to_end_id in end_to_end_ids:
+        if end_to_end_id not in found:
+            raise UnknownPaymentReference(end_to_end_id)
+    return found
+
+
+def _settle_together(
+    session: Session,
+    file_id: int,
+    payments: list[tuple[int, int, str]],
+    *,
+    actor: str,
+    business_date: dt.date,
+) -> None:
+    """One entry for every payment the report settles (outbound clearing -> settlement
+    bank), as the bank settles them, and each payment pointed at it: a report of 100,000
+    payments posts one entry, not 100,000."""
+    currencies = {currency for _, _, currency in payments}
+    if len(currencies) != 1:
+        raise ValueError(f"one report settles one currency, not {sorted(currencies)}")
+    total = Money.from_minor(sum(amount for _, amount, _ in payments), currencies.pop())
+    accounts = payment_accounts(session)
+    entry = post_movement(
+        session,
+        key=f"payment-file:{file_id}:settle",
+        business_date=business_date,
+        debit=accounts.outbound_clearing,
+        credit=accounts.settlement_bank,
+        amount=total,
+        description=f"{len(payments)} payments settled by the bank",
+        kind=KIND_SETTLED,
+        actor=actor,
+        reference=None,
+        metadata={"payment_file_id": file_id, "payments": len(payments)},
+    )
+    session.execute(
+        update(OutboundPayment)
+        .where(OutboundPayment.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        .values(
+            status=PaymentStatus.SETTLED,
+            settle_entry_id=entry.id,
+            updated_on=business_date,
+            updated_by=actor,
+        )
+        .execution_options(synchronize_session=False),
+        {"ids": [payment_id for payment_id, _, _ in payments]},
+    )
+
+
 def import_status_report(
     session: Session, *, content: bytes, actor: str, business_date: dt.date
 ) -> StatusReportResult:
@@ -103,34 +176,33 @@ def import_status_report(
     )
     if original is None or report.original_message_name != PAIN001:
         raise UnknownOriginalMessage(report.original_message_id)
-    payments = []
+    named = _sent_in(session, original, [t.original_end_to_end_id for t in report.transactions])
+    to_settle: list[tuple[int, int, str]] = []
+    to_reject: list[tuple[int, str | None, str | None]] = []
     for status in report.transactions:
-        payment = payment_by_end_to_end_id(session, status.original_end_to_end_id)
-        if payment.file_id != original.id:
-            raise UnknownPaymentReference(status.original_end_to_end_id)
-        payments.append((payment, status))
+        payment_id, current, amount_minor, currency = named[status.original_end_to_end_id]
+        if status.status in SETTLED:
+            if current is PaymentStatus.SENT:
+                to_settle.append((payment_id, amount_minor, currency))
+            elif current not in (PaymentStatus.SETTLED, PaymentStatus.RETURNED):
+                raise OutcomeNotApplicable(payment_id, current, "settled")
+        elif status.status == REJECTED:
+            to_reject.append((payment_id, status.reason_code, status.reason_text))
     row = store_inbound(
         session,
         content=content,
         kind=pain002.MESSAGE,
         message_id=report.message_id,
-        count=len(payments),
+        count=len(report.transactions),
         actor=actor,
         business_date=business_date,
     )
-    settled = rejected = 0
-    for payment, status in payments:
-        if status.status in SETTLED:
-            settle(session, payment, actor=actor, business_date=business_date)
-            settled += 1
-        elif status.status == REJECTED:
-            reject(
-                session,
-                payment,
-                code=status.reason_code,
-                text=status.reason_text,
-                actor=actor,
-                business_date=business_date,
-            )
-            rejected += 1
-    return StatusReportResult(file_view(row), settled, rejected, len(payments) - settled - rejected)
+    if to_settle:
+        _settle_together(session, row.id, to_settle, actor=actor, business_date=business_date)
+    for payment_id, code, text in to_reject:
+        payment = session.get(OutboundPayment, payment_id, populate_existing=True)
+        assert payment is not None
+        reject(session, payment, code=code, text=text, actor=actor, business_date=business_date)
+    settled, rejected = len(to_settle), len(to_reject)
+    unchanged = len(report.transactions) - settled - rejected
+    return StatusReportResult(file_view(row), settled, rejected, unchanged)
