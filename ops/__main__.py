@@ -25,6 +25,19 @@ def _write_json(figures: dict[str, object], path: Path | None) -> None:
         path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+@bench_app.command("payments")
+def bench_payments(
+    json_path: JsonOption = None,
+    payments: Annotated[
+        int, typer.Option(help="Payments in the file (at most 100,000).")
+    ] = 100_000,
+) -> None:
+    """Produce a pain.001 of N payments and import the bank's pain.002 on it."""
+    from ops.bench_payments import run
+
+    _write_json(run(payments=payments, echo=typer.echo), json_path)
+
+
 @bench_app.command("cob")
 def bench_cob(
     json_path: JsonOption = None,
