@@ -59,6 +59,17 @@ class Permission(enum.StrEnum):
     COB_RUN = "cob:run"
     # Bulk exports (the ledger's reports, the audit trail): data leaving the system whole.
     EXPORTS_READ = "exports:read"
+    # Payments to and from members' external bank accounts. Staff make and cancel payouts
+    # and nominate the account they go to; a manager produces the bank's files, imports its
+    # reports and works the suspense queue and the statement's breaks. Reading the files
+    # (every payee's full account details) is a permission of its own.
+    PAYMENTS_READ = "payments:read"
+    PAYMENTS_CREATE = "payments:create"
+    PAYMENTS_MANAGE = "payments:manage"
+    PAYMENT_FILES_READ = "payment_files:read"
+    # A member paying out to their own nominated account: money leaving the credit union,
+    # apart from moving it between members (`self:transfer`).
+    SELF_PAYMENTS = "self:payments"
 
 
 # Permissions that move money or change what is owed: an admin must never hold one.
@@ -74,6 +85,9 @@ MONEY_PERMISSIONS: Final = frozenset(
         Permission.LOANS_WRITE_OFF,
         Permission.ACCOUNTS_MANAGE,
         Permission.COB_RUN,
+        Permission.PAYMENTS_CREATE,
+        Permission.PAYMENTS_MANAGE,
+        Permission.SELF_PAYMENTS,
     }
 )
 # What an auditor may do is read: these write nothing.
@@ -90,13 +104,15 @@ READ_PERMISSIONS: Final = frozenset(
         Permission.LEDGER_READ,
         Permission.COB_READ,
         Permission.EXPORTS_READ,
+        Permission.PAYMENTS_READ,
+        Permission.PAYMENT_FILES_READ,
     }
 )
 
 _P = Permission
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.MEMBER: frozenset(
-        {_P.SESSION, _P.SELF_READ, _P.SELF_TRANSFER, _P.LOANS_APPLY_SELF},
+        {_P.SESSION, _P.SELF_READ, _P.SELF_TRANSFER, _P.SELF_PAYMENTS, _P.LOANS_APPLY_SELF},
     ),
     Role.TELLER: frozenset(
         {
@@ -110,6 +126,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.TRANSFERS_CREATE,
             _P.REVERSALS_REQUEST,
             _P.LOANS_READ,  # a repayment taken at the till needs the loan and what is due
+            _P.PAYMENTS_READ,
+            _P.PAYMENTS_CREATE,
         }
     ),
     Role.LOAN_OFFICER: frozenset(
@@ -144,6 +162,10 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.LEDGER_READ,
             _P.COB_RUN,
             _P.EXPORTS_READ,
+            _P.PAYMENTS_READ,
+            _P.PAYMENTS_CREATE,
+            _P.PAYMENTS_MANAGE,
+            _P.PAYMENT_FILES_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -157,6 +179,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.LOANS_READ,
             _P.LEDGER_READ,
             _P.EXPORTS_READ,
+            _P.PAYMENTS_READ,
+            _P.PAYMENT_FILES_READ,
         }
     ),
     Role.ADMIN: frozenset(

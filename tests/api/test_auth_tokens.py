@@ -57,7 +57,13 @@ def test_sign_in_issues_a_bearer_pair_with_the_documented_claims(
         "username": user.username,
         "role": "member",
         "member_id": user.member_id,
-        "permissions": ["loans:apply_self", "self:read", "self:transfer", "session"],
+        "permissions": [
+            "loans:apply_self",
+            "self:payments",
+            "self:read",
+            "self:transfer",
+            "session",
+        ],
     }
 
 
