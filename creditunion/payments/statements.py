@@ -174,12 +174,17 @@ def reconcile_statement(
     return StatementResult(statement_id, len(lines), matched, breaks, closing_balance, ledger)
 
 
-def list_breaks(session: Session) -> list[StatementLineView]:
+def list_breaks(
+    session: Session, *, after_id: int = 0, limit: int = BREAKS_LISTED_MAX
+) -> list[StatementLineView]:
+    """Breaks in id order after `after_id`, at most `limit` (1 to BREAKS_LISTED_MAX)."""
+    if not 0 < limit <= BREAKS_LISTED_MAX:
+        raise ValueError(f"a page holds 1 to {BREAKS_LISTED_MAX} lines")
     rows = session.scalars(
         select(StatementLine)
-        .where(StatementLine.status == LineStatus.BREAK)
+        .where(StatementLine.status == LineStatus.BREAK, StatementLine.id > after_id)
         .order_by(StatementLine.id)
-        .limit(BREAKS_LISTED_MAX)
+        .limit(limit)
     )
     return [line_view(row) for row in rows]
 
