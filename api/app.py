@@ -33,6 +33,12 @@ from api.middleware.request_id import RequestIdMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.movements import cash, transfers
 from api.openapi import install_openapi
+from api.payments import files as payment_files
+from api.payments import incoming as incoming_credits
+from api.payments import me as payments_me
+from api.payments import nominations as payment_nominations
+from api.payments import payouts
+from api.payments import statements as payment_statements
 from api.problem_map import build_problem_map
 from api.problems import install_problem_map
 from api.shares import accounts as share_accounts
@@ -86,6 +92,12 @@ def v1_routers() -> list[APIRouter]:
         share_products.router,
         transfers.router,
         users.router,
+        payments_me.router,
+        payment_nominations.router,
+        payouts.router,
+        payment_files.router,
+        incoming_credits.router,
+        payment_statements.router,
     ]
 
 

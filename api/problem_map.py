@@ -24,6 +24,7 @@ import psycopg
 import sqlalchemy.exc
 
 from api import domain_problems, loan_problems
+from api.payments import problems as payment_problems
 from api.problems import (
     RETRY_AFTER_BUSY_S,
     RETRY_AFTER_UNAVAILABLE_S,
@@ -199,5 +200,6 @@ def build_problem_map(*extra: ProblemTable) -> ProblemMap:
         PLATFORM,
         domain_problems.PROBLEMS,
         loan_problems.PROBLEMS,
+        payment_problems.PROBLEMS,
         *extra,
     )

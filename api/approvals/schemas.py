@@ -43,6 +43,13 @@ class ApprovalOut(OutModel):
     target_entry_id: uuid.UUID | None = Field(description="The entry a reversal undoes.")
     loan_id: int | None = Field(default=None, description="The loan a write-off writes off.")
     reason: str | None
+    payment_id: int | None = Field(default=None, description="The payment out it releases.")
+    payee_name: str | None = Field(default=None, description="Who a payment out pays.")
+    payee_account: str | None = Field(
+        default=None,
+        description="Where a payment out goes: sort code or routing number, masked account.",
+        examples=["200000 ****9911"],
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -56,12 +63,16 @@ class ApprovalOut(OutModel):
         if "amount" in payload and "currency" in payload:
             amount = Money(str(payload["amount"]), str(payload["currency"]))
         final = payload.get("final")
+        payment_id = payload.get("payment_id")
         return fields | {
             "amount": amount,
             "account_number": _text(payload.get("account_number")),
             "final": None if final is None else bool(final),
             "reference": _text(payload.get("reference")),
             "reason": _text(payload.get("reason")),
+            "payment_id": None if payment_id is None else int(payment_id),
+            "payee_name": _text(payload.get("creditor_name")),
+            "payee_account": _text(payload.get("to")),
         }
 
 

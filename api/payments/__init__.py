@@ -1,0 +1,1 @@
+"""Payments to and from members' external bank accounts (routers and bodies)."""
