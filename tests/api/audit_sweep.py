@@ -27,6 +27,8 @@ from tests.api.factories import PASSWORD, make_user
 from tests.api.loans.builders import Builders
 from tests.api.loans.lending import Borrower, Lending, application
 from tests.api.loans.matrix_cases import new_code, product_body, quote_body
+from tests.api.payments import builders as payments
+from tests.api.payments.builders import nomination_body
 from tests.factories import ni_number
 
 
@@ -46,6 +48,7 @@ class ApiCall:
     json: Any = None
     form: dict[str, str] | None = None
     actor_user_id: int | _Caller | None = CALLER
+    content: bytes | None = None  # an XML document, sent as application/xml
 
     def expected_actor(self) -> int | None:
         if isinstance(self.actor_user_id, _Caller):
@@ -299,6 +302,72 @@ def _decide(decision: str, pending: Callable[[Sweep], int], json: Any) -> Build:
     )
 
 
+# ------------------------------------------------------------------------------- payments
+
+
+def _my_nomination(w: Sweep) -> ApiCall:
+    return ApiCall("/v1/me/nominated-account", w.borrower().login, json=nomination_body())
+
+
+def _staff_nomination(w: Sweep) -> ApiCall:
+    url = f"/v1/members/{w.bank.member().id}/nominated-account"
+    return ApiCall(url, w.staff(Role.TELLER), json=nomination_body())
+
+
+def _my_payout(w: Sweep) -> ApiCall:
+    who = w.borrower()
+    payments.nominate_by_staff(w.bank, who.member_id)
+    body = {"from_account_id": who.shares, "amount": gbp("3.00")}
+    return ApiCall("/v1/me/payments", who.login, json=body)
+
+
+def _payout(amount: str, balance: str) -> Build:
+    def build(w: Sweep) -> ApiCall:
+        account = w.bank.account(balance=balance)
+        payments.nominate_by_staff(w.bank, account.member_id)
+        body = {"from_account_id": account.id, "amount": gbp(amount)}
+        return ApiCall("/v1/payments", w.staff(Role.TELLER), json=body)
+
+    return build
+
+
+def _cancel_payment(w: Sweep) -> ApiCall:
+    url = f"/v1/payments/{payments.funded_payout(w.bank).id}/cancel"
+    return ApiCall(url, w.staff(Role.TELLER), json={"reason": "asked at the counter"})
+
+
+def _produce_file(w: Sweep) -> ApiCall:
+    payments.funded_payout(w.bank)  # a payment due, so there is a file to make
+    return ApiCall("/v1/payment-files", w.staff(Role.MANAGER))
+
+
+def _import_report(w: Sweep) -> ApiCall:
+    _, report = payments.sent_payment_report(w.bank)
+    return ApiCall("/v1/payment-files/status-reports", w.staff(Role.MANAGER), content=report)
+
+
+def _assign_credit(w: Sweep) -> ApiCall:
+    url = f"/v1/incoming-credits/{payments.unmatched_credit(w.bank).id}/assign"
+    body = {"account_id": w.bank.account(balance="10.00").id, "note": "wages for this member"}
+    return ApiCall(url, w.staff(Role.MANAGER), json=body)
+
+
+def _return_credit(w: Sweep) -> ApiCall:
+    url = f"/v1/incoming-credits/{payments.unmatched_credit(w.bank).id}/return"
+    return ApiCall(url, w.staff(Role.MANAGER), json={"note": "no such member"})
+
+
+def _resolve_break(w: Sweep) -> ApiCall:
+    url = f"/v1/statement-lines/{payments.statement_break(w.bank).id}/resolve"
+    return ApiCall(url, w.staff(Role.MANAGER), json={"note": "bank charge"})
+
+
+def _pending_payment(w: Sweep) -> int:
+    payment = payments.funded_payout(w.bank, "1500.00", balance="3000.00")
+    assert payment.approval_id is not None
+    return payment.approval_id
+
+
 # ---------------------------------------------------------------------------------- loans
 
 
@@ -494,6 +563,14 @@ SWEEP: Final[dict[str, tuple[Case, ...]]] = {
             _decide("approve", _pending_write_off, {}),
             "a loan write-off",
         ),
+        Case(
+            M,
+            200,
+            "approval.approve",
+            "approval",
+            _decide("approve", _pending_payment, {}),
+            "a payment out",
+        ),
     ),
     "POST /v1/approvals/{approval_id}/reject": (
         Case(
@@ -502,6 +579,14 @@ SWEEP: Final[dict[str, tuple[Case, ...]]] = {
             "approval.reject",
             "approval",
             _decide("reject", _pending_withdrawal, {"note": "no ID shown"}),
+        ),
+        Case(
+            M,
+            200,
+            "approval.reject",
+            "approval",
+            _decide("reject", _pending_payment, {"note": "not the member's account"}),
+            "a payment out",
         ),
     ),
     "POST /v1/dividends": (Case(M, 201, "dividend.declare", "dividend", _dividend),),
@@ -558,6 +643,42 @@ SWEEP: Final[dict[str, tuple[Case, ...]]] = {
         Case(M, 202, "loan.write_off_request", "loan", _write_off),
     ),
     "POST /v1/loans/{loan_id}/recoveries": (Case(M, 201, "loan.recovery", "loan", _recovery),),
+    "PUT /v1/me/nominated-account": (
+        Case(ME, 200, "payment_account.nominate", "member", _my_nomination),
+    ),
+    "PUT /v1/members/{member_id}/nominated-account": (
+        Case(T, 200, "payment_account.nominate", "member", _staff_nomination),
+    ),
+    "POST /v1/me/payments": (Case(ME, 201, "payment.create", "payment", _my_payout),),
+    "POST /v1/payments": (
+        Case(T, 201, "payment.create", "payment", _payout("5.00", "300.00")),
+        Case(
+            T,
+            201,
+            "payment.create",
+            "payment",
+            _payout("1500.00", "3000.00"),
+            "above the approval limit",
+        ),
+    ),
+    "POST /v1/payments/{payment_id}/cancel": (
+        Case(T, 200, "payment.cancel", "payment", _cancel_payment),
+    ),
+    "POST /v1/payment-files": (
+        Case(M, 201, "payment_file.produce", "payment_file", _produce_file),
+    ),
+    "POST /v1/payment-files/status-reports": (
+        Case(M, 201, "payment_file.import", "payment_file", _import_report),
+    ),
+    "POST /v1/incoming-credits/{credit_id}/assign": (
+        Case(M, 200, "incoming_credit.assign", "incoming_credit", _assign_credit),
+    ),
+    "POST /v1/incoming-credits/{credit_id}/return": (
+        Case(M, 201, "incoming_credit.return", "incoming_credit", _return_credit),
+    ),
+    "POST /v1/statement-lines/{line_id}/resolve": (
+        Case(M, 200, "statement_line.resolve", "statement_line", _resolve_break),
+    ),
 }
 
 READS_BY_POST: Final[dict[str, str]] = {

@@ -42,6 +42,7 @@ from tests.api.audit_sweep import (
 from tests.api.banking.bank import Bank, gbp, new_key
 from tests.api.factories import _SessionSource, bind_factories, make_user
 from tests.api.loans.matrix_cases import new_code, product_body
+from tests.api.payments import builders as payments
 from tests.conftest import cloned_database
 from tests.security.world import may_call, operations
 
@@ -154,8 +155,10 @@ def _send(
         headers.update(call.who.headers)
     if key is not None:
         headers[IDEMPOTENCY_HEADER] = key
+    if call.content is not None:
+        headers["Content-Type"] = "application/xml"
     response: Response = client.request(
-        method, call.url, json=call.json, data=call.form, headers=headers
+        method, call.url, json=call.json, data=call.form, content=call.content, headers=headers
     )
     return response
 
@@ -273,6 +276,17 @@ def _incomplete_member(w: Sweep) -> ApiCall:
     return ApiCall("/v1/members", w.staff(Role.TELLER), json=body)
 
 
+def _strangers_payout(w: Sweep) -> ApiCall:
+    who, stranger = w.borrower(), w.bank.account(balance="300.00")
+    body = {"from_account_id": stranger.id, "amount": gbp("1.00")}
+    return ApiCall("/v1/me/payments", who.login, json=body)
+
+
+def _report_on_a_file_never_sent(w: Sweep) -> ApiCall:
+    report = payments.status_report("NEVERSENT")
+    return ApiCall("/v1/payment-files/status-reports", w.staff(Role.MANAGER), content=report)
+
+
 NO_SUCH_ID = 2_000_000_000
 
 REFUSALS: dict[str, Refusal] = {
@@ -294,6 +308,12 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "a member's transfer from a stranger's account (404)": Refusal(
         "POST", 404, _strangers_account, money=True
+    ),
+    "a member's payout from a stranger's account (404)": Refusal(
+        "POST", 404, _strangers_payout, money=True
+    ),
+    "a status report on a file never sent (422)": Refusal(
+        "POST", 422, _report_on_a_file_never_sent, money=True
     ),
     "withdraw more than the balance (409)": Refusal(
         "POST",

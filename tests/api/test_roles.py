@@ -20,9 +20,13 @@ from creditunion.auth.roles import (
     Role,
     roles_with,
 )
+from creditunion.payments.models import Scheme
+from creditunion.payments.nominations import BankDetails, destination_of, nominate
 from creditunion.platform.settings import Settings
+from ledger.ownership import STAFF
 from tests.api.conftest import LoggedIn
-from tests.api.factories import make_user
+from tests.api.factories import _SessionSource, make_user
+from tests.factories import TODAY
 
 DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -46,10 +50,30 @@ def _request_for(method: str, path: str) -> dict[str, Any]:
     return {"method": method, "url": url, "json": bodies.get(f"{method} {path}")}
 
 
+def _nominate(member_id: int) -> None:
+    with _SessionSource.session() as session, session.begin():
+        nominate(
+            session,
+            member_id=member_id,
+            scope=STAFF,
+            destination=destination_of(
+                BankDetails("Role Matrix", "55779911", sort_code="200000"), Scheme.UK
+            ),
+            by_member=False,
+            cooling_off_days=0,
+            actor="user:roles-test",
+            business_date=TODAY,
+        )
+
+
 def test_every_endpoint_with_every_role(
     client: TestClient, login_as: Callable[[Role], LoggedIn]
 ) -> None:
     sessions = {role: login_as(role) for role in Role}
+    # The member's nominated account exists, so reading it is found like their other records.
+    member_id = sessions[Role.MEMBER].user.member_id
+    assert member_id is not None
+    _nominate(member_id)
     checked = 0
     for method, path, permission, allowed in operations(create_app().openapi()):
         if permission == "public":

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from creditunion.auth.roles import Role
 from tests.api.banking.bank import Bank, gbp
 from tests.api.conftest import LoggedIn
+from tests.api.payments.builders import nomination_body
 from tests.factories import ni_number
 from tests.security.world import Pair, body_schema, make_pair, operations, resolve, snapshot
 
@@ -98,6 +99,10 @@ def test_a_member_cannot_set_privileged_fields_through_their_writes(
         "amount": gbp("1.00"),
     }
     _refused_for_each_field(client, pair.a, "POST", "/v1/me/transfers", transfer, moves_money=True)
+    payout = {"from_account_id": pair.a_accounts[0].id, "amount": gbp("1.00")}
+    _refused_for_each_field(client, pair.a, "POST", "/v1/me/payments", payout, moves_money=True)
+    nomination = nomination_body()
+    _refused_for_each_field(client, pair.a, "PUT", "/v1/me/nominated-account", nomination)
     password = {"current_password": "correct horse battery staple", "new_password": "x" * 20}
     _refused_for_each_field(client, pair.a, "POST", "/v1/auth/password", password)
     assert snapshot(bank) == before
@@ -131,6 +136,13 @@ def test_a_teller_cannot_set_privileged_fields_through_their_writes(
         ),
         ("PUT", f"/v1/share-accounts/{account.id}/repayment-mandate", {"given": True}, False),
         ("POST", f"/v1/members/{pair.b_member_id}/status", {"status": "dormant"}, False),
+        (
+            "POST",
+            "/v1/payments",
+            {"from_account_id": account.id, "amount": gbp("1.00")},
+            True,
+        ),
+        ("PUT", f"/v1/members/{pair.b_member_id}/nominated-account", nomination_body(), False),
     ]
     for method, url, body, moves_money in cases:
         _refused_for_each_field(client, teller, method, url, body, moves_money=moves_money)

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from api.domain import ID_MAX
 from creditunion.auth.roles import Role
 from tests.api.banking.bank import Bank
+from tests.api.payments import builders
 from tests.security.world import (
     OPENAPI,
     Pair,
@@ -47,9 +48,14 @@ IDENTIFYING: Final = re.compile(
 # Fields that name another member on purpose: paying someone by membership number is the
 # feature (tests/api/banking/test_object_access.py shows the answer reveals nothing of them).
 # The OAuth 2.0 form's client_id names a client application, not an object (and is ignored).
+# A nominated account's number and kind are the member's account at another bank, not an
+# object of ours; paying a loan on to it is a yes or no.
 BY_DESIGN: Final = {
     ("POST", "/v1/me/transfers", "to_membership_number"),
     ("POST", "/v1/auth/token", "client_id"),
+    ("PUT", "/v1/me/nominated-account", "account_number"),
+    ("PUT", "/v1/me/nominated-account", "account_kind"),
+    ("POST", "/v1/me/loan-applications/{application_id}/accept", "to_nominated_account"),
 }
 NOWHERE: Final = ID_MAX
 # Bodies the schema alone cannot build (a rule across fields), made of A's own objects.
@@ -86,6 +92,10 @@ def kind_of(name: str) -> str | None:
         ("application", "application_id"),
         ("user", "user_id"),
         ("target_id", "target_id"),
+        ("payment", "payment_id"),
+        ("file", "file_id"),
+        ("credit", "credit_id"),
+        ("line", "line_id"),
     ):
         if needle in lowered:
             return kind
@@ -114,6 +124,12 @@ def _loan_for(bank: Bank, member_id: int, born: dt.date) -> tuple[int, int]:
     return loan_id, int(application_id)
 
 
+def _payment_of(bank: Bank, pair: Pair) -> int:
+    """A payment out of B's account, to B's nominated account."""
+    builders.nominate_by_staff(bank, pair.b_member_id)
+    return builders.payout(bank, pair.b_accounts[1].id, "5.00").id
+
+
 @pytest.fixture(scope="module")
 def pair(bank: Bank) -> Pair:
     return make_pair(bank)
@@ -122,6 +138,7 @@ def pair(bank: Bank) -> Pair:
 @pytest.fixture(scope="module")
 def sides(bank: Bank, pair: Pair) -> Sides:
     b_user = pair.b.user
+    payment_id = _payment_of(bank, pair)  # due today, so the file made below holds it
     s = Sides()
     s.own = {
         "account_id": pair.a_accounts[0].id,
@@ -139,6 +156,11 @@ def sides(bank: Bank, pair: Pair) -> Sides:
         "entry_id": pair.b_entry_id,
         "user_id": b_user.id,
         "target_id": str(pair.b_member_id),
+        "payment_id": payment_id,
+        # Staff-only routes (a member is refused whatever the id): any real one will do.
+        "file_id": builders.produce(bank).id,
+        "credit_id": builders.unmatched_credit(bank).id,
+        "line_id": builders.statement_break(bank).id,
     }
     s.nowhere = {
         "account_id": NOWHERE,
@@ -151,6 +173,10 @@ def sides(bank: Bank, pair: Pair) -> Sides:
         "target_id": str(NOWHERE),
         "loan_id": NOWHERE,
         "application_id": NOWHERE,
+        "payment_id": NOWHERE,
+        "file_id": NOWHERE,
+        "credit_id": NOWHERE,
+        "line_id": NOWHERE,
     }
     if HAS_LOANS:
         with bank.session() as session:
@@ -281,6 +307,8 @@ def test_the_sweep_sees_every_kind_of_identifier() -> None:
     assert ("GET", "/v1/members/{member_id}") in found
     assert ("POST", "/v1/approvals/{approval_id}/approve") in found
     assert ("POST", "/v1/reversals") in found
+    assert ("GET", "/v1/me/payments/{payment_id}") in found
+    assert ("POST", "/v1/me/payments") in found
     assert len(found) >= 20
 
 

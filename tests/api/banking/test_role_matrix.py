@@ -27,6 +27,7 @@ from tests.api.banking.bank import Bank, gbp, new_key
 from tests.api.conftest import LoggedIn, login
 from tests.api.factories import PASSWORD, make_user
 from tests.api.loans.matrix_cases import LOAN_CASES, LoanBuilder
+from tests.api.payments.matrix_cases import PAYMENT_CASES, PaymentBuilder
 from tests.factories import ni_number
 
 OPERATIONS = operations(create_app(Settings(environment="test", jwt_secret="x" * 32)).openapi())
@@ -42,6 +43,7 @@ class Call:
     json: Any = None
     data: dict[str, str] | None = None
     moves_money: bool = False
+    content: bytes | None = None  # an XML document, sent as application/xml
 
 
 @dataclass
@@ -154,6 +156,10 @@ _PAST = "from=2001-01-01&to=2001-01-31"
 
 
 def _loan_case(build: LoanBuilder) -> Builder:
+    return lambda w: Call(**vars(build(w)))
+
+
+def _payment_case(build: PaymentBuilder) -> Builder:
     return lambda w: Call(**vars(build(w)))
 
 
@@ -279,6 +285,8 @@ CASES: dict[str, Builder] = {
     "POST /v1/me/transfers": _my_transfer,
     # Loans (their cases are in tests/api/loans/matrix_cases.py).
     **{name: _loan_case(build) for name, build in LOAN_CASES.items()},
+    # Payments (their cases are in tests/api/payments/matrix_cases.py).
+    **{name: _payment_case(build) for name, build in PAYMENT_CASES.items()},
     # Auditors' exports and proof (a month before anything was posted: small answers).
     "GET /v1/exports/gl": lambda w: Call("GET", f"/v1/exports/gl?format=csv&{_PAST}", 200),
     "GET /v1/exports/trial-balance": lambda w: Call(
@@ -331,7 +339,11 @@ def _send(client: TestClient, call: Call, who: LoggedIn | None) -> Any:
     headers = {} if who is None else dict(who.headers)
     if call.moves_money:
         headers["Idempotency-Key"] = new_key()
-    return client.request(call.method, call.url, json=call.json, data=call.data, headers=headers)
+    if call.content is not None:
+        headers["Content-Type"] = "application/xml"
+    return client.request(
+        call.method, call.url, json=call.json, data=call.data, content=call.content, headers=headers
+    )
 
 
 def test_every_operation_has_a_case() -> None:
