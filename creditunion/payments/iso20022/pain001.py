@@ -1,24 +1,33 @@
 """pain.001.001.09, customer credit transfer initiation: the payments we ask the bank to
-make, one payment information block per file. Written, then checked against its schema
-before anyone sees it."""
+make from the credit union's account, one payment information block per file, in one
+currency. Written (and checked against its schema) by us; read by the bank simulator.
+
+Mapping: GrpHdr/MsgId and PmtInf/PmtInfId the batch's message id; NbOfTxs and CtrlSum
+(group and block) the payments' count and sum; ReqdExctnDt/Dt the execution date;
+DbtrAcct (with the file's currency) and CdtrAcct by sort code and account number, their
+banks by sort code (`accounts`); RmtInf/Ustrd the remittance reference.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 from lxml import etree
 
+from creditunion.payments.iso20022.accounts import SortCodeAccount
 from creditunion.payments.iso20022.elements import (
-    SortCodeAccount,
-    add_account,
-    add_agent,
-    amount_text,
-    checked_id,
-    child,
+    Builder,
+    decimal_text,
+    first_repeat,
+    timestamp_text,
+    total,
 )
-from creditunion.payments.iso20022.schemas import namespace, validate
+from creditunion.payments.iso20022.reading import Reader, shown
+from creditunion.payments.iso20022.schemas import parse
+from creditunion.payments.iso20022.text_rules import checked_id, checked_text, id_problem
 from ledger.money import Money
 
 MESSAGE: Final = "pain.001.001.09"
@@ -26,7 +35,15 @@ PAYMENTS_MAX: Final = 100_000
 NAME_LENGTH_MAX: Final = 140
 REMITTANCE_LENGTH_MAX: Final = 140
 
-__all__ = ["MESSAGE", "CreditTransfer", "CreditTransferBatch", "SortCodeAccount", "write_pain001"]
+__all__ = [
+    "MESSAGE",
+    "PAYMENTS_MAX",
+    "CreditTransfer",
+    "CreditTransferBatch",
+    "SortCodeAccount",
+    "read_pain001",
+    "write_pain001",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,52 +67,123 @@ class CreditTransferBatch:
     payments: tuple[CreditTransfer, ...]
 
 
-def _total(batch: CreditTransferBatch) -> Money:
-    currencies = {p.amount.currency for p in batch.payments}
-    if len(currencies) != 1:
-        raise ValueError(f"one file pays in one currency, not {sorted(currencies)}")
-    total = Money.zero(currencies.pop())
-    for payment in batch.payments:
-        total += payment.amount
-    return total
-
-
 def write_pain001(batch: CreditTransferBatch) -> bytes:
+    """The batch as a valid pain.001.001.09 document; raises ValueError if it cannot be one
+    (no payments or too many, two currencies, an id outside the ISO set, a repeated id)."""
     if not 0 < len(batch.payments) <= PAYMENTS_MAX:
-        raise ValueError(f"a file holds 1 to {PAYMENTS_MAX} payments")
-    if batch.created_at.tzinfo is None:
-        raise ValueError("created_at must be aware")
-    ns = namespace(MESSAGE)
-    total = _total(batch)
+        raise ValueError(f"a file holds 1 to {PAYMENTS_MAX} payments, not {len(batch.payments)}")
+    currency = batch.payments[0].amount.currency
+    sum_ = total([p.amount for p in batch.payments], currency)
+    for what in ("end_to_end_id", "instruction_id"):
+        repeated = first_repeat(getattr(p, what) for p in batch.payments)
+        if repeated is not None:
+            raise ValueError(f"{what} {repeated!r} appears twice in the batch")
+    b = Builder(MESSAGE)
     count = str(len(batch.payments))
-    document = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
-    initiation = child(document, ns, "CstmrCdtTrfInitn")
-    header = child(initiation, ns, "GrpHdr")
-    child(header, ns, "MsgId", checked_id(batch.message_id, "message_id"))
-    child(header, ns, "CreDtTm", batch.created_at.isoformat(timespec="seconds"))
-    child(header, ns, "NbOfTxs", count)
-    child(header, ns, "CtrlSum", amount_text(total))
-    child(child(header, ns, "InitgPty"), ns, "Nm", batch.initiating_party_name[:NAME_LENGTH_MAX])
-    info = child(initiation, ns, "PmtInf")
-    child(info, ns, "PmtInfId", checked_id(batch.message_id, "message_id"))
-    child(info, ns, "PmtMtd", "TRF")
-    child(info, ns, "NbOfTxs", count)
-    child(info, ns, "CtrlSum", amount_text(total))
-    child(child(info, ns, "ReqdExctnDt"), ns, "Dt", batch.requested_execution_date.isoformat())
-    child(child(info, ns, "Dbtr"), ns, "Nm", batch.debtor_name[:NAME_LENGTH_MAX])
-    add_account(child(info, ns, "DbtrAcct"), ns, batch.debtor_account)
-    add_agent(child(info, ns, "DbtrAgt"), ns, batch.debtor_account.sort_code)
+    document = b.document()
+    initiation = b.child(document, "CstmrCdtTrfInitn")
+    header = b.child(initiation, "GrpHdr")
+    b.child(header, "MsgId", checked_id(batch.message_id, "message_id"))
+    b.child(header, "CreDtTm", timestamp_text(batch.created_at, "created_at"))
+    b.child(header, "NbOfTxs", count)
+    b.child(header, "CtrlSum", decimal_text(sum_.amount))
+    name = checked_text(batch.initiating_party_name, "initiating_party_name", NAME_LENGTH_MAX)
+    b.path(header, "InitgPty/Nm", name)
+    info = b.child(initiation, "PmtInf")
+    b.child(info, "PmtInfId", batch.message_id)
+    b.child(info, "PmtMtd", "TRF")
+    b.child(info, "NbOfTxs", count)
+    b.child(info, "CtrlSum", decimal_text(sum_.amount))
+    b.path(info, "ReqdExctnDt/Dt", batch.requested_execution_date.isoformat())
+    b.path(info, "Dbtr/Nm", checked_text(batch.debtor_name, "debtor_name", NAME_LENGTH_MAX))
+    b.account(info, "DbtrAcct", batch.debtor_account, currency)
+    b.agent(info, "DbtrAgt", batch.debtor_account.sort_code)
     for payment in batch.payments:
-        transfer = child(info, ns, "CdtTrfTxInf")
-        ids = child(transfer, ns, "PmtId")
-        child(ids, ns, "InstrId", checked_id(payment.instruction_id, "instruction_id"))
-        child(ids, ns, "EndToEndId", checked_id(payment.end_to_end_id, "end_to_end_id"))
-        amount = child(child(transfer, ns, "Amt"), ns, "InstdAmt", amount_text(payment.amount))
-        amount.set("Ccy", payment.amount.currency)
-        add_agent(child(transfer, ns, "CdtrAgt"), ns, payment.creditor_account.sort_code)
-        child(child(transfer, ns, "Cdtr"), ns, "Nm", payment.creditor_name[:NAME_LENGTH_MAX])
-        add_account(child(transfer, ns, "CdtrAcct"), ns, payment.creditor_account)
-        remittance = child(transfer, ns, "RmtInf")
-        child(remittance, ns, "Ustrd", payment.remittance_reference[:REMITTANCE_LENGTH_MAX])
-    validate(MESSAGE, document)
-    return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8"))
+        _add_payment(b, info, payment)
+    return b.finish(document)
+
+
+def _add_payment(b: Builder, info: etree._Element, payment: CreditTransfer) -> None:
+    if not payment.amount.is_positive():
+        raise ValueError(f"payment {payment.end_to_end_id}: {payment.amount} is not positive")
+    transfer = b.child(info, "CdtTrfTxInf")
+    ids = b.child(transfer, "PmtId")
+    b.child(ids, "InstrId", checked_id(payment.instruction_id, "instruction_id"))
+    b.child(ids, "EndToEndId", checked_id(payment.end_to_end_id, "end_to_end_id"))
+    b.amount(b.child(transfer, "Amt"), "InstdAmt", payment.amount)
+    b.agent(transfer, "CdtrAgt", payment.creditor_account.sort_code)
+    name = checked_text(payment.creditor_name, "creditor_name", NAME_LENGTH_MAX)
+    b.path(transfer, "Cdtr/Nm", name)
+    b.account(transfer, "CdtrAcct", payment.creditor_account)
+    reference = checked_text(
+        payment.remittance_reference, "remittance_reference", REMITTANCE_LENGTH_MAX
+    )
+    b.path(transfer, "RmtInf/Ustrd", reference)
+
+
+def _checked_id(r: Reader, value: str, what: str) -> str:
+    problem = id_problem(value)
+    if problem:
+        raise r.invalid(f"{what} {shown(value)} {problem}")
+    return value
+
+
+def read_pain001(document: bytes) -> CreditTransferBatch:
+    """The batch in a pain.001.001.09 document; raises `MessageInvalid` for an invalid one,
+    more than one payment block, counts or sums that do not match, repeated ids, amounts
+    in two currencies or in another than the debtor account's, or a zero amount."""
+    r = Reader(MESSAGE)
+    root = parse(MESSAGE, document)
+    initiation = r.single(root, "CstmrCdtTrfInitn", "initiations")
+    header = r.single(initiation, "GrpHdr", "group headers")
+    info = r.single(initiation, "PmtInf", "payment information blocks")
+    transfers = r.at_most(r.all(info, "CdtTrfTxInf"), PAYMENTS_MAX, "payments")
+    payments = tuple(_read_payment(r, t) for t in transfers)
+    currencies = {p.amount.currency for p in payments}
+    account_currency = r.text(info, "DbtrAcct/Ccy")
+    if len(currencies) != 1 or (account_currency and currencies != {account_currency}):
+        raise r.invalid(
+            f"the payments are in {', '.join(sorted(currencies))}; one file pays in one"
+            f" currency, the debtor account's ({account_currency or 'not stated'})"
+        )
+    summed = sum((p.amount.amount for p in payments), Decimal(0))
+    for parent in (header, info):
+        r.count(parent, "NbOfTxs", len(payments), "payments")
+        r.control_sum(parent, "CtrlSum", summed)
+    r.unique((p.end_to_end_id for p in payments), "the end-to-end id")
+    r.unique((p.instruction_id for p in payments), "the instruction id")
+    if r.text(info, "PmtMtd") != "TRF":
+        raise r.invalid("the payment method is not TRF (credit transfer)")
+    return CreditTransferBatch(
+        message_id=_checked_id(r, r.required(header, "MsgId", "the message id"), "MsgId"),
+        created_at=r.date_time(header, "CreDtTm", "the creation time"),
+        initiating_party_name=r.required(header, "InitgPty/Nm", "the initiating party's name"),
+        debtor_name=r.required(info, "Dbtr/Nm", "the debtor's name"),
+        debtor_account=r.required_account(info, "DbtrAcct", "the debtor account"),
+        requested_execution_date=r.date(info, "ReqdExctnDt", "the requested execution date"),
+        payments=payments,
+    )
+
+
+def _read_payment(r: Reader, transfer: etree._Element) -> CreditTransfer:
+    end_to_end = _checked_id(
+        r, r.required(transfer, "PmtId/EndToEndId", "EndToEndId"), "EndToEndId"
+    )
+    amount = r.required_money(transfer, "Amt/InstdAmt", f"payment {end_to_end!r} instructed amount")
+    if not amount.is_positive():
+        raise r.invalid(f"payment {end_to_end!r} is for {amount}")
+    remittance = r.texts(transfer, "RmtInf/Ustrd", REMITTANCE_LENGTH_MAX)
+    if remittance is None:
+        raise r.invalid(f"payment {end_to_end!r} has no remittance reference (RmtInf/Ustrd)")
+    return CreditTransfer(
+        end_to_end_id=end_to_end,
+        instruction_id=_checked_id(
+            r, r.required(transfer, "PmtId/InstrId", f"payment {end_to_end!r} InstrId"), "InstrId"
+        ),
+        amount=amount,
+        creditor_name=r.required(transfer, "Cdtr/Nm", f"payment {end_to_end!r} creditor name"),
+        creditor_account=r.required_account(
+            transfer, "CdtrAcct", f"payment {end_to_end!r} creditor account"
+        ),
+        remittance_reference=remittance,
+    )

@@ -1,5 +1,14 @@
-"""pain.002.001.12, customer payment status report: what the bank did with each payment
-of a pain.001 we sent (settled, rejected with a reason, or still in progress)."""
+"""pain.002.001.12, customer payment status report: what the bank did with each payment of
+a pain.001 we sent (settled, rejected with a reason, or still in progress). Sent by the
+bank (read by us), written by the bank simulator.
+
+Mapping: OrgnlGrpInfAndSts names the pain.001 answered (OrgnlMsgId, OrgnlMsgNmId) and its
+group status; each OrgnlPmtInfAndSts/TxInfAndSts one payment: OrgnlEndToEndId,
+OrgnlInstrId, TxSts, and of its first StsRsnInf the reason code (Rsn/Cd) and text (the
+first AddtlInf, or the proprietary reason when there is none). The counts a report may
+give (OrgnlNbOfTxs, NbOfTxsPerSts) describe the original file, not the statuses listed,
+so they are not checked against them.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +18,20 @@ from typing import Final
 
 from lxml import etree
 
-from creditunion.payments.iso20022.elements import checked_id, child
-from creditunion.payments.iso20022.schemas import MessageInvalid, namespace, parse, validate
+from creditunion.payments.iso20022.elements import Builder, first_repeat, timestamp_text
+from creditunion.payments.iso20022.reading import Reader, shown
+from creditunion.payments.iso20022.schemas import parse
+from creditunion.payments.iso20022.text_rules import (
+    checked_code,
+    checked_id,
+    checked_text,
+    code_problem,
+)
 
 MESSAGE: Final = "pain.002.001.12"
 TRANSACTIONS_MAX: Final = 100_000
+REASON_TEXT_LENGTH_MAX: Final = 105
+MESSAGE_NAME_LENGTH_MAX: Final = 35
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,81 +54,94 @@ class StatusReport:
 
 
 def write_pain002(report: StatusReport) -> bytes:
-    ns = namespace(MESSAGE)
-    document = etree.Element(f"{{{ns}}}Document", nsmap={None: ns})
-    root = child(document, ns, "CstmrPmtStsRpt")
-    header = child(root, ns, "GrpHdr")
-    child(header, ns, "MsgId", checked_id(report.message_id, "message_id"))
-    child(header, ns, "CreDtTm", report.created_at.isoformat(timespec="seconds"))
-    group = child(root, ns, "OrgnlGrpInfAndSts")
-    child(group, ns, "OrgnlMsgId", report.original_message_id)
-    child(group, ns, "OrgnlMsgNmId", report.original_message_name)
+    """The report as a valid pain.002.001.12 document; raises ValueError if it cannot be one."""
+    if len(report.transactions) > TRANSACTIONS_MAX:
+        raise ValueError(f"a report holds at most {TRANSACTIONS_MAX} statuses")
+    repeated = first_repeat(tx.original_end_to_end_id for tx in report.transactions)
+    if repeated is not None:
+        raise ValueError(f"original_end_to_end_id {repeated!r} appears twice in the report")
+    b = Builder(MESSAGE)
+    document = b.document()
+    root = b.child(document, "CstmrPmtStsRpt")
+    header = b.child(root, "GrpHdr")
+    b.child(header, "MsgId", checked_id(report.message_id, "message_id"))
+    b.child(header, "CreDtTm", timestamp_text(report.created_at, "created_at"))
+    group = b.child(root, "OrgnlGrpInfAndSts")
+    b.child(group, "OrgnlMsgId", checked_id(report.original_message_id, "original_message_id"))
+    name = checked_text(
+        report.original_message_name, "original_message_name", MESSAGE_NAME_LENGTH_MAX
+    )
+    b.child(group, "OrgnlMsgNmId", name)
     if report.group_status is not None:
-        child(group, ns, "GrpSts", report.group_status)
+        b.child(group, "GrpSts", checked_code(report.group_status, "group_status"))
     if report.transactions:
-        payment_info = child(root, ns, "OrgnlPmtInfAndSts")
-        child(payment_info, ns, "OrgnlPmtInfId", report.original_message_id)
+        payment_info = b.child(root, "OrgnlPmtInfAndSts")
+        # Our pain.001 uses its message id as the id of its one payment information block.
+        b.child(payment_info, "OrgnlPmtInfId", report.original_message_id)
         for tx in report.transactions:
-            status = child(payment_info, ns, "TxInfAndSts")
-            if tx.original_instruction_id is not None:
-                child(status, ns, "OrgnlInstrId", tx.original_instruction_id)
-            child(status, ns, "OrgnlEndToEndId", tx.original_end_to_end_id)
-            child(status, ns, "TxSts", tx.status)
-            if tx.reason_code is not None:
-                reason = child(status, ns, "StsRsnInf")
-                child(child(reason, ns, "Rsn"), ns, "Cd", tx.reason_code)
-                if tx.reason_text is not None:
-                    child(reason, ns, "AddtlInf", tx.reason_text[:105])
-    validate(MESSAGE, document)
-    return bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8"))
+            _add_status(b, b.child(payment_info, "TxInfAndSts"), tx)
+    return b.finish(document)
 
 
-def _text(element: etree._Element, ns: str, path: str) -> str | None:
-    found = element.find(_qualify(path, ns))
-    return None if found is None or found.text is None else found.text.strip()
+def _add_status(b: Builder, status: etree._Element, tx: TransactionStatus) -> None:
+    if tx.original_instruction_id is not None:
+        b.child(status, "OrgnlInstrId", checked_id(tx.original_instruction_id, "instruction id"))
+    b.child(status, "OrgnlEndToEndId", checked_id(tx.original_end_to_end_id, "end-to-end id"))
+    b.child(status, "TxSts", checked_code(tx.status, "status"))
+    if tx.reason_code is None and tx.reason_text is None:
+        return
+    reason = b.child(status, "StsRsnInf")
+    if tx.reason_code is not None:
+        b.path(reason, "Rsn/Cd", checked_code(tx.reason_code, "reason_code"))
+    if tx.reason_text is not None:
+        text = checked_text(tx.reason_text, "reason_text", REASON_TEXT_LENGTH_MAX)
+        b.child(reason, "AddtlInf", text)
 
 
-def _qualify(path: str, ns: str) -> str:
-    return "/".join(f"{{{ns}}}{part}" for part in path.split("/"))
+def _code(r: Reader, value: str | None, what: str) -> str | None:
+    problem = None if value is None else code_problem(value)
+    if value is not None and problem:
+        raise r.invalid(f"{what} {shown(value)} {problem}")
+    return value
+
+
+def _read_status(r: Reader, status: etree._Element) -> TransactionStatus:
+    end_to_end = r.required(status, "OrgnlEndToEndId", "a status's original end-to-end id")
+    code = _code(r, r.text(status, "TxSts"), f"the status of {end_to_end!r}")
+    if code is None:
+        raise r.invalid(f"the status of {end_to_end!r} (TxSts) is missing")
+    reason = r.find(status, "StsRsnInf")
+    reason_code = reason_text = None
+    if reason is not None:
+        reason_code = _code(r, r.text(reason, "Rsn/Cd"), f"the reason for {end_to_end!r}")
+        reason_text = r.text(reason, "AddtlInf") or r.text(reason, "Rsn/Prtry")
+    return TransactionStatus(
+        original_end_to_end_id=end_to_end,
+        original_instruction_id=r.text(status, "OrgnlInstrId"),
+        status=code,
+        reason_code=reason_code,
+        reason_text=reason_text,
+    )
 
 
 def read_pain002(document: bytes) -> StatusReport:
-    """Raises `MessageInvalid` for an invalid report or one naming a payment twice."""
-    ns = namespace(MESSAGE)
+    """The report in a pain.002.001.12 document; raises `MessageInvalid` for an invalid one,
+    a status that is not a code, or a payment named twice."""
+    r = Reader(MESSAGE)
     root = parse(MESSAGE, document)
-    report = root.find(_qualify("CstmrPmtStsRpt", ns))
-    assert report is not None  # the schema requires it
-    transactions: list[TransactionStatus] = []
-    seen: set[str] = set()
-    for status in report.iterfind(_qualify("OrgnlPmtInfAndSts/TxInfAndSts", ns)):
-        end_to_end = _text(status, ns, "OrgnlEndToEndId")
-        code = _text(status, ns, "TxSts")
-        if end_to_end is None or code is None:
-            raise MessageInvalid(MESSAGE, "a transaction status names no end-to-end id or status")
-        if end_to_end in seen:
-            raise MessageInvalid(MESSAGE, f"end-to-end id {end_to_end!r} appears twice")
-        seen.add(end_to_end)
-        if len(transactions) >= TRANSACTIONS_MAX:
-            raise MessageInvalid(MESSAGE, f"more than {TRANSACTIONS_MAX} transactions")
-        transactions.append(
-            TransactionStatus(
-                original_end_to_end_id=end_to_end,
-                original_instruction_id=_text(status, ns, "OrgnlInstrId"),
-                status=code,
-                reason_code=_text(status, ns, "StsRsnInf/Rsn/Cd"),
-                reason_text=_text(status, ns, "StsRsnInf/AddtlInf"),
-            )
-        )
-    message_id = _text(report, ns, "GrpHdr/MsgId")
-    created = _text(report, ns, "GrpHdr/CreDtTm")
-    original = _text(report, ns, "OrgnlGrpInfAndSts/OrgnlMsgId")
-    name = _text(report, ns, "OrgnlGrpInfAndSts/OrgnlMsgNmId")
-    assert message_id and created and original and name  # required by the schema
+    report = r.single(root, "CstmrPmtStsRpt", "status reports")
+    listed = r.at_most(
+        r.all(report, "OrgnlPmtInfAndSts/TxInfAndSts"), TRANSACTIONS_MAX, "payment statuses"
+    )
+    transactions = tuple(_read_status(r, status) for status in listed)
+    r.unique((tx.original_end_to_end_id for tx in transactions), "the original end-to-end id")
+    r.unique((tx.original_instruction_id for tx in transactions), "the original instruction id")
+    group = r.single(report, "OrgnlGrpInfAndSts", "original group blocks")
     return StatusReport(
-        message_id=message_id,
-        created_at=dt.datetime.fromisoformat(created),
-        original_message_id=original,
-        original_message_name=name,
-        group_status=_text(report, ns, "OrgnlGrpInfAndSts/GrpSts"),
-        transactions=tuple(transactions),
+        message_id=r.required(report, "GrpHdr/MsgId", "the message id"),
+        created_at=r.date_time(report, "GrpHdr/CreDtTm", "the creation time"),
+        original_message_id=r.required(group, "OrgnlMsgId", "the original message id"),
+        original_message_name=r.required(group, "OrgnlMsgNmId", "the original message name"),
+        group_status=_code(r, r.text(group, "GrpSts"), "the group status"),
+        transactions=transactions,
     )
