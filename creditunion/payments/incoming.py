@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Conflict, NotFound
@@ -254,7 +254,14 @@ def return_credit(
     if not row.payer_bank_id or not row.payer_account_number:
         raise NoPayerAccount(credit_id)
     accounts = payment_accounts(session)
-    key = f"payments:credit:{row.id}:return"
+    # A return cancelled (or sent back by the payer's bank) leaves the credit in suspense
+    # again; sending it back once more is a payment, and an entry, of its own.
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(OutboundPayment)
+        .where(OutboundPayment.incoming_credit_id == row.id)
+    )
+    key = f"payments:credit:{row.id}:return:{int(earlier or 0) + 1}"
     entry = post_movement(
         session,
         key=key,

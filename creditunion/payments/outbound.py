@@ -23,7 +23,13 @@ from creditunion.field_problems import FieldError, ValidationProblem
 from creditunion.members.text import clean_text
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.ledger_accounts import payment_accounts
-from creditunion.payments.models import OutboundPayment, PaymentPurpose, PaymentStatus
+from creditunion.payments.models import (
+    CreditStatus,
+    IncomingCredit,
+    OutboundPayment,
+    PaymentPurpose,
+    PaymentStatus,
+)
 from creditunion.payments.nominations import Destination, nomination_row
 from creditunion.payments.views import PaymentView, payment_view
 from creditunion.shares.ledger_link import post_movement
@@ -225,8 +231,9 @@ def reverse_payment(
 def cancel_payment(
     session: Session, *, payment_id: int, reason: str, actor: str, business_date: dt.date
 ) -> PaymentView:
-    """Staff cancel a payment not yet in a file; the money goes back to the share account.
-    Raises `PaymentNotFound`, `PaymentNotCancellable`, `ValidationProblem` (reason)."""
+    """Staff cancel a payment not yet in a file; the money goes back to the share account,
+    or, for a credit being returned to its payer, to suspense with the credit unmatched
+    again. Raises `PaymentNotFound`, `PaymentNotCancellable`, `ValidationProblem` (reason)."""
     try:
         note = clean_text(reason, max_length=200)
     except FieldError as exc:
@@ -242,6 +249,13 @@ def cancel_payment(
         business_date=business_date,
         reason=note,
     )
+    if row.incoming_credit_id is not None:
+        # Its money is back in suspense: the credit is in the staff work queue again.
+        credit = session.get(IncomingCredit, row.incoming_credit_id, with_for_update=True)
+        assert credit is not None
+        credit.status = CreditStatus.UNMATCHED
+        credit.resolve_entry_id = credit.resolved_on = credit.resolved_by = None
+        session.flush()
     return payment_view(row, replayed=False)
 
 

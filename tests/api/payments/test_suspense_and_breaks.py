@@ -91,3 +91,38 @@ def test_a_statement_break_is_listed_until_a_manager_explains_it(world: PayWorld
     assert [e["pointer"] for e in blank.json()["errors"]] == ["#/note"]
     still = world.call("GET", "/v1/statement-breaks", manager).json()["items"]
     assert [b["id"] for b in still] == [other.id]
+
+
+def test_cancelling_a_return_to_the_payer_puts_the_credit_back_in_the_queue(
+    world: PayWorld,
+) -> None:
+    manager, teller = world.staff(Role.MANAGER), world.staff(Role.TELLER)
+    credit = builders.unmatched_credit(world.bank, "30.00")
+    returning = world.call(
+        "POST", f"/v1/incoming-credits/{credit.id}/return", manager, {"note": "x"}, money=True
+    ).json()
+    assert world.suspense() == builders.gbp("0.00")
+
+    cancelled = world.call(
+        "POST",
+        f"/v1/payments/{returning['id']}/cancel",
+        teller,
+        {"reason": "the payer's bank details were wrong"},
+        money=True,
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    # The money is in suspense again, and so is the credit in the work queue.
+    assert world.suspense() == builders.gbp("30.00")
+    queue = world.call("GET", "/v1/incoming-credits?status=unmatched", teller).json()["items"]
+    assert [(c["id"], c["status"], c["resolved_by"]) for c in queue] == [
+        (credit.id, "unmatched", None)
+    ]
+    # Sent back again, to the corrected details: a payment of its own.
+    again = world.call(
+        "POST", f"/v1/incoming-credits/{credit.id}/return", manager, {"note": "y"}, money=True
+    )
+    assert again.status_code == 201, again.text
+    assert (again.json()["status"], again.json()["amount"]) == ("pending", gbp("30.00"))
+    assert again.json()["id"] != returning["id"]
+    assert world.suspense() == builders.gbp("0.00")
+    world.assert_invariants()
