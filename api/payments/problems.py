@@ -18,6 +18,7 @@ from api.domain_problems import RETRY_AFTER_NOT_READY_S
 from api.problems import ProblemSpec, ProblemTable
 from creditunion.payments import (
     config,
+    inbound_files,
     incoming,
     ledger_accounts,
     nominations,
@@ -53,7 +54,7 @@ _CONFLICTS: Final[list[tuple[type[Exception], str, str]]] = [
     (outbound.PaymentKeyReused, "Payment key reused", "payment-key-reused"),
     (outbound.PaymentNotCancellable, "Payment cannot be cancelled", "payment-not-cancellable"),
     (outbound_files.NothingToSend, "Nothing to send", "nothing-to-send"),
-    (status_reports.FileAlreadyImported, "File already imported", "file-already-imported"),
+    (inbound_files.FileAlreadyImported, "File already imported", "file-already-imported"),
     (incoming.CreditAlreadyResolved, "Credit already resolved", "credit-already-resolved"),
     (incoming.NoPayerAccount, "No account to return to", "no-payer-account"),
     (statements.NotABreak, "Not a break", "not-a-break"),

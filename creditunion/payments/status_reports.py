@@ -9,7 +9,6 @@ bytes, or another report with the same message id, are refused: nothing posts tw
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import Final
 
@@ -17,7 +16,8 @@ from sqlalchemy import BigInteger, String, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from creditunion.errors import Conflict, Refused
+from creditunion.errors import Refused
+from creditunion.payments.inbound_files import store_inbound
 from creditunion.payments.iso20022 import pain002
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import FileDirection, OutboundPayment, PaymentFile, PaymentStatus
@@ -37,11 +37,6 @@ SETTLED: Final = frozenset({"ACSC", "ACCC"})
 REJECTED: Final = "RJCT"
 
 
-class FileAlreadyImported(Conflict):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"this file was already imported ({what}): nothing was posted again")
-
-
 class UnknownOriginalMessage(Refused):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"the status report answers message {message_id!r}, which we never sent")
@@ -53,43 +48,6 @@ class StatusReportResult:
     settled: int
     rejected: int
     unchanged: int
-
-
-def store_inbound(
-    session: Session,
-    *,
-    content: bytes,
-    kind: str,
-    message_id: str,
-    count: int,
-    actor: str,
-    business_date: dt.date,
-) -> PaymentFile:
-    digest = hashlib.sha256(content).hexdigest()
-    if session.scalar(select(PaymentFile.id).where(PaymentFile.sha256 == digest)) is not None:
-        raise FileAlreadyImported(f"sha256 {digest[:12]}")
-    same_id = session.scalar(
-        select(PaymentFile.id).where(
-            PaymentFile.direction == FileDirection.INBOUND,
-            PaymentFile.kind == kind,
-            PaymentFile.message_id == message_id,
-        )
-    )
-    if same_id is not None:
-        raise FileAlreadyImported(f"message id {message_id!r}")
-    row = PaymentFile(
-        direction=FileDirection.INBOUND,
-        kind=kind,
-        message_id=message_id,
-        sha256=digest,
-        content=content,
-        business_date=business_date,
-        item_count=count,
-        created_by=actor,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def _sent_in(

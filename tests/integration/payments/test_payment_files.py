@@ -12,17 +12,14 @@ import pytest
 import xmlschema
 from sqlalchemy import Engine
 
+from creditunion.payments.inbound_files import FileAlreadyImported
 from creditunion.payments.iso20022.pain002 import StatusReport, TransactionStatus, write_pain002
 from creditunion.payments.iso20022.schemas import MessageInvalid
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import OutboundPayment, PaymentFile, PaymentStatus
 from creditunion.payments.outbound_files import NothingToSend, produce_outbound_file
 from creditunion.payments.outcomes import UnknownPaymentReference
-from creditunion.payments.status_reports import (
-    FileAlreadyImported,
-    UnknownOriginalMessage,
-    import_status_report,
-)
+from creditunion.payments.status_reports import UnknownOriginalMessage, import_status_report
 from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account
 from ledger.money import Money
