@@ -5,8 +5,7 @@ points at the field at fault (`#/sort_code`, `#/routing_number`, `#/account_numb
 status report that is not one we can import points at the body, which is the document
 (an invalid document is its kind's `/problems/refused`, pointing at the body too).
 A credit union with no settlement account configured does not offer payments: a refusal
-(422), not an outage. Missing chart accounts, or a rail whose files are not built yet, are
-503s: an operator must act.
+(422), not an outage. Missing chart accounts are a 503: an operator must act.
 """
 
 from __future__ import annotations
@@ -67,15 +66,6 @@ _REFUSED: Final[list[tuple[type[Exception], str, str]]] = [
     (config.PaymentsNotConfigured, "Payments not offered", "payments-not-offered"),
 ]
 
-_UNAVAILABLE: Final[list[tuple[type[Exception], str, str]]] = [
-    (
-        ledger_accounts.PaymentAccountsMissing,
-        "Payment accounts missing",
-        "payment-accounts-missing",
-    ),
-    (outbound_files.RailNotBuilt, "Payment rail not available", "rail-not-built"),
-]
-
 PROBLEMS: Final[ProblemTable] = (
     *((exc, ProblemSpec(404, title, slug)) for exc, title, slug in _NOT_FOUND),
     *((exc, ProblemSpec(409, title, slug)) for exc, title, slug in _CONFLICTS),
@@ -86,11 +76,13 @@ PROBLEMS: Final[ProblemTable] = (
             422, "Invalid bank account", "invalid-bank-account", extensions=_bank_account_field
         ),
     ),
-    *(
-        (
-            exc,
-            ProblemSpec(503, title, slug, headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)}),
-        )
-        for exc, title, slug in _UNAVAILABLE
+    (
+        ledger_accounts.PaymentAccountsMissing,
+        ProblemSpec(
+            503,
+            "Payment accounts missing",
+            "payment-accounts-missing",
+            headers={"Retry-After": str(RETRY_AFTER_NOT_READY_S)},
+        ),
     ),
 )
