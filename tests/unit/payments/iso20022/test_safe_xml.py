@@ -121,16 +121,27 @@ def test_a_comment_cannot_split_a_value_between_what_is_checked_and_what_is_read
 
 
 def test_a_schema_location_in_the_document_is_not_followed(tmp_path: Path) -> None:
-    # A schema that accepts anything, named by the document: were it followed, the
-    # off-schema document below would pass.
-    lax = tmp_path / "lax.xsd"
-    ns = namespace(pain002.MESSAGE)
-    lax.write_text(
-        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="{ns}"><xs:element name="Document"/></xs:schema>'
+    # Supplementary data is validated laxly: an element of a namespace the schema does not
+    # know passes. Were the document's schemaLocation followed, this schema would be loaded
+    # and the value below refused; a hint could as well name a remote address.
+    named = tmp_path / "named.xsd"
+    named.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x"'
+        ' elementFormDefault="qualified"><xs:element name="N" type="xs:int"/></xs:schema>'
     )
+    ns = namespace(pain002.MESSAGE)
+    hint = f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:x file://{named}"'
     document = (
-        f'<Document xmlns="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        f'xsi:schemaLocation="{ns} file://{lax}"><Anything/></Document>'
-    ).encode()
-    assert "schema errors" in _refusal(pain002.read_pain002, document)
+        pain002.write_pain002(report())
+        .replace(f'<Document xmlns="{ns}">'.encode(), f'<Document xmlns="{ns}" {hint}>'.encode())
+        .replace(
+            b"</CstmrPmtStsRpt>",
+            f'<SplmtryData><Envlp><N xmlns="urn:x" {hint}>not a number</N></Envlp>'
+            "</SplmtryData></CstmrPmtStsRpt>".encode(),
+        )
+    )
+    assert b"schemaLocation" in document
+    # Read twice: a followed hint loads its schema into the shared, cached one, so it
+    # would show on the read after the one that loaded it.
+    assert pain002.read_pain002(document) == report()
+    assert pain002.read_pain002(document) == report()
