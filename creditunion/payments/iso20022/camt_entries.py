@@ -4,7 +4,8 @@ camt.054 notifications share (both ReportEntry10 and TotalTransactions6 in versi
 An entry is read with at most one transaction (`NtryDtls/TxDtls`); a batch booked as one
 entry is refused rather than read as one payment. Its counterparty is the debtor of a
 credit and the creditor of a debit. A returned payment carries `RtrInf`, and its
-`Refs/EndToEndId` is the end-to-end id of the payment that came back.
+`Refs/EndToEndId` is the end-to-end id of the payment that came back; its reason is the
+code (`Rsn/Cd`), or NARR (narrative) when the bank gives it only in words or not at all.
 
 Bank transaction codes written (ISO external code list, domain PMNT): a received credit
 transfer RCDT/DMCT, one we sent ICDT/DMCT, one of ours returned ICDT/RRTN. They are not read:
@@ -22,11 +23,19 @@ from lxml import etree
 
 from creditunion.payments.iso20022.accounts import SortCodeAccount
 from creditunion.payments.iso20022.elements import Builder, decimal_text
-from creditunion.payments.iso20022.reading import Reader
-from creditunion.payments.iso20022.text_rules import checked_code, checked_id, checked_text
+from creditunion.payments.iso20022.reading import Reader, shown
+from creditunion.payments.iso20022.text_rules import (
+    checked_code,
+    checked_id,
+    checked_text,
+    code_problem,
+)
 from ledger.money import Money
 
 BOOKED: Final = "BOOK"
+# The ISO return reason for one given only in words (a proprietary reason or none at all):
+# a return is still a return, and its code fits where codes are kept.
+NARRATIVE_REASON: Final = "NARR"
 NAME_LENGTH_MAX: Final = 140
 REMITTANCE_LENGTH_MAX: Final = 140
 _PAYMENTS: Final = "PMNT"
@@ -151,9 +160,10 @@ def read_entry(r: Reader, ntry: etree._Element) -> CamtEntry:
     side = "Dbtr" if credit else "Cdtr"
     return_reason = None
     if r.find(tx, "RtrInf") is not None:
-        return_reason = r.text(tx, "RtrInf/Rsn/Cd") or r.text(tx, "RtrInf/Rsn/Prtry")
-        if return_reason is None:
-            raise r.invalid(f"entry {reference!r} is a returned payment that names no reason")
+        return_reason = r.text(tx, "RtrInf/Rsn/Cd") or NARRATIVE_REASON
+        problem = code_problem(return_reason)
+        if problem:
+            raise r.invalid(f"entry {reference!r} return reason {shown(return_reason)} {problem}")
     return CamtEntry(
         entry_reference=entry.entry_reference,
         credit=credit,

@@ -178,7 +178,7 @@ def test_a_bank_style_notification_is_read() -> None:
     )
     assert (second.end_to_end_id, second.value_date) == ("NOTPROVIDED", dt.date(2026, 3, 3))
     assert (back.return_reason_code, back.original_end_to_end_id, back.end_to_end_id) == (
-        "BENEFICIARY DECEASED",
+        "NARR",
         "E2E-1",
         None,
     )
@@ -289,7 +289,7 @@ def test_the_reader_refuses_an_entry_in_another_currency_than_the_account() -> N
     assert _refusal(unknown) == "'XYZ' is not an ISO 4217 currency"
 
 
-def test_the_reader_refuses_a_batch_entry_a_return_without_reason_and_no_currency() -> None:
+def test_the_reader_refuses_a_batch_entry_a_reason_not_a_code_and_no_currency() -> None:
     document = write_camt054(notification())
     root = etree.fromstring(document)
     first = _entry(document, 0, "NtryDtls")
@@ -299,8 +299,10 @@ def test_the_reader_refuses_a_batch_entry_a_return_without_reason_and_no_currenc
     assert _refusal(etree.tostring(root)) == (
         "entry 'BR-0001' is a batch of 2 transactions; only entries of one transaction are read"
     )
-    no_reason = document.replace(b"<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf>", b"<RtrInf/>")
-    assert _refusal(no_reason) == "entry 'BR-0002' is a returned payment that names no reason"
+    lower = document.replace(b"<Cd>AC04</Cd>", b"<Cd>ac04</Cd>")
+    assert _refusal(lower) == (
+        "entry 'BR-0002' return reason 'ac04' is not a code of 4 capitals or digits"
+    )
     no_currency = document.replace(b"<Ccy>GBP</Ccy>", b"", 1)
     assert _refusal(no_currency) == "the account's currency (Acct/Ccy) is missing"
 
@@ -347,3 +349,14 @@ def test_the_writer_refuses_more_entries_than_a_notification_holds(
     monkeypatch.setattr(camt054, "ENTRIES_MAX", 2)
     with pytest.raises(ValueError, match="a notification holds at most 2 entries"):
         write_camt054(notification())
+
+
+def test_a_return_without_a_coded_reason_is_still_a_return() -> None:
+    document = write_camt054(notification(returned("BR-1", "125.40", "E2E-1")))
+    uncoded = document.replace(b"<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf>", b"<RtrInf/>")
+    (back,) = read_camt054(uncoded).entries
+    assert (back.is_return, back.return_reason_code, back.original_end_to_end_id) == (
+        True,
+        "NARR",
+        "E2E-1",
+    )
