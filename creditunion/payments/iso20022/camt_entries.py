@@ -23,7 +23,7 @@ from lxml import etree
 
 from creditunion.payments.iso20022.accounts import SortCodeAccount
 from creditunion.payments.iso20022.elements import Builder, decimal_text
-from creditunion.payments.iso20022.reading import Reader, shown
+from creditunion.payments.iso20022.reading import Reader
 from creditunion.payments.iso20022.text_rules import (
     checked_code,
     checked_id,
@@ -160,10 +160,11 @@ def read_entry(r: Reader, ntry: etree._Element) -> CamtEntry:
     side = "Dbtr" if credit else "Cdtr"
     return_reason = None
     if r.find(tx, "RtrInf") is not None:
-        return_reason = r.text(tx, "RtrInf/Rsn/Cd") or NARRATIVE_REASON
-        problem = code_problem(return_reason)
-        if problem:
-            raise r.invalid(f"entry {reference!r} return reason {shown(return_reason)} {problem}")
+        return_reason = r.obeys(
+            r.text(tx, "RtrInf/Rsn/Cd") or NARRATIVE_REASON,
+            code_problem,
+            f"entry {reference!r} return reason",
+        )
     return CamtEntry(
         entry_reference=entry.entry_reference,
         credit=credit,

@@ -25,7 +25,7 @@ from creditunion.payments.iso20022.elements import (
     timestamp_text,
     total,
 )
-from creditunion.payments.iso20022.reading import Reader, shown
+from creditunion.payments.iso20022.reading import Reader
 from creditunion.payments.iso20022.schemas import parse
 from creditunion.payments.iso20022.text_rules import checked_id, checked_text, id_problem
 from ledger.money import Money
@@ -73,7 +73,7 @@ def write_pain001(batch: CreditTransferBatch) -> bytes:
     if not 0 < len(batch.payments) <= PAYMENTS_MAX:
         raise ValueError(f"a file holds 1 to {PAYMENTS_MAX} payments, not {len(batch.payments)}")
     currency = batch.payments[0].amount.currency
-    sum_ = total([p.amount for p in batch.payments], currency)
+    control_sum = total([p.amount for p in batch.payments], currency)
     for what in ("end_to_end_id", "instruction_id"):
         repeated = first_repeat(getattr(p, what) for p in batch.payments)
         if repeated is not None:
@@ -86,14 +86,14 @@ def write_pain001(batch: CreditTransferBatch) -> bytes:
     b.child(header, "MsgId", checked_id(batch.message_id, "message_id"))
     b.child(header, "CreDtTm", timestamp_text(batch.created_at, "created_at"))
     b.child(header, "NbOfTxs", count)
-    b.child(header, "CtrlSum", decimal_text(sum_.amount))
+    b.child(header, "CtrlSum", decimal_text(control_sum.amount))
     name = checked_text(batch.initiating_party_name, "initiating_party_name", NAME_LENGTH_MAX)
     b.path(header, "InitgPty/Nm", name)
     info = b.child(initiation, "PmtInf")
     b.child(info, "PmtInfId", batch.message_id)
     b.child(info, "PmtMtd", "TRF")
     b.child(info, "NbOfTxs", count)
-    b.child(info, "CtrlSum", decimal_text(sum_.amount))
+    b.child(info, "CtrlSum", decimal_text(control_sum.amount))
     b.path(info, "ReqdExctnDt/Dt", batch.requested_execution_date.isoformat())
     b.path(info, "Dbtr/Nm", checked_text(batch.debtor_name, "debtor_name", NAME_LENGTH_MAX))
     b.account(info, "DbtrAcct", batch.debtor_account, currency)
@@ -119,13 +119,6 @@ def _add_payment(b: Builder, info: etree._Element, payment: CreditTransfer) -> N
         payment.remittance_reference, "remittance_reference", REMITTANCE_LENGTH_MAX
     )
     b.path(transfer, "RmtInf/Ustrd", reference)
-
-
-def _checked_id(r: Reader, value: str, what: str) -> str:
-    problem = id_problem(value)
-    if problem:
-        raise r.invalid(f"{what} {shown(value)} {problem}")
-    return value
 
 
 def read_pain001(document: bytes) -> CreditTransferBatch:
@@ -155,7 +148,7 @@ def read_pain001(document: bytes) -> CreditTransferBatch:
     if r.text(info, "PmtMtd") != "TRF":
         raise r.invalid("the payment method is not TRF (credit transfer)")
     return CreditTransferBatch(
-        message_id=_checked_id(r, r.required(header, "MsgId", "the message id"), "MsgId"),
+        message_id=r.obeys(r.required(header, "MsgId", "the message id"), id_problem, "MsgId"),
         created_at=r.date_time(header, "CreDtTm", "the creation time"),
         initiating_party_name=r.required(header, "InitgPty/Nm", "the initiating party's name"),
         debtor_name=r.required(info, "Dbtr/Nm", "the debtor's name"),
@@ -166,8 +159,8 @@ def read_pain001(document: bytes) -> CreditTransferBatch:
 
 
 def _read_payment(r: Reader, transfer: etree._Element) -> CreditTransfer:
-    end_to_end = _checked_id(
-        r, r.required(transfer, "PmtId/EndToEndId", "EndToEndId"), "EndToEndId"
+    end_to_end = r.obeys(
+        r.required(transfer, "PmtId/EndToEndId", "EndToEndId"), id_problem, "EndToEndId"
     )
     amount = r.required_money(transfer, "Amt/InstdAmt", f"payment {end_to_end!r} instructed amount")
     if not amount.is_positive():
@@ -177,8 +170,10 @@ def _read_payment(r: Reader, transfer: etree._Element) -> CreditTransfer:
         raise r.invalid(f"payment {end_to_end!r} has no remittance reference (RmtInf/Ustrd)")
     return CreditTransfer(
         end_to_end_id=end_to_end,
-        instruction_id=_checked_id(
-            r, r.required(transfer, "PmtId/InstrId", f"payment {end_to_end!r} InstrId"), "InstrId"
+        instruction_id=r.obeys(
+            r.required(transfer, "PmtId/InstrId", f"payment {end_to_end!r} InstrId"),
+            id_problem,
+            "InstrId",
         ),
         amount=amount,
         creditor_name=r.required(transfer, "Cdtr/Nm", f"payment {end_to_end!r} creditor name"),

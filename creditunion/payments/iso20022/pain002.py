@@ -19,7 +19,7 @@ from typing import Final
 from lxml import etree
 
 from creditunion.payments.iso20022.elements import Builder, first_repeat, timestamp_text
-from creditunion.payments.iso20022.reading import Reader, shown
+from creditunion.payments.iso20022.reading import Reader
 from creditunion.payments.iso20022.schemas import parse
 from creditunion.payments.iso20022.text_rules import (
     checked_code,
@@ -99,10 +99,7 @@ def _add_status(b: Builder, status: etree._Element, tx: TransactionStatus) -> No
 
 
 def _code(r: Reader, value: str | None, what: str) -> str | None:
-    problem = None if value is None else code_problem(value)
-    if value is not None and problem:
-        raise r.invalid(f"{what} {shown(value)} {problem}")
-    return value
+    return None if value is None else r.obeys(value, code_problem, what)
 
 
 def _read_status(r: Reader, status: etree._Element) -> TransactionStatus:

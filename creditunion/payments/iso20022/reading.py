@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Final
@@ -21,9 +21,10 @@ from ledger.money import Money, MoneyError, minor_unit_exponent
 # The placeholder ISO 20022 puts where a payer gave no end-to-end id: it may repeat.
 NOT_PROVIDED: Final = "NOTPROVIDED"
 SHOWN_CHARS_MAX: Final = 70
-_DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+_DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 _DATE_TIME: Final = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 
 
@@ -197,6 +198,13 @@ class Reader:
         stated = self.text(parent, path)
         if stated is not None and self.decimal(stated, path) != summed:
             raise self.invalid(f"{path} says {stated.strip()}; the amounts add up to {summed}")
+
+    def obeys(self, value: str, rule: Callable[[str], str | None], what: str) -> str:
+        """`value`, unless `rule` (one of `text_rules`) names a problem with it."""
+        problem = rule(value)
+        if problem:
+            raise self.invalid(f"{what} {shown(value)} {problem}")
+        return value
 
     def unique(self, values: Iterable[str | None], what: str) -> None:
         """Refuses an id that appears twice (the NOTPROVIDED placeholder may repeat)."""
