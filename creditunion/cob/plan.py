@@ -3,8 +3,8 @@
 For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
 posting at period ends, dividends due, interest and dividends owed, loan accrual, loan
 collection, deferred loan fees earned, arrears, non-accrual, the loan-loss provision at month
-ends, lapsed loan offers, expiry of cash withdrawals left unapproved, then the ledger closes D
-and seals it.
+ends, lapsed loan offers, expiry of cash withdrawals left unapproved, ACH credits whose
+settlement date is D settled, then the ledger closes D and seals it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from creditunion.cob.loan_steps import (
 from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
 from creditunion.errors import Conflict, Refused
+from creditunion.payments.ach_files import settle_due_ach
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import ReconciliationBroken, reconcile
@@ -81,6 +82,16 @@ def expire_approvals(session: Session, business_date: dt.date, progress: Progres
     return StepOutcome(items=expired)
 
 
+def settle_ach_payments(
+    session: Session, business_date: dt.date, progress: Progress
+) -> StepOutcome:
+    """ACH credits sent whose settlement date is the day: the rail confirms none, so they
+    settle unless they come back (a return after this is brought back as any return)."""
+    settled = settle_due_ach(session, business_date=business_date, actor=COB_ACTOR)
+    progress(settled, settled)
+    return StepOutcome(items=settled)
+
+
 def reconcile_sub_ledgers(
     session: Session, business_date: dt.date, progress: Progress
 ) -> StepOutcome:
@@ -122,6 +133,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("loan_provision", provide_for_loan_losses),
     Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),
+    Step("ach_settlement", settle_ach_payments),
     Step("reconciliation", reconcile_sub_ledgers),
     Step("close_and_seal", close_and_seal),
 )

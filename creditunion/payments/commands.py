@@ -10,7 +10,15 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from creditunion.commands import Audited, CommandContext, command
-from creditunion.payments import incoming, nominations, outbound, outbound_files, status_reports
+from creditunion.payments import (
+    bank_files,
+    incoming,
+    nominations,
+    outbound,
+    outbound_files,
+    status_reports,
+)
+from creditunion.payments.bank_files import BankFileResult
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.nominations import BankDetails, NominationView
 from creditunion.payments.outbound import PayoutRequest
@@ -116,6 +124,33 @@ def import_status_report(
         "rejected": result.rejected,
         "unchanged": result.unchanged,
     }
+    return Audited(result, target_id=result.file.id, summary=summary)
+
+
+@command(action="payment_file.import", target_type="payment_file")
+def import_bank_file(
+    session: Session, context: CommandContext, *, content: bytes, config: PaymentConfig
+) -> Audited[BankFileResult]:
+    result = bank_files.import_bank_file(
+        session,
+        content=content,
+        config=config,
+        actor=context.actor_ref,
+        business_date=context.business_date,
+    )
+    summary: dict[str, object] = {
+        "kind": result.file.kind,
+        "sha256": result.file.sha256,
+        "settled": result.settled,
+        "rejected": result.rejected,
+        "returned": result.returned,
+        "corrected": result.corrected,
+        "credits_applied": result.credits_applied,
+        "credits_unmatched": result.credits_unmatched,
+    }
+    if result.statement is not None:
+        summary["breaks"] = result.statement.breaks
+        summary["balance_difference"] = str(result.statement.balance_difference.amount)
     return Audited(result, target_id=result.file.id, summary=summary)
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from creditunion.errors import Conflict, Unavailable
+from creditunion.errors import Conflict
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.iso20022.pain001 import (
     CreditTransfer,
@@ -31,15 +33,27 @@ from creditunion.payments.models import (
     PaymentFile,
     PaymentStatus,
 )
+from creditunion.payments.nacha.file import (
+    AchBatch,
+    AchEntry,
+    AchFile,
+    SecCode,
+    ServiceClass,
+    TransactionCode,
+)
+from creditunion.payments.nacha.writer import write_ach_file
 from creditunion.payments.settlement_calendar import Rail, settlement_date
 
 FILE_PAYMENTS_MAX: Final = 100_000
+# NACHA files carry a local creation time with no zone: the Federal Reserve's.
+NACHA_ZONE: Final = ZoneInfo("America/New_York")
 PAIN001: Final = "pain.001.001.09"
-
-
-class RailNotBuilt(Unavailable):
-    def __init__(self, rail: Rail) -> None:
-        super().__init__(f"files for the {rail.value} rail cannot be produced yet")
+NACHA: Final = "nacha"
+# NACHA transaction codes of a credit to a checking or a savings account.
+_ACH_CREDIT: Final = {
+    "checking": TransactionCode.CHECKING_CREDIT,
+    "savings": TransactionCode.SAVINGS_CREDIT,
+}
 
 
 class NothingToSend(Conflict):
@@ -119,6 +133,69 @@ def _pain001(
     )
 
 
+def _ascii(text: str) -> str:
+    """NACHA's fields take ASCII only: accents dropped (Zoë -> ZOE), anything else removed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = decomposed.encode("ascii", "ignore").decode()
+    return "".join(c for c in kept if c.isprintable()).upper().strip() or "UNKNOWN"
+
+
+def _trace_numbers(payments: list[OutboundPayment], originating_dfi: str) -> None:
+    # The ODFI's 8 digits and 7 of the payment's id: unique until ten million payments
+    # (the column's unique index refuses a file that would reuse one), rising in id order
+    # as NACHA asks within a batch.
+    for payment in payments:
+        payment.trace_number = f"{originating_dfi}{payment.id % 10_000_000:07d}"
+
+
+def _nacha(
+    payments: list[OutboundPayment],
+    config: PaymentConfig,
+    created_at: dt.datetime,
+    settles_on: dt.date,
+) -> bytes:
+    """One PPD batch of credits; names as NACHA's fields hold them (cut to length)."""
+    ach = config.ach
+    assert ach is not None
+    _trace_numbers(payments, ach.originating_dfi)
+    local = created_at.astimezone(NACHA_ZONE).replace(tzinfo=None, second=0, microsecond=0)
+    entries = tuple(
+        AchEntry(
+            transaction_code=_ACH_CREDIT[p.account_kind or "checking"],
+            receiving_dfi_routing=p.bank_id,
+            dfi_account_number=p.account_number,
+            amount=p.amount,
+            individual_id=_ascii(p.reference)[:15].strip(),
+            individual_name=_ascii(p.creditor_name),
+            trace_number=p.trace_number or "",
+        )
+        for p in payments
+    )
+    return write_ach_file(
+        AchFile(
+            immediate_destination=config.settlement_bank_id,
+            immediate_origin=ach.immediate_origin,
+            immediate_destination_name="SETTLEMENT BANK",
+            immediate_origin_name=_ascii(config.originator_name),
+            created_at=local,
+            file_id_modifier="A",
+            batches=(
+                AchBatch(
+                    service_class_code=ServiceClass.CREDITS_ONLY,
+                    company_name=_ascii(config.originator_name),
+                    company_id=ach.company_id,
+                    sec_code=SecCode.PPD,
+                    entry_description="PAYMENT",
+                    effective_entry_date=settles_on,
+                    originating_dfi=ach.originating_dfi,
+                    batch_number=1,
+                    entries=entries,
+                ),
+            ),
+        )
+    )
+
+
 def produce_outbound_file(
     session: Session,
     *,
@@ -134,14 +211,15 @@ def produce_outbound_file(
     """
     if not 0 < limit <= FILE_PAYMENTS_MAX:
         raise ValueError(f"a file holds 1 to {FILE_PAYMENTS_MAX} payments")
-    if config.rail is Rail.ACH:
-        raise RailNotBuilt(config.rail)
     payments = _due(session, business_date, limit)
     if not payments:
         raise NothingToSend(business_date)
     settles_on = settlement_date(config.rail, business_date)
     message_id = "CU" + uuid.uuid4().hex.upper()
-    kind, content = PAIN001, _pain001(payments, config, message_id, created_at, settles_on)
+    if config.rail is Rail.ACH:
+        kind, content = NACHA, _nacha(payments, config, created_at, settles_on)
+    else:
+        kind, content = PAIN001, _pain001(payments, config, message_id, created_at, settles_on)
     row = PaymentFile(
         direction=FileDirection.OUTBOUND,
         kind=kind,

@@ -10,6 +10,7 @@ member gets back exactly what left their account, with no fee.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Final
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import CreditStatus, IncomingCredit, OutboundPayment, PaymentStatus
 from creditunion.payments.outbound import reverse_payment
 from creditunion.shares.ledger_link import post_movement
-from creditunion.shares.models import ShareAccount
+from creditunion.shares.models import ShareAccount, ShareAccountStatus
 from ledger.money import Money
 
 KIND_SETTLED: Final = "payments.outbound_settled"
@@ -39,8 +40,10 @@ class OutcomeNotApplicable(Refused):
 
 
 class ReturnAmountMismatch(Refused):
-    def __init__(self, payment_id: int, sent: Money, returned: Money) -> None:
-        super().__init__(f"payment {payment_id} was {sent} but its return is {returned}")
+    """The bank names one of our payments with another amount (a return or a debit)."""
+
+    def __init__(self, payment_id: int, sent: Money, told: Money) -> None:
+        super().__init__(f"payment {payment_id} was {sent} but the bank's entry for it is {told}")
 
 
 class PaymentReturnedElsewhere(Conflict):
@@ -123,6 +126,37 @@ def reject(
     session.flush()
 
 
+def _returned_to_suspense(
+    session: Session,
+    row: OutboundPayment,
+    *,
+    bank_reference: str,
+    file_id: int,
+    entry_id: uuid.UUID,
+    business_date: dt.date,
+) -> None:
+    """A return for a member whose share account has since closed waits in the staff work
+    queue, as an unmatched credit from the account the payment went to."""
+    session.add(
+        IncomingCredit(
+            bank_reference=bank_reference,
+            file_id=file_id,
+            status=CreditStatus.UNMATCHED,
+            currency=row.currency,
+            amount_minor=row.amount_minor,
+            booking_date=business_date,
+            payer_name=row.creditor_name,
+            scheme=row.scheme,
+            payer_bank_id=row.bank_id,
+            payer_account_number=row.account_number,
+            reference=f"RETURN {row.end_to_end_id}",
+            member_id=row.member_id,
+            entry_id=entry_id,
+            received_on=business_date,
+        )
+    )
+
+
 def return_settled(
     session: Session,
     row: OutboundPayment,
@@ -130,45 +164,52 @@ def return_settled(
     amount: Money,
     bank_reference: str,
     code: str | None,
+    file_id: int,
     actor: str,
     business_date: dt.date,
 ) -> None:
-    """The receiving bank sent it back after settlement: settlement bank -> the member
-    (or back to suspense, for a credit we were returning to its sender)."""
+    """The receiving bank sent it back after settlement: settlement bank -> the member's
+    share account; to suspense for a credit we were returning to its sender (it is
+    unmatched again) or when the share account has closed since (a new work-queue item)."""
     if amount != row.amount:
         raise ReturnAmountMismatch(row.id, row.amount, amount)
-    key = f"payment:{row.id}:return"
     if row.status is PaymentStatus.RETURNED:
         if row.return_reference != bank_reference:
             raise PaymentReturnedElsewhere(row.id)
         return
     settle(session, row, actor=actor, business_date=business_date)
     accounts = payment_accounts(session)
-    if row.share_account_id is not None:
-        account = session.get(ShareAccount, row.share_account_id)
-        assert account is not None
-        back_to = account.ledger_account_id
-        kind = KIND_RETURNED
-    else:
-        back_to = accounts.suspense
-        kind = KIND_SUSPENSE
+    account = (
+        None if row.share_account_id is None else session.get(ShareAccount, row.share_account_id)
+    )
+    open_account = account is not None and account.status is ShareAccountStatus.OPEN
+    if row.incoming_credit_id is not None:
         credit = session.get(IncomingCredit, row.incoming_credit_id, with_for_update=True)
         assert credit is not None
         credit.status = CreditStatus.UNMATCHED
         credit.resolve_entry_id = credit.resolved_on = credit.resolved_by = None
     entry = post_movement(
         session,
-        key=key,
+        key=f"payment:{row.id}:return",
         business_date=business_date,
         debit=accounts.settlement_bank,
-        credit=back_to,
+        credit=account.ledger_account_id if open_account and account else accounts.suspense,
         amount=row.amount,
         description="Payment returned by the receiving bank",
-        kind=kind,
+        kind=KIND_RETURNED if open_account else KIND_SUSPENSE,
         actor=actor,
         reference=row.end_to_end_id,
         metadata={"payment_id": row.id, "return_reason": code or ""},
     )
+    if account is not None and not open_account:
+        _returned_to_suspense(
+            session,
+            row,
+            bank_reference=bank_reference,
+            file_id=file_id,
+            entry_id=entry.id,
+            business_date=business_date,
+        )
     row.reverse_entry_id = entry.id
     row.status = PaymentStatus.RETURNED
     row.reason_code = code

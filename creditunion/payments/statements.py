@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from creditunion.errors import Conflict, NotFound
 from creditunion.field_problems import FieldError, ValidationProblem
 from creditunion.members.text import clean_text
+from creditunion.payments.config import PaymentConfig
+from creditunion.payments.inbound_files import require_our_account, store_inbound
+from creditunion.payments.iso20022 import camt053
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import (
     IncomingCredit,
@@ -27,6 +30,7 @@ from creditunion.payments.models import (
     PaymentStatus,
     StatementLine,
 )
+from creditunion.payments.outbound_files import PaymentFileView, file_view
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
 
@@ -206,3 +210,45 @@ def resolve_break(session: Session, *, line_id: int, note: str, actor: str) -> S
     row.resolution_note = cleaned
     session.flush()
     return line_view(row)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementImport:
+    file: PaymentFileView
+    result: StatementResult
+
+
+def import_statement(
+    session: Session, *, content: bytes, config: PaymentConfig, actor: str, business_date: dt.date
+) -> StatementImport:
+    """Import the settlement bank's camt.053 and match it. Raises `MessageInvalid`,
+    `FileForAnotherAccount`, `FileAlreadyImported`; any of them writes nothing."""
+    statement = camt053.read_camt053(content)
+    require_our_account(statement.account, config)
+    row = store_inbound(
+        session,
+        content=content,
+        kind=camt053.MESSAGE,
+        message_id=statement.message_id,
+        count=len(statement.entries),
+        actor=actor,
+        business_date=business_date,
+    )
+    lines = tuple(
+        BankLine(
+            bank_reference=entry.account_servicer_reference,
+            booking_date=entry.booking_date,
+            amount=entry.amount if entry.credit else -entry.amount,
+            end_to_end_id=entry.end_to_end_id,
+        )
+        for entry in statement.entries
+    )
+    result = reconcile_statement(
+        session,
+        file_id=row.id,
+        statement_id=statement.statement_id,
+        lines=lines,
+        to_date=statement.to_date,
+        closing_balance=statement.closing_booked,
+    )
+    return StatementImport(file_view(row), result)

@@ -16,6 +16,7 @@ import typer
 
 from creditunion.errors import DomainError
 from creditunion.payments import commands as payments
+from creditunion.payments.bank_files import BankFileResult
 from creditunion.payments.config import payment_config
 from creditunion.payments.outbound_files import NothingToSend
 from creditunion.payments.queries import get_file
@@ -53,6 +54,26 @@ def produce(
     typer.echo(f"{path}: {view.item_count} payments, sha256 {view.sha256}")
 
 
+def _described(result: BankFileResult) -> str:
+    counts = {
+        "settled": result.settled,
+        "rejected": result.rejected,
+        "returned": result.returned,
+        "nominations corrected": result.corrected,
+        "credits applied": result.credits_applied,
+        "credits to suspense": result.credits_unmatched,
+    }
+    said = [f"{n} {what}" for what, n in counts.items() if n]
+    if result.statement is not None:
+        statement = result.statement
+        said.append(
+            f"statement {statement.statement_id}: {statement.matched} matched, "
+            f"{statement.breaks} breaks, closing balance {statement.closing_balance} against "
+            f"{statement.ledger_balance} in the ledger"
+        )
+    return f"{result.file.kind}, " + (", ".join(said) or "nothing to apply")
+
+
 @payments_app.command("import")
 def import_files(
     files: Annotated[list[Path], typer.Argument(help="Files the bank sent, in order.")],
@@ -60,12 +81,13 @@ def import_files(
     """Apply the bank's files; the first refused one stops the run (exit 2)."""
     engine = default_engine()
     require_schema_at_head()
+    config = payment_config(get_settings())
     for path in files:
         content = path.read_bytes()
         try:
             with unit_of_work(engine) as session:
-                result = payments.import_status_report(
-                    session, operator_context(session), content=content
+                result = payments.import_bank_file(
+                    session, operator_context(session), content=content, config=config
                 )
         except DomainError as exc:
             with unit_of_work(engine) as session:
@@ -74,7 +96,4 @@ def import_files(
                 )
             typer.echo(f"{path}: refused: {exc}", err=True)
             raise typer.Exit(2) from exc
-        typer.echo(
-            f"{path}: {result.settled} settled, {result.rejected} rejected, "
-            f"{result.unchanged} unchanged"
-        )
+        typer.echo(f"{path}: {_described(result)}")
