@@ -17,3 +17,12 @@ def own_books(fresh_engine: Engine) -> Engine:
         install_chart(session, currency="GBP")
         install_standard_products(session, currency="GBP")
     return fresh_engine
+
+
+@pytest.fixture
+def own_us_books(fresh_engine: Engine) -> Engine:
+    """As `own_books`, in US dollars, for the ACH rail."""
+    with unit_of_work(fresh_engine) as session:
+        install_chart(session, currency="USD")
+        install_standard_products(session, currency="USD")
+    return fresh_engine
