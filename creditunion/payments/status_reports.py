@@ -76,6 +76,27 @@ def _sent_in(
     return found
 
 
+def _whole_file_status(
+    session: Session, original: PaymentFile, report: pain002.StatusReport
+) -> tuple[pain002.TransactionStatus, ...]:
+    """A report with no payment of its own speaks for the whole file (GrpSts): each payment
+    of the file still sent takes the group's status, so a rejected file comes back whole."""
+    if report.group_status not in SETTLED and report.group_status != REJECTED:
+        return ()
+    sent = session.scalars(
+        select(OutboundPayment.end_to_end_id)
+        .where(
+            OutboundPayment.file_id == original.id,
+            OutboundPayment.status == PaymentStatus.SENT,
+        )
+        .order_by(OutboundPayment.id)
+    ).all()
+    return tuple(
+        pain002.TransactionStatus(e2e, None, report.group_status, None, "the whole file")
+        for e2e in sent
+    )
+
+
 def _settle_together(
     session: Session,
     file_id: int,
@@ -134,10 +155,11 @@ def import_status_report(
     )
     if original is None or report.original_message_name != PAIN001:
         raise UnknownOriginalMessage(report.original_message_id)
-    named = _sent_in(session, original, [t.original_end_to_end_id for t in report.transactions])
+    transactions = report.transactions or _whole_file_status(session, original, report)
+    named = _sent_in(session, original, [t.original_end_to_end_id for t in transactions])
     to_settle: list[tuple[int, int, str]] = []
     to_reject: list[tuple[int, str | None, str | None]] = []
-    for status in report.transactions:
+    for status in transactions:
         payment_id, current, amount_minor, currency = named[status.original_end_to_end_id]
         if status.status in SETTLED:
             if current is PaymentStatus.SENT:
@@ -151,7 +173,7 @@ def import_status_report(
         content=content,
         kind=pain002.MESSAGE,
         message_id=report.message_id,
-        count=len(report.transactions),
+        count=len(transactions),
         actor=actor,
         business_date=business_date,
     )
@@ -162,5 +184,5 @@ def import_status_report(
         assert payment is not None
         reject(session, payment, code=code, text=text, actor=actor, business_date=business_date)
     settled, rejected = len(to_settle), len(to_reject)
-    unchanged = len(report.transactions) - settled - rejected
+    unchanged = len(transactions) - settled - rejected
     return StatusReportResult(file_view(row), settled, rejected, unchanged)

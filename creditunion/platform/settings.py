@@ -146,6 +146,11 @@ class Settings(BaseSettings):
                     "CREDITUNION_PAYMENT_SETTLEMENT_BANK_ID is a 9-digit routing number for "
                     "ACH and a 6-digit sort code otherwise"
                 )
+            account = self.payment_settlement_account_number or ""
+            if not us and not (len(account) == 8 and account.isdigit()):
+                raise ValueError(
+                    "CREDITUNION_PAYMENT_SETTLEMENT_ACCOUNT_NUMBER is 8 digits on the UK rails"
+                )
         return self
 
     # --- operations: log format and the scheduler's own metrics endpoint ---

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Final
 
-import xmlschema
 from lxml import etree
 
 from creditunion.payments.iso20022.errors import MessageInvalid
@@ -80,8 +80,10 @@ def _pinned_bytes(pinned: PinnedSchema) -> bytes:
 
 
 @cache
-def schema(message_id: str) -> xmlschema.XMLSchema:
-    """The message's schema, built once per process (parsing an XSD takes about a second)."""
+def schema(message_id: str) -> etree.XMLSchema:
+    """The message's schema, built once per process. Validation runs in libxml2 (C): a
+    100,000-payment file is checked in seconds, where a pure-Python validator took most of
+    a minute."""
     pinned = SCHEMAS[message_id]
     text = _pinned_bytes(pinned)
     digest = hashlib.sha256(text).hexdigest()
@@ -89,7 +91,12 @@ def schema(message_id: str) -> xmlschema.XMLSchema:
         raise RuntimeError(
             f"{pinned.distribution}:{pinned.path} has sha256 {digest}, pinned {pinned.sha256}"
         )
-    return xmlschema.XMLSchema(text.decode())
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.fromstring(text, parser))
+
+
+# One validation at a time per schema: an lxml validator keeps its error log on itself.
+_VALIDATING: Final = threading.Lock()
 
 
 def _describe(tag: str) -> str:
@@ -99,25 +106,46 @@ def _describe(tag: str) -> str:
     return f"a document whose root is {tag[:REASON_CHARS_MAX]!r}"
 
 
+def _readable(root: etree._Element, path: str | None) -> str:
+    """libxml2's `/*/*[3]` as `/Document/GrpHdr/...`, numbered where a tag repeats."""
+    found = root.xpath(path) if path else []
+    if not found or not isinstance(found[0], etree._Element):
+        return path or "/"
+    parts = []
+    element: etree._Element | None = found[0]
+    while element is not None:
+        name = etree.QName(element).localname
+        parent = element.getparent()
+        if parent is not None:
+            same = [e for e in parent if e.tag == element.tag]
+            if len(same) > 1:
+                name += f"[{same.index(element) + 1}]"
+        parts.append(name)
+        element = parent
+    return "/" + "/".join(reversed(parts))
+
+
 def check_tree(message_id: str, root: etree._Element) -> None:
     """Raises `MessageInvalid` unless `root` is the message's Document and valid."""
     expected = f"{{{namespace(message_id)}}}Document"
     if root.tag != expected:
         raise MessageInvalid(message_id, f"it is {_describe(root.tag)}")
-    # Location hints in the document (xsi:schemaLocation) are never followed: the schema
-    # is ours, and following them would fetch whatever a sender names.
-    errors = schema(message_id).iter_errors(root, use_location_hints=False)
-    # Bounded: a large hostile document can hold millions of errors.
-    first = list(itertools.islice(errors, ERRORS_SHOWN_MAX + 1))
-    if first:
-        # Tags are named without the namespace, which the message already names.
-        qualifier = f"{{{namespace(message_id)}}}"
-        shown = "; ".join(
-            f"{error.path}: {(error.reason or 'invalid').replace(qualifier, '')[:REASON_CHARS_MAX]}"
-            for error in first[:ERRORS_SHOWN_MAX]
-        )
-        more = " (and more)" if len(first) > ERRORS_SHOWN_MAX else ""
-        raise MessageInvalid(message_id, f"schema errors: {shown}{more}")
+    # Location hints in the document (xsi:schemaLocation) are never followed: libxml2
+    # validates against the schema given, and the parser loads nothing from the network.
+    validator = schema(message_id)
+    with _VALIDATING:
+        if validator.validate(root):
+            return
+        # Bounded: a large hostile document can hold millions of errors.
+        first = list(itertools.islice(validator.error_log, ERRORS_SHOWN_MAX + 1))
+    # Tags are named without the namespace, which the message already names.
+    qualifier = f"{{{namespace(message_id)}}}"
+    shown = "; ".join(
+        f"{_readable(root, error.path)}: {error.message.replace(qualifier, '')[:REASON_CHARS_MAX]}"
+        for error in first[:ERRORS_SHOWN_MAX]
+    )
+    more = " (and more)" if len(first) > ERRORS_SHOWN_MAX else ""
+    raise MessageInvalid(message_id, f"schema errors: {shown}{more}")
 
 
 def parse(message_id: str, document: bytes) -> etree._Element:

@@ -142,3 +142,28 @@ def test_bad_reports_are_refused_and_post_nothing(own_books: Engine) -> None:
         _import(own_books, _report(view.message_id, settled).replace(b"ACSC", b"NOPE!"))
     assert _status(own_books, payment.id) is PaymentStatus.SENT
     assert _balance(own_books, account) == gbp("90.00")
+
+
+def test_a_report_rejecting_the_whole_file_brings_every_payment_back(own_books: Engine) -> None:
+    _, first = _member_with(own_books, "100.00")
+    _, second = _member_with(own_books, "100.00")
+    _pay(own_books, first, "10.00")
+    _pay(own_books, second, "20.00")
+    view, _ = _produce(own_books)
+    whole = write_pain002(
+        StatusReport(
+            message_id="BK" + uuid.uuid4().hex[:20].upper(),
+            created_at=AT,
+            original_message_id=view.message_id,
+            original_message_name="pain.001.001.09",
+            group_status="RJCT",
+            transactions=(),
+        )
+    )
+    result = _import(own_books, whole)
+    assert (result.settled, result.rejected) == (0, 2)
+    assert (_balance(own_books, first), _balance(own_books, second)) == (
+        gbp("100.00"),
+        gbp("100.00"),
+    )
+    assert_invariants(own_books)
