@@ -1,9 +1,9 @@
 """Files exchanged with the settlement bank: producing the file of payments due, importing
-the bank's status report on it, and reading any file back byte for byte.
+what the bank sends, and reading any file back byte for byte.
 
-A payment goes in exactly one file. A status report is checked whole before anything
-posts; the same report again (the same bytes or the same message id) is refused (409)
-and posts nothing.
+A payment goes in exactly one file. A file from the bank is checked whole before anything
+posts; the same file again (the same bytes or the same message id) is refused (409) and
+posts nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +16,14 @@ from fastapi import Depends, Path, Response
 from api.commands import staff_command
 from api.domain import ID_MAX
 from api.pagination import Page, PageRequest, paginate
-from api.payments.inputs import XML_BODY, XML_MEDIA_TYPES, PaymentSettings, XmlDocument
-from api.payments.schemas import PaymentFileOut, StatusReportOut
+from api.payments.inputs import (
+    BANK_FILE_BODY,
+    TEXT_MEDIA_TYPE,
+    XML_MEDIA_TYPES,
+    BankFile,
+    PaymentSettings,
+)
+from api.payments.schemas import BankFileOut, PaymentFileOut
 from api.problems import problem_responses
 from api.security import require
 from api.transactions import DbSession, api_router
@@ -31,7 +37,6 @@ FileId = Annotated[int, Path(ge=1, le=ID_MAX, description="The file's id.", exam
 Producing = Annotated[CommandContext, staff_command(Permission.PAYMENTS_MANAGE)]
 # Importing posts (settlements, rejections back to members), so it takes a key.
 Importing = Annotated[CommandContext, staff_command(Permission.PAYMENTS_MANAGE, money=True)]
-TEXT_MEDIA_TYPE: Final = "text/plain"
 CONTENT_RESPONSE: Final[dict[int | str, dict[str, Any]]] = {
     200: {
         "description": "The file's bytes: ISO 20022 messages as XML, NACHA files as text.",
@@ -94,19 +99,23 @@ def file_content(session: DbSession, file_id: FileId) -> Response:
 
 
 @router.post(
-    "/status-reports",
+    "/imports",
     status_code=201,
-    openapi_extra=XML_BODY,
+    openapi_extra=BANK_FILE_BODY,
     responses=problem_responses(409, 422),
 )
-def import_status_report(
-    session: DbSession, context: Importing, content: XmlDocument
-) -> StatusReportOut:
-    """Import the bank's status report (pain.002) on a file we sent
+def import_bank_file(
+    session: DbSession, context: Importing, content: BankFile, config: PaymentSettings
+) -> BankFileOut:
+    """Import a file the bank sent: a status report, a notification, a statement or an ACH file
 
-    Each payment it names is settled, rejected (its money back to the member, with no
-    fee) or left sent. A report that is not valid, answers a file we never sent, or names
-    a payment not in that file posts nothing (422); the same report again is a 409.
+    The kind is read from the file: pain.002 status reports settle or reject our payments,
+    camt.054 notifications settle them, bring returns back and post incoming credits (to
+    the member their reference names, else to suspense), camt.053 statements are
+    reconciled line by line, NACHA files from the ODFI carry returns, notifications of
+    change and credits. A file that is not valid, is for another account, or names a
+    payment we never sent posts nothing (422); the same file again is a 409. Files larger
+    than the request body limit go through `creditunion payments import`.
     """
-    result = commands.import_status_report(session, context, content=content)
-    return StatusReportOut.of(result)
+    result = commands.import_bank_file(session, context, content=content, config=config)
+    return BankFileOut.of(result)

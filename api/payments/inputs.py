@@ -14,12 +14,17 @@ from api.problems import InvalidField, RequestInvalid
 from creditunion.payments.config import PaymentConfig, payment_config
 
 XML_MEDIA_TYPES: Final = ("application/xml", "text/xml")
-# The request body of an endpoint taking an XML document, for the OpenAPI document.
-XML_BODY: Final[dict[str, Any]] = {
+TEXT_MEDIA_TYPE: Final = "text/plain"
+# The request body of an endpoint taking a file from the bank, for the OpenAPI document:
+# ISO 20022 messages as XML, NACHA files as text.
+BANK_FILE_BODY: Final[dict[str, Any]] = {
     "requestBody": {
         "required": True,
-        "description": "The document exactly as the bank sent it.",
-        "content": {"application/xml": {"schema": {"type": "string"}}},
+        "description": "The file exactly as the bank sent it.",
+        "content": {
+            "application/xml": {"schema": {"type": "string"}},
+            TEXT_MEDIA_TYPE: {"schema": {"type": "string"}},
+        },
     }
 }
 
@@ -29,13 +34,15 @@ def _payment_config(request: Request) -> PaymentConfig:
     return payment_config(request_context(request).settings)
 
 
-async def _xml_document(request: Request) -> bytes:
+async def _bank_file(request: Request) -> bytes:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type not in XML_MEDIA_TYPES:
-        raise RequestInvalid(InvalidField("header", "Content-Type", "must be application/xml"))
+    if media_type not in (*XML_MEDIA_TYPES, TEXT_MEDIA_TYPE):
+        raise RequestInvalid(
+            InvalidField("header", "Content-Type", "must be application/xml or text/plain")
+        )
     # The body-size limit (CREDITUNION_MAX_BODY_BYTES) has bounded it before it is read.
     return await request.body()
 
 
 PaymentSettings = Annotated[PaymentConfig, Depends(_payment_config)]
-XmlDocument = Annotated[bytes, Depends(_xml_document)]
+BankFile = Annotated[bytes, Depends(_bank_file)]

@@ -179,14 +179,30 @@ class PaymentFileOut(OutModel):
     created_by: str
 
 
-class StatusReportOut(OutModel):
-    """What an imported status report did: payments settled, rejected (their money back to
-    the member), or left sent."""
+class StatementOut(OutModel):
+    """A statement matched line by line: the breaks are listed until resolved."""
+
+    statement_id: str
+    lines: int
+    matched: int
+    breaks: int
+    closing_balance: MoneyOut
+    ledger_balance: MoneyOut
+    balance_difference: MoneyOut
+
+
+class BankFileOut(OutModel):
+    """What an imported file did; counts that do not apply to its kind are 0."""
 
     file: PaymentFileOut
     settled: int
     rejected: int
-    unchanged: int
+    returned: int
+    corrected: int
+    credits_applied: int
+    credits_unmatched: int
+    statement: StatementOut | None
+    notices: list[str]
 
 
 class IncomingCreditOut(OutModel):

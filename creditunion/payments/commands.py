@@ -16,7 +16,6 @@ from creditunion.payments import (
     nominations,
     outbound,
     outbound_files,
-    status_reports,
 )
 from creditunion.payments.bank_files import BankFileResult
 from creditunion.payments.config import PaymentConfig
@@ -24,7 +23,6 @@ from creditunion.payments.nominations import BankDetails, NominationView
 from creditunion.payments.outbound import PayoutRequest
 from creditunion.payments.outbound_files import PaymentFileView
 from creditunion.payments.statements import StatementLineView, resolve_break
-from creditunion.payments.status_reports import StatusReportResult
 from creditunion.payments.views import IncomingCreditView, PaymentView
 
 REASON_LENGTH_MAX: Final = 1_000
@@ -108,23 +106,6 @@ def produce_file(
     )
     summary = {"kind": view.kind, "payments": view.item_count, "sha256": view.sha256}
     return Audited(view, target_id=view.id, summary=summary)
-
-
-@command(action="payment_file.import", target_type="payment_file")
-def import_status_report(
-    session: Session, context: CommandContext, *, content: bytes
-) -> Audited[StatusReportResult]:
-    result = status_reports.import_status_report(
-        session, content=content, actor=context.actor_ref, business_date=context.business_date
-    )
-    summary = {
-        "kind": result.file.kind,
-        "sha256": result.file.sha256,
-        "settled": result.settled,
-        "rejected": result.rejected,
-        "unchanged": result.unchanged,
-    }
-    return Audited(result, target_id=result.file.id, summary=summary)
 
 
 @command(action="payment_file.import", target_type="payment_file")

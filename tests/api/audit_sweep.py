@@ -343,7 +343,7 @@ def _produce_file(w: Sweep) -> ApiCall:
 
 def _import_report(w: Sweep) -> ApiCall:
     _, report = payments.sent_payment_report(w.bank)
-    return ApiCall("/v1/payment-files/status-reports", w.staff(Role.MANAGER), content=report)
+    return ApiCall("/v1/payment-files/imports", w.staff(Role.MANAGER), content=report)
 
 
 def _assign_credit(w: Sweep) -> ApiCall:
@@ -667,7 +667,7 @@ SWEEP: Final[dict[str, tuple[Case, ...]]] = {
     "POST /v1/payment-files": (
         Case(M, 201, "payment_file.produce", "payment_file", _produce_file),
     ),
-    "POST /v1/payment-files/status-reports": (
+    "POST /v1/payment-files/imports": (
         Case(M, 201, "payment_file.import", "payment_file", _import_report),
     ),
     "POST /v1/incoming-credits/{credit_id}/assign": (

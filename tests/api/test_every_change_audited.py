@@ -284,7 +284,7 @@ def _strangers_payout(w: Sweep) -> ApiCall:
 
 def _report_on_a_file_never_sent(w: Sweep) -> ApiCall:
     report = payments.status_report("NEVERSENT")
-    return ApiCall("/v1/payment-files/status-reports", w.staff(Role.MANAGER), content=report)
+    return ApiCall("/v1/payment-files/imports", w.staff(Role.MANAGER), content=report)
 
 
 NO_SUCH_ID = 2_000_000_000

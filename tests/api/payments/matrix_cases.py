@@ -66,9 +66,7 @@ def _file_id(w: World) -> int:
 
 def _status_report(w: World) -> PaymentCall:
     _, report = builders.sent_payment_report(w.bank)
-    return PaymentCall(
-        "POST", "/v1/payment-files/status-reports", 201, moves_money=True, content=report
-    )
+    return PaymentCall("POST", "/v1/payment-files/imports", 201, moves_money=True, content=report)
 
 
 def _my_payout(w: World) -> PaymentCall:
@@ -136,7 +134,7 @@ PAYMENT_CASES: Final[dict[str, PaymentBuilder]] = {
     "GET /v1/payment-files/{file_id}/content": lambda w: PaymentCall(
         "GET", f"/v1/payment-files/{_file_id(w)}/content", 200
     ),
-    "POST /v1/payment-files/status-reports": _status_report,
+    "POST /v1/payment-files/imports": _status_report,
     "GET /v1/incoming-credits": lambda w: PaymentCall(
         "GET", "/v1/incoming-credits?status=unmatched", 200
     ),

@@ -70,7 +70,7 @@ def test_a_status_report_with_a_dtd_is_refused_and_posts_nothing(
 ) -> None:
     manager = world.staff(Role.MANAGER)
     journal = world.bank.journal_count()
-    answer = world.post_xml("/v1/payment-files/status-reports", manager, document)
+    answer = world.post_xml("/v1/payment-files/imports", manager, document)
     assert (answer.status_code, answer.json()["type"]) == (422, "/problems/refused")
     assert answer.json()["detail"].startswith("not a valid pain.002.001.12 document")
     assert answer.json()["errors"][0]["pointer"] == "#"
@@ -85,7 +85,7 @@ def test_bad_status_reports_are_refused_and_post_nothing(world: PayWorld) -> Non
     sent = builders.produce(world.bank)
     journal = world.bank.journal_count()
     settled = builders.settled(world.bank, payment.id)
-    url = "/v1/payment-files/status-reports"
+    url = "/v1/payment-files/imports"
 
     never_sent = world.post_xml(url, manager, builders.status_report("NEVERSENT", settled))
     assert (never_sent.status_code, never_sent.json()["type"]) == (
@@ -99,7 +99,11 @@ def test_bad_status_reports_are_refused_and_post_nothing(world: PayWorld) -> Non
     as_json = world.call("POST", url, manager, {"report": "x"}, money=True)
     assert as_json.status_code == 422
     assert as_json.json()["errors"] == [
-        {"location": "header", "pointer": "#/Content-Type", "detail": "must be application/xml"}
+        {
+            "location": "header",
+            "pointer": "#/Content-Type",
+            "detail": "must be application/xml or text/plain",
+        }
     ]
     assert world.bank.journal_count() == journal
     status = world.call("GET", f"/v1/payments/{payment.id}", manager).json()["status"]
@@ -112,7 +116,7 @@ def test_an_oversized_report_is_refused_before_it_is_read(
     manager = world.staff(Role.MANAGER)
     padding = b" " * api_settings.max_body_bytes
     document = b'<?xml version="1.0"?>' + padding + b"<Document/>"
-    answer = world.post_xml("/v1/payment-files/status-reports", manager, document)
+    answer = world.post_xml("/v1/payment-files/imports", manager, document)
     assert answer.status_code == 413
     assert world.call("GET", "/v1/payment-files", manager).json()["items"] == []
 

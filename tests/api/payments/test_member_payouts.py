@@ -102,10 +102,10 @@ def test_a_member_nominates_pays_out_and_the_bank_settles_or_rejects(world: PayW
         builders.settled(world.bank, payment["id"]),
         builders.rejected(world.bank, refused.json()["id"]),
     )
-    imported = world.post_xml("/v1/payment-files/status-reports", manager, report)
+    imported = world.post_xml("/v1/payment-files/imports", manager, report)
     assert imported.status_code == 201, imported.text
     result = imported.json()
-    assert (result["settled"], result["rejected"], result["unchanged"]) == (1, 1, 0)
+    assert (result["settled"], result["rejected"], result["returned"]) == (1, 1, 0)
     assert (result["file"]["direction"], result["file"]["kind"]) == ("inbound", "pain.002.001.12")
     assert world.balance(ann.account_id) == builders.gbp("380.00")
     assert world.balance(bob.account_id) == builders.gbp("500.00")  # back whole, no fee
@@ -122,7 +122,7 @@ def test_a_member_nominates_pays_out_and_the_bank_settles_or_rejects(world: PayW
 
     # The same report again is refused and changes nothing.
     journal = world.bank.journal_count()
-    again = world.post_xml("/v1/payment-files/status-reports", manager, report)
+    again = world.post_xml("/v1/payment-files/imports", manager, report)
     assert (again.status_code, again.json()["type"]) == (409, "/problems/file-already-imported")
     assert world.bank.journal_count() == journal
     assert world.clearing_and_settlement() == (clearing, settlement)

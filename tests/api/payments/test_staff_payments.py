@@ -131,4 +131,4 @@ def test_only_a_manager_produces_files_and_an_auditor_reads_them(world: PayWorld
         f'attachment; filename="payment-file-{made["id"]}.xml"'
     )
     report = builders.status_report(made["message_id"])
-    assert world.post_xml("/v1/payment-files/status-reports", auditor, report).status_code == 403
+    assert world.post_xml("/v1/payment-files/imports", auditor, report).status_code == 403
