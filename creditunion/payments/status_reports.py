@@ -29,11 +29,17 @@ from creditunion.payments.outcomes import (
     reject,
 )
 from creditunion.shares.ledger_link import post_movement
+from creditunion.shares.models import ShareAccount
+from ledger.entry import LINES_MAX, EntryRequest, Line
 from ledger.money import Money
+from ledger.posting import post_entry
 
 # Statuses that settle a credit transfer, and the one that rejects it; the others (ACCP,
 # ACSP, ACTC, PDNG, ...) leave it sent.
 SETTLED: Final = frozenset({"ACSC", "ACCC"})
+# An entry holds at most 200 lines: the clearing account's and 199 members'.
+REJECTIONS_PER_ENTRY: Final = LINES_MAX - 1
+KIND_REJECTED: Final = "payments.outbound_rejected"
 REJECTED: Final = "RJCT"
 
 
@@ -140,6 +146,77 @@ def _settle_together(
     )
 
 
+def _reject_together(
+    session: Session,
+    file_id: int,
+    rejections: list[tuple[int, str | None, str | None]],
+    *,
+    actor: str,
+    business_date: dt.date,
+) -> None:
+    """Rejected payments back to their members' share accounts, up to 199 in one entry
+    (outbound clearing -> each account): 2,000 rejections are 11 entries, not 2,000 that
+    each lock the clearing account again. A payment out of suspense goes back on its own."""
+    reasons = {payment_id: (code, text) for payment_id, code, text in rejections}
+    rows = session.execute(
+        select(OutboundPayment, ShareAccount.ledger_account_id)
+        .outerjoin(ShareAccount, ShareAccount.id == OutboundPayment.share_account_id)
+        .where(OutboundPayment.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        .order_by(OutboundPayment.id),
+        {"ids": list(reasons)},
+    ).all()
+    together = []
+    for payment, ledger_account_id in rows:
+        if payment.status is PaymentStatus.REJECTED:
+            continue
+        if payment.status is not PaymentStatus.SENT:
+            raise OutcomeNotApplicable(payment.id, payment.status, "rejected")
+        if ledger_account_id is None:
+            code, text = reasons[payment.id]
+            reject(session, payment, code=code, text=text, actor=actor, business_date=business_date)
+        else:
+            together.append((payment, ledger_account_id))
+    clearing = payment_accounts(session).outbound_clearing
+    for start in range(0, len(together), REJECTIONS_PER_ENTRY):
+        chunk = together[start : start + REJECTIONS_PER_ENTRY]
+        back: dict[int, Money] = {}
+        for payment, ledger_account_id in chunk:
+            back[ledger_account_id] = (
+                back.get(ledger_account_id, Money.zero(payment.currency)) + payment.amount
+            )
+        total = sum(back.values(), Money.zero(chunk[0][0].currency))
+        entry = post_entry(
+            session,
+            EntryRequest(
+                idempotency_key=f"payment-file:{file_id}:reject:{start}",
+                business_date=business_date,
+                lines=(
+                    Line.debit(clearing, total),
+                    *(Line.credit(account, amount) for account, amount in sorted(back.items())),
+                ),
+                description=f"{len(chunk)} payments rejected by the bank: money back to members",
+                posted_by=actor,
+                kind=KIND_REJECTED,
+                metadata={"payment_file_id": file_id, "payments": len(chunk)},
+            ),
+        )
+        session.execute(
+            update(OutboundPayment),
+            [
+                {
+                    "id": payment.id,
+                    "status": PaymentStatus.REJECTED,
+                    "reverse_entry_id": entry.id,
+                    "reason_code": reasons[payment.id][0],
+                    "reason_text": reasons[payment.id][1],
+                    "updated_on": business_date,
+                    "updated_by": actor,
+                }
+                for payment, _ in chunk
+            ],
+        )
+
+
 def import_status_report(
     session: Session, *, content: bytes, actor: str, business_date: dt.date
 ) -> StatusReportResult:
@@ -179,10 +256,7 @@ def import_status_report(
     )
     if to_settle:
         _settle_together(session, row.id, to_settle, actor=actor, business_date=business_date)
-    for payment_id, code, text in to_reject:
-        payment = session.get(OutboundPayment, payment_id, populate_existing=True)
-        assert payment is not None
-        reject(session, payment, code=code, text=text, actor=actor, business_date=business_date)
+    _reject_together(session, row.id, to_reject, actor=actor, business_date=business_date)
     settled, rejected = len(to_settle), len(to_reject)
     unchanged = len(transactions) - settled - rejected
     return StatusReportResult(file_view(row), settled, rejected, unchanged)

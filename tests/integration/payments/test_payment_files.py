@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 import xmlschema
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from creditunion.payments.inbound_files import FileAlreadyImported
 from creditunion.payments.iso20022.pain002 import StatusReport, TransactionStatus, write_pain002
@@ -166,4 +166,29 @@ def test_a_report_rejecting_the_whole_file_brings_every_payment_back(own_books: 
         gbp("100.00"),
         gbp("100.00"),
     )
+    assert_invariants(own_books)
+
+
+def test_many_rejections_go_back_in_entries_of_at_most_200_lines(own_books: Engine) -> None:
+    accounts = [_member_with(own_books, "500.00")[1] for _ in range(3)]
+    payments = [_pay(own_books, accounts[n % 3], "1.00") for n in range(205)]
+    view, _ = _produce(own_books)
+    report = _report(
+        view.message_id,
+        *(
+            TransactionStatus(_end_to_end(own_books, p.id), None, "RJCT", "AM04", None)
+            for p in payments
+        ),
+    )
+    assert _import(own_books, report).rejected == 205
+    assert [_balance(own_books, a) for a in accounts] == [gbp("500.00")] * 3
+    with unit_of_work(own_books) as s:
+        entries = set(
+            s.scalars(
+                select(OutboundPayment.reverse_entry_id).where(
+                    OutboundPayment.id.in_([p.id for p in payments])
+                )
+            )
+        )
+    assert len(entries) == 2  # 199 + 6
     assert_invariants(own_books)
