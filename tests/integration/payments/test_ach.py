@@ -43,7 +43,7 @@ from creditunion.shares.service import get_share_account
 from ledger.money import Money
 from ledger.ownership import STAFF
 from tests.factories import ShareAccountFactory
-from tests.share_account_helpers import assert_invariants
+from tests.integration.payments.books_check import assert_books
 
 TODAY = dt.date(2026, 11, 24)  # a Tuesday: ACH settles on Wednesday 25th
 ODFI = "09100001"
@@ -177,7 +177,7 @@ def test_credits_go_out_as_a_nacha_file_and_settle_on_their_date(own_us_books: E
         assert settle_due_ach(s, business_date=dt.date(2026, 11, 25), actor="system:cob") == 2
     assert _payment(own_us_books, first).status is PaymentStatus.SETTLED
     assert _payment(own_us_books, second).status is PaymentStatus.SETTLED
-    assert_invariants(own_us_books)
+    assert_books(own_us_books)
 
 
 def test_a_return_brings_the_money_back_and_a_change_corrects_the_nomination(
@@ -232,7 +232,7 @@ def test_a_return_brings_the_money_back_and_a_change_corrects_the_nomination(
             )
         ).one()
         assert active.account_number == "987654321"
-    assert_invariants(own_us_books)
+    assert_books(own_us_books)
 
 
 def test_a_credit_addressed_to_a_share_account_number_reaches_it(own_us_books: Engine) -> None:

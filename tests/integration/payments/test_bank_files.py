@@ -31,8 +31,9 @@ from creditunion.shares.service import close_share_account
 from ledger.accounts import get_account
 from ledger.money import Money
 from ledger.ownership import STAFF
+from tests.integration.payments.books_check import assert_books
 from tests.integration.payments.test_payments_out import CONFIG, TODAY, _balance, _member_with, _pay
-from tests.share_account_helpers import assert_invariants, gbp
+from tests.share_account_helpers import gbp
 
 OURS = SortCodeAccount(CONFIG.settlement_bank_id, CONFIG.settlement_account_number)
 AT = dt.datetime(2026, 1, 15, 18, 0, tzinfo=dt.UTC)
@@ -178,7 +179,7 @@ def test_a_day_of_notifications_then_a_statement_with_no_break(own_books: Engine
     assert resolved.resolved_by == "user:f"
     with unit_of_work(own_books) as s:
         assert list_breaks(s) == []
-    assert_invariants(own_books)
+    assert_books(own_books)
 
 
 def test_files_for_another_account_or_twice_post_nothing(own_books: Engine) -> None:
@@ -226,4 +227,4 @@ def test_a_return_for_a_closed_account_waits_in_suspense(own_books: Engine) -> N
             member_id,
             gbp("40.00"),
         )
-    assert_invariants(own_books)
+    assert_books(own_books)

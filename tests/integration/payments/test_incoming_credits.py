@@ -35,7 +35,8 @@ from ledger.accounts import get_account
 from ledger.money import Money
 from ledger.ownership import STAFF
 from tests.factories import ShareAccountFactory
-from tests.share_account_helpers import assert_invariants, deposit, gbp
+from tests.integration.payments.books_check import assert_books
+from tests.share_account_helpers import deposit, gbp
 
 TODAY = dt.date(2026, 1, 15)
 BANK = "system:bank-import"
@@ -148,7 +149,7 @@ def test_an_unmatched_credit_waits_in_suspense_until_staff_assign_it(books: Engi
             business_date=TODAY,
         )
     assert _balance(books, account_id) == gbp("85.00")
-    assert_invariants(books)
+    assert_books(books)
 
 
 def test_an_unmatched_credit_can_be_sent_back_to_the_payer(books: Engine) -> None:
@@ -168,7 +169,7 @@ def test_an_unmatched_credit_can_be_sent_back_to_the_payer(books: Engine) -> Non
     )
     assert (payment.amount, payment.bank_id) == (gbp("19.99"), "401276")
     assert _suspense(books) == before
-    assert_invariants(books)
+    assert_books(books)
 
 
 def test_a_credit_with_no_payer_account_cannot_be_sent_back(books: Engine) -> None:

@@ -23,8 +23,9 @@ from creditunion.payments.status_reports import UnknownOriginalMessage, import_s
 from creditunion.platform.database import unit_of_work
 from ledger.accounts import get_account
 from ledger.money import Money
+from tests.integration.payments.books_check import assert_books
 from tests.integration.payments.test_payments_out import CONFIG, TODAY, _balance, _member_with, _pay
-from tests.share_account_helpers import assert_invariants, gbp
+from tests.share_account_helpers import gbp
 
 BANK = "system:bank-import"
 AT = dt.datetime(2026, 1, 15, 16, 0, tzinfo=dt.UTC)
@@ -118,7 +119,7 @@ def test_a_file_is_sent_then_one_payment_settles_and_one_is_rejected(own_books: 
     with pytest.raises(FileAlreadyImported):
         _import(own_books, report)
     assert _bank_and_clearing(own_books) == (bank, clearing)
-    assert_invariants(own_books)
+    assert_books(own_books)
 
 
 def test_bad_reports_are_refused_and_post_nothing(own_books: Engine) -> None:
@@ -166,7 +167,7 @@ def test_a_report_rejecting_the_whole_file_brings_every_payment_back(own_books: 
         gbp("100.00"),
         gbp("100.00"),
     )
-    assert_invariants(own_books)
+    assert_books(own_books)
 
 
 def test_many_rejections_go_back_in_entries_of_at_most_200_lines(own_books: Engine) -> None:
@@ -191,4 +192,4 @@ def test_many_rejections_go_back_in_entries_of_at_most_200_lines(own_books: Engi
             )
         )
     assert len(entries) == 2  # 199 + 6
-    assert_invariants(own_books)
+    assert_books(own_books)

@@ -14,8 +14,9 @@ from creditunion.payments.outbound import PayoutRequest, pay_out
 from creditunion.payments.outbound_files import NothingToSend, produce_outbound_file
 from creditunion.platform.database import unit_of_work
 from ledger.ownership import STAFF
+from tests.integration.payments.books_check import assert_books
 from tests.integration.payments.test_payments_out import CONFIG, TODAY, _balance, _member_with
-from tests.share_account_helpers import assert_invariants, gbp, key, run_threads
+from tests.share_account_helpers import gbp, key, run_threads
 
 AT = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
 
@@ -49,7 +50,7 @@ def test_racing_payouts_take_no_more_than_is_available(own_books: Engine) -> Non
     assert len(paid) == int(available.amount // 30)
     assert set(refused) == {"InsufficientAvailableBalance"}
     assert _balance(own_books, account_id) == gbp("100.00") - gbp("30.00") * len(paid)
-    assert_invariants(own_books)
+    assert_books(own_books)
 
 
 def test_racing_producers_put_each_payment_in_one_file(own_books: Engine) -> None:

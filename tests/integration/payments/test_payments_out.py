@@ -35,10 +35,10 @@ from ledger.accounts import get_account
 from ledger.money import Money
 from ledger.ownership import STAFF, MemberScope
 from tests.factories import ShareAccountFactory
+from tests.integration.payments.books_check import assert_books
 from tests.share_account_helpers import (
     MANAGER,
     OTHER_MANAGER,
-    assert_invariants,
     deposit,
     gbp,
     key,
@@ -122,7 +122,7 @@ def test_a_payout_moves_the_money_to_clearing_and_a_cancel_brings_it_back(books:
     with unit_of_work(books) as s, pytest.raises(PaymentNotCancellable):
         cancel_payment(s, payment_id=payment.id, reason="again", actor=TELLER, business_date=TODAY)
     assert _balance(books, account_id) == gbp("500.00")
-    assert_invariants(books)
+    assert_books(books)
 
 
 def test_the_same_key_pays_once_and_another_request_under_it_is_refused(books: Engine) -> None:
@@ -249,7 +249,7 @@ def test_above_the_limit_a_second_manager_decides(books: Engine) -> None:
         row = s.get(OutboundPayment, refused.id)
         assert row is not None and row.status is PaymentStatus.CANCELLED
     assert _balance(books, account_id) == gbp("3500.00")
-    assert_invariants(books)
+    assert_books(books)
 
 
 def test_an_account_with_a_payment_in_flight_cannot_be_closed(books: Engine) -> None:
