@@ -34,6 +34,8 @@ from creditunion.cob.runner import OnProgress, StepReport, run_steps_for_date
 from creditunion.cob.steps import Progress, Step, StepOutcome
 from creditunion.errors import Conflict, Refused
 from creditunion.payments.ach_files import settle_due_ach
+from creditunion.payments.ledger_accounts import PaymentAccountsMissing
+from creditunion.payments.sub_ledger import PaymentsBroken, reconcile_payments
 from creditunion.platform.database import unit_of_work
 from creditunion.platform.settings import get_settings
 from creditunion.reconciliation import ReconciliationBroken, reconcile
@@ -95,11 +97,21 @@ def settle_ach_payments(
 def reconcile_sub_ledgers(
     session: Session, business_date: dt.date, progress: Progress
 ) -> StepOutcome:
-    """Loan book and members' shares against the ledger as at the day; a break stops the
-    close of business here, so the day is not closed on books that disagree."""
+    """Loan book and members' shares against the ledger as at the day, and payments'
+    clearing and suspense against the payment rows; a break stops the close of business
+    here, so the day is not closed on books that disagree."""
     report = reconcile(session, as_of=business_date)
     if not report.ok:
         raise ReconciliationBroken(report)
+    try:
+        payments = reconcile_payments(session)
+    except PaymentAccountsMissing:
+        # An installation from before payments, not yet `creditunion init`ed again: it has
+        # no payment accounts, so nothing can have moved through them.
+        progress(1, 1)
+        return StepOutcome(items=0, totals={"breaks": "0", "payments": "not set up"})
+    if not payments.ok:
+        raise PaymentsBroken(payments)
     progress(1, 1)
     return StepOutcome(items=0, totals={"breaks": "0"})
 

@@ -14,6 +14,14 @@ from creditunion.payments.models import CreditStatus, IncomingCredit, OutboundPa
 from ledger.models import LedgerAccount
 
 
+class PaymentsBroken(RuntimeError):
+    """Clearing or suspense disagrees with the payment rows: close of business stops."""
+
+    def __init__(self, report: PaymentsReconciliation) -> None:
+        super().__init__(f"the payments sub-ledger does not reconcile: {report}")
+        self.report = report
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentsReconciliation:
     clearing_ledger_minor: int
