@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.errors import Refused
 from creditunion.payments.config import PaymentConfig
-from creditunion.payments.inbound_files import store_inbound
+from creditunion.payments.inbound_files import FileForAnotherAccount, store_inbound
 from creditunion.payments.incoming import ReceivedCredit, receive_credit
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import (
@@ -146,19 +146,23 @@ def _credit(batch: AchBatch, entry: AchEntry) -> ReceivedCredit:
 def import_ach_file(
     session: Session, *, content: bytes, config: PaymentConfig, actor: str, business_date: dt.date
 ) -> AchImportResult:
-    """Raises `NachaInvalid`, `FileAlreadyImported`, `UnknownPaymentReference`,
+    """A file addressed to another institution than this credit union (its immediate
+    destination is not our immediate origin) is refused. Raises `NachaInvalid`,
+    `FileForAnotherAccount`, `FileAlreadyImported`, `UnknownPaymentReference`,
     `ReturnAmountMismatch`, `AchDebitsNotTaken`; any of them writes nothing."""
-    del config  # the ODFI's file names no account of ours to check beyond its layout
     ach = read_ach_file(content)
+    ours = config.ach.immediate_origin.strip() if config.ach is not None else None
+    if ach.immediate_destination.strip() != ours:
+        raise FileForAnotherAccount(f"immediate destination {ach.immediate_destination.strip()}")
     entries = [(batch, entry) for batch in ach.batches for entry in batch.entries]
-    ours: dict[str, OutboundPayment] = {}
+    named: dict[str, OutboundPayment] = {}
     for _, entry in entries:
         addenda = entry.addenda
         if addenda is not None:
             payment = payment_by_trace_number(session, addenda.original_trace_number)
             if isinstance(addenda, ReturnAddenda) and entry.amount != payment.amount:
                 raise ReturnAmountMismatch(payment.id, payment.amount, entry.amount)
-            ours[entry.trace_number] = payment
+            named[entry.trace_number] = payment
         elif not entry.transaction_code.is_credit:
             raise AchDebitsNotTaken(entry.trace_number)
     message_id = f"{ach.created_at:%y%m%d%H%M}{ach.file_id_modifier}{ach.immediate_origin.strip()}"
@@ -177,7 +181,7 @@ def import_ach_file(
         if isinstance(addenda, ReturnAddenda):
             return_settled(
                 session,
-                ours[entry.trace_number],
+                named[entry.trace_number],
                 amount=entry.amount,
                 bank_reference=f"ACHR{entry.trace_number}",
                 code=addenda.return_reason_code,
@@ -189,7 +193,7 @@ def import_ach_file(
             result.notices.append(f"{entry.trace_number}: {describe(addenda.return_reason_code)}")
         elif isinstance(addenda, NocAddenda):
             corrected = _apply_change(
-                session, ours[entry.trace_number], addenda, actor, business_date
+                session, named[entry.trace_number], addenda, actor, business_date
             )
             result.corrected += corrected
             result.notices.append(f"{entry.trace_number}: {describe(addenda.change_code)}")

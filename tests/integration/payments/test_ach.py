@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 from sqlalchemy import Engine, select
 
 from creditunion.payments.ach_files import settle_due_ach
 from creditunion.payments.bank_files import import_bank_file
 from creditunion.payments.config import AchOriginator, PaymentConfig
+from creditunion.payments.inbound_files import FileForAnotherAccount
 from creditunion.payments.models import (
     NominatedAccount,
     NominationStatus,
@@ -255,3 +257,29 @@ def test_a_credit_addressed_to_a_share_account_number_reaches_it(own_us_books: E
         assert get_share_account(s, share_account_id=account_id, scope=STAFF).balance == usd(
             "1244.56"
         )
+
+
+def test_a_file_for_another_institution_is_refused(own_us_books: Engine) -> None:
+    _, _, number = _member(own_us_books, "10.00")
+    entry = AchEntry(
+        transaction_code=TransactionCode.CHECKING_CREDIT,
+        receiving_dfi_routing="091000019",
+        dfi_account_number=number,
+        amount=usd("5.00"),
+        individual_id="X",
+        individual_name="ZOE MEMBER",
+        trace_number="011000010000003",
+    )
+    elsewhere = write_ach_file(
+        AchFile(
+            immediate_destination="011000015",
+            immediate_origin=" 011000015",
+            immediate_destination_name="ANOTHER CU",
+            immediate_origin_name="ODFI",
+            created_at=dt.datetime(2026, 11, 25, 6, 0),
+            file_id_modifier="C",
+            batches=(_batch(entry),),
+        )
+    )
+    with pytest.raises(FileForAnotherAccount):
+        _import(own_us_books, elsewhere)
