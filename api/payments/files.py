@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Path, Response
+from fastapi import Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.commands import staff_command
 from api.domain import ID_MAX
@@ -24,11 +25,12 @@ from api.payments.inputs import (
     PaymentSettings,
 )
 from api.payments.schemas import BankFileOut, PaymentFileOut
-from api.problems import problem_responses
+from api.problems import problem_responses, response_for
 from api.security import require
 from api.transactions import DbSession, api_router
 from creditunion.auth.roles import Permission
 from creditunion.commands import CommandContext
+from creditunion.errors import DomainError
 from creditunion.payments import commands, queries
 
 router = api_router(prefix="/payment-files", tags=["payments"])
@@ -101,12 +103,17 @@ def file_content(session: DbSession, file_id: FileId) -> Response:
 @router.post(
     "/imports",
     status_code=201,
+    response_model=BankFileOut,
     openapi_extra=BANK_FILE_BODY,
     responses=problem_responses(409, 422),
 )
 def import_bank_file(
-    session: DbSession, context: Importing, content: BankFile, config: PaymentSettings
-) -> BankFileOut:
+    request: Request,
+    session: DbSession,
+    context: Importing,
+    content: BankFile,
+    config: PaymentSettings,
+) -> BankFileOut | JSONResponse:
     """Import a file the bank sent: a status report, a notification, a statement or an ACH file
 
     The kind is read from the file: pain.002 status reports settle or reject our payments,
@@ -114,8 +121,16 @@ def import_bank_file(
     the member their reference names, else to suspense), camt.053 statements are
     reconciled line by line, NACHA files from the ODFI carry returns, notifications of
     change and credits. A file that is not valid, is for another account, or names a
-    payment we never sent posts nothing (422); the same file again is a 409. Files larger
-    than the request body limit go through `creditunion payments import`.
+    payment we never sent posts nothing (422); the same file again is a 409. Either way
+    the refusal is recorded in the audit trail (`payment_file.refuse`, with the file's
+    SHA-256 and the reason). Files larger than the request body limit go through
+    `creditunion payments import`.
     """
-    result = commands.import_bank_file(session, context, content=content, config=config)
+    try:
+        with session.begin_nested():
+            result = commands.import_bank_file(session, context, content=content, config=config)
+    except DomainError as exc:
+        # What the import wrote is gone with its savepoint; the refusal's record commits.
+        commands.record_refused_file(session, context, content=content, reason=str(exc))
+        return response_for(request, exc)
     return BankFileOut.of(result)

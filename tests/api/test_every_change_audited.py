@@ -312,9 +312,6 @@ REFUSALS: dict[str, Refusal] = {
     "a member's payout from a stranger's account (404)": Refusal(
         "POST", 404, _strangers_payout, money=True
     ),
-    "a status report on a file never sent (422)": Refusal(
-        "POST", 422, _report_on_a_file_never_sent, money=True
-    ),
     "withdraw more than the balance (409)": Refusal(
         "POST",
         409,
@@ -388,3 +385,23 @@ def test_a_refused_call_writes_no_record_and_changes_nothing(
     assert response.status_code == refusal.status, response.text
     assert _written(sweep_engine, request_id) == []
     assert _changed(before, _snapshot(sweep_engine)) == []
+
+
+def test_a_refused_bank_file_writes_only_its_refusal_record(
+    sweep: Sweep, sweep_engine: Engine
+) -> None:
+    """The one refusal that is recorded: a file from the bank refused (here a status
+    report on a file never sent) must leave a trace of what arrived and why it was refused,
+    and change nothing else (the idempotency store keeps the answer for the key)."""
+    call = _report_on_a_file_never_sent(sweep)
+    before = _snapshot(sweep_engine)
+    request_id = _request_id()
+
+    response = _send(sweep.bank.client, "POST", call, request_id=request_id, key=new_key())
+
+    assert response.status_code == 422, response.text
+    manager = call.who.user.id if call.who is not None else None
+    assert _written(sweep_engine, request_id) == [
+        Written("payment_file.refuse", "payment_file", manager)
+    ]
+    assert _changed(before, _snapshot(sweep_engine)) == ["audit_log", "http_idempotency"]
