@@ -1,0 +1,14 @@
+"""An offline settlement bank for the credit union's payments: tooling run from a checkout
+(`python -m ops.banksim`), never imported by the shipped packages.
+
+- `book`: the bank's own book of the credit union's settlement account (pure).
+- `uk_bank`: the bank on the UK rails: pain.002 on a pain.001, camt.054 of credits and of
+  returns, the camt.053 statement; told to misbehave, files the credit union must refuse
+  (pure).
+- `ach_bank`: the ODFI on ACH: NACHA returns and notifications of change, PPD credits (pure).
+- `book_file`: the book kept between commands, as JSON in the output directory.
+- `members`: the members a payer could pay, from the database.
+- `credit_union`: the credit union's side of a day, through its own commands.
+- `cycle`: whole business days between the two, every file left in a directory.
+- `cli`: the command line.
+"""
