@@ -210,7 +210,8 @@ def reverse_payment(
     business_date: dt.date,
     reason: str | None,
 ) -> None:
-    """Post the payment's own entry back (clearing -> where the money came from)."""
+    """Post the payment's own entry back (clearing -> where the money came from: the
+    member's share account, or suspense for a credit being returned to its payer)."""
     reversal = reverse_entry(
         session,
         entry_id=row.debit_entry_id,
@@ -225,6 +226,13 @@ def reverse_payment(
     row.reason_text = reason
     row.updated_on = business_date
     row.updated_by = actor
+    if row.incoming_credit_id is not None:
+        # A credit we were sending back: its money is in suspense again, and so the credit
+        # is in the staff work queue again (cancelled, refused or rejected alike).
+        credit = session.get(IncomingCredit, row.incoming_credit_id, with_for_update=True)
+        assert credit is not None
+        credit.status = CreditStatus.UNMATCHED
+        credit.resolve_entry_id = credit.resolved_on = credit.resolved_by = None
     session.flush()
 
 
@@ -249,13 +257,6 @@ def cancel_payment(
         business_date=business_date,
         reason=note,
     )
-    if row.incoming_credit_id is not None:
-        # Its money is back in suspense: the credit is in the staff work queue again.
-        credit = session.get(IncomingCredit, row.incoming_credit_id, with_for_update=True)
-        assert credit is not None
-        credit.status = CreditStatus.UNMATCHED
-        credit.resolve_entry_id = credit.resolved_on = credit.resolved_by = None
-        session.flush()
     return payment_view(row, replayed=False)
 
 

@@ -531,12 +531,6 @@ def test_two_business_days_reconcile_with_no_break(
     assert_books(credit_union.engine)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="creditunion.payments.outcomes.reject reverses a rejected return to sender into"
-    " suspense but leaves its credit returned, so suspense holds more than the work queue"
-    " and close of business stops on the payments reconciliation",
-)
 def test_a_return_to_sender_the_bank_rejects_goes_back_to_the_work_queue(
     credit_union: CreditUnion,
 ) -> None:
