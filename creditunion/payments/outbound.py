@@ -113,10 +113,12 @@ def pay_out(
     """
     check_request(request.amount, actor, idempotency_key, None)
     get_share_account(session, share_account_id=request.share_account_id, scope=scope)
+    # Looked for only once the account is locked: the same key sent twice at once waits
+    # here, then finds the first one's payment instead of inserting a second.
+    locked = lock_share_accounts(session, [request.share_account_id])[request.share_account_id]
     replayed = _replay(session, idempotency_key, request)
     if replayed is not None:
         return replayed
-    locked = lock_share_accounts(session, [request.share_account_id])[request.share_account_id]
     require_can_give(session, locked, request.amount, business_date)
     nomination = nomination_row(session, locked.account.member_id)
     destination = Destination(

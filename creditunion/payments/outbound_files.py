@@ -232,7 +232,6 @@ def produce_outbound_file(
     )
     session.add(row)
     session.flush()
-    session.flush()
     # One statement for the whole file; an array parameter, as a file can hold more
     # payments than a statement can take parameters.
     session.execute(

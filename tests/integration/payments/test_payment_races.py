@@ -87,3 +87,30 @@ def test_racing_producers_put_each_payment_in_one_file(own_books: Engine) -> Non
         files = s.scalar(select(func.count(func.distinct(OutboundPayment.file_id))))
     assert sum(counts) == sent == 40
     assert files == len(counts)
+
+
+def test_the_same_key_sent_twice_at_once_pays_once(own_books: Engine) -> None:
+    _, account_id = _member_with(own_books, "100.00")
+    idem = key()
+    answers: list[tuple[int, bool]] = []
+    lock = threading.Lock()
+
+    def attempt(_: int) -> None:
+        with unit_of_work(own_books) as s:
+            view = pay_out(
+                s,
+                request=PayoutRequest(account_id, gbp("40.00"), None),
+                scope=STAFF,
+                config=CONFIG,
+                actor="user:teller-1",
+                idempotency_key=idem,
+                business_date=TODAY,
+            )
+        with lock:
+            answers.append((view.id, view.replayed))
+
+    run_threads(attempt, 4)
+    assert len({payment_id for payment_id, _ in answers}) == 1
+    assert sorted(replayed for _, replayed in answers) == [False, True, True, True]
+    assert _balance(own_books, account_id) == gbp("60.00")
+    assert_books(own_books)
