@@ -50,6 +50,9 @@ _ROUTING: Final = slice(0, 9)
 _ACCOUNT_AFTER_ROUTING: Final = slice(12, 29)
 _ACCOUNT: Final = slice(0, 17)
 _CODE_AFTER_ACCOUNT: Final = slice(20, 22)
+_CODE: Final = slice(0, 2)
+_ACCOUNT_AFTER_ROUTING_NO_GAP: Final = slice(9, 26)
+_CODE_AFTER_ROUTING_AND_ACCOUNT: Final = slice(26, 28)
 _ACCOUNT_KINDS: Final = {"2": "checking", "3": "savings"}
 
 
@@ -70,6 +73,11 @@ class AchImportResult:
     notices: list[str] = field(default_factory=list)
 
 
+def _kind(code: str, current: str | None) -> str | None:
+    """A transaction code's first digit says the account: 2x checking, 3x savings."""
+    return _ACCOUNT_KINDS.get(code[:1], current)
+
+
 def _corrected(nomination: NominatedAccount, notice: NocAddenda) -> tuple[str, str, str | None]:
     """(routing, account, kind) after the receiving bank's correction."""
     data = notice.corrected_data
@@ -82,13 +90,13 @@ def _corrected(nomination: NominatedAccount, notice: NocAddenda) -> tuple[str, s
     elif code == "C03":
         routing, account = data[_ROUTING], data[_ACCOUNT_AFTER_ROUTING].strip()
     elif code == "C05":
-        kind = _ACCOUNT_KINDS.get(data[1:2], kind)
+        kind = _kind(data[_CODE], kind)
     elif code == "C06":
         account = data[_ACCOUNT].strip()
-        kind = _ACCOUNT_KINDS.get(data[_CODE_AFTER_ACCOUNT][1:2], kind)
+        kind = _kind(data[_CODE_AFTER_ACCOUNT], kind)
     elif code == "C07":
-        routing, account = data[_ROUTING], data[9:26].strip()
-        kind = _ACCOUNT_KINDS.get(data[27:28], kind)
+        routing, account = data[_ROUTING], data[_ACCOUNT_AFTER_ROUTING_NO_GAP].strip()
+        kind = _kind(data[_CODE_AFTER_ROUTING_AND_ACCOUNT], kind)
     return routing, account, kind
 
 

@@ -283,3 +283,52 @@ def test_a_file_for_another_institution_is_refused(own_us_books: Engine) -> None
     )
     with pytest.raises(FileForAnotherAccount):
         _import(own_us_books, elsewhere)
+
+
+def _notice_of_change(engine: Engine, code: str, corrected: str) -> tuple[int, NominatedAccount]:
+    member_id, account_id, _ = _member(engine, "100.00")
+    payment_id = _pay(engine, account_id, "10.00")
+    with unit_of_work(engine) as s:
+        produce_outbound_file(
+            s,
+            config=CONFIG,
+            actor="user:m",
+            business_date=TODAY,
+            created_at=dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC),
+        )
+    trace = _payment(engine, payment_id).trace_number or ""
+    change = AchEntry(
+        transaction_code=TransactionCode.CHECKING_CREDIT_RETURN,
+        receiving_dfi_routing="091000019",
+        dfi_account_number="000123456789",
+        amount=usd("0.00"),
+        individual_id="RENT",
+        individual_name="ZOE MEMBER",
+        trace_number="011000010000004",
+        addenda=NocAddenda(code, trace, "01100001", corrected),
+    )
+    assert _import(engine, _odfi_file(_batch(change, sec=SecCode.COR))).corrected == 1
+    with unit_of_work(engine) as s:
+        active = s.scalars(
+            select(NominatedAccount).where(
+                NominatedAccount.member_id == member_id,
+                NominatedAccount.status == NominationStatus.ACTIVE,
+            )
+        ).one()
+        s.expunge(active)
+    return member_id, active
+
+
+def test_a_change_of_transaction_code_makes_the_account_savings(own_us_books: Engine) -> None:
+    _, active = _notice_of_change(own_us_books, "C05", "32")
+    assert (active.account_number, active.account_kind) == ("000123456789", "savings")
+
+
+def test_a_change_of_all_three_is_applied_field_by_field(own_us_books: Engine) -> None:
+    corrected = "026009593" + "55512345".ljust(17) + "32"
+    _, active = _notice_of_change(own_us_books, "C07", corrected)
+    assert (active.bank_id, active.account_number, active.account_kind) == (
+        "026009593",
+        "55512345",
+        "savings",
+    )
