@@ -186,6 +186,7 @@ class StatementOut(OutModel):
     lines: int
     matched: int
     breaks: int
+    already_recorded: int
     closing_balance: MoneyOut
     ledger_balance: MoneyOut
     balance_difference: MoneyOut

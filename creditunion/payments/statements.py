@@ -43,6 +43,16 @@ class StatementLineNotFound(NotFound):
         super().__init__(f"statement line {line_id} not found")
 
 
+class StatementLineChanged(Conflict):
+    """A bank reference seen before with another amount, date or end-to-end id: the bank
+    has restated a line, which a person must look at before anything is recorded."""
+
+    def __init__(self, bank_reference: str, statement_id: str) -> None:
+        super().__init__(
+            f"the line {bank_reference!r} was on statement {statement_id} with other details"
+        )
+
+
 class NotABreak(Conflict):
     def __init__(self, line_id: int, status: LineStatus) -> None:
         super().__init__(f"statement line {line_id} is {status.value}, not a break")
@@ -79,6 +89,8 @@ class StatementResult:
     lines: int
     matched: int
     breaks: int
+    # Lines an earlier statement already brought (statements that overlap), the same.
+    already_recorded: int
     closing_balance: Money
     ledger_balance: Money
 
@@ -144,14 +156,22 @@ def reconcile_statement(
     to_date: dt.date,
     closing_balance: Money,
 ) -> StatementResult:
-    """Record and match every line; a line already recorded (the same statement again,
-    or an overlapping one) is not recorded twice."""
-    matched = breaks = 0
+    """Record and match every line. A line an overlapping statement already brought is
+    counted as already recorded; the same bank reference with other details refuses the
+    statement (`StatementLineChanged`), writing nothing."""
+    matched = breaks = recorded = 0
     for line in lines:
         known = session.scalar(
             select(StatementLine).where(StatementLine.bank_reference == line.bank_reference)
         )
         if known is not None:
+            if (known.amount_minor, known.booking_date, known.end_to_end_id) != (
+                line.amount.minor_units,
+                line.booking_date,
+                line.end_to_end_id,
+            ):
+                raise StatementLineChanged(line.bank_reference, known.statement_id)
+            recorded += 1
             continue
         payment = _payment(session, line)
         credit = None if payment is not None else _credit(session, line)
@@ -175,7 +195,9 @@ def reconcile_statement(
     session.flush()
     bank = payment_accounts(session).settlement_bank
     ledger = ledger_balance_at(session, bank, to_date, closing_balance.currency)
-    return StatementResult(statement_id, len(lines), matched, breaks, closing_balance, ledger)
+    return StatementResult(
+        statement_id, len(lines), matched, breaks, recorded, closing_balance, ledger
+    )
 
 
 def list_breaks(

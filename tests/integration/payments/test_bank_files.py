@@ -24,7 +24,7 @@ from creditunion.payments.iso20022.camt054 import (
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import CreditStatus, IncomingCredit, OutboundPayment, PaymentStatus
 from creditunion.payments.outbound_files import produce_outbound_file
-from creditunion.payments.statements import list_breaks, resolve_break
+from creditunion.payments.statements import StatementLineChanged, list_breaks, resolve_break
 from creditunion.platform.database import unit_of_work
 from creditunion.shares.movements import withdraw_cash
 from creditunion.shares.service import close_share_account
@@ -228,3 +228,30 @@ def test_a_return_for_a_closed_account_waits_in_suspense(own_books: Engine) -> N
             gbp("40.00"),
         )
     assert_books(own_books)
+
+
+def test_an_overlapping_statement_counts_lines_once_and_a_restated_line_is_refused(
+    own_books: Engine,
+) -> None:
+    _import(own_books, _notification(_entry("O1", "20.00", remittance="nobody")))
+    first = _import(own_books, _statement(gbp("0.00"), _line("O1", "20.00", credit=True)))
+    assert first.statement is not None and first.statement.matched == 1
+    again = _import(
+        own_books,
+        _statement(
+            gbp("0.00"), _line("O1", "20.00", credit=True), _line("O2", "1.00", credit=False)
+        ),
+    ).statement
+    assert again is not None
+    assert (again.lines, again.already_recorded, again.matched, again.breaks) == (2, 1, 0, 1)
+    with unit_of_work(own_books) as s:
+        breaks_before = len(list_breaks(s))
+    with pytest.raises(StatementLineChanged):
+        _import(
+            own_books,
+            _statement(
+                gbp("0.00"), _line("O1", "21.00", credit=True), _line("O3", "2.00", credit=False)
+            ),
+        )
+    with unit_of_work(own_books) as s:
+        assert len(list_breaks(s)) == breaks_before  # O3 was not recorded either
