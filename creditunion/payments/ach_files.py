@@ -213,6 +213,9 @@ def import_ach_file(
                 actor=actor,
                 business_date=business_date,
             )
+            if credit.replayed:
+                result.notices.append(f"{entry.trace_number}: received before, posted once")
+                continue
             result.credits_applied += credit.share_account_id is not None
             result.credits_unmatched += credit.share_account_id is None
     return result

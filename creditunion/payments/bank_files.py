@@ -74,6 +74,7 @@ def import_bank_file(
             returned=notice.returned,
             credits_applied=notice.credits_applied,
             credits_unmatched=notice.credits_unmatched,
+            notices=list(notice.notices),
         )
     if kind == camt053.MESSAGE:
         imported = statements.import_statement(

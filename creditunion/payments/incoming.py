@@ -134,7 +134,7 @@ def receive_credit(
     if existing is not None:
         if not _same(existing, credit):
             raise CreditReferenceReused(credit.bank_reference)
-        return credit_view(existing)
+        return credit_view(existing, replayed=True)
     accounts = payment_accounts(session)
     target = _match(session, credit.reference)
     locked = None

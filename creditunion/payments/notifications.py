@@ -36,11 +36,13 @@ class NotificationResult:
     returned: int
     credits_applied: int
     credits_unmatched: int
+    notices: tuple[str, ...]
 
 
 def _ours(session: Session, entry: NotificationEntry) -> OutboundPayment | None:
-    """The payment of ours an entry is about (a return or a debit), else None (a credit)."""
-    if entry.credit and entry.original_end_to_end_id is None:
+    """The payment of ours an entry is about (a return, or a debit naming its end-to-end
+    id), else None: a credit, or a debit of the bank's own such as a charge."""
+    if entry.original_end_to_end_id is None and (entry.credit or entry.end_to_end_id is None):
         return None
     reference = entry.original_end_to_end_id if entry.credit else entry.end_to_end_id
     if reference is None:
@@ -84,6 +86,7 @@ def import_notification(
         business_date=business_date,
     )
     settled = returned = applied = unmatched = 0
+    notices: list[str] = []
     for entry, payment in payments:
         if payment is not None and entry.credit:
             return_settled(
@@ -100,6 +103,12 @@ def import_notification(
         elif payment is not None:
             settle(session, payment, actor=actor, business_date=business_date)
             settled += 1
+        elif not entry.credit:
+            # Not ours to post: the bank's own debit (a charge) reaches the books through a
+            # journal, and the statement shows it as a break until then.
+            notices.append(
+                f"{entry.entry_reference}: a debit of {entry.amount} naming no payment of ours"
+            )
         else:
             credit = receive_credit(
                 session,
@@ -108,6 +117,9 @@ def import_notification(
                 actor=actor,
                 business_date=business_date,
             )
+            if credit.replayed:
+                notices.append(f"{entry.entry_reference}: received before, posted once")
+                continue
             applied += credit.share_account_id is not None
             unmatched += credit.share_account_id is None
-    return NotificationResult(file_view(row), settled, returned, applied, unmatched)
+    return NotificationResult(file_view(row), settled, returned, applied, unmatched, tuple(notices))

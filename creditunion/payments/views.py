@@ -75,9 +75,10 @@ class IncomingCreditView:
     share_account_id: int | None
     resolved_by: str | None
     resolution_note: str | None
+    replayed: bool = False  # received before: this notice of it posted nothing
 
 
-def credit_view(row: IncomingCredit) -> IncomingCreditView:
+def credit_view(row: IncomingCredit, *, replayed: bool = False) -> IncomingCreditView:
     return IncomingCreditView(
         id=row.id,
         bank_reference=row.bank_reference,
@@ -90,4 +91,5 @@ def credit_view(row: IncomingCredit) -> IncomingCreditView:
         share_account_id=row.share_account_id,
         resolved_by=row.resolved_by,
         resolution_note=row.resolution_note,
+        replayed=replayed,
     )

@@ -255,3 +255,18 @@ def test_an_overlapping_statement_counts_lines_once_and_a_restated_line_is_refus
         )
     with unit_of_work(own_books) as s:
         assert len(list_breaks(s)) == breaks_before  # O3 was not recorded either
+
+
+def test_a_bank_charge_is_told_not_posted_and_a_credit_told_twice_counts_once(
+    own_books: Engine,
+) -> None:
+    before = _settlement_bank(own_books)
+    salary = _entry("K1", "30.00", remittance="nobody here")
+    first = _import(own_books, _notification(salary, _entry("FEE9", "1.50", credit=False)))
+    assert (first.credits_unmatched, first.settled) == (1, 0)
+    assert first.notices == ["FEE9: a debit of 1.50 GBP naming no payment of ours"]
+    again = _import(own_books, _notification(salary))
+    assert (again.credits_applied, again.credits_unmatched) == (0, 0)
+    assert again.notices == ["K1: received before, posted once"]
+    assert _settlement_bank(own_books) == before + gbp("30.00")
+    assert_books(own_books)
