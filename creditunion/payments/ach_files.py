@@ -155,12 +155,12 @@ def import_ach_file(
     session: Session, *, content: bytes, config: PaymentConfig, actor: str, business_date: dt.date
 ) -> AchImportResult:
     """A file addressed to another institution than this credit union (its immediate
-    destination is not our immediate origin) is refused. Raises `NachaInvalid`,
+    destination is not our receiving routing number) is refused. Raises `NachaInvalid`,
     `FileForAnotherAccount`, `FileAlreadyImported`, `UnknownPaymentReference`,
     `ReturnAmountMismatch`, `AchDebitsNotTaken`; any of them writes nothing."""
     ach = read_ach_file(content)
-    ours = config.ach.immediate_origin.strip() if config.ach is not None else None
-    if ach.immediate_destination.strip() != ours:
+    ours = config.ach.receiving_routing if config.ach is not None else None
+    if ach.immediate_destination != ours:
         raise FileForAnotherAccount(f"immediate destination {ach.immediate_destination.strip()}")
     entries = [(batch, entry) for batch in ach.batches for entry in batch.entries]
     named: dict[str, OutboundPayment] = {}

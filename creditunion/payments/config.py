@@ -24,6 +24,8 @@ class AchOriginator:
     immediate_origin: str
     company_id: str
     originating_dfi: str
+    receiving_routing: str
+    """The immediate destination of every file sent to the credit union."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,10 @@ def payment_config(settings: Settings) -> PaymentConfig:
         if settings.ach_originating_dfi is None:
             raise PaymentsNotConfigured("CREDITUNION_ACH_ORIGINATING_DFI")
         ach = AchOriginator(
-            settings.ach_immediate_origin, settings.ach_company_id, settings.ach_originating_dfi
+            settings.ach_immediate_origin,
+            settings.ach_company_id,
+            settings.ach_originating_dfi,
+            _receiving_routing(settings.ach_immediate_origin, settings.ach_receiving_routing),
         )
     return PaymentConfig(
         rail=rail,
@@ -70,3 +75,13 @@ def payment_config(settings: Settings) -> PaymentConfig:
         approval_limit=Money(settings.payment_approval_limit, settings.base_currency),
         ach=ach,
     )
+
+
+def _receiving_routing(immediate_origin: str, configured: str | None) -> str:
+    """Files back from the ODFI are addressed to a routing number: the configured one, or
+    the immediate origin when that is a blank and a routing number."""
+    if configured is not None:
+        return configured
+    if immediate_origin.startswith(" ") and immediate_origin[1:].isdigit():
+        return immediate_origin[1:]
+    raise PaymentsNotConfigured("CREDITUNION_ACH_RECEIVING_ROUTING")

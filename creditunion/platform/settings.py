@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     ach_immediate_origin: str | None = Field(default=None, pattern=r"^[0-9 ]{10}$")
     ach_company_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z ]{10}$")
     ach_originating_dfi: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+    # The routing number files from the ODFI are addressed to (their immediate
+    # destination). Needed only when the immediate origin is not a blank and a routing
+    # number (an ODFI often assigns "1" and the company's EIN instead).
+    ach_receiving_routing: str | None = Field(default=None, pattern=r"^[0-9]{9}$")
 
     @model_validator(mode="after")
     def _payment_settings_consistent(self) -> Settings:

@@ -107,11 +107,13 @@ def respond_ach(
     created_at: dt.datetime,
     return_share: float,
     change_share: float,
+    addressed_to: str,
 ) -> AchAnswer:
     """Returns (R01, R03 or R04) for a share `return_share` of the credits of a NACHA file
     we sent and a notification of change (C01, a corrected account number) for a share
-    `change_share` of the others. Raises `NachaInvalid` for a file that is not valid, or
-    whose immediate origin is not a routing number a file can be addressed back to."""
+    `change_share` of the others, in a file addressed to the routing number `addressed_to`
+    (the originator's, which its immediate origin, often "1" and an EIN, need not be).
+    Raises `NachaInvalid` for a file that is not valid."""
     check_share(return_share, "the return share")
     check_share(change_share, "the change share")
     original = read_ach_file(content)
@@ -130,9 +132,9 @@ def respond_ach(
     if not returns and not changes:
         return AchAnswer(None, (), ())
     batches = _batches(returns, SecCode.PPD, day) + _batches(changes, SecCode.COR, day)
-    # Back to the credit union (the original's origin) from its ODFI (the destination).
+    # Back to the credit union from its ODFI (the original's destination).
     answer = AchFile(
-        immediate_destination=original.immediate_origin.strip(),
+        immediate_destination=addressed_to,
         immediate_origin=" " + original.immediate_destination,
         immediate_destination_name=original.immediate_origin_name,
         immediate_origin_name=original.immediate_destination_name,

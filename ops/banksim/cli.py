@@ -148,6 +148,7 @@ def respond(
                 created_at=_nacha_now(),
                 return_share=reject_share,
                 change_share=change_share,
+                addressed_to=_receiving_routing(settings),
             )
             if answer.content is None:
                 typer.echo("every entry went through: nothing to send back")
@@ -201,6 +202,13 @@ def _configured(settings: Settings) -> PaymentConfig:
     return payment_config(settings)
 
 
+def _receiving_routing(settings: Settings) -> str:
+    ach = _configured(settings).ach
+    if ach is None:
+        raise _fail("a NACHA file came while the configured rail is not ach")
+    return ach.receiving_routing
+
+
 @app.command("credits")
 def credits(
     out: OutOption,
@@ -225,7 +233,7 @@ def credits(
             seed=_seed(seed),
             day=day,
             created_at=_nacha_now(),
-            credit_union_routing=config.ach.immediate_origin.strip() if config.ach else "",
+            credit_union_routing=config.ach.receiving_routing if config.ach else "",
             count=count,
             unmatched_share=unmatched_share,
         )

@@ -221,10 +221,13 @@ def test_the_book_kept_on_disk_reads_back_as_it_was(tmp_path: Path) -> None:
     assert load_book(tmp_path / "nowhere") is None
 
 
+TO_US = {"addressed_to": "091000019"}
+
+
 def _ach_file() -> bytes:
     originated = AchFile(
         immediate_destination="011000015",
-        immediate_origin=" 091000019",
+        immediate_origin="1311234567",
         immediate_destination_name="SETTLEMENT BANK",
         immediate_origin_name="OHIO CU",
         created_at=dt.datetime(2026, 3, 2, 14, 30),
@@ -261,7 +264,7 @@ def test_nacha_returns_and_notifications_of_change_read_back() -> None:
     content = _ach_file()
     made = dt.datetime(2026, 3, 3, 9, 0)
     returned = respond_ach(
-        content, seed=3, day=START, created_at=made, return_share=1.0, change_share=0.0
+        content, seed=3, day=START, created_at=made, return_share=1.0, change_share=0.0, **TO_US
     )
     assert returned.content is not None
     read = read_ach_file(returned.content)
@@ -278,7 +281,7 @@ def test_nacha_returns_and_notifications_of_change_read_back() -> None:
     assert {b.originating_dfi for b in read.batches} == {"02100002", "01100001"}
 
     changed = respond_ach(
-        content, seed=3, day=START, created_at=made, return_share=0.0, change_share=1.0
+        content, seed=3, day=START, created_at=made, return_share=0.0, change_share=1.0, **TO_US
     )
     assert changed.content is not None and changed.returned == ()
     notices = [e for b in read_ach_file(changed.content).batches for e in b.entries]
@@ -288,7 +291,7 @@ def test_nacha_returns_and_notifications_of_change_read_back() -> None:
         for e in notices
     )
     nothing = respond_ach(
-        content, seed=3, day=START, created_at=made, return_share=0.0, change_share=0.0
+        content, seed=3, day=START, created_at=made, return_share=0.0, change_share=0.0, **TO_US
     )
     assert nothing == type(nothing)(None, (), ())
 
@@ -554,7 +557,8 @@ US_SETTINGS = Settings(
     payment_settlement_bank_id="091000019",
     payment_settlement_account_number="123456789",
     payment_originator_name="OHIO FEDERAL CU",
-    ach_immediate_origin=" 091000019",
+    ach_immediate_origin="1311234567",
+    ach_receiving_routing="091000019",
     ach_company_id="1234567890",
     ach_originating_dfi="09100001",
 )
@@ -575,6 +579,7 @@ def test_the_odfis_files_go_through_the_credit_unions_importer(fresh_engine: Eng
         created_at=dt.datetime(2026, 3, 3, 9, 0),
         return_share=0.5,
         change_share=0.5,
+        addressed_to="091000019",
     )
     assert answer.content is not None and answer.returned and answer.changed
     applied = cu.import_file(answer.content, "NACHA returns")

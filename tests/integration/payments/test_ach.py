@@ -57,7 +57,13 @@ CONFIG = PaymentConfig(
     originator_name="Preston Federal CU",
     cooling_off_days=0,
     approval_limit=Money("1000.00", "USD"),
-    ach=AchOriginator(immediate_origin=" 091000019", company_id="1234567890", originating_dfi=ODFI),
+    # "1" and an EIN, as ODFIs often assign: files back are addressed to the routing number.
+    ach=AchOriginator(
+        immediate_origin="1311234567",
+        company_id="1234567890",
+        originating_dfi=ODFI,
+        receiving_routing="091000019",
+    ),
 )
 
 
