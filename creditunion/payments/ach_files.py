@@ -21,7 +21,11 @@ from sqlalchemy.orm import Session
 
 from creditunion.errors import Refused
 from creditunion.payments.config import PaymentConfig
-from creditunion.payments.inbound_files import FileForAnotherAccount, store_inbound
+from creditunion.payments.inbound_files import (
+    FileForAnotherAccount,
+    hold_import_lock,
+    store_inbound,
+)
 from creditunion.payments.incoming import ReceivedCredit, receive_credit
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import (
@@ -159,6 +163,7 @@ def import_ach_file(
     `FileForAnotherAccount`, `FileAlreadyImported`, `UnknownPaymentReference`,
     `ReturnAmountMismatch`, `AchDebitsNotTaken`; any of them writes nothing."""
     ach = read_ach_file(content)
+    hold_import_lock(session)
     ours = config.ach.receiving_routing if config.ach is not None else None
     if ach.immediate_destination != ours:
         raise FileForAnotherAccount(f"immediate destination {ach.immediate_destination.strip()}")

@@ -1,18 +1,32 @@
 """Keeping a file the bank sent, once: the same bytes or the same message id again is
-refused, so a file imported twice posts nothing twice."""
+refused, so a file imported twice posts nothing twice.
+
+Imports of the bank's files run one at a time (`hold_import_lock`): they are a few a day,
+and two at once could each find a file, credit or statement line not yet recorded and
+both record it (seen: the loser's unique-key error instead of a clean refusal or replay)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Conflict, Refused
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.iso20022.accounts import SortCodeAccount
 from creditunion.payments.models import FileDirection, PaymentFile
+
+# The 64-bit key of the advisory lock every import of a bank file holds until it commits.
+IMPORT_LOCK_KEY: Final = 0x5041_594D_494D_5054
+
+
+def hold_import_lock(session: Session) -> None:
+    """Wait for any other import of a bank file to end; call before reading what an import
+    decides on. Released when the transaction ends."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY})
 
 
 class FileAlreadyImported(Conflict):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from creditunion.payments.config import PaymentConfig
-from creditunion.payments.inbound_files import require_our_account, store_inbound
+from creditunion.payments.inbound_files import hold_import_lock, require_our_account, store_inbound
 from creditunion.payments.incoming import ReceivedCredit, receive_credit
 from creditunion.payments.iso20022 import camt054
 from creditunion.payments.iso20022.camt054 import NotificationEntry
@@ -75,6 +75,7 @@ def import_notification(
     `CreditReferenceReused`; any of them writes nothing."""
     notice = camt054.read_camt054(content)
     require_our_account(notice.account, config)
+    hold_import_lock(session)
     payments = [(entry, _ours(session, entry)) for entry in notice.entries]
     row = store_inbound(
         session,

@@ -20,7 +20,7 @@ from creditunion.errors import Conflict, NotFound
 from creditunion.field_problems import FieldError, ValidationProblem
 from creditunion.members.text import clean_text
 from creditunion.payments.config import PaymentConfig
-from creditunion.payments.inbound_files import require_our_account, store_inbound
+from creditunion.payments.inbound_files import hold_import_lock, require_our_account, store_inbound
 from creditunion.payments.iso20022 import camt053
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import (
@@ -247,6 +247,7 @@ def import_statement(
     `FileForAnotherAccount`, `FileAlreadyImported`; any of them writes nothing."""
     statement = camt053.read_camt053(content)
     require_our_account(statement.account, config)
+    hold_import_lock(session)
     row = store_inbound(
         session,
         content=content,

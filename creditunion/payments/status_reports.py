@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Refused
-from creditunion.payments.inbound_files import store_inbound
+from creditunion.payments.inbound_files import hold_import_lock, store_inbound
 from creditunion.payments.iso20022 import pain002
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import FileDirection, OutboundPayment, PaymentFile, PaymentStatus
@@ -223,6 +223,7 @@ def import_status_report(
     """Raises `MessageInvalid`, `UnknownOriginalMessage`, `UnknownPaymentReference`,
     `FileAlreadyImported` and `OutcomeNotApplicable`; any of them writes nothing."""
     report = pain002.read_pain002(content)
+    hold_import_lock(session)
     original = session.scalar(
         select(PaymentFile).where(
             PaymentFile.direction == FileDirection.OUTBOUND,
