@@ -32,7 +32,8 @@ def bench_payments(
         int, typer.Option(help="Payments in the file (at most 100,000).")
     ] = 100_000,
 ) -> None:
-    """Produce a pain.001 of N payments and import the bank's pain.002 on it."""
+    """Produce a pain.001 of N payments, import the bank's pain.002 on it, a credit to every
+    share account and the day's statement."""
     from ops.bench_payments import run
 
     _write_json(run(payments=payments, echo=typer.echo), json_path)

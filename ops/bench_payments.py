@@ -1,12 +1,15 @@
-"""`python -m ops bench payments`: a file of N payments produced, then the bank's status
-report on it imported, timed.
+"""`python -m ops bench payments`: a file of N payments produced, the bank's status report
+on it imported, a salary credited to every member, and the day's statement reconciled, timed.
 
 In a scratch database (dropped afterwards): share accounts funded set-based
 (`ops.bench_cob`), each member with a nominated account, and N payments out already made
 (member -> outbound clearing), written set-based as the payout service would leave them.
 Then, timed: producing the pain.001 of all N (schema-validated), the bank writing its
 pain.002 (98% settled, 2% rejected; the bank's side, shown apart), and importing it
-(one settlement entry, a reversal per rejection). The ledger's invariants are checked after.
+(one settlement entry, a reversal per rejection). Then a camt.054 crediting every share
+account once (9 in 10 by membership number, the rest to suspense) and the day's camt.053
+(every settled payment and every credit, in statements of at most 100,000 lines), which
+must reconcile with no break. The ledger's invariants are checked after.
 """
 
 from __future__ import annotations
@@ -19,15 +22,22 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, select, text
 
+from creditunion.members.models import Member
+from creditunion.payments.bank_files import import_bank_file
 from creditunion.payments.config import PaymentConfig
+from creditunion.payments.iso20022 import camt053
+from creditunion.payments.iso20022.accounts import SortCodeAccount
+from creditunion.payments.iso20022.camt053 import Statement, StatementEntry, write_camt053
+from creditunion.payments.iso20022.camt054 import Notification, NotificationEntry, write_camt054
 from creditunion.payments.iso20022.pain002 import StatusReport, TransactionStatus, write_pain002
 from creditunion.payments.ledger_accounts import payment_accounts
-from creditunion.payments.models import OutboundPayment
+from creditunion.payments.models import OutboundPayment, PaymentStatus
 from creditunion.payments.outbound_files import FILE_PAYMENTS_MAX, produce_outbound_file
 from creditunion.payments.queries import get_file
 from creditunion.payments.settlement_calendar import Rail
 from creditunion.payments.status_reports import import_status_report
 from creditunion.platform.database import make_engine, unit_of_work
+from creditunion.shares.models import ShareAccount
 from ledger.invariants import check_invariants
 from ledger.money import Money
 from ops.bench_cob import ORDINARY_DAY, prepare
@@ -36,6 +46,8 @@ from ops.bench_ledger import drop_database, scratch_database, server_url
 PAYMENTS_PER_ACCOUNT: Final = 10
 AMOUNT_MINOR: Final = 10  # 0.10 each: every bench account holds at least 1.00
 REJECTED_EVERY: Final = 50  # 2% of the payments
+UNMATCHED_EVERY: Final = 10  # a tenth of the credits name nobody
+CREDIT_MINOR: Final = 12_345
 CONFIG: Final = PaymentConfig(
     rail=Rail.FASTER_PAYMENTS,
     currency="GBP",
@@ -119,6 +131,99 @@ def _statuses(engine: Engine, file_id: int) -> tuple[TransactionStatus, ...]:
     )
 
 
+OURS: Final = SortCodeAccount(CONFIG.settlement_bank_id, CONFIG.settlement_account_number)
+PAYER: Final = SortCodeAccount("401276", "40404040")
+
+
+def _credits(engine: Engine, day: dt.date) -> tuple[NotificationEntry, ...]:
+    with unit_of_work(engine) as session:
+        memberships = session.scalars(
+            select(Member.membership_number)
+            .join(ShareAccount, ShareAccount.member_id == Member.id)
+            .order_by(ShareAccount.id)
+        ).all()
+    return tuple(
+        NotificationEntry(
+            entry_reference=f"SAL{n:09d}",
+            credit=True,
+            amount=Money.from_minor(CREDIT_MINOR, "GBP"),
+            booking_date=day,
+            value_date=day,
+            status="BOOK",
+            end_to_end_id=None,
+            remittance_reference="NOBODY" if n % UNMATCHED_EVERY == 0 else f"SALARY {number}",
+            counterparty_name="ACME PAYROLL",
+            counterparty_account=PAYER,
+            return_reason_code=None,
+            original_end_to_end_id=None,
+        )
+        for n, number in enumerate(memberships, start=1)
+    )
+
+
+def _statement_lines(
+    engine: Engine, credits: tuple[NotificationEntry, ...], day: dt.date
+) -> list[StatementEntry]:
+    with unit_of_work(engine) as session:
+        settled = session.execute(
+            select(OutboundPayment.end_to_end_id, OutboundPayment.amount_minor)
+            .where(OutboundPayment.status == PaymentStatus.SETTLED)
+            .order_by(OutboundPayment.id)
+        ).all()
+    debits = [
+        _line(f"PAY{n:09d}", Money.from_minor(minor, "GBP"), day, credit=False, end_to_end=e2e)
+        for n, (e2e, minor) in enumerate(settled, start=1)
+    ]
+    return debits + [
+        _line(c.entry_reference, c.amount, day, credit=True, end_to_end=None) for c in credits
+    ]
+
+
+def _line(
+    ref: str, amount: Money, day: dt.date, *, credit: bool, end_to_end: str | None
+) -> StatementEntry:
+    return StatementEntry(
+        entry_reference=ref,
+        credit=credit,
+        amount=amount,
+        booking_date=day,
+        value_date=day,
+        account_servicer_reference=ref,
+        end_to_end_id=end_to_end,
+        remittance_reference=None,
+    )
+
+
+def _statements(lines: list[StatementEntry], at: dt.datetime, day: dt.date) -> list[bytes]:
+    """The day's lines in statements of at most `camt053.ENTRIES_MAX`, each opening where the
+    one before closed."""
+    files: list[bytes] = []
+    balance = Money.from_minor(0, "GBP")
+    for page, start in enumerate(range(0, len(lines), camt053.ENTRIES_MAX), start=1):
+        chunk = tuple(lines[start : start + camt053.ENTRIES_MAX])
+        closing = balance
+        for line in chunk:
+            closing = closing + line.amount if line.credit else closing - line.amount
+        files.append(
+            write_camt053(
+                Statement(
+                    f"BENCHSTMT{page}{uuid.uuid4().hex[:8]}",
+                    at,
+                    f"STMT{day:%Y%m%d}P{page}",
+                    OURS,
+                    "GBP",
+                    day,
+                    day,
+                    balance,
+                    closing,
+                    chunk,
+                )
+            )
+        )
+        balance = closing
+    return files
+
+
 def _timed(figures: dict[str, Any], label: str, work: Callable[[], Any]) -> Any:
     started = time.perf_counter()
     result = work()
@@ -166,10 +271,40 @@ def measure(url: str, *, payments: int) -> dict[str, Any]:
     figures["settled"], figures["rejected"] = result.settled, result.rejected
     figures["payments_per_second_produce"] = round(payments / figures["produce_pain001_seconds"])
     figures["payments_per_second_import"] = round(payments / figures["import_pain002_seconds"])
+    _money_in_and_reconciled(engine, figures, at)
     with unit_of_work(engine) as session:
         figures["invariants_ok"] = check_invariants(session).ok
     engine.dispose()
     return figures
+
+
+def _import(engine: Engine, content: bytes) -> Any:
+    with unit_of_work(engine) as session:
+        return import_bank_file(
+            session, content=content, config=CONFIG, actor="bench", business_date=ORDINARY_DAY
+        )
+
+
+def _money_in_and_reconciled(engine: Engine, figures: dict[str, Any], at: dt.datetime) -> None:
+    credits = _credits(engine, ORDINARY_DAY)
+    notification = write_camt054(
+        Notification(f"BENCHNTF{uuid.uuid4().hex[:8]}", at, "NTF1", OURS, "GBP", credits)
+    )
+    figures["credits"] = len(credits)
+    received = _timed(figures, "import_camt054", lambda: _import(engine, notification))
+    figures["credits_applied"] = received.credits_applied
+    figures["credits_unmatched"] = received.credits_unmatched
+    figures["credits_per_second_import"] = round(len(credits) / figures["import_camt054_seconds"])
+    lines = _statement_lines(engine, credits, ORDINARY_DAY)
+    statements = _statements(lines, at, ORDINARY_DAY)
+    figures["statement_lines"] = len(lines)
+    results = _timed(
+        figures, "import_camt053", lambda: [_import(engine, s).statement for s in statements]
+    )
+    figures["statement_breaks"] = sum(r.breaks for r in results)
+    figures["statement_matched"] = sum(r.matched for r in results)
+    figures["statement_balance_difference"] = str(results[-1].balance_difference.amount)
+    figures["lines_per_second_reconcile"] = round(len(lines) / figures["import_camt053_seconds"])
 
 
 def run(*, payments: int, echo: Callable[[str], Any]) -> dict[str, Any]:

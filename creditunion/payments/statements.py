@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, any_, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from creditunion.errors import Conflict, NotFound
 from creditunion.field_problems import FieldError, ValidationProblem
@@ -33,6 +34,8 @@ from creditunion.payments.models import (
 from creditunion.payments.outbound_files import PaymentFileView, file_view
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
+
+_Row = TypeVar("_Row", StatementLine, OutboundPayment, IncomingCredit)
 
 NOTE_LENGTH_MAX: Final = 500
 BREAKS_LISTED_MAX: Final = 1_000
@@ -115,27 +118,29 @@ def line_view(row: StatementLine) -> StatementLineView:
     )
 
 
-def _payment(session: Session, line: BankLine) -> OutboundPayment | None:
-    if line.end_to_end_id is None:
-        return None
-    payment = session.scalar(
-        select(OutboundPayment).where(OutboundPayment.end_to_end_id == line.end_to_end_id)
-    )
+def _payment_matches(payment: OutboundPayment | None, line: BankLine) -> bool:
+    """A debit is a payment the bank paid (settled, or since returned); a credit naming a
+    payment is its return."""
     if payment is None or payment.amount != abs(line.amount):
-        return None
+        return False
     if line.amount.is_negative():
-        settled = payment.status in (PaymentStatus.SETTLED, PaymentStatus.RETURNED)
-        return payment if settled else None
-    return payment if payment.status is PaymentStatus.RETURNED else None
+        return payment.status in (PaymentStatus.SETTLED, PaymentStatus.RETURNED)
+    return payment.status is PaymentStatus.RETURNED
 
 
-def _credit(session: Session, line: BankLine) -> IncomingCredit | None:
-    if line.amount.is_negative():
-        return None
-    credit = session.scalar(
-        select(IncomingCredit).where(IncomingCredit.bank_reference == line.bank_reference)
+def _credit_matches(credit: IncomingCredit | None, line: BankLine) -> bool:
+    return credit is not None and not line.amount.is_negative() and credit.amount == line.amount
+
+
+def _by_column(
+    session: Session, model: type[_Row], column: InstrumentedAttribute[Any], values: list[str]
+) -> dict[str, _Row]:
+    """Rows of `model` whose `column` is one of `values`, by that value, in one statement."""
+    rows = session.scalars(
+        select(model).where(column == any_(bindparam("values", type_=ARRAY(String)))),
+        {"values": values},
     )
-    return credit if credit is not None and credit.amount == line.amount else None
+    return {getattr(row, column.key): row for row in rows}
 
 
 def ledger_balance_at(session: Session, account_id: int, as_of: dt.date, currency: str) -> Money:
@@ -159,39 +164,56 @@ def reconcile_statement(
     """Record and match every line. A line an overlapping statement already brought is
     counted as already recorded; the same bank reference with other details refuses the
     statement (`StatementLineChanged`), writing nothing."""
+    # The reader refuses a statement naming one entry twice.
+    assert len({line.bank_reference for line in lines}) == len(lines)
+    known = _by_column(
+        session, StatementLine, StatementLine.bank_reference, [x.bank_reference for x in lines]
+    )
+    payments = _by_column(
+        session,
+        OutboundPayment,
+        OutboundPayment.end_to_end_id,
+        [x.end_to_end_id for x in lines if x.end_to_end_id is not None],
+    )
+    credits = _by_column(
+        session, IncomingCredit, IncomingCredit.bank_reference, [x.bank_reference for x in lines]
+    )
     matched = breaks = recorded = 0
+    new_rows: list[dict[str, object]] = []
     for line in lines:
-        known = session.scalar(
-            select(StatementLine).where(StatementLine.bank_reference == line.bank_reference)
-        )
-        if known is not None:
-            if (known.amount_minor, known.booking_date, known.end_to_end_id) != (
+        earlier = known.get(line.bank_reference)
+        if earlier is not None:
+            if (earlier.amount_minor, earlier.booking_date, earlier.end_to_end_id) != (
                 line.amount.minor_units,
                 line.booking_date,
                 line.end_to_end_id,
             ):
-                raise StatementLineChanged(line.bank_reference, known.statement_id)
+                raise StatementLineChanged(line.bank_reference, earlier.statement_id)
             recorded += 1
             continue
-        payment = _payment(session, line)
-        credit = None if payment is not None else _credit(session, line)
+        payment = payments.get(line.end_to_end_id) if line.end_to_end_id else None
+        payment = payment if _payment_matches(payment, line) else None
+        credit = credits.get(line.bank_reference) if payment is None else None
+        credit = credit if _credit_matches(credit, line) else None
         found = payment is not None or credit is not None
-        session.add(
-            StatementLine(
-                file_id=file_id,
-                statement_id=statement_id,
-                bank_reference=line.bank_reference,
-                booking_date=line.booking_date,
-                currency=line.amount.currency,
-                amount_minor=line.amount.minor_units,
-                end_to_end_id=line.end_to_end_id,
-                status=LineStatus.MATCHED if found else LineStatus.BREAK,
-                outbound_payment_id=payment.id if payment is not None else None,
-                incoming_credit_id=credit.id if credit is not None else None,
-            )
+        new_rows.append(
+            {
+                "file_id": file_id,
+                "statement_id": statement_id,
+                "bank_reference": line.bank_reference,
+                "booking_date": line.booking_date,
+                "currency": line.amount.currency,
+                "amount_minor": line.amount.minor_units,
+                "end_to_end_id": line.end_to_end_id,
+                "status": LineStatus.MATCHED if found else LineStatus.BREAK,
+                "outbound_payment_id": payment.id if payment is not None else None,
+                "incoming_credit_id": credit.id if credit is not None else None,
+            }
         )
         matched += found
         breaks += not found
+    if new_rows:
+        session.execute(insert(StatementLine), new_rows)
     session.flush()
     bank = payment_accounts(session).settlement_bank
     ledger = ledger_balance_at(session, bank, to_date, closing_balance.currency)
