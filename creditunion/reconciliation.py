@@ -88,12 +88,13 @@ WITH controls AS (
     SELECT t.loan_id, c.component, sum(c.minor) AS minor
     FROM loan_transactions AS t
     CROSS JOIN LATERAL (VALUES
-        ('principal', CASE WHEN t.kind = 'disbursement' THEN t.principal_minor
+        ('principal', CASE WHEN t.kind IN ('disbursement', 'unpaid') THEN t.principal_minor
                            WHEN t.kind IN ('repayment', 'collection', 'withdrawal', 'write_off')
                            THEN -t.principal_minor ELSE 0 END),
         ('interest', CASE WHEN t.kind IN ('repayment', 'collection', 'withdrawal', 'write_off')
-                          THEN -t.interest_minor ELSE 0 END),
-        ('fees', CASE WHEN t.kind IN ('late_fee', 'nsf_fee') THEN t.fees_minor
+                          THEN -t.interest_minor WHEN t.kind = 'unpaid' THEN t.interest_minor
+                          ELSE 0 END),
+        ('fees', CASE WHEN t.kind IN ('late_fee', 'nsf_fee', 'unpaid') THEN t.fees_minor
                       WHEN t.kind IN ('repayment', 'collection', 'withdrawal', 'write_off')
                       THEN -t.fees_minor ELSE 0 END)
     ) AS c(component, minor)

@@ -39,6 +39,7 @@ ASSET, LIABILITY, EQUITY, INCOME, EXPENSE = (
 CASH_IN_TILLS: Final = "1100"
 BANK_CLEARING: Final = "1200"
 SETTLEMENT_BANK: Final = "1210"
+DIRECT_DEBITS_CLEARING: Final = "1220"
 LOANS_TO_MEMBERS: Final = "1300"
 LOAN_INTEREST_RECEIVABLE: Final = "1310"
 LOAN_FEES_RECEIVABLE: Final = "1320"
@@ -63,6 +64,9 @@ DEFAULT_CHART: Final = (
     ChartAccount(BANK_CLEARING, "Bank clearing", ASSET, "1000"),
     # The credit union's own account at the bank that settles its payments.
     ChartAccount(SETTLEMENT_BANK, "Settlement bank account", ASSET, "1000"),
+    # Instalments collected from members' banks on the collection date, until the bank
+    # credits them to the settlement account.
+    ChartAccount(DIRECT_DEBITS_CLEARING, "Direct debits in collection", ASSET, "1000"),
     ChartAccount(LOANS_TO_MEMBERS, "Loans to members", ASSET, "1000", header=True),
     ChartAccount(LOAN_INTEREST_RECEIVABLE, "Loan interest receivable", ASSET, "1000", header=True),
     ChartAccount(LOAN_FEES_RECEIVABLE, "Loan fees receivable", ASSET, "1000", header=True),

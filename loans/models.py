@@ -79,12 +79,14 @@ class TransactionKind(enum.StrEnum):
     NSF_FEE = "nsf_fee"
     WRITE_OFF = "write_off"
     RECOVERY = "recovery"
+    UNPAID = "unpaid"  # a collection from the member's bank that came back
 
 
 class PaymentSource(enum.StrEnum):
     SHARES = "shares"
     CASH = "cash"
     EXTERNAL = "external"
+    DIRECT_DEBIT = "direct_debit"  # collected from the member's bank under their mandate
 
 
 class LoanProductRow(Base):

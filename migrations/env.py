@@ -13,6 +13,7 @@ from creditunion.cob import models as cob_models
 from creditunion.idempotency import models as idempotency_models
 from creditunion.members import models as members_models
 from creditunion.payments import models as payments_models
+from creditunion.payments.collections import models as collections_models
 from creditunion.savings import models as savings_models
 from creditunion.shares import models as shares_models
 from ledger import models as ledger_models
@@ -40,6 +41,7 @@ TABLE_MODULES = (
     savings_models,
     cob_models,
     payments_models,
+    collections_models,
 )
 metadata = Base.metadata
 

@@ -245,5 +245,8 @@ class StatementLineOut(OutModel):
     status: LineStatus
     outbound_payment_id: int | None
     incoming_credit_id: int | None
+    collection_id: int | None = Field(
+        description="The direct debit the bank credited, or debited back unpaid."
+    )
     resolved_by: str | None
     resolution_note: str | None

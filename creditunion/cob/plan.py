@@ -1,10 +1,12 @@
 """The close-of-business plan: which steps run, in which order, for which dates.
 
 For business date D: cut-off (the online date moves to D + 1), savings accrual, savings
-posting at period ends, dividends due, interest and dividends owed, loan accrual, loan
-collection, deferred loan fees earned, arrears, non-accrual, the loan-loss provision at month
-ends, lapsed loan offers, expiry of cash withdrawals left unapproved, ACH credits whose
-settlement date is D settled, then the ledger closes D and seals it.
+posting at period ends, dividends due, interest and dividends owed, loan accrual, direct
+debits falling due on D collected, loan collection from shares, deferred loan fees earned,
+arrears, non-accrual, the loan-loss provision at month ends, lapsed loan offers, expiry of
+cash withdrawals left unapproved, ACH credits whose settlement date is D settled, direct
+debits scheduled (with notice) and the file of those to collect sent, then the ledger
+closes D and seals it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from creditunion.actors import COB_ACTOR
 from creditunion.approvals.service import expire_stale_approvals
 from creditunion.audit.money_settings import SETTINGS_ACTOR, record_money_settings
 from creditunion.business_date.service import advance_business_date, current_business_date
+from creditunion.cob.collection_steps import collect_direct_debits, send_direct_debits
 from creditunion.cob.leader import leadership
 from creditunion.cob.loan_steps import (
     accrue_loan_interest,
@@ -138,6 +141,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("dividends", pay_dividends),
     Step("savings_payable", accrue_interest_payable),
     Step("loan_accrual", accrue_loan_interest),
+    Step("direct_debit_collection", collect_direct_debits),
     Step("loan_collection", collect_loan_instalments),
     Step("loan_fee_recognition", recognise_loan_fees),
     Step("loan_arrears", age_loan_arrears),
@@ -146,6 +150,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("loan_offer_expiry", lapse_loan_offers),
     Step("approvals_expiry", expire_approvals),
     Step("ach_settlement", settle_ach_payments),
+    Step("direct_debit_files", send_direct_debits),
     Step("reconciliation", reconcile_sub_ledgers),
     Step("close_and_seal", close_and_seal),
 )

@@ -38,6 +38,13 @@ class PaymentConfig:
     cooling_off_days: int
     approval_limit: Money
     ach: AchOriginator | None
+    service_user_number: str | None = None  # Bacs: the SUN Direct Debits are collected under
+    collection_notice_days: int = 10
+
+    @property
+    def collection_rail(self) -> Rail:
+        """Direct debits run on Bacs in the UK (Faster Payments has none), ACH in the US."""
+        return Rail.ACH if self.rail is Rail.ACH else Rail.BACS
 
     @property
     def scheme(self) -> Scheme:
@@ -74,6 +81,8 @@ def payment_config(settings: Settings) -> PaymentConfig:
         cooling_off_days=settings.payment_cooling_off_days,
         approval_limit=Money(settings.payment_approval_limit, settings.base_currency),
         ach=ach,
+        service_user_number=settings.bacs_service_user_number,
+        collection_notice_days=settings.collection_notice_days,
     )
 
 

@@ -8,10 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Unavailable
-from ledger.chart import OUTBOUND_PAYMENTS_CLEARING, SETTLEMENT_BANK, UNAPPLIED_RECEIPTS
+from ledger.chart import (
+    DIRECT_DEBITS_CLEARING,
+    OUTBOUND_PAYMENTS_CLEARING,
+    SETTLEMENT_BANK,
+    UNAPPLIED_RECEIPTS,
+)
 from ledger.models import LedgerAccount
 
-_CODES = (SETTLEMENT_BANK, OUTBOUND_PAYMENTS_CLEARING, UNAPPLIED_RECEIPTS)
+_CODES = (SETTLEMENT_BANK, OUTBOUND_PAYMENTS_CLEARING, UNAPPLIED_RECEIPTS, DIRECT_DEBITS_CLEARING)
 
 
 class PaymentAccountsMissing(Unavailable):
@@ -27,6 +32,7 @@ class PaymentAccounts:
     settlement_bank: int
     outbound_clearing: int
     suspense: int
+    collection_clearing: int
 
 
 def payment_accounts(session: Session) -> PaymentAccounts:
@@ -41,4 +47,5 @@ def payment_accounts(session: Session) -> PaymentAccounts:
         settlement_bank=found[SETTLEMENT_BANK],
         outbound_clearing=found[OUTBOUND_PAYMENTS_CLEARING],
         suspense=found[UNAPPLIED_RECEIPTS],
+        collection_clearing=found[DIRECT_DEBITS_CLEARING],
     )

@@ -285,7 +285,7 @@ class StatementLine(Base):
         CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
         CheckConstraint(
             "(status = 'matched') = (outbound_payment_id IS NOT NULL "
-            "OR incoming_credit_id IS NOT NULL)",
+            "OR incoming_credit_id IS NOT NULL OR collection_id IS NOT NULL)",
             name="matched_has_target",
         ),
         CheckConstraint(
@@ -312,5 +312,7 @@ class StatementLine(Base):
     incoming_credit_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("incoming_credits.id")
     )
+    # A direct debit the bank credited, or debited back unpaid.
+    collection_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("collections.id"))
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolution_note: Mapped[str | None] = mapped_column(String(500))

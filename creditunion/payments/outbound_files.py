@@ -133,7 +133,7 @@ def _pain001(
     )
 
 
-def _ascii(text: str) -> str:
+def nacha_text(text: str) -> str:
     """NACHA's fields take ASCII only: accents dropped (Zoë -> ZOE), anything else removed."""
     decomposed = unicodedata.normalize("NFKD", text)
     kept = decomposed.encode("ascii", "ignore").decode()
@@ -165,8 +165,8 @@ def _nacha(
             receiving_dfi_routing=p.bank_id,
             dfi_account_number=p.account_number,
             amount=p.amount,
-            individual_id=_ascii(p.reference)[:15].strip(),
-            individual_name=_ascii(p.creditor_name),
+            individual_id=nacha_text(p.reference)[:15].strip(),
+            individual_name=nacha_text(p.creditor_name),
             trace_number=p.trace_number or "",
         )
         for p in payments
@@ -176,13 +176,13 @@ def _nacha(
             immediate_destination=config.settlement_bank_id,
             immediate_origin=ach.immediate_origin,
             immediate_destination_name="SETTLEMENT BANK",
-            immediate_origin_name=_ascii(config.originator_name),
+            immediate_origin_name=nacha_text(config.originator_name),
             created_at=local,
             file_id_modifier="A",
             batches=(
                 AchBatch(
                     service_class_code=ServiceClass.CREDITS_ONLY,
-                    company_name=_ascii(config.originator_name),
+                    company_name=nacha_text(config.originator_name),
                     company_id=ach.company_id,
                     sec_code=SecCode.PPD,
                     entry_description="PAYMENT",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from creditunion.errors import Conflict, NotFound
 from creditunion.field_problems import FieldError, ValidationProblem
 from creditunion.members.text import clean_text
+from creditunion.payments.collections.models import Collection
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.inbound_files import hold_import_lock, require_our_account, store_inbound
 from creditunion.payments.iso20022 import camt053
@@ -35,7 +36,7 @@ from creditunion.payments.outbound_files import PaymentFileView, file_view
 from ledger.models import JournalEntry, Posting
 from ledger.money import Money
 
-_Row = TypeVar("_Row", StatementLine, OutboundPayment, IncomingCredit)
+_Row = TypeVar("_Row", StatementLine, OutboundPayment, IncomingCredit, Collection)
 
 NOTE_LENGTH_MAX: Final = 500
 BREAKS_LISTED_MAX: Final = 1_000
@@ -82,6 +83,7 @@ class StatementLineView:
     status: LineStatus
     outbound_payment_id: int | None
     incoming_credit_id: int | None
+    collection_id: int | None
     resolved_by: str | None
     resolution_note: str | None
 
@@ -113,6 +115,7 @@ def line_view(row: StatementLine) -> StatementLineView:
         status=row.status,
         outbound_payment_id=row.outbound_payment_id,
         incoming_credit_id=row.incoming_credit_id,
+        collection_id=row.collection_id,
         resolved_by=row.resolved_by,
         resolution_note=row.resolution_note,
     )
@@ -130,6 +133,16 @@ def _payment_matches(payment: OutboundPayment | None, line: BankLine) -> bool:
 
 def _credit_matches(credit: IncomingCredit | None, line: BankLine) -> bool:
     return credit is not None and not line.amount.is_negative() and credit.amount == line.amount
+
+
+def _collection_matches(collection: Collection | None, line: BankLine) -> bool:
+    """A credit is a direct debit the bank collected for us; a debit, one it took back
+    unpaid after crediting it."""
+    if collection is None or collection.amount_minor != abs(line.amount.minor_units):
+        return False
+    if line.amount.is_negative():
+        return collection.unpaid_entry_id is not None
+    return collection.collect_entry_id is not None
 
 
 def _by_column(
@@ -178,6 +191,12 @@ def reconcile_statement(
     credits = _by_column(
         session, IncomingCredit, IncomingCredit.bank_reference, [x.bank_reference for x in lines]
     )
+    collections = _by_column(
+        session,
+        Collection,
+        Collection.end_to_end_id,
+        [x.end_to_end_id for x in lines if x.end_to_end_id is not None],
+    )
     matched = breaks = recorded = 0
     new_rows: list[dict[str, object]] = []
     for line in lines:
@@ -195,7 +214,11 @@ def reconcile_statement(
         payment = payment if _payment_matches(payment, line) else None
         credit = credits.get(line.bank_reference) if payment is None else None
         credit = credit if _credit_matches(credit, line) else None
-        found = payment is not None or credit is not None
+        collection = None
+        if payment is None and credit is None and line.end_to_end_id is not None:
+            collection = collections.get(line.end_to_end_id)
+            collection = collection if _collection_matches(collection, line) else None
+        found = payment is not None or credit is not None or collection is not None
         new_rows.append(
             {
                 "file_id": file_id,
@@ -208,6 +231,7 @@ def reconcile_statement(
                 "status": LineStatus.MATCHED if found else LineStatus.BREAK,
                 "outbound_payment_id": payment.id if payment is not None else None,
                 "incoming_credit_id": credit.id if credit is not None else None,
+                "collection_id": collection.id if collection is not None else None,
             }
         )
         matched += found

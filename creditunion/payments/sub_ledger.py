@@ -1,6 +1,7 @@
 """The payments sub-ledger against the general ledger, now: outbound clearing holds exactly
 the payments whose money has left members and not reached the bank, and suspense exactly
-the credits waiting in the staff work queue."""
+the credits waiting in the staff work queue, and direct-debit clearing exactly the
+collections met on their date that the bank has not yet credited."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from creditunion.payments.collections.models import Collection, CollectionStatus
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import CreditStatus, IncomingCredit, OutboundPayment, PaymentStatus
 from ledger.models import LedgerAccount
@@ -28,12 +30,15 @@ class PaymentsReconciliation:
     payments_in_flight_minor: int
     suspense_ledger_minor: int
     credits_unmatched_minor: int
+    collection_clearing_ledger_minor: int = 0
+    collections_unsettled_minor: int = 0
 
     @property
     def ok(self) -> bool:
         return (
             self.clearing_ledger_minor == self.payments_in_flight_minor
             and self.suspense_ledger_minor == self.credits_unmatched_minor
+            and self.collection_clearing_ledger_minor == self.collections_unsettled_minor
         )
 
 
@@ -46,6 +51,15 @@ def reconcile_payments(session: Session) -> PaymentsReconciliation:
                 LedgerAccount.id.in_([accounts.outbound_clearing, accounts.suspense])
             )
         ).all()
+    )
+    # An asset: its normal side is the debit.
+    collection_clearing = session.scalar(
+        select(LedgerAccount.balance_minor).where(LedgerAccount.id == accounts.collection_clearing)
+    )
+    unsettled = session.scalar(
+        select(func.coalesce(func.sum(Collection.amount_minor), 0)).where(
+            Collection.status == CollectionStatus.COLLECTED, Collection.settle_entry_id.is_(None)
+        )
     )
     in_flight = session.scalar(
         select(func.coalesce(func.sum(OutboundPayment.amount_minor), 0)).where(
@@ -62,4 +76,6 @@ def reconcile_payments(session: Session) -> PaymentsReconciliation:
         payments_in_flight_minor=int(in_flight or 0),
         suspense_ledger_minor=int(balances[accounts.suspense]),
         credits_unmatched_minor=int(unmatched or 0),
+        collection_clearing_ledger_minor=int(collection_clearing or 0),
+        collections_unsettled_minor=int(unsettled or 0),
     )

