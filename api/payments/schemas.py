@@ -202,6 +202,7 @@ class BankFileOut(OutModel):
     corrected: int
     credits_applied: int
     credits_unmatched: int
+    unpaid: int = Field(description="Direct debits the members' banks did not pay.")
     statement: StatementOut | None
     notices: list[str]
 

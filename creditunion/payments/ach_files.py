@@ -4,7 +4,9 @@ ACH gives no positive confirmation of a credit: an entry settles on its effectiv
 unless it comes back, so close of business settles the sent credits whose settlement date
 has come (`settle_due_ach`), all in one entry. What the ODFI sends is applied once each:
 returns (addenda 99) bring the money back; notifications of change (addenda 98) correct
-the member's nominated account as the receiving bank asks; credits addressed to members'
+the member's nominated account as the receiving bank asks; returns of our direct debits
+(transaction codes 26 and 36) make them unpaid (`collections.unpaid`), and changes on them
+correct the mandate; credits addressed to members'
 accounts (the credit union as the receiving bank: payroll, benefits) are posted to the
 share account they name, or held in suspense.
 """
@@ -20,6 +22,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Refused
+from creditunion.payments.collections.advices import correct_mandate_account
+from creditunion.payments.collections.codes import unpaid_reason
+from creditunion.payments.collections.models import Collection, CollectionMandate
+from creditunion.payments.collections.unpaid import (
+    CollectionNotFound,
+    UnpaidAmountDiffers,
+    lock_collection,
+    record_unpaid,
+)
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.inbound_files import (
     FileForAnotherAccount,
@@ -35,13 +46,20 @@ from creditunion.payments.models import (
     PaymentStatus,
     Scheme,
 )
-from creditunion.payments.nacha.file import AchBatch, AchEntry, NocAddenda, ReturnAddenda
+from creditunion.payments.nacha.file import (
+    AchBatch,
+    AchEntry,
+    NocAddenda,
+    ReturnAddenda,
+    TransactionCode,
+)
 from creditunion.payments.nacha.reader import read_ach_file
 from creditunion.payments.nacha.return_codes import describe
 from creditunion.payments.outbound_files import NACHA, PaymentFileView, file_view
 from creditunion.payments.outcomes import (
     KIND_SETTLED,
     ReturnAmountMismatch,
+    UnknownPaymentReference,
     payment_by_trace_number,
     return_settled,
 )
@@ -58,6 +76,10 @@ _CODE: Final = slice(0, 2)
 _ACCOUNT_AFTER_ROUTING_NO_GAP: Final = slice(9, 26)
 _CODE_AFTER_ROUTING_AND_ACCOUNT: Final = slice(26, 28)
 _ACCOUNT_KINDS: Final = {"2": "checking", "3": "savings"}
+# Returns and notifications of change on debits we sent: our direct debits.
+_DEBIT_RETURNS: Final = frozenset(
+    {TransactionCode.CHECKING_DEBIT_RETURN, TransactionCode.SAVINGS_DEBIT_RETURN}
+)
 
 
 class AchDebitsNotTaken(Refused):
@@ -74,6 +96,7 @@ class AchImportResult:
     corrected: int = 0
     credits_applied: int = 0
     credits_unmatched: int = 0
+    unpaid: int = 0
     notices: list[str] = field(default_factory=list)
 
 
@@ -82,7 +105,9 @@ def _kind(code: str, current: str | None) -> str | None:
     return _ACCOUNT_KINDS.get(code[:1], current)
 
 
-def _corrected(nomination: NominatedAccount, notice: NocAddenda) -> tuple[str, str, str | None]:
+def _corrected(
+    nomination: NominatedAccount | CollectionMandate, notice: NocAddenda
+) -> tuple[str, str, str | None]:
     """(routing, account, kind) after the receiving bank's correction."""
     data = notice.corrected_data
     routing, account, kind = nomination.bank_id, nomination.account_number, nomination.account_kind
@@ -155,6 +180,57 @@ def _credit(batch: AchBatch, entry: AchEntry) -> ReceivedCredit:
     )
 
 
+def _collection(
+    session: Session, entry: AchEntry, addenda: ReturnAddenda | NocAddenda
+) -> Collection:
+    try:
+        collection = lock_collection(session, trace_number=addenda.original_trace_number)
+    except CollectionNotFound:
+        raise UnknownPaymentReference(addenda.original_trace_number) from None
+    if isinstance(addenda, ReturnAddenda) and entry.amount != collection.amount:
+        raise UnpaidAmountDiffers(collection.id, collection.amount, entry.amount)
+    return collection
+
+
+def _apply_to_collection(
+    session: Session,
+    collection: Collection,
+    entry: AchEntry,
+    addenda: ReturnAddenda | NocAddenda,
+    result: AchImportResult,
+    actor: str,
+    business_date: dt.date,
+) -> None:
+    if isinstance(addenda, ReturnAddenda):
+        reason = unpaid_reason(us=True, code=addenda.return_reason_code)
+        outcome = record_unpaid(
+            session,
+            collection=collection,
+            reason=reason,
+            bank_reference=f"ACHR{entry.trace_number}",
+            business_date=business_date,
+            actor=actor,
+        )
+        result.unpaid += not outcome.replayed
+        then = "asked for again" if outcome.represent else "not asked for again"
+        result.notices.append(f"{entry.trace_number}: unpaid, {reason.code} {reason.text}; {then}")
+        return
+    mandate = session.get(CollectionMandate, collection.mandate_id, with_for_update=True)
+    assert mandate is not None
+    routing, account, kind = _corrected(mandate, addenda)
+    if (routing, account, kind) != (mandate.bank_id, mandate.account_number, mandate.account_kind):
+        correct_mandate_account(
+            session,
+            mandate_id=mandate.id,
+            bank_id=routing,
+            account_number=account,
+            account_kind=kind,
+            actor=f"{actor} ({addenda.change_code})",
+        )
+        result.corrected += 1
+    result.notices.append(f"{entry.trace_number}: {describe(addenda.change_code)} (mandate)")
+
+
 def import_ach_file(
     session: Session, *, content: bytes, config: PaymentConfig, actor: str, business_date: dt.date
 ) -> AchImportResult:
@@ -169,9 +245,12 @@ def import_ach_file(
         raise FileForAnotherAccount(f"immediate destination {ach.immediate_destination.strip()}")
     entries = [(batch, entry) for batch in ach.batches for entry in batch.entries]
     named: dict[str, OutboundPayment] = {}
+    debits: dict[str, Collection] = {}
     for _, entry in entries:
         addenda = entry.addenda
-        if addenda is not None:
+        if addenda is not None and entry.transaction_code in _DEBIT_RETURNS:
+            debits[entry.trace_number] = _collection(session, entry, addenda)
+        elif addenda is not None:
             payment = payment_by_trace_number(session, addenda.original_trace_number)
             if isinstance(addenda, ReturnAddenda) and entry.amount != payment.amount:
                 raise ReturnAmountMismatch(payment.id, payment.amount, entry.amount)
@@ -191,7 +270,12 @@ def import_ach_file(
     result = AchImportResult(file_view(row))
     for batch, entry in entries:
         addenda = entry.addenda
-        if isinstance(addenda, ReturnAddenda):
+        if entry.trace_number in debits:
+            assert addenda is not None
+            _apply_to_collection(
+                session, debits[entry.trace_number], entry, addenda, result, actor, business_date
+            )
+        elif isinstance(addenda, ReturnAddenda):
             return_settled(
                 session,
                 named[entry.trace_number],

@@ -37,6 +37,7 @@ class BankFileResult:
     corrected: int = 0
     credits_applied: int = 0
     credits_unmatched: int = 0
+    unpaid: int = 0  # direct debits the members' banks did not pay
     statement: StatementResult | None = None
     notices: list[str] = field(default_factory=list)
 
@@ -63,7 +64,13 @@ def import_bank_file(
         report = status_reports.import_status_report(
             session, content=content, actor=actor, business_date=business_date
         )
-        return BankFileResult(report.file, settled=report.settled, rejected=report.rejected)
+        return BankFileResult(
+            report.file,
+            settled=report.settled,
+            rejected=report.rejected,
+            unpaid=report.unpaid,
+            notices=list(report.notices),
+        )
     if kind == camt054.MESSAGE:
         notice = notifications.import_notification(
             session, content=content, config=config, actor=actor, business_date=business_date
@@ -90,5 +97,6 @@ def import_bank_file(
         corrected=ach.corrected,
         credits_applied=ach.credits_applied,
         credits_unmatched=ach.credits_unmatched,
+        unpaid=ach.unpaid,
         notices=ach.notices,
     )

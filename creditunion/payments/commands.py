@@ -128,6 +128,7 @@ def import_bank_file(
         "corrected": result.corrected,
         "credits_applied": result.credits_applied,
         "credits_unmatched": result.credits_unmatched,
+        "unpaid": result.unpaid,
     }
     if result.statement is not None:
         summary["breaks"] = result.statement.breaks

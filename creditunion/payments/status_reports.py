@@ -1,5 +1,7 @@
 """Importing the bank's pain.002 status report on a pain.001 we sent: each payment it
-names is settled, rejected (and reversed to the member) or left sent.
+names is settled, rejected (and reversed to the member) or left sent. On a pain.008 (our
+direct debits) it is the unpaid report: each collection it rejects is unpaid, for the
+reason it gives (`collections.unpaid`); Bacs confirms nothing else.
 
 The whole report is read and checked first (its schema; that it answers a file we sent;
 that every payment it names was in that file), so a bad report posts nothing. The same
@@ -17,6 +19,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Refused
+from creditunion.payments.collections.codes import unpaid_reason
+from creditunion.payments.collections.files import PAIN008
+from creditunion.payments.collections.unpaid import (
+    CollectionNotFound,
+    lock_collection,
+    record_unpaid,
+)
 from creditunion.payments.inbound_files import hold_import_lock, store_inbound
 from creditunion.payments.iso20022 import pain002
 from creditunion.payments.ledger_accounts import payment_accounts
@@ -54,6 +63,8 @@ class StatusReportResult:
     settled: int
     rejected: int
     unchanged: int
+    unpaid: int = 0
+    notices: tuple[str, ...] = ()
 
 
 def _sent_in(
@@ -217,6 +228,66 @@ def _reject_together(
         )
 
 
+def _import_unpaid_report(
+    session: Session,
+    report: pain002.StatusReport,
+    content: bytes,
+    actor: str,
+    business_date: dt.date,
+) -> StatusReportResult:
+    original = session.scalar(
+        select(PaymentFile).where(
+            PaymentFile.direction == FileDirection.OUTBOUND,
+            PaymentFile.kind == PAIN008,
+            PaymentFile.message_id == report.original_message_id,
+        )
+    )
+    if original is None:
+        raise UnknownOriginalMessage(report.original_message_id)
+    unpaid = [t for t in report.transactions if t.status == REJECTED]
+    named = []
+    for status in unpaid:
+        try:
+            collection = lock_collection(session, end_to_end_id=status.original_end_to_end_id)
+        except CollectionNotFound:
+            raise UnknownPaymentReference(status.original_end_to_end_id) from None
+        if collection.file_id != original.id:
+            raise UnknownPaymentReference(status.original_end_to_end_id)
+        named.append((collection, status))
+    row = store_inbound(
+        session,
+        content=content,
+        kind=pain002.MESSAGE,
+        message_id=report.message_id,
+        count=len(report.transactions),
+        actor=actor,
+        business_date=business_date,
+    )
+    notices = []
+    for collection, status in named:
+        reason = unpaid_reason(us=False, code=status.reason_code)
+        outcome = record_unpaid(
+            session,
+            collection=collection,
+            reason=reason,
+            bank_reference=report.message_id,
+            business_date=business_date,
+            actor=actor,
+        )
+        then = "asked for again" if outcome.represent else "not asked for again"
+        notices.append(
+            f"{collection.end_to_end_id}: unpaid, {reason.scheme_code} {reason.text}; {then}"
+        )
+    return StatusReportResult(
+        file_view(row),
+        settled=0,
+        rejected=0,
+        unchanged=len(report.transactions) - len(named),
+        unpaid=len(named),
+        notices=tuple(notices),
+    )
+
+
 def import_status_report(
     session: Session, *, content: bytes, actor: str, business_date: dt.date
 ) -> StatusReportResult:
@@ -224,6 +295,8 @@ def import_status_report(
     `FileAlreadyImported` and `OutcomeNotApplicable`; any of them writes nothing."""
     report = pain002.read_pain002(content)
     hold_import_lock(session)
+    if report.original_message_name == PAIN008:
+        return _import_unpaid_report(session, report, content, actor, business_date)
     original = session.scalar(
         select(PaymentFile).where(
             PaymentFile.direction == FileDirection.OUTBOUND,

@@ -25,7 +25,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from creditunion.errors import Conflict, NotFound
+from creditunion.errors import Conflict, NotFound, Refused
 from creditunion.payments.collections.codes import Action, Reason
 from creditunion.payments.collections.mandates import cancel_mandate
 from creditunion.payments.collections.models import (
@@ -57,6 +57,13 @@ class CollectionNeverSent(Conflict):
         super().__init__(
             f"collection {collection_id} is {status.value}: it was never sent, so it cannot "
             "come back unpaid"
+        )
+
+
+class UnpaidAmountDiffers(Refused):
+    def __init__(self, collection_id: int, sent: Money, told: Money) -> None:
+        super().__init__(
+            f"direct debit {collection_id} was for {sent} but the bank's return of it is {told}"
         )
 
 

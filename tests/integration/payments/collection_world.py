@@ -14,7 +14,7 @@ from creditunion.payments.collections.collect import collect_due
 from creditunion.payments.collections.mandates import MandateRequest, set_up_mandate
 from creditunion.payments.collections.models import Collection, CollectionNotice
 from creditunion.payments.collections.schedule import schedule_collections
-from creditunion.payments.config import PaymentConfig
+from creditunion.payments.config import AchOriginator, PaymentConfig
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import Scheme
 from creditunion.payments.nominations import BankDetails, destination_of, nominate
@@ -26,8 +26,9 @@ from ledger.accounts import get_account
 from ledger.invariants import check_invariants
 from ledger.money import Money
 from ledger.ownership import STAFF
+from loans.product import LoanProduct
 from loans.services.cob_accrual import accrue_interest
-from tests.factories_loans import TODAY, make_loan
+from tests.factories_loans import TODAY, make_loan, member
 
 ACTOR: Final = "user:staff-1"
 UK: Final = PaymentConfig(
@@ -42,6 +43,24 @@ UK: Final = PaymentConfig(
     service_user_number="123456",
     collection_notice_days=10,
 )
+
+US: Final = PaymentConfig(
+    rail=Rail.ACH,
+    currency="USD",
+    settlement_bank_id="091000019",
+    settlement_account_number="123456789",
+    originator_name="Preston Federal CU",
+    cooling_off_days=0,
+    approval_limit=Money("1000.00", "USD"),
+    ach=AchOriginator(
+        immediate_origin="1311234567",
+        company_id="1234567890",
+        originating_dfi="09100001",
+        receiving_routing="091000019",
+    ),
+    collection_notice_days=10,
+)
+RICH: Final = Money("10000000", "USD")
 
 
 @dataclass
@@ -101,18 +120,34 @@ def borrower(
     config: PaymentConfig = UK,
     amount: str = "600",
     term: int = 6,
+    product: LoanProduct | None = None,
 ) -> Borrower:
-    """A member with a monthly GB loan disbursed on TODAY (no share-account mandate), a
-    nominated account and a direct-debit mandate on the loan."""
-    loan_id, account_id, facts = make_loan(engine, amount=amount, term=term, mandate=False)
+    """A member with a monthly loan disbursed on TODAY (no share-account mandate), a
+    nominated account on the config's rail and a direct-debit mandate on the loan."""
+    us = config.currency == "USD"
+    facts = member(engine, net_worth=RICH) if us else None
+    loan_id, account_id, facts = make_loan(
+        engine,
+        amount=amount,
+        term=term,
+        mandate=False,
+        product=product,
+        facts=facts,
+        currency=config.currency,
+    )
+    details = (
+        BankDetails(
+            "Zoe Member", "000123456789", routing_number="011000015", account_kind="checking"
+        )
+        if us
+        else BankDetails("Ann Member", "55779911", sort_code="20-00-00")
+    )
     with unit_of_work(engine) as s:
         nominate(
             s,
             member_id=facts.member_id,
             scope=STAFF,
-            destination=destination_of(
-                BankDetails("Ann Member", "55779911", sort_code="20-00-00"), Scheme.UK
-            ),
+            destination=destination_of(details, Scheme.US if us else Scheme.UK),
             by_member=False,
             cooling_off_days=0,
             actor=ACTOR,

@@ -20,7 +20,10 @@ from creditunion.payments.iso20022.pain008 import FIRST, read_pain008
 from creditunion.payments.models import PaymentFile
 from creditunion.payments.settlement_calendar import Rail, settlement_date
 from creditunion.platform.database import unit_of_work
+from ledger.money import Money
+from ledger.ownership import STAFF
 from loans.models import LoanInstalmentRow, LoanTransactionRow
+from loans.services.repayments import RepaymentSource, repay
 from tests.factories_loans import TODAY, loan_row
 from tests.integration.payments.collection_world import (
     UK,
@@ -42,6 +45,8 @@ def _file_day(collect_on: dt.date) -> dt.date:
 
 
 def _send(b: Borrower, collect_on: dt.date) -> list[int]:
+    """As close of business on the file day: the schedule brought up to date, then the file."""
+    b.schedule(_file_day(collect_on))
     with unit_of_work(b.engine) as s:
         files = produce_collection_files(
             s, config=UK, actor="system:cob", business_date=_file_day(collect_on), created_at=AT
@@ -214,10 +219,6 @@ def test_without_the_members_agreement_nothing_is_asked_for_again(fresh_engine: 
 def test_a_loan_repaid_meanwhile_passes_the_rest_to_the_members_shares(
     fresh_engine: Engine,
 ) -> None:
-    from loans.services.repayments import RepaymentSource, repay
-    from ledger.ownership import STAFF
-    from ledger.money import Money
-
     b = borrower(fresh_engine, amount="600", term=6)
     first = b.collections()[0]
     _send(b, first.collection_date)
