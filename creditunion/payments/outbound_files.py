@@ -148,6 +148,45 @@ def _trace_numbers(payments: list[OutboundPayment], originating_dfi: str) -> Non
         payment.trace_number = f"{originating_dfi}{payment.id % 10_000_000:07d}"
 
 
+def ppd_file(
+    config: PaymentConfig,
+    *,
+    created_at: dt.datetime,
+    effective_on: dt.date,
+    service_class: ServiceClass,
+    entry_description: str,
+    file_id_modifier: str,
+    entries: tuple[AchEntry, ...],
+) -> bytes:
+    """One PPD batch from the credit union's ODFI settings: our credits, or our debits."""
+    ach = config.ach
+    assert ach is not None
+    local = created_at.astimezone(NACHA_ZONE).replace(tzinfo=None, second=0, microsecond=0)
+    return write_ach_file(
+        AchFile(
+            immediate_destination=config.settlement_bank_id,
+            immediate_origin=ach.immediate_origin,
+            immediate_destination_name="SETTLEMENT BANK",
+            immediate_origin_name=nacha_text(config.originator_name),
+            created_at=local,
+            file_id_modifier=file_id_modifier,
+            batches=(
+                AchBatch(
+                    service_class_code=service_class,
+                    company_name=nacha_text(config.originator_name),
+                    company_id=ach.company_id,
+                    sec_code=SecCode.PPD,
+                    entry_description=entry_description,
+                    effective_entry_date=effective_on,
+                    originating_dfi=ach.originating_dfi,
+                    batch_number=1,
+                    entries=entries,
+                ),
+            ),
+        )
+    )
+
+
 def _nacha(
     payments: list[OutboundPayment],
     config: PaymentConfig,
@@ -155,10 +194,8 @@ def _nacha(
     settles_on: dt.date,
 ) -> bytes:
     """One PPD batch of credits; names as NACHA's fields hold them (cut to length)."""
-    ach = config.ach
-    assert ach is not None
-    _trace_numbers(payments, ach.originating_dfi)
-    local = created_at.astimezone(NACHA_ZONE).replace(tzinfo=None, second=0, microsecond=0)
+    assert config.ach is not None
+    _trace_numbers(payments, config.ach.originating_dfi)
     entries = tuple(
         AchEntry(
             transaction_code=_ACH_CREDIT[p.account_kind or "checking"],
@@ -171,28 +208,14 @@ def _nacha(
         )
         for p in payments
     )
-    return write_ach_file(
-        AchFile(
-            immediate_destination=config.settlement_bank_id,
-            immediate_origin=ach.immediate_origin,
-            immediate_destination_name="SETTLEMENT BANK",
-            immediate_origin_name=nacha_text(config.originator_name),
-            created_at=local,
-            file_id_modifier="A",
-            batches=(
-                AchBatch(
-                    service_class_code=ServiceClass.CREDITS_ONLY,
-                    company_name=nacha_text(config.originator_name),
-                    company_id=ach.company_id,
-                    sec_code=SecCode.PPD,
-                    entry_description="PAYMENT",
-                    effective_entry_date=settles_on,
-                    originating_dfi=ach.originating_dfi,
-                    batch_number=1,
-                    entries=entries,
-                ),
-            ),
-        )
+    return ppd_file(
+        config,
+        created_at=created_at,
+        effective_on=settles_on,
+        service_class=ServiceClass.CREDITS_ONLY,
+        entry_description="PAYMENT",
+        file_id_modifier="A",
+        entries=entries,
     )
 
 

@@ -34,21 +34,13 @@ from creditunion.payments.iso20022.pain008 import (
     write_pain008,
 )
 from creditunion.payments.models import FileDirection, PaymentFile
-from creditunion.payments.nacha.file import (
-    AchBatch,
-    AchEntry,
-    AchFile,
-    SecCode,
-    ServiceClass,
-    TransactionCode,
-)
-from creditunion.payments.nacha.writer import write_ach_file
+from creditunion.payments.nacha.file import AchEntry, ServiceClass, TransactionCode
 from creditunion.payments.outbound_files import (
     NACHA,
-    NACHA_ZONE,
     PaymentFileView,
     file_view,
     nacha_text,
+    ppd_file,
 )
 from creditunion.payments.settlement_calendar import Rail, settlement_date
 
@@ -130,11 +122,9 @@ def _nacha(
     due: Sequence[_Due], config: PaymentConfig, created_at: dt.datetime, collect_on: dt.date
 ) -> bytes:
     """One PPD batch of debits; returns and notifications quote each entry's trace number."""
-    ach = config.ach
-    assert ach is not None
+    assert config.ach is not None
     for collection, _ in due:
-        collection.trace_number = f"{ach.originating_dfi}{collection.id % 10_000_000:07d}"
-    local = created_at.astimezone(NACHA_ZONE).replace(tzinfo=None, second=0, microsecond=0)
+        collection.trace_number = f"{config.ach.originating_dfi}{collection.id % 10_000_000:07d}"
     entries = tuple(
         AchEntry(
             transaction_code=_ACH_DEBIT[m.account_kind or "checking"],
@@ -147,28 +137,14 @@ def _nacha(
         )
         for c, m in due
     )
-    return write_ach_file(
-        AchFile(
-            immediate_destination=config.settlement_bank_id,
-            immediate_origin=ach.immediate_origin,
-            immediate_destination_name="SETTLEMENT BANK",
-            immediate_origin_name=nacha_text(config.originator_name),
-            created_at=local,
-            file_id_modifier="B",
-            batches=(
-                AchBatch(
-                    service_class_code=ServiceClass.DEBITS_ONLY,
-                    company_name=nacha_text(config.originator_name),
-                    company_id=ach.company_id,
-                    sec_code=SecCode.PPD,
-                    entry_description="LOAN PMT",
-                    effective_entry_date=collect_on,
-                    originating_dfi=ach.originating_dfi,
-                    batch_number=1,
-                    entries=entries,
-                ),
-            ),
-        )
+    return ppd_file(
+        config,
+        created_at=created_at,
+        effective_on=collect_on,
+        service_class=ServiceClass.DEBITS_ONLY,
+        entry_description="LOAN PMT",
+        file_id_modifier="B",
+        entries=entries,
     )
 
 
