@@ -37,7 +37,7 @@ from creditunion.payments.inbound_files import (
     hold_import_lock,
     store_inbound,
 )
-from creditunion.payments.incoming import ReceivedCredit, receive_credit
+from creditunion.payments.incoming import ReceivedCredit, receive_credits
 from creditunion.payments.ledger_accounts import payment_accounts
 from creditunion.payments.models import (
     NominatedAccount,
@@ -268,6 +268,7 @@ def import_ach_file(
         business_date=business_date,
     )
     result = AchImportResult(file_view(row))
+    arriving: list[tuple[str, ReceivedCredit]] = []
     for batch, entry in entries:
         addenda = entry.addenda
         if entry.trace_number in debits:
@@ -295,18 +296,20 @@ def import_ach_file(
             result.corrected += corrected
             result.notices.append(f"{entry.trace_number}: {describe(addenda.change_code)}")
         else:
-            credit = receive_credit(
-                session,
-                credit=_credit(batch, entry),
-                file_id=row.id,
-                actor=actor,
-                business_date=business_date,
-            )
-            if credit.replayed:
-                result.notices.append(f"{entry.trace_number}: received before, posted once")
-                continue
-            result.credits_applied += credit.share_account_id is not None
-            result.credits_unmatched += credit.share_account_id is None
+            arriving.append((entry.trace_number, _credit(batch, entry)))
+    received = receive_credits(
+        session,
+        credits=[credit for _, credit in arriving],
+        file_id=row.id,
+        actor=actor,
+        business_date=business_date,
+    )
+    for (trace_number, _), credit in zip(arriving, received, strict=True):
+        if credit.replayed:
+            result.notices.append(f"{trace_number}: received before, posted once")
+            continue
+        result.credits_applied += credit.share_account_id is not None
+        result.credits_unmatched += credit.share_account_id is None
     return result
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.orm import Session
 
 from creditunion.errors import Conflict, NotFound
@@ -34,7 +36,9 @@ from creditunion.shares.account_number import normalise_account_number
 from creditunion.shares.ledger_link import after_credit, post_movement
 from creditunion.shares.models import ShareAccount, ShareAccountStatus
 from creditunion.shares.movement_rules import require_can_receive
-from creditunion.shares.service import lock_share_accounts
+from creditunion.shares.service import LockedAccount, lock_share_accounts
+from ledger.batch import BATCH_ENTRIES_MAX, Outcome, post_batch
+from ledger.entry import EntryRequest, Line
 from ledger.money import Money
 
 KIND_RECEIVED: Final = "payments.received"
@@ -43,6 +47,8 @@ KIND_ASSIGNED: Final = "payments.suspense_assigned"
 NOTE_LENGTH_MAX: Final = 500
 # A reference is searched for at most this many words; bank references are 18 to 140 chars.
 REFERENCE_TOKENS_MAX: Final = 12
+# Within a ledger batch, and few enough accounts to lock in one statement.
+CREDITS_PER_CHUNK: Final = min(5_000, BATCH_ENTRIES_MAX)
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -84,39 +90,64 @@ class ReceivedCredit:
     reference: str | None
 
 
-def _match(session: Session, reference: str | None) -> ShareAccount | None:
-    """The open share account a payer's reference names: a share account number, or a
-    membership number (then that member's first open account)."""
-    if not reference:
+def _tokens(reference: str | None) -> list[str]:
+    return _TOKEN.findall(reference or "")[:REFERENCE_TOKENS_MAX]
+
+
+def _account_number(token: str) -> str | None:
+    try:
+        return normalise_account_number(token)
+    except FieldError:
         return None
-    for token in _TOKEN.findall(reference)[:REFERENCE_TOKENS_MAX]:
-        try:
-            number = normalise_account_number(token)
-        except FieldError:
-            number = None
-        if number is not None:
-            account = session.scalar(
-                select(ShareAccount).where(
-                    ShareAccount.account_number == number,
-                    ShareAccount.status == ShareAccountStatus.OPEN,
-                )
-            )
-            if account is not None:
-                return account
-        account = session.scalar(
-            select(ShareAccount)
-            .join(Member, Member.id == ShareAccount.member_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """The open share accounts a chunk's references could name, read in two statements."""
+
+    by_number: dict[str, int]
+    by_membership: dict[str, int]
+
+    def match(self, reference: str | None) -> int | None:
+        """A share account number first, then a membership number (that member's first
+        open account), word by word in the reference's order."""
+        for token in _tokens(reference):
+            number = _account_number(token)
+            if number is not None and number in self.by_number:
+                return self.by_number[number]
+            if token.upper() in self.by_membership:
+                return self.by_membership[token.upper()]
+        return None
+
+
+def _candidates(session: Session, credits: Sequence[ReceivedCredit]) -> _Candidates:
+    tokens = {t for c in credits for t in _tokens(c.reference)}
+    numbers = sorted({n for t in tokens if (n := _account_number(t)) is not None})
+    memberships = sorted({t.upper() for t in tokens})
+    by_number = dict(
+        session.execute(
+            select(ShareAccount.account_number, ShareAccount.id).where(
+                ShareAccount.account_number == any_(bindparam("numbers", type_=ARRAY(String))),
+                ShareAccount.status == ShareAccountStatus.OPEN,
+            ),
+            {"numbers": numbers},
+        ).all()
+    )
+    by_membership = dict(
+        session.execute(
+            select(Member.membership_number, ShareAccount.id)
+            .join(ShareAccount, ShareAccount.member_id == Member.id)
             .where(
-                Member.membership_number == token.upper(),
+                Member.membership_number == any_(bindparam("members", type_=ARRAY(String))),
                 Member.status != MemberStatus.CLOSED,
                 ShareAccount.status == ShareAccountStatus.OPEN,
             )
-            .order_by(ShareAccount.id)
-            .limit(1)
-        )
-        if account is not None:
-            return account
-    return None
+            .order_by(Member.membership_number, ShareAccount.id)
+            .ext(distinct_on(Member.membership_number)),
+            {"members": memberships},
+        ).all()
+    )
+    return _Candidates(by_number, by_membership)
 
 
 def _same(row: IncomingCredit, credit: ReceivedCredit) -> bool:
@@ -126,62 +157,158 @@ def _same(row: IncomingCredit, credit: ReceivedCredit) -> bool:
 def receive_credit(
     session: Session, *, credit: ReceivedCredit, file_id: int, actor: str, business_date: dt.date
 ) -> IncomingCreditView:
-    """Post a credit the bank received for us: to the member its reference names, if that
-    account can take it, else to suspense. Raises `CreditReferenceReused`."""
-    existing = session.scalar(
-        select(IncomingCredit).where(IncomingCredit.bank_reference == credit.bank_reference)
+    """`receive_credits` of one credit."""
+    [view] = receive_credits(
+        session, credits=[credit], file_id=file_id, actor=actor, business_date=business_date
     )
-    if existing is not None:
-        if not _same(existing, credit):
+    return view
+
+
+def receive_credits(
+    session: Session,
+    *,
+    credits: Sequence[ReceivedCredit],
+    file_id: int,
+    actor: str,
+    business_date: dt.date,
+) -> list[IncomingCreditView]:
+    """Post credits the bank received for us, one view each in order: each to the member
+    its reference names, if that account can take it (with the credits before it), else
+    to suspense. One received before (the bank's reference) posts nothing and comes back
+    `replayed`. Raises `CreditReferenceReused`.
+
+    Chunk by chunk, set-based: a file of 10,000 salaries is a few statements a chunk and
+    one batch of entries, not 10,000 postings each updating the settlement account's row
+    again in one transaction.
+    """
+    views: list[IncomingCreditView] = []
+    for start in range(0, len(credits), CREDITS_PER_CHUNK):
+        chunk = credits[start : start + CREDITS_PER_CHUNK]
+        views += _receive_chunk(session, chunk, file_id, actor, business_date)
+    return views
+
+
+def _receive_chunk(
+    session: Session,
+    credits: Sequence[ReceivedCredit],
+    file_id: int,
+    actor: str,
+    business_date: dt.date,
+) -> list[IncomingCreditView]:
+    earlier = {
+        row.bank_reference: row
+        for row in session.scalars(
+            select(IncomingCredit).where(
+                IncomingCredit.bank_reference == any_(bindparam("refs", type_=ARRAY(String(35))))
+            ),
+            {"refs": [c.bank_reference for c in credits]},
+        )
+    }
+    fresh: dict[str, ReceivedCredit] = {}
+    for credit in credits:
+        known = earlier.get(credit.bank_reference) or fresh.get(credit.bank_reference)
+        if isinstance(known, IncomingCredit) and not _same(known, credit):
             raise CreditReferenceReused(credit.bank_reference)
-        return credit_view(existing, replayed=True)
+        if isinstance(known, ReceivedCredit) and known != credit:
+            raise CreditReferenceReused(credit.bank_reference)
+        if known is None:
+            fresh[credit.bank_reference] = credit
+    rows = _post_fresh(session, list(fresh.values()), file_id, actor, business_date)
+    views = []
+    told: set[str] = set()
+    for credit in credits:
+        ref = credit.bank_reference
+        if ref in earlier or ref in told:
+            views.append(credit_view(earlier.get(ref) or rows[ref], replayed=True))
+        else:
+            told.add(ref)
+            views.append(credit_view(rows[ref]))
+    return views
+
+
+def _targets(
+    session: Session, credits: list[ReceivedCredit]
+) -> tuple[list[LockedAccount | None], list[LockedAccount]]:
+    """The locked account each credit goes to (None: suspense), and those credited."""
+    candidates = _candidates(session, credits)
+    matched = [candidates.match(c.reference) for c in credits]
+    locked = lock_share_accounts(session, [m for m in matched if m is not None])
+    taken: dict[int, Money] = {}
+    targets: list[LockedAccount | None] = []
+    for credit, account_id in zip(credits, matched, strict=True):
+        target = locked.get(account_id) if account_id is not None else None
+        if target is not None:
+            so_far = taken.get(target.account.id, Money.zero(credit.amount.currency))
+            try:
+                require_can_receive(target, so_far + credit.amount)
+                taken[target.account.id] = so_far + credit.amount
+            except (Conflict, ValidationProblem):
+                # Closed since, over the product maximum, another currency: a person decides.
+                target = None
+        targets.append(target)
+    credited = [locked[i] for i in sorted(taken)]
+    return targets, credited
+
+
+def _post_fresh(
+    session: Session,
+    credits: list[ReceivedCredit],
+    file_id: int,
+    actor: str,
+    business_date: dt.date,
+) -> dict[str, IncomingCredit]:
+    if not credits:
+        return {}
     accounts = payment_accounts(session)
-    target = _match(session, credit.reference)
-    locked = None
-    if target is not None:
-        locked = lock_share_accounts(session, [target.id])[target.id]
-        try:
-            require_can_receive(locked, credit.amount)
-        except Conflict:
-            locked = None  # over the product maximum, say: a person decides
-        except ValidationProblem:
-            locked = None  # another currency
-    key = f"payments:credit:{credit.bank_reference}"
-    entry = post_movement(
-        session,
-        key=key,
-        business_date=business_date,
-        debit=accounts.settlement_bank,
-        credit=accounts.suspense if locked is None else locked.account.ledger_account_id,
-        amount=credit.amount,
-        description="Payment received" if locked else "Payment received, not matched",
-        kind=KIND_SUSPENSE if locked is None else KIND_RECEIVED,
-        actor=actor,
-        reference=(credit.reference or "")[:35] or None,
-        metadata={"bank_reference": credit.bank_reference},
-    )
-    if locked is not None and not entry.replayed:
-        after_credit(session, locked, business_date)
-    row = IncomingCredit(
-        bank_reference=credit.bank_reference,
-        file_id=file_id,
-        status=CreditStatus.UNMATCHED if locked is None else CreditStatus.APPLIED,
-        currency=credit.amount.currency,
-        amount_minor=credit.amount.minor_units,
-        booking_date=credit.booking_date,
-        payer_name=credit.payer_name,
-        scheme=credit.scheme,
-        payer_bank_id=credit.payer_bank_id,
-        payer_account_number=credit.payer_account_number,
-        reference=credit.reference,
-        member_id=None if locked is None else locked.account.member_id,
-        share_account_id=None if locked is None else locked.account.id,
-        entry_id=entry.id,
-        received_on=business_date,
-    )
-    session.add(row)
+    targets, credited = _targets(session, credits)
+    requests = [
+        EntryRequest(
+            idempotency_key=f"payments:credit:{credit.bank_reference}",
+            business_date=business_date,
+            lines=(
+                Line.debit(accounts.settlement_bank, credit.amount),
+                Line.credit(
+                    accounts.suspense if t is None else t.account.ledger_account_id, credit.amount
+                ),
+            ),
+            description="Payment received" if t else "Payment received, not matched",
+            posted_by=actor,
+            kind=KIND_SUSPENSE if t is None else KIND_RECEIVED,
+            reference=(credit.reference or "")[:35] or None,
+            metadata={"bank_reference": credit.bank_reference},
+        )
+        for credit, t in zip(credits, targets, strict=True)
+    ]
+    results = post_batch(session, requests)
+    for result in results:
+        if result.outcome is Outcome.REFUSED:
+            assert result.error is not None
+            raise result.error
+    for target in credited:
+        after_credit(session, target, business_date)
+    rows = [
+        IncomingCredit(
+            bank_reference=credit.bank_reference,
+            file_id=file_id,
+            status=CreditStatus.UNMATCHED if t is None else CreditStatus.APPLIED,
+            currency=credit.amount.currency,
+            amount_minor=credit.amount.minor_units,
+            booking_date=credit.booking_date,
+            payer_name=credit.payer_name,
+            scheme=credit.scheme,
+            payer_bank_id=credit.payer_bank_id,
+            payer_account_number=credit.payer_account_number,
+            reference=credit.reference,
+            member_id=None if t is None else t.account.member_id,
+            share_account_id=None if t is None else t.account.id,
+            entry_id=result.entry.id if result.entry is not None else None,
+            received_on=business_date,
+        )
+        for credit, t, result in zip(credits, targets, results, strict=True)
+    ]
+    session.add_all(rows)
     session.flush()
-    return credit_view(row)
+    return {row.bank_reference: row for row in rows}
 
 
 def _note(raw: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.inbound_files import hold_import_lock, require_our_account, store_inbound
-from creditunion.payments.incoming import ReceivedCredit, receive_credit
+from creditunion.payments.incoming import ReceivedCredit, receive_credits
 from creditunion.payments.iso20022 import camt054
 from creditunion.payments.iso20022.camt054 import NotificationEntry
 from creditunion.payments.models import OutboundPayment, Scheme
@@ -88,6 +88,7 @@ def import_notification(
     )
     settled = returned = applied = unmatched = 0
     notices: list[str] = []
+    arriving: list[ReceivedCredit] = []
     for entry, payment in payments:
         if payment is not None and entry.credit:
             return_settled(
@@ -111,16 +112,14 @@ def import_notification(
                 f"{entry.entry_reference}: a debit of {entry.amount} naming no payment of ours"
             )
         else:
-            credit = receive_credit(
-                session,
-                credit=_credit(entry),
-                file_id=row.id,
-                actor=actor,
-                business_date=business_date,
-            )
-            if credit.replayed:
-                notices.append(f"{entry.entry_reference}: received before, posted once")
-                continue
-            applied += credit.share_account_id is not None
-            unmatched += credit.share_account_id is None
+            arriving.append(_credit(entry))
+    received = receive_credits(
+        session, credits=arriving, file_id=row.id, actor=actor, business_date=business_date
+    )
+    for credit in received:
+        if credit.replayed:
+            notices.append(f"{credit.bank_reference}: received before, posted once")
+            continue
+        applied += credit.share_account_id is not None
+        unmatched += credit.share_account_id is None
     return NotificationResult(file_view(row), settled, returned, applied, unmatched, tuple(notices))

@@ -18,6 +18,7 @@ from creditunion.payments.incoming import (
     ReceivedCredit,
     assign_credit,
     receive_credit,
+    receive_credits,
     return_credit,
 )
 from creditunion.payments.ledger_accounts import payment_accounts
@@ -186,3 +187,54 @@ def test_a_credit_with_no_payer_account_cannot_be_sent_back(books: Engine) -> No
     credit = _receive(books, bare)
     with unit_of_work(books) as s, pytest.raises(NoPayerAccount):
         return_credit(s, credit_id=credit.id, note="x", actor="user:t", business_date=TODAY)
+
+
+def _receive_all(engine: Engine, credits: list[ReceivedCredit]):  # type: ignore[no-untyped-def]
+    file_id = _file(engine)
+    with unit_of_work(engine) as s:
+        return receive_credits(s, credits=credits, file_id=file_id, actor=BANK, business_date=TODAY)
+
+
+def test_credits_in_one_file_count_together_against_the_product_maximum(
+    own_books: Engine,
+) -> None:
+    # Instant access holds at most 50,000.00: the account has 10.00. A database of its
+    # own: the test counts what suspense holds.
+    membership, _, account_id = _account(own_books)
+    views = _receive_all(own_books, [_credit("20000.00", membership) for _ in range(3)])
+    assert [v.status for v in views] == [
+        CreditStatus.APPLIED,
+        CreditStatus.APPLIED,
+        CreditStatus.UNMATCHED,
+    ]
+    assert _balance(own_books, account_id) == gbp("40010.00")
+    assert _suspense(own_books) == gbp("20000.00")
+    assert_books(own_books)
+
+
+def test_a_credit_named_twice_in_one_file_posts_once(books: Engine) -> None:
+    membership, _, account_id = _account(books)
+    credit = _credit("7.00", membership, bank_ref="TWICEINONEFILE")
+    first, second = _receive_all(books, [credit, credit])
+    assert (first.replayed, second.replayed) == (False, True)
+    assert first.id == second.id
+    assert _balance(books, account_id) == gbp("17.00")
+    changed = _credit("8.00", membership, bank_ref="CHANGEDINONEFILE")
+    with pytest.raises(CreditReferenceReused):
+        _receive_all(books, [_credit("7.00", membership, bank_ref="CHANGEDINONEFILE"), changed])
+    assert _balance(books, account_id) == gbp("17.00")
+
+
+def test_a_reference_naming_two_accounts_takes_the_first_word_that_matches(
+    books: Engine,
+) -> None:
+    membership_a, _, account_a = _account(books)
+    _, number_b, account_b = _account(books)
+    views = _receive_all(
+        books,
+        [
+            _credit("1.00", f"{number_b} {membership_a}"),
+            _credit("2.00", f"{membership_a} {number_b}"),
+        ],
+    )
+    assert [v.share_account_id for v in views] == [account_b, account_a]
