@@ -346,7 +346,7 @@ def reverse_external_collection(
         transaction_id = _record_unpaid(
             session, loan, split, entry.id, idempotency_key, actor, business_date
         )
-        _unapply(session, loan, split.total)
+        _unapply(session, loan, split)
     fee = Money.zero(loan.currency)
     if charge_fee:
         fee = _failed_payment_fee(session, loan, instalment_number, business_date, actor)
@@ -381,13 +381,42 @@ def _record_unpaid(
     return row.id
 
 
-def _unapply(session: Session, loan: LoanRow, amount: Money) -> None:
-    parts = session.scalars(_UNAPPLY, {"loan": loan.id, "amount": amount.minor_units}).all()
-    assert sum(int(p) for p in parts) <= amount.minor_units
+def _unapply(session: Session, loan: LoanRow, split: Split) -> None:
+    amount = split.total.minor_units
+    parts = session.scalars(_UNAPPLY, {"loan": loan.id, "amount": amount}).all()
+    met = sum(int(p) for p in parts)
+    assert met <= amount
+    if met < amount and loan.status is LoanStatus.SETTLED:
+        _restore_last_instalment(session, loan, split, amount - met)
     if loan.status is LoanStatus.SETTLED:
         # Settled by the collection that came back: it owes again, so it is active again.
         loan.status = LoanStatus.ACTIVE
         loan.settled_on = None
+
+
+def _restore_last_instalment(session: Session, loan: LoanRow, split: Split, owed: int) -> None:
+    """A loan settled ahead of its last due date had that instalment closed; owing again,
+    it is due again on that date, for what the unpaid collection had met of it."""
+    exists = session.scalar(
+        select(LoanInstalmentRow.id).where(
+            LoanInstalmentRow.loan_id == loan.id,
+            LoanInstalmentRow.number == loan.last_instalment_no,
+        )
+    )
+    assert exists is None, f"loan {loan.id}: instalment {loan.last_instalment_no} was kept"
+    fees = min(split.fees.minor_units, owed)
+    interest = min(split.interest.minor_units, owed - fees)
+    session.add(
+        LoanInstalmentRow(
+            loan_id=loan.id,
+            number=loan.last_instalment_no,
+            due_date=loan.maturity_date,
+            principal_minor=owed - fees - interest,
+            interest_minor=interest,
+            fees_minor=fees,
+        )
+    )
+    session.flush()
 
 
 def _failed_payment_fee(

@@ -36,6 +36,7 @@ from creditunion.payments.collections.models import (
 from creditunion.payments.collections.notices import give_notice
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.settlement_calendar import (
+    CLOSED_DAYS_MAX,
     Rail,
     is_business_day,
     next_business_day,
@@ -63,6 +64,7 @@ WHERE m.id = c.mandate_id AND c.status = 'scheduled'
 
 _WANTED = text("""
 SELECT m.id AS mandate_id, m.member_id, m.loan_id, l.currency, i.number, i.due_date,
+       i.number = l.last_instalment_no AS final,
        i.principal_minor + i.interest_minor + i.fees_minor - i.paid_minor AS unpaid,
        coalesce(f.failed, 0) AS failed
 FROM collection_mandates m
@@ -103,6 +105,23 @@ def on_or_after(rail: Rail, day: dt.date) -> dt.date:
     return day if is_business_day(rail, day) else next_business_day(rail, day)
 
 
+def on_or_before(rail: Rail, day: dt.date) -> dt.date:
+    for _ in range(CLOSED_DAYS_MAX):
+        if is_business_day(rail, day):
+            return day
+        day -= dt.timedelta(days=1)
+    raise RuntimeError(f"no {rail.value} business day within {CLOSED_DAYS_MAX} days before {day}")
+
+
+def _collection_day(rail: Rail, row: Row[Any]) -> dt.date:
+    """An instalment due on a day the rail is closed is collected on the next business day,
+    but the last one on the business day before: collected late, it would leave the
+    interest of the days between owing after the loan's final payment; collected early,
+    what it no longer needs goes back to the member's shares."""
+    due: dt.date = row.due_date
+    return on_or_before(rail, due) if row.final else on_or_after(rail, due)
+
+
 def schedule_collections(
     session: Session,
     *,
@@ -113,6 +132,7 @@ def schedule_collections(
 ) -> int:
     """Schedule what is due to be collected (for one mandate, or all); returns how many."""
     rail = config.collection_rail
+    first_date = settlement_date(rail, business_date)
     _end_mandates_of_ended_loans(session, business_date, actor)
     session.execute(
         _CANCEL_STALE,
@@ -120,14 +140,17 @@ def schedule_collections(
             "d": business_date,
             "actor": actor,
             "mandate": mandate_id,
-            "first_date": settlement_date(rail, business_date),
+            "first_date": first_date,
         },
     )
     rows = session.execute(_WANTED, {"mandate": mandate_id, "n": SCHEDULED_MAX}).all()
     # More than this in one day is a broken schedule, not a busy credit union.
     assert len(rows) < SCHEDULED_MAX, "too many collections to schedule at once"
-    earliest = on_or_after(
-        rail, business_days_after(rail, business_date, config.collection_notice_days)
+    # Never before the notice period ends, nor before the day today's file settles: a
+    # date the file has already passed could only be collected late, against the notice.
+    earliest = max(
+        on_or_after(rail, business_days_after(rail, business_date, config.collection_notice_days)),
+        first_date,
     )
     by_mandate: dict[int, list[Row[Any]]] = defaultdict(list)
     for row in rows:
@@ -158,11 +181,7 @@ def _schedule_mandate(
     actor: str,
 ) -> list[dict[str, object]]:
     planned = [
-        (
-            row,
-            max(on_or_after(rail, row.due_date), earliest),
-            Money.from_minor(row.unpaid, row.currency),
-        )
+        (row, max(_collection_day(rail, row), earliest), Money.from_minor(row.unpaid, row.currency))
         for row in wanted
     ]
     before = session.scalar(

@@ -120,6 +120,7 @@ def record_unpaid(
     reversed_ = collection.status is CollectionStatus.COLLECTED
     if reversed_:
         fee = _reverse(session, collection, business_date, actor)
+        _reinstate_if_loan_reopened(session, mandate, actor)
     failed = 1 + int(
         session.scalar(
             select(func.count()).where(
@@ -178,6 +179,27 @@ def _reverse(session: Session, row: Collection, business_date: dt.date, actor: s
     )
     row.unpaid_entry_id = unpaid.entry_id
     return unpaid.fee_charged
+
+
+def _reinstate_if_loan_reopened(session: Session, mandate: CollectionMandate, actor: str) -> None:
+    """A mandate ended only because its loan was cleared, by the collection now unpaid:
+    the loan owes again, so the member's authority stands again."""
+    if mandate.status is not MandateStatus.CANCELLED or mandate.cancelled_by is not (
+        CancelledBy.LOAN_ENDED
+    ):
+        return
+    another = session.scalar(
+        select(CollectionMandate.id).where(
+            CollectionMandate.loan_id == mandate.loan_id,
+            CollectionMandate.status != MandateStatus.CANCELLED,
+        )
+    )
+    if another is None:
+        mandate.status = MandateStatus.ACTIVE
+        mandate.cancelled_on = None
+        mandate.cancelled_by = None
+        mandate.cancel_reason = None
+        mandate.updated_by = actor
 
 
 def _tell(

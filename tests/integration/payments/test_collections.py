@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from creditunion.payments.collections.codes import UK_UNPAID
 from creditunion.payments.collections.files import produce_collection_files
 from creditunion.payments.collections.models import (
+    Collection,
     CollectionMandate,
     CollectionStatus,
     MandateStatus,
@@ -31,6 +32,7 @@ from tests.integration.payments.collection_world import (
     books_agree,
     borrower,
     settlement_and_clearing,
+    with_notice_days,
 )
 
 AT = dt.datetime(2026, 1, 20, 18, 0, tzinfo=dt.UTC)
@@ -252,3 +254,43 @@ def test_schedule_on_a_day_with_nothing_new_adds_nothing(fresh_engine: Engine) -
     b = borrower(fresh_engine)
     assert b.schedule(TODAY) == 0
     assert len(b.notices()) == 1
+
+
+def test_a_short_notice_never_dates_a_collection_before_the_days_file_settles(
+    fresh_engine: Engine,
+) -> None:
+    # One day's notice on a Friday: Bacs could collect nothing sooner than Wednesday.
+    friday = dt.date(2026, 3, 20)
+    b = borrower(fresh_engine, config=with_notice_days(1))
+    with unit_of_work(fresh_engine) as s:
+        s.execute(
+            update(Collection)
+            .where(Collection.loan_id == b.loan_id)
+            .values(status=CollectionStatus.CANCELLED)
+        )
+    assert b.schedule(friday, with_notice_days(1)) > 0
+    first = next(c for c in b.collections() if c.status is CollectionStatus.SCHEDULED)
+    assert first.collection_date >= settlement_date(Rail.BACS, friday) == dt.date(2026, 3, 24)
+
+
+def test_the_last_instalment_unpaid_after_the_loan_ended_is_asked_for_again(
+    fresh_engine: Engine,
+) -> None:
+    b = borrower(fresh_engine, amount="600", term=1)
+    [only] = b.collections()
+    _send(b, only.collection_date)
+    b.collect(only.collection_date)
+    with unit_of_work(fresh_engine) as s:
+        assert loan_row(s, b.loan_id).status.value == "settled"
+    b.schedule(only.collection_date)  # close of business ends the mandate with the loan
+    with unit_of_work(fresh_engine) as s:
+        mandate = s.get(CollectionMandate, b.mandate_id)
+        assert mandate is not None and mandate.status is MandateStatus.CANCELLED
+    day = only.collection_date + dt.timedelta(days=1)
+    assert _unpaid(b, only.id, "AM04", "ARUDD-LAST", day) is True
+    with unit_of_work(fresh_engine) as s:
+        assert loan_row(s, b.loan_id).status.value == "active"
+        mandate = s.get(CollectionMandate, b.mandate_id)
+        assert mandate is not None and mandate.status is MandateStatus.ACTIVE
+    assert b.schedule(day) == 1
+    books_agree(fresh_engine, day)
