@@ -33,9 +33,11 @@ from api.middleware.request_id import RequestIdMiddleware
 from api.middleware.security_headers import SecurityHeadersMiddleware
 from api.movements import cash, transfers
 from api.openapi import install_openapi
+from api.payments import collections as direct_debits
 from api.payments import files as payment_files
 from api.payments import incoming as incoming_credits
 from api.payments import me as payments_me
+from api.payments import me_collections as direct_debits_me
 from api.payments import nominations as payment_nominations
 from api.payments import payouts
 from api.payments import statements as payment_statements
@@ -98,6 +100,8 @@ def v1_routers() -> list[APIRouter]:
         payment_files.router,
         incoming_credits.router,
         payment_statements.router,
+        direct_debits_me.router,
+        direct_debits.router,
     ]
 
 

@@ -70,6 +70,15 @@ class Permission(enum.StrEnum):
     # A member paying out to their own nominated account: money leaving the credit union,
     # apart from moving it between members (`self:transfer`).
     SELF_PAYMENTS = "self:payments"
+    # Loan instalments collected from members' own banks by direct debit. Staff set up a
+    # member's mandate at the branch and see mandates, collections, notices and the
+    # dashboard; a manager suspends, resumes and cancels mandates and applies the advices
+    # of members' banks that end them.
+    COLLECTIONS_READ = "collections:read"
+    COLLECTIONS_CREATE = "collections:create"
+    COLLECTIONS_MANAGE = "collections:manage"
+    # A member setting up or cancelling the direct debit of their own loan in the app.
+    SELF_COLLECTIONS = "self:collections"
 
 
 # Permissions that move money or change what is owed: an admin must never hold one.
@@ -88,6 +97,9 @@ MONEY_PERMISSIONS: Final = frozenset(
         Permission.PAYMENTS_CREATE,
         Permission.PAYMENTS_MANAGE,
         Permission.SELF_PAYMENTS,
+        Permission.COLLECTIONS_CREATE,
+        Permission.COLLECTIONS_MANAGE,
+        Permission.SELF_COLLECTIONS,
     }
 )
 # What an auditor may do is read: these write nothing.
@@ -106,13 +118,21 @@ READ_PERMISSIONS: Final = frozenset(
         Permission.EXPORTS_READ,
         Permission.PAYMENTS_READ,
         Permission.PAYMENT_FILES_READ,
+        Permission.COLLECTIONS_READ,
     }
 )
 
 _P = Permission
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.MEMBER: frozenset(
-        {_P.SESSION, _P.SELF_READ, _P.SELF_TRANSFER, _P.SELF_PAYMENTS, _P.LOANS_APPLY_SELF},
+        {
+            _P.SESSION,
+            _P.SELF_READ,
+            _P.SELF_TRANSFER,
+            _P.SELF_PAYMENTS,
+            _P.SELF_COLLECTIONS,
+            _P.LOANS_APPLY_SELF,
+        },
     ),
     Role.TELLER: frozenset(
         {
@@ -128,6 +148,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.LOANS_READ,  # a repayment taken at the till needs the loan and what is due
             _P.PAYMENTS_READ,
             _P.PAYMENTS_CREATE,
+            _P.COLLECTIONS_READ,
+            _P.COLLECTIONS_CREATE,
         }
     ),
     Role.LOAN_OFFICER: frozenset(
@@ -166,6 +188,9 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.PAYMENTS_CREATE,
             _P.PAYMENTS_MANAGE,
             _P.PAYMENT_FILES_READ,
+            _P.COLLECTIONS_READ,
+            _P.COLLECTIONS_CREATE,
+            _P.COLLECTIONS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -181,6 +206,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
             _P.EXPORTS_READ,
             _P.PAYMENTS_READ,
             _P.PAYMENT_FILES_READ,
+            _P.COLLECTIONS_READ,
         }
     ),
     Role.ADMIN: frozenset(

@@ -28,6 +28,7 @@ from tests.api.loans.builders import Builders
 from tests.api.loans.lending import Borrower, Lending, application
 from tests.api.loans.matrix_cases import new_code, product_body, quote_body
 from tests.api.payments import builders as payments
+from tests.api.payments import collection_builders as direct_debits
 from tests.api.payments.builders import nomination_body
 from tests.factories import ni_number
 
@@ -362,6 +363,48 @@ def _resolve_break(w: Sweep) -> ApiCall:
     return ApiCall(url, w.staff(Role.MANAGER), json={"note": "bank charge"})
 
 
+def _direct_debit_loan(w: Sweep) -> tuple[Borrower, int]:
+    """A borrower with an active loan and a nominated account."""
+    who, loan_id = w.borrower_with_loan()
+    payments.nominate_by_staff(w.bank, who.member_id)
+    return who, loan_id
+
+
+def _my_mandate(w: Sweep) -> ApiCall:
+    who, loan_id = _direct_debit_loan(w)
+    body = {"loan_id": loan_id, "represent_agreed": True}
+    return ApiCall("/v1/me/direct-debit-mandates", who.login, json=body)
+
+
+def _cancel_my_mandate(w: Sweep) -> ApiCall:
+    who, loan_id = _direct_debit_loan(w)
+    url = f"/v1/me/direct-debit-mandates/{direct_debits.mandate(w.bank, loan_id).id}/cancel"
+    return ApiCall(url, who.login, json={"reason": "paying from my shares"})
+
+
+def _staff_mandate(w: Sweep) -> ApiCall:
+    _, loan_id = _direct_debit_loan(w)
+    body = {"loan_id": loan_id, "represent_agreed": False}
+    return ApiCall("/v1/direct-debit-mandates", w.staff(Role.TELLER), json=body)
+
+
+def _on_mandate(tail: str, *, suspended: bool = False, json: Any = None) -> Build:
+    def build(w: Sweep) -> ApiCall:
+        made = direct_debits.mandate(w.bank, _direct_debit_loan(w)[1])
+        if suspended:
+            direct_debits.suspended(w.bank, made.id)
+        url = f"/v1/direct-debit-mandates/{made.id}/{tail}"
+        return ApiCall(url, w.staff(Role.MANAGER), json=json)
+
+    return build
+
+
+def _advices(w: Sweep) -> ApiCall:
+    made = direct_debits.mandate(w.bank, _direct_debit_loan(w)[1])
+    body = {"advices": [{"reference": made.reference, "code": "B"}]}
+    return ApiCall("/v1/direct-debit-mandates/advices", w.staff(Role.MANAGER), json=body)
+
+
 def _pending_payment(w: Sweep) -> int:
     payment = payments.funded_payout(w.bank, "1500.00", balance="3000.00")
     assert payment.approval_id is not None
@@ -678,6 +721,39 @@ SWEEP: Final[dict[str, tuple[Case, ...]]] = {
     ),
     "POST /v1/statement-lines/{line_id}/resolve": (
         Case(M, 200, "statement_line.resolve", "statement_line", _resolve_break),
+    ),
+    "POST /v1/me/direct-debit-mandates": (
+        Case(ME, 201, "collection_mandate.set_up", "collection_mandate", _my_mandate),
+    ),
+    "POST /v1/me/direct-debit-mandates/{mandate_id}/cancel": (
+        Case(ME, 200, "collection_mandate.cancel", "collection_mandate", _cancel_my_mandate),
+    ),
+    "POST /v1/direct-debit-mandates": (
+        Case(T, 201, "collection_mandate.set_up", "collection_mandate", _staff_mandate),
+    ),
+    "POST /v1/direct-debit-mandates/{mandate_id}/suspend": (
+        Case(M, 200, "collection_mandate.suspend", "collection_mandate", _on_mandate("suspend")),
+    ),
+    "POST /v1/direct-debit-mandates/{mandate_id}/resume": (
+        Case(
+            M,
+            200,
+            "collection_mandate.resume",
+            "collection_mandate",
+            _on_mandate("resume", suspended=True),
+        ),
+    ),
+    "POST /v1/direct-debit-mandates/{mandate_id}/cancel": (
+        Case(
+            M,
+            200,
+            "collection_mandate.cancel",
+            "collection_mandate",
+            _on_mandate("cancel", json={"reason": "member asked at the branch"}),
+        ),
+    ),
+    "POST /v1/direct-debit-mandates/advices": (
+        Case(M, 200, "collection_mandate.apply_addacs", "collection_mandate", _advices),
     ),
 }
 

@@ -41,6 +41,8 @@ TEST_ENV = {
     # The settlement account payments need (unset, the payment endpoints answer 503).
     "CREDITUNION_PAYMENT_SETTLEMENT_BANK_ID": "400000",
     "CREDITUNION_PAYMENT_SETTLEMENT_ACCOUNT_NUMBER": "11112222",
+    # The service user number direct debits are collected under (unset, no mandate).
+    "CREDITUNION_BACS_SERVICE_USER_NUMBER": "123456",
 }
 
 

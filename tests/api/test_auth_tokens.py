@@ -59,6 +59,7 @@ def test_sign_in_issues_a_bearer_pair_with_the_documented_claims(
         "member_id": user.member_id,
         "permissions": [
             "loans:apply_self",
+            "self:collections",
             "self:payments",
             "self:read",
             "self:transfer",

@@ -53,6 +53,7 @@ NOT_DOMAIN: Final[dict[str, str]] = {
     "creditunion.platform.embedded_db.EmbeddedDatabaseMissing": "a setup mistake",
     "creditunion.reconciliation.ReconciliationBroken": "the books disagree: a broken invariant",
     "creditunion.payments.sub_ledger.PaymentsBroken": "the payments sub-ledger disagrees with the ledger: a broken invariant",
+    "creditunion.payments.collections.collect.NoShareAccountForExcess": "a borrower without a share account: a broken invariant",
     "creditunion.shares.account_number.AccountNumbersExhausted": "capacity: operators act",
     "api.problems.Unauthenticated": "the API's own 401, answered by api.problems",
     "api.problems.Forbidden": "the API's own 403, answered by api.problems",

@@ -30,6 +30,7 @@ from api.domain import ID_MAX
 from creditunion.auth.roles import Role
 from tests.api.banking.bank import Bank
 from tests.api.payments import builders
+from tests.api.payments import collection_builders as direct_debits
 from tests.security.world import (
     OPENAPI,
     Pair,
@@ -96,6 +97,7 @@ def kind_of(name: str) -> str | None:
         ("file", "file_id"),
         ("credit", "credit_id"),
         ("line", "line_id"),
+        ("mandate", "mandate_id"),
     ):
         if needle in lowered:
             return kind
@@ -177,6 +179,7 @@ def sides(bank: Bank, pair: Pair) -> Sides:
         "file_id": NOWHERE,
         "credit_id": NOWHERE,
         "line_id": NOWHERE,
+        "mandate_id": NOWHERE,
     }
     if HAS_LOANS:
         with bank.session() as session:
@@ -192,6 +195,8 @@ def sides(bank: Bank, pair: Pair) -> Sides:
         s.theirs["loan_id"], s.theirs["application_id"] = _loan_for(
             bank, pair.b_member_id, born[pair.b_member_id]
         )
+        # B's direct debit on B's loan (B's nominated account is set by `_payment_of`).
+        s.theirs["mandate_id"] = direct_debits.mandate(bank, s.theirs["loan_id"]).id
     return s
 
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from creditunion.auth.roles import Role
+from creditunion.payments.collections.views import MandateView
 from creditunion.shares.views import ShareAccountView
 from tests.api.banking.bank import Bank, gbp
 from tests.api.conftest import LoggedIn
+from tests.api.loans.matrix_cases import member_loan
 from tests.api.payments import builders
+from tests.api.payments import collection_builders as dd
 from tests.api.payments.builders import nomination_body
 
 
@@ -98,6 +101,46 @@ def _assign(w: World) -> PaymentCall:
     return PaymentCall("POST", url, 200, json=body, moves_money=True)
 
 
+def _my_direct_debit_loan(w: World) -> int:
+    """A new active loan of the member login's (the earlier ones settled), and their
+    nominated account."""
+    builders.nominate_by_staff(w.bank, w.member_accounts()[0].member_id)
+    return member_loan(w)
+
+
+def _my_mandate(w: World) -> int:
+    return dd.mandate(w.bank, _my_direct_debit_loan(w)).id
+
+
+def _mandate(w: World, *, suspended: bool = False) -> MandateView:
+    """A new member's active (or suspended) mandate."""
+    _, _, loan_id = dd.nominated_loan(w.bank)
+    made = dd.mandate(w.bank, loan_id)
+    return dd.suspended(w.bank, made.id) if suspended else made
+
+
+def _my_set_up(w: World) -> PaymentCall:
+    body = {"loan_id": _my_direct_debit_loan(w), "represent_agreed": True}
+    return PaymentCall("POST", "/v1/me/direct-debit-mandates", 201, json=body)
+
+
+def _staff_set_up(w: World) -> PaymentCall:
+    _, _, loan_id = dd.nominated_loan(w.bank)
+    body = {"loan_id": loan_id, "represent_agreed": False}
+    return PaymentCall("POST", "/v1/direct-debit-mandates", 201, json=body)
+
+
+def _on_mandate(tail: str, *, suspended: bool = False, json: Any = None) -> PaymentBuilder:
+    return lambda w: PaymentCall(
+        "POST", f"/v1/direct-debit-mandates/{_mandate(w, suspended=suspended).id}/{tail}", 200, json
+    )
+
+
+def _advices(w: World) -> PaymentCall:
+    body = {"advices": [{"reference": _mandate(w).reference, "code": "1"}]}
+    return PaymentCall("POST", "/v1/direct-debit-mandates/advices", 200, json=body)
+
+
 PAYMENT_CASES: Final[dict[str, PaymentBuilder]] = {
     "PUT /v1/me/nominated-account": lambda w: PaymentCall(
         "PUT", "/v1/me/nominated-account", 200, json=nomination_body()
@@ -152,5 +195,47 @@ PAYMENT_CASES: Final[dict[str, PaymentBuilder]] = {
         f"/v1/statement-lines/{builders.statement_break(w.bank).id}/resolve",
         200,
         json={"note": "bank charge"},
+    ),
+    # Direct debits: a member's own, then staff's.
+    "POST /v1/me/direct-debit-mandates": _my_set_up,
+    "GET /v1/me/direct-debit-mandates": lambda w: PaymentCall(
+        "GET", "/v1/me/direct-debit-mandates", 200
+    ),
+    "GET /v1/me/direct-debit-mandates/{mandate_id}": lambda w: PaymentCall(
+        "GET", f"/v1/me/direct-debit-mandates/{_my_mandate(w)}", 200
+    ),
+    "POST /v1/me/direct-debit-mandates/{mandate_id}/cancel": lambda w: PaymentCall(
+        "POST",
+        f"/v1/me/direct-debit-mandates/{_my_mandate(w)}/cancel",
+        200,
+        json={"reason": "paying from my shares"},
+    ),
+    "GET /v1/me/direct-debit-collections": lambda w: PaymentCall(
+        "GET", "/v1/me/direct-debit-collections?status=scheduled", 200
+    ),
+    "GET /v1/me/direct-debit-notices": lambda w: PaymentCall(
+        "GET", "/v1/me/direct-debit-notices", 200
+    ),
+    "POST /v1/direct-debit-mandates": _staff_set_up,
+    "GET /v1/direct-debit-mandates": lambda w: PaymentCall(
+        "GET", "/v1/direct-debit-mandates?status=active", 200
+    ),
+    "GET /v1/direct-debit-mandates/{mandate_id}": lambda w: PaymentCall(
+        "GET", f"/v1/direct-debit-mandates/{_mandate(w).id}", 200
+    ),
+    "POST /v1/direct-debit-mandates/{mandate_id}/suspend": _on_mandate("suspend"),
+    "POST /v1/direct-debit-mandates/{mandate_id}/resume": _on_mandate("resume", suspended=True),
+    "POST /v1/direct-debit-mandates/{mandate_id}/cancel": _on_mandate(
+        "cancel", json={"reason": "member asked at the branch"}
+    ),
+    "POST /v1/direct-debit-mandates/advices": _advices,
+    "GET /v1/direct-debit-collections": lambda w: PaymentCall(
+        "GET", "/v1/direct-debit-collections?status=unpaid", 200
+    ),
+    "GET /v1/direct-debit-collections/dashboard": lambda w: PaymentCall(
+        "GET", "/v1/direct-debit-collections/dashboard?from=2026-11-01&to=2027-10-31", 200
+    ),
+    "GET /v1/direct-debit-notices": lambda w: PaymentCall(
+        "GET", "/v1/direct-debit-notices?limit=5", 200
     ),
 }
