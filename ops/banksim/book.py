@@ -4,6 +4,8 @@ and the bookings the bank made, each under the bank's reference.
 The reference is what the bank quotes in every message about a booking: the entry
 reference of a camt.054 notification and both the entry and the account servicer
 reference of the camt.053 statement line, so the credit union can match one to the other.
+A booking may be dated ahead: a direct debit is credited on its collection date, known
+when its file is read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,26 @@ class Kind(enum.StrEnum):
     PAYMENT = "payment"  # one of the credit union's payments, settled: a debit
     RETURN = "return"  # one of its payments sent back by the payee's bank: a credit
     CREDIT = "credit"  # money someone paid to the credit union: a credit
+    DIRECT_DEBIT = "direct_debit"  # one of its direct debits, collected: a credit
+    UNPAID = "unpaid"  # a direct debit collected, then debited back unpaid: a debit
+
+
+DEBITS: Final = frozenset({Kind.PAYMENT, Kind.UNPAID})
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingAccount:
+    """An account on the US rail: the bank's ABA routing number and the account number."""
+
+    routing_number: str
+    account_number: str
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.routing_number} {self.account_number}"
+
+
+BankAccount = SortCodeAccount | RoutingAccount
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +67,8 @@ class Booking:
     kind: Kind
     booked_on: dt.date
     amount: Money
-    # The credit union's end-to-end id: of the payment settled, or of the one returned.
+    # The credit union's end-to-end id: of the payment settled or returned, of the direct
+    # debit collected or debited back (ACH: the entry's trace number).
     end_to_end_id: str | None = None
     remittance: str | None = None
     counterparty: Party | None = None
@@ -53,7 +76,7 @@ class Booking:
 
     @property
     def credit(self) -> bool:
-        return self.kind is not Kind.PAYMENT
+        return self.kind not in DEBITS
 
     @property
     def signed(self) -> Money:
@@ -66,9 +89,10 @@ class SettlementBook:
     """`seed` decides every choice the bank makes; `messages` numbers the messages it
     writes (each one's choices come from a generator of its own, seeded by the seed and
     that number; a message that turns out to have nothing to say keeps its number);
-    `answered` holds the message ids of the payment files it has answered."""
+    `answered` holds the message ids of the payment and direct debit files it has answered
+    (a NACHA file's by its SHA-256)."""
 
-    account: SortCodeAccount
+    account: BankAccount
     currency: str
     opening_balance: Money
     seed: int

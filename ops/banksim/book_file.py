@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from creditunion.payments.iso20022.accounts import SortCodeAccount
 from ledger.money import Money
-from ops.banksim.book import BOOKINGS_MAX, Booking, Kind, Party, SettlementBook
+from ops.banksim.book import (
+    BOOKINGS_MAX,
+    BankAccount,
+    Booking,
+    Kind,
+    Party,
+    RoutingAccount,
+    SettlementBook,
+)
 
 BOOK_NAME: Final = "bank-book.json"
 BOOK_BYTES_MAX: Final = 512 * 1024 * 1024
@@ -42,7 +50,9 @@ class _Booking(_Stored):
 
 class _Book(_Stored):
     version: Literal[1] = 1
-    sort_code: str
+    # The account by sort code (UK) or by routing number (US): one of the two.
+    sort_code: str | None = None
+    routing_number: str | None = None
     account_number: str
     currency: str
     opening_minor: int
@@ -63,6 +73,14 @@ def _party(stored: _Party | None) -> Party | None:
     return Party(stored.name, SortCodeAccount(stored.sort_code, stored.account_number))
 
 
+def _account(stored: _Book) -> BankAccount:
+    if stored.sort_code is not None and stored.routing_number is None:
+        return SortCodeAccount(stored.sort_code, stored.account_number)
+    if stored.routing_number is not None and stored.sort_code is None:
+        return RoutingAccount(stored.routing_number, stored.account_number)
+    raise ValueError("the book names its account by a sort code or a routing number, one")
+
+
 def load_book(directory: Path) -> SettlementBook | None:
     """The book kept in `directory`, or None if there is none; ValueError if it is not one."""
     path = book_path(directory)
@@ -73,7 +91,7 @@ def load_book(directory: Path) -> SettlementBook | None:
     stored = _Book.model_validate_json(path.read_bytes())
     currency = stored.currency
     return SettlementBook(
-        account=SortCodeAccount(stored.sort_code, stored.account_number),
+        account=_account(stored),
         currency=currency,
         opening_balance=Money.from_minor(stored.opening_minor, currency),
         seed=stored.seed,
@@ -99,9 +117,11 @@ def load_book(directory: Path) -> SettlementBook | None:
 def save_book(book: SettlementBook, directory: Path) -> Path:
     """Written whole to a temporary file, then put in place: a run killed half-way leaves
     the book as it was."""
+    account = book.account
     stored = _Book(
-        sort_code=book.account.sort_code,
-        account_number=book.account.account_number,
+        sort_code=account.sort_code if isinstance(account, SortCodeAccount) else None,
+        routing_number=account.routing_number if isinstance(account, RoutingAccount) else None,
+        account_number=account.account_number,
         currency=book.currency,
         opening_minor=book.opening_balance.minor_units,
         seed=book.seed,

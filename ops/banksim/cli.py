@@ -1,6 +1,7 @@
 """`python -m ops.banksim respond|credits|statement|cycle`: the settlement bank, offline.
 
-`respond`, `credits` and `statement` play one bank across runs: its book of the credit
+`respond` answers a file the credit union sent: a pain.001, a pain.008 of direct debits,
+or a NACHA file of credits or debits. `respond`, `credits` and `statement` play one bank across runs: its book of the credit
 union's account is kept in the output directory (`bank-book.json`), created by the first
 of them. Their files are imported with `creditunion payments import`. `cycle` runs whole
 business days against the configured database, importing everything itself.
@@ -20,6 +21,7 @@ from creditunion.business_date.clock import today_in_zone
 from creditunion.errors import DomainError
 from creditunion.payments.bank_files import FILE_BYTES_MAX
 from creditunion.payments.config import PaymentConfig, payment_config
+from creditunion.payments.iso20022 import pain008
 from creditunion.payments.iso20022.accounts import SortCodeAccount
 from creditunion.payments.iso20022.pain001 import read_pain001
 from creditunion.payments.outbound_files import NACHA_ZONE
@@ -38,6 +40,8 @@ from ops.banksim.uk_bank import Misbehaviour, SettlementBank
 app = typer.Typer(no_args_is_help=True, help="The settlement bank, played offline.")
 
 SEED_MAX: Final = 2**63 - 1
+HEAD_BYTES: Final = 4096
+PAIN008_NAMESPACE: Final = f"urn:iso:std:iso:20022:tech:xsd:{pain008.MESSAGE}".encode()
 
 OutOption = Annotated[Path, typer.Option("--out", help="Directory the bank's files go to.")]
 SeedOption = Annotated[
@@ -132,8 +136,10 @@ def respond(
     opening_balance: OpeningOption = "0.00",
     misbehave: MisbehaveOption = None,
 ) -> None:
-    """Answer a pain.001 with a pain.002 (and a camt.054 of returns), or a NACHA file with
-    its returns (the rejected share, R01/R03/R04) and notifications of change."""
+    """Answer a pain.001 with a pain.002 (and a camt.054 of returns); a pain.008 with the
+    pain.002 of the direct debits left unpaid (the reject share; the others credited on
+    the collection date); or a NACHA file with its returns (the reject share: credits
+    R01/R03/R04, debits R01/R02/R03/R08/R10) and notifications of change."""
     settings = get_settings()
     day = _day(date, settings)
     if file.stat().st_size > FILE_BYTES_MAX:
@@ -158,6 +164,9 @@ def respond(
             path.write_bytes(answer.content)
             typer.echo(f"{path}: {len(answer.returned)} returned, {len(answer.changed)} changed")
             return
+        if PAIN008_NAMESPACE in content[:HEAD_BYTES]:
+            _collect(content, out, day, settings, reject_share, seed, opening_balance, misbehave)
+            return
         batch = read_pain001(content)
         currency = batch.payments[0].amount.currency
         book = _book(out, batch.debtor_account, currency, seed, opening_balance)
@@ -173,6 +182,31 @@ def respond(
         save_book(book, out)
     except (DomainError, ValueError) as exc:
         raise _fail(f"{file}: {exc}") from exc
+
+
+def _collect(
+    content: bytes,
+    out: Path,
+    day: dt.date,
+    settings: Settings,
+    unpaid_share: float,
+    seed: int | None,
+    opening_balance: str,
+    misbehave: Misbehaviour | None,
+) -> None:
+    """A pain.008: the direct debits paid are credited on the collection date, the unpaid
+    ones reported at once (never credited)."""
+    batch = pain008.read_pain008(content)
+    currency = batch.collections[0].amount.currency
+    book = _book(out, batch.creditor_account, currency, seed, opening_balance)
+    bank = SettlementBank(book, misbehaviour=misbehave)
+    taken = bank.take_direct_debits(content, unpaid_share=unpaid_share, late_share=0.0)
+    now = dt.datetime.now(settings.zone)
+    for report in bank.unpaid_reports(day=taken.collection_date, at=now):
+        path = _write(out, day, book, "pain002-unpaid", report.content)
+        typer.echo(f"{path}: {len(report.unpaid)} unpaid")
+    typer.echo(f"{len(taken.credited)} direct debits credited on {taken.collection_date}")
+    save_book(book, out)
 
 
 def _configured(settings: Settings) -> PaymentConfig:
@@ -287,13 +321,23 @@ def cycle(
     reject_share: ShareOption = 0.1,
     return_share: ShareOption = 0.1,
     unmatched_share: ShareOption = 0.25,
+    unpaid_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Direct debits the members' banks leave unpaid."),
+    ] = 0.1,
+    mandate_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Loans whose member sets up a direct debit."),
+    ] = 0.8,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the summary.")
     ] = None,
 ) -> None:
-    """Whole business days against the configured database, each closed; every file
-    exchanged is left in --out and the figures printed as JSON (exit 1 if a file was
-    refused or a day would not close: `stopped` in the figures says why)."""
+    """Whole business days against the configured database, each closed, on its rail (UK
+    or ACH): payouts, loans (most collected by direct debit, --unpaid-share of the debits
+    left unpaid by the members' banks), credits received. Every file exchanged is left in
+    --out and the figures printed as JSON (exit 1 if a file was refused or a day would
+    not close: `stopped` in the figures says why)."""
     settings = get_settings()
     if settings.environment == "production":
         raise _fail("refusing to start: the cycle closes business days; never on production")
@@ -307,6 +351,8 @@ def cycle(
         reject_share=reject_share,
         return_share=return_share,
         unmatched_share=unmatched_share,
+        unpaid_share=unpaid_share,
+        mandate_share=mandate_share,
     )
     try:
         summary = run_cycle(

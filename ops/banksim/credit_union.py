@@ -1,7 +1,8 @@
 """The credit union's side of a simulated business day, through its own commands: staff
 paying members out (nominating an account first where a member has none), a member taking a
-loan to their nominated account, the file of payments produced, the bank's files imported,
-the suspense queue worked, the books checked and the day closed.
+loan to their nominated account and setting up a direct debit for it in the app, the file
+of payments produced, the bank's files imported, the suspense queue worked, the books
+checked and the day closed (close of business writing the day's direct debit files).
 
 Each step is one transaction, as the API or the command line would run it, with the staff
 context the command line gives its operator (`cli:banksim`). A step the credit union's
@@ -13,13 +14,15 @@ stops the run.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 from stdnum.us import rtn
 
 from creditunion.auth.actor import Actor
@@ -33,10 +36,24 @@ from creditunion.lending.application_commands import accept_offer, apply_for_loa
 from creditunion.members.models import Member, MemberStatus
 from creditunion.payments import commands as payments
 from creditunion.payments.bank_files import BankFileResult
+from creditunion.payments.collections.mandates import MandateRequest, set_up_mandate
+from creditunion.payments.collections.models import (
+    Collection,
+    CollectionMandate,
+    CollectionNotice,
+    CollectionStatus,
+    NoticeReason,
+)
 from creditunion.payments.config import PaymentConfig
 from creditunion.payments.incoming import list_credits
 from creditunion.payments.ledger_accounts import payment_accounts
-from creditunion.payments.models import CreditStatus, OutboundPayment, Scheme
+from creditunion.payments.models import (
+    CreditStatus,
+    FileDirection,
+    OutboundPayment,
+    PaymentFile,
+    Scheme,
+)
 from creditunion.payments.nominations import BankDetails, NoNominatedAccount, current_nomination
 from creditunion.payments.outbound import PayoutRequest
 from creditunion.payments.outbound_files import NothingToSend, PaymentFileView
@@ -54,6 +71,7 @@ from ledger.ownership import STAFF
 from loans.affordability import IncomeExpenditure
 from loans.frequency import Frequency
 from loans.models import ApplicationStatus
+from loans.product import LoanProduct, TermUnit
 from loans.services.products import ProductView, list_products
 from ops.banksim.members import payees
 from ops.banksim.uk_bank import Payee
@@ -73,6 +91,7 @@ LOAN_PRODUCTS_TRIED: Final = 10
 # Members' banks on the US rail: routing numbers' first eight digits (Federal Reserve
 # districts 01, 02 and 09); the check digit is worked out.
 US_BANKS: Final = ("01100001", "02100002", "09100001")
+MONTHS_A_YEAR: Final = 12
 
 
 class FileRefused(RuntimeError):
@@ -101,6 +120,21 @@ class SuspenseWork:
 class LoanOutcome:
     payment_id: int | None
     said: str
+    loan_id: int | None = None
+    member_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionFigures:
+    """Where the direct debits stand: mandates and collections by status, collections
+    that were asked for again (attempt 2 or more), instalments no longer asked for
+    (the member told so), and unpaid collections by reason code."""
+
+    mandates: dict[str, int]
+    collections: dict[str, int]
+    represented: int
+    stopped: int
+    unpaid_by_reason: dict[str, int]
 
 
 class CreditUnion:
@@ -125,12 +159,13 @@ class CreditUnion:
         with unit_of_work(self.engine) as session:
             return current_business_date(session)
 
-    def settlement_balance(self) -> Money:
-        """The settlement bank account in the ledger, every day posted so far."""
+    def settlement_balance(self, day: dt.date | None = None) -> Money:
+        """The settlement bank account in the ledger as at `day`: by default every day
+        posted so far."""
         with unit_of_work(self.engine) as session:
             account = payment_accounts(session).settlement_bank
-            day = current_business_date(session)
-            return ledger_balance_at(session, account, day, self.config.currency)
+            as_of = current_business_date(session) if day is None else day
+            return ledger_balance_at(session, account, as_of, self.config.currency)
 
     def payees(self) -> list[Payee]:
         with unit_of_work(self.engine) as session:
@@ -269,9 +304,10 @@ class CreditUnion:
     ) -> LoanOutcome | None:
         """The member applies; offered, they accept to their nominated account. None, with
         the reason in `reasons`, if the lending rules or the member's state refuse."""
-        terms, currency = product.product.terms, self.config.currency
-        frequencies = product.product.frequencies
-        frequency = Frequency.MONTHLY if Frequency.MONTHLY in frequencies else min(frequencies)
+        currency = self.config.currency
+        # The most frequent instalments the product offers: a cycle of a few weeks then
+        # sees them collected by direct debit.
+        frequency = max(product.product.frequencies, key=lambda f: f.periods_per_year)
         statement = IncomeExpenditure(
             monthly_net_income=Money("2200.00", currency),
             outgoings=(("rent", Money("650.00", currency)), ("food", Money("250.00", currency))),
@@ -284,7 +320,7 @@ class CreditUnion:
                     self._member(session, member_id),
                     product_code=product.code,
                     amount=product.product.amounts.minimum,
-                    term=terms.minimum,
+                    term=shortest_term(product.product, frequency),
                     frequency=frequency,
                     purpose="car repair",
                     statement=statement,
@@ -313,8 +349,67 @@ class CreditUnion:
             reasons.append(f"{said}: {exc}")
             return None
         return LoanOutcome(
-            payment_id, f"loan {loan_id} of {view.amount} paid to member {member_id}'s bank"
+            payment_id,
+            f"loan {loan_id} of {view.amount} paid to member {member_id}'s bank",
+            loan_id,
+            member_id,
         )
+
+    def set_up_mandate(self, loan_id: int, member_id: int, *, represent_agreed: bool) -> str:
+        """The member sets up a direct debit for their loan in the app, on their nominated
+        account; what came of it."""
+        try:
+            with unit_of_work(self.engine) as session:
+                acting = self._member(session, member_id)
+                mandate = set_up_mandate(
+                    session,
+                    request=MandateRequest(loan_id, represent_agreed, "app"),
+                    scope=acting.scope,
+                    config=self.config,
+                    actor=acting.actor_ref,
+                    business_date=acting.business_date,
+                )
+        except DomainError as exc:
+            return f"no mandate for loan {loan_id}: {exc}"
+        return f"mandate {mandate.reference} for loan {loan_id}"
+
+    def collection_files(self, day: dt.date) -> list[bytes]:
+        """The direct debit files close of business wrote on `day`, in the order written."""
+        with unit_of_work(self.engine) as session:
+            carrying = select(Collection.file_id).where(Collection.file_id.is_not(None))
+            return list(
+                session.scalars(
+                    select(PaymentFile.content)
+                    .where(
+                        PaymentFile.direction == FileDirection.OUTBOUND,
+                        PaymentFile.business_date == day,
+                        PaymentFile.id.in_(carrying),
+                    )
+                    .order_by(PaymentFile.id)
+                )
+            )
+
+    def collection_figures(self) -> CollectionFigures:
+        with unit_of_work(self.engine) as session:
+            represented = session.scalar(
+                select(func.count())
+                .select_from(Collection)
+                .where(Collection.attempt > 1, Collection.status != CollectionStatus.CANCELLED)
+            )
+            stopped = session.scalar(
+                select(func.count())
+                .select_from(CollectionNotice)
+                .where(CollectionNotice.reason == NoticeReason.STOPPED)
+            )
+            return CollectionFigures(
+                mandates=_counts(session, CollectionMandate.status),
+                collections=_counts(session, Collection.status),
+                represented=int(represented or 0),
+                stopped=int(stopped or 0),
+                unpaid_by_reason=_counts(
+                    session, Collection.reason_code, Collection.status == CollectionStatus.UNPAID
+                ),
+            )
 
     def produce(self, at: dt.datetime) -> tuple[PaymentFileView, bytes] | None:
         """`creditunion payments produce`: the file of payments due, or None if none is."""
@@ -415,6 +510,26 @@ class CreditUnion:
         day = self.business_date()
         run_close_of_business(self.engine)
         return day
+
+
+def shortest_term(product: LoanProduct, frequency: Frequency) -> int:
+    """The fewest instalments `product` lends over at `frequency`: its minimum, or for a
+    minimum in months repaid by the week, one more than that many months holds (the term
+    runs from disbursement to the last due date, so just that many would fall short)."""
+    terms = product.terms
+    if terms.unit is TermUnit.INSTALMENTS or frequency.days is None:
+        return terms.minimum
+    return math.ceil(terms.minimum * frequency.periods_per_year / MONTHS_A_YEAR) + 1
+
+
+def _counts(
+    session: Session, column: InstrumentedAttribute[Any], *where: ColumnElement[bool]
+) -> dict[str, int]:
+    """Rows by the value of `column` (those `where` says), each value as text."""
+    rows = session.execute(
+        select(column, func.count()).where(*where).group_by(column).order_by(column)
+    ).all()
+    return {str(value): int(count) for value, count in rows}
 
 
 def at(day: dt.date, hour: int, minute: int, settings: Settings) -> dt.datetime:

@@ -1,5 +1,6 @@
 """The settlement bank on the UK rails, pure: what it answers to a pain.001, the credits it
-receives for the credit union, the payments it gets back, and its end-of-day statement,
+receives for the credit union, the payments it gets back, the direct debits of a pain.008
+it collects (and the unpaid ones it reports by pain.002), and its end-of-day statement,
 each written with the payments package's own writers (which check every document against
 its official XSD before returning it).
 
@@ -18,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from creditunion.payments.iso20022 import pain001
+from creditunion.payments.collections.codes import UK_UNPAID, Reason
+from creditunion.payments.iso20022 import pain001, pain008
 from creditunion.payments.iso20022.accounts import SortCodeAccount
 from creditunion.payments.iso20022.camt053 import Statement, StatementEntry, write_camt053
 from creditunion.payments.iso20022.camt054 import (
@@ -30,6 +32,7 @@ from creditunion.payments.iso20022.camt054 import (
 from creditunion.payments.iso20022.pain002 import StatusReport, TransactionStatus, write_pain002
 from ledger.money import Money
 from ops.banksim.book import Booking, Kind, Party, SettlementBook
+from ops.banksim.payers_banks import PayersBanks
 
 # ISO external status reason codes a bank rejects a credit transfer with.
 REJECT_REASONS: Final = (
@@ -40,6 +43,16 @@ REJECT_REASONS: Final = (
 )
 # ISO external return reason codes a payee's bank sends a payment back with.
 RETURN_REASONS: Final = ("AC01", "AC04", "MD07", "MS02")
+# ISO status reason codes (for Bacs ARUDD reasons) a payer's bank leaves a direct debit
+# unpaid with, weighted: most often refer to payer, for want of funds.
+UNPAID_REASONS: Final = (
+    ("AM04", 6),
+    ("MS03", 1),
+    ("AC01", 1),
+    ("AC04", 1),
+    ("MD01", 1),
+    ("MS02", 1),
+)
 PAYERS: Final = (
     "ACME PAYROLL LTD",
     "GREATER MANCHESTER COUNCIL",
@@ -107,6 +120,41 @@ class ReturnsSent:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectDebitsTaken:
+    """A pain.008 the bank took: its message id, the collection date, the end-to-end ids
+    credited on that date (those debited back the day after among them) and those left
+    unpaid."""
+
+    message_id: str
+    collection_date: dt.date
+    credited: tuple[str, ...]
+    unpaid: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        """The direct debits of the file: each credited, unpaid, or both."""
+        return len(set(self.credited) | set(self.unpaid))
+
+
+@dataclass(frozen=True, slots=True)
+class _Advice:
+    """An unpaid direct debit, to be reported on `advise_on`."""
+
+    advise_on: dt.date
+    original_message_id: str
+    end_to_end_id: str
+    instruction_id: str
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class UnpaidReport:
+    content: bytes
+    original_message_id: str
+    unpaid: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StatementSent:
     content: bytes
     opening: Money
@@ -127,10 +175,18 @@ def bank_tag(seed: int) -> str:
 
 
 class SettlementBank:
+    """The bank of the book, which must be of a sort code account. The unpaid direct debits
+    it has still to report, and what the members' banks remember, last as long as it."""
+
     def __init__(self, book: SettlementBook, *, misbehaviour: Misbehaviour | None = None) -> None:
+        if not isinstance(book.account, SortCodeAccount):
+            raise ValueError("the UK settlement bank keeps the book of a sort code account")
         self.book = book
+        self.account: SortCodeAccount = book.account
         self.misbehaviour = misbehaviour
         self.tag = bank_tag(book.seed)
+        self.payers = PayersBanks(UK_UNPAID, UNPAID_REASONS)
+        self._advices: list[_Advice] = []
 
     def _next_message(self, day: dt.date) -> tuple[str, random.Random]:
         """The next message's id and the generator of its choices."""
@@ -148,7 +204,7 @@ class SettlementBank:
         return f"{self.tag}{day:%y%m%d}{kind.value[0].upper()}{len(self.book.bookings) + 1:07d}"
 
     def _account(self) -> SortCodeAccount:
-        ours = self.book.account
+        ours = self.account
         if self.misbehaviour is Misbehaviour.OTHER_ACCOUNT:
             other = (int(ours.account_number) + 1) % 10**8
             return SortCodeAccount(ours.sort_code, f"{other:08d}")
@@ -163,10 +219,10 @@ class SettlementBank:
         debiting another account or answered already."""
         check_share(reject_share, "the reject share")
         batch = pain001.read_pain001(content)
-        if batch.debtor_account != self.book.account:
+        if batch.debtor_account != self.account:
             raise BankRefuses(
                 f"the file debits {batch.debtor_account.identifier}; this bank holds"
-                f" {self.book.account.identifier} for the credit union"
+                f" {self.account.identifier} for the credit union"
             )
         if batch.message_id in self.book.answered:
             raise BankRefuses(f"payment file {batch.message_id} was answered already")
@@ -207,6 +263,102 @@ class SettlementBank:
             transactions=tuple(statuses),
         )
         return StatusAnswer(write_pain002(report), tuple(settled), tuple(rejected))
+
+    def take_direct_debits(
+        self, content: bytes, *, unpaid_share: float, late_share: float
+    ) -> DirectDebitsTaken:
+        """Collect the direct debits of a pain.008 on its collection date: the members'
+        banks leave a share `unpaid_share` unpaid (`PayersBanks`). Each paid one is
+        credited on that date; an unpaid one is reported on that date and never credited,
+        or (a share `late_share` of them) credited, then reported and debited back the day
+        after, as a Bacs unpaid advice may come. Raises `MessageInvalid` for a file that is
+        not a valid pain.008 (the official XSD first), `BankRefuses` for one crediting
+        another account or taken already."""
+        check_share(unpaid_share, "the unpaid share")
+        check_share(late_share, "the late share")
+        batch = pain008.read_pain008(content)
+        if batch.creditor_account != self.account:
+            raise BankRefuses(
+                f"the file credits {batch.creditor_account.identifier}; this bank holds"
+                f" {self.account.identifier} for the credit union"
+            )
+        if batch.message_id in self.book.answered:
+            raise BankRefuses(f"direct debit file {batch.message_id} was taken already")
+        rng = random.Random(f"{self.book.seed}/pain008/{len(self.book.answered)}")
+        self.book.answered.append(batch.message_id)
+        day = batch.requested_collection_date
+        credited: list[str] = []
+        unpaid: list[str] = []
+        for debit in batch.collections:
+            reason = self.payers.decide(rng, debit.mandate_id, unpaid_share)
+            late = reason is not None and rng.random() < late_share
+            payer = Party(debit.debtor_name, debit.debtor_account)
+            if reason is None or late:
+                credited.append(debit.end_to_end_id)
+                self._book_direct_debit(Kind.DIRECT_DEBIT, day, debit, payer, None)
+            if reason is None:
+                continue
+            unpaid.append(debit.end_to_end_id)
+            advise_on = day + dt.timedelta(days=1) if late else day
+            if late:
+                self._book_direct_debit(Kind.UNPAID, advise_on, debit, payer, reason.code)
+            self._advices.append(
+                _Advice(
+                    advise_on, batch.message_id, debit.end_to_end_id, debit.instruction_id, reason
+                )
+            )
+        return DirectDebitsTaken(batch.message_id, day, tuple(credited), tuple(unpaid))
+
+    def _book_direct_debit(
+        self,
+        kind: Kind,
+        day: dt.date,
+        debit: pain008.DirectDebit,
+        payer: Party,
+        reason_code: str | None,
+    ) -> None:
+        self.book.book(
+            Booking(
+                reference=self._reference(day, kind),
+                kind=kind,
+                booked_on=day,
+                amount=debit.amount,
+                end_to_end_id=debit.end_to_end_id,
+                remittance=debit.remittance_reference,
+                counterparty=payer,
+                return_reason=reason_code,
+            )
+        )
+
+    def unpaid_reports(self, *, day: dt.date, at: dt.datetime) -> list[UnpaidReport]:
+        """A pain.002 on each pain.008 with direct debits to report unpaid by `day`: each
+        `RJCT` with the ISO reason code and its meaning; none when there are none."""
+        due = [a for a in self._advices if a.advise_on <= day]
+        self._advices = [a for a in self._advices if a.advise_on > day]
+        originals = list(dict.fromkeys(a.original_message_id for a in due))
+        reports: list[UnpaidReport] = []
+        for original in originals:
+            advices = [a for a in due if a.original_message_id == original]
+            message_id, _ = self._next_message(day)
+            report = StatusReport(
+                message_id=message_id,
+                created_at=at,
+                original_message_id=original,
+                original_message_name=pain008.MESSAGE,
+                group_status=None,
+                transactions=tuple(
+                    TransactionStatus(
+                        a.end_to_end_id, a.instruction_id, "RJCT", a.reason.code, a.reason.text
+                    )
+                    for a in advices
+                ),
+            )
+            reports.append(
+                UnpaidReport(
+                    write_pain002(report), original, tuple(a.end_to_end_id for a in advices)
+                )
+            )
+        return reports
 
     def send_back(
         self, *, day: dt.date, at: dt.datetime, return_share: float
