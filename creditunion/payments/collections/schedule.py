@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, insert, select, text
+from sqlalchemy import Row, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from creditunion.payments.collections.models import (
@@ -43,11 +43,15 @@ from creditunion.payments.settlement_calendar import (
     settlement_date,
 )
 from ledger.money import Money
+from loans.models import LoanRow
+from loans.services.repayments import settlement_of
 
 NOTICE_LINES_MAX: Final = 12
 SCHEDULED_MAX: Final = 200_000
 
-_CANCEL_STALE = text("""
+_ROW_UNPAID = "i.principal_minor + i.interest_minor + i.fees_minor - i.paid_minor"
+
+_CANCEL_STALE = text(f"""
 UPDATE collections c
 SET status = 'cancelled', updated_on = :d, updated_by = :actor
 FROM collection_mandates m JOIN loans l ON l.id = m.loan_id
@@ -58,14 +62,12 @@ WHERE m.id = c.mandate_id AND c.status = 'scheduled'
            SELECT 1 FROM loan_instalments i
            WHERE i.loan_id = c.loan_id AND i.number = c.instalment_number
              AND i.paid_on IS NULL
-             AND i.principal_minor + i.interest_minor + i.fees_minor - i.paid_minor
-                 = c.amount_minor))
+             AND (i.number = l.last_instalment_no OR {_ROW_UNPAID} = c.amount_minor)))
 """)
 
-_WANTED = text("""
+_WANTED = text(f"""
 SELECT m.id AS mandate_id, m.member_id, m.loan_id, l.currency, i.number, i.due_date,
-       i.number = l.last_instalment_no AS final,
-       i.principal_minor + i.interest_minor + i.fees_minor - i.paid_minor AS unpaid,
+       i.number = l.last_instalment_no AS final, {_ROW_UNPAID} AS unpaid,
        coalesce(f.failed, 0) AS failed
 FROM collection_mandates m
 JOIN loans l ON l.id = m.loan_id AND l.status = 'active'
@@ -77,7 +79,7 @@ LEFT JOIN LATERAL (
 ) f ON true
 WHERE m.status = 'active'
   AND (CAST(:mandate AS bigint) IS NULL OR m.id = :mandate)
-  AND i.principal_minor + i.interest_minor + i.fees_minor - i.paid_minor > 0
+  AND ({_ROW_UNPAID} > 0 OR i.number = l.last_instalment_no)
   AND NOT EXISTS (
       SELECT 1 FROM collections c
       WHERE c.loan_id = i.loan_id AND c.instalment_number = i.number
@@ -85,6 +87,20 @@ WHERE m.status = 'active'
   AND (coalesce(f.failed, 0) = 0 OR f.represent)
 ORDER BY m.id, i.number
 LIMIT :n
+""")
+
+_SCHEDULED_LAST = text("""
+SELECT c.id, c.loan_id, c.collection_date, c.amount_minor, c.instalment_number
+FROM collections c JOIN loans l ON l.id = c.loan_id
+WHERE c.status = 'scheduled' AND c.instalment_number = l.last_instalment_no
+  AND l.status = 'active' AND (CAST(:mandate AS bigint) IS NULL OR c.mandate_id = :mandate)
+ORDER BY c.id
+LIMIT :n
+""")
+
+_OTHERS_UNPAID = text(f"""
+SELECT coalesce(sum(greatest({_ROW_UNPAID}, 0)), 0) FROM loan_instalments i
+WHERE i.loan_id = :loan AND i.paid_on IS NULL AND i.number <> :number
 """)
 
 _ENDED = text("""
@@ -143,6 +159,7 @@ def schedule_collections(
             "first_date": first_date,
         },
     )
+    _cancel_changed_last(session, mandate_id, business_date, actor)
     rows = session.execute(_WANTED, {"mandate": mandate_id, "n": SCHEDULED_MAX}).all()
     # More than this in one day is a broken schedule, not a busy credit union.
     assert len(rows) < SCHEDULED_MAX, "too many collections to schedule at once"
@@ -180,10 +197,14 @@ def _schedule_mandate(
     business_date: dt.date,
     actor: str,
 ) -> list[dict[str, object]]:
-    planned = [
-        (row, max(_collection_day(rail, row), earliest), Money.from_minor(row.unpaid, row.currency))
-        for row in wanted
-    ]
+    planned = []
+    for row in wanted:
+        day = max(_collection_day(rail, row), earliest)
+        minor = _last_due(session, row.loan_id, row.number, day) if row.final else int(row.unpaid)
+        if minor > 0:
+            planned.append((row, day, Money.from_minor(minor, row.currency)))
+    if not planned:
+        return []
     before = session.scalar(
         select(Collection.id).where(Collection.mandate_id == mandate.id).limit(1)
     )
@@ -245,6 +266,52 @@ def _notice_text(
         f"{_OPENING[reason]} for loan {mandate.loan_id} from your account ending "
         f"{mandate.account_number[-4:]} (reference {mandate.reference}): " + "; ".join(lines) + "."
     )
+
+
+def _last_due(session: Session, loan_id: int, number: int, on: dt.date) -> int:
+    """Once it is the only one unpaid, the last instalment asks for what clears the loan on
+    its collection date, if that is more: interest that ran on while one was in arrears is
+    owed at the end, and asked for with notice, not left behind. A figure to a fixed date,
+    so it changes only when what the loan owes does, not with each day's accrual."""
+    loan = session.get(LoanRow, loan_id)
+    assert loan is not None
+    others = int(session.scalar(_OTHERS_UNPAID, {"loan": loan_id, "number": number}) or 0)
+    row_unpaid = int(
+        session.scalar(
+            text(
+                f"SELECT {_ROW_UNPAID} FROM loan_instalments i "
+                "WHERE i.loan_id = :loan AND i.number = :number"
+            ),
+            {"loan": loan_id, "number": number},
+        )
+        or 0
+    )
+    if others > 0:
+        # The figure to clear assumes nothing else is paid first: only the last one left
+        # can be measured by it.
+        return row_unpaid
+    return max(row_unpaid, settlement_of(session, loan, on=on).total.minor_units)
+
+
+def _cancel_changed_last(
+    session: Session, mandate_id: int | None, business_date: dt.date, actor: str
+) -> None:
+    """A last instalment's collection whose figure has changed (a payment, an arrears) is
+    cancelled before it is sent, to be scheduled again with notice of the new amount."""
+    rows = session.execute(_SCHEDULED_LAST, {"mandate": mandate_id, "n": SCHEDULED_MAX}).all()
+    changed = [
+        row.id
+        for row in rows
+        if _last_due(session, row.loan_id, row.instalment_number, row.collection_date)
+        != row.amount_minor
+    ]
+    if changed:
+        session.execute(
+            update(Collection)
+            .where(Collection.id.in_(changed))
+            .values(status=CollectionStatus.CANCELLED, updated_on=business_date, updated_by=actor)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _end_mandates_of_ended_loans(session: Session, business_date: dt.date, actor: str) -> None:
