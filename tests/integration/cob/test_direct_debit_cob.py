@@ -4,7 +4,6 @@ every day still closes with the books (and the collection clearing) reconciled."
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -41,7 +40,8 @@ def bacs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def test_close_of_business_sends_collects_and_reconciles(fresh_engine: Engine, bacs: None) -> None:
+@pytest.mark.usefixtures("bacs")
+def test_close_of_business_sends_collects_and_reconciles(fresh_engine: Engine) -> None:
     with unit_of_work(fresh_engine) as s:
         initialise(s, settings=Settings(base_currency="GBP"), business_date=TODAY)
     b = borrower(fresh_engine)
