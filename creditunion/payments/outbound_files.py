@@ -219,6 +219,32 @@ def _nacha(
     )
 
 
+def store_outbound(
+    session: Session,
+    *,
+    kind: str,
+    message_id: str,
+    content: bytes,
+    items: int,
+    business_date: dt.date,
+    actor: str,
+) -> PaymentFile:
+    """A file we give the bank, kept byte for byte with its SHA-256."""
+    row = PaymentFile(
+        direction=FileDirection.OUTBOUND,
+        kind=kind,
+        message_id=message_id,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        business_date=business_date,
+        item_count=items,
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def produce_outbound_file(
     session: Session,
     *,
@@ -243,18 +269,15 @@ def produce_outbound_file(
         kind, content = NACHA, _nacha(payments, config, created_at, settles_on)
     else:
         kind, content = PAIN001, _pain001(payments, config, message_id, created_at, settles_on)
-    row = PaymentFile(
-        direction=FileDirection.OUTBOUND,
+    row = store_outbound(
+        session,
         kind=kind,
         message_id=message_id,
-        sha256=hashlib.sha256(content).hexdigest(),
         content=content,
+        items=len(payments),
         business_date=business_date,
-        item_count=len(payments),
-        created_by=actor,
+        actor=actor,
     )
-    session.add(row)
-    session.flush()
     # One statement for the whole file; an array parameter, as a file can hold more
     # payments than a statement can take parameters.
     session.execute(

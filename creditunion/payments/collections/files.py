@@ -10,7 +10,6 @@ transaction that stores the file. Nothing moves in the ledger yet: no money has.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import Final
@@ -33,7 +32,6 @@ from creditunion.payments.iso20022.pain008 import (
     SortCodeAccount,
     write_pain008,
 )
-from creditunion.payments.models import FileDirection, PaymentFile
 from creditunion.payments.nacha.file import AchEntry, ServiceClass, TransactionCode
 from creditunion.payments.outbound_files import (
     NACHA,
@@ -41,6 +39,7 @@ from creditunion.payments.outbound_files import (
     file_view,
     nacha_text,
     ppd_file,
+    store_outbound,
 )
 from creditunion.payments.settlement_calendar import Rail, settlement_date
 
@@ -157,18 +156,15 @@ def _store(
     business_date: dt.date,
     actor: str,
 ) -> PaymentFileView:
-    row = PaymentFile(
-        direction=FileDirection.OUTBOUND,
+    row = store_outbound(
+        session,
         kind=kind,
         message_id=message_id,
-        sha256=hashlib.sha256(content).hexdigest(),
         content=content,
+        items=len(due),
         business_date=business_date,
-        item_count=len(due),
-        created_by=actor,
+        actor=actor,
     )
-    session.add(row)
-    session.flush()
     for collection, _ in due:
         collection.status = CollectionStatus.SENT
         collection.file_id = row.id
