@@ -105,7 +105,8 @@ FROM unnest(CAST(:loans AS bigint[]), CAST(:numbers AS int[]), CAST(:fees AS big
 WHERE i.loan_id = r.loan_id AND i.number = r.number
 """)
 
-_SETTLE = text("""
+# Loans whose three accounts are cleared are settled; returns their ids.
+SETTLE_CLEARED = text("""
 UPDATE loans l SET status = 'settled', settled_on = :d, days_past_due = 0, arrears_minor = 0,
     arrears_bucket = 'current'
 FROM ledger_accounts p, ledger_accounts i, ledger_accounts f
@@ -275,7 +276,7 @@ def _collect_chunk(
         business_date=business_date,
     )
     settled = list(
-        session.scalars(_SETTLE, {"loans": [p.loan_id for p in done], "d": business_date})
+        session.scalars(SETTLE_CLEARED, {"loans": [p.loan_id for p in done], "d": business_date})
     )
     close_rows(session, loan_ids=settled, business_date=business_date)
     nsf = _charge_failed_payments(session, plans, posted, business_date, actor, fee_income_id)

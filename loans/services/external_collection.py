@@ -43,6 +43,7 @@ from loans.models import (
 from loans.registry import nsf_fee_allowed
 from loans.services.accounts import chart
 from loans.services.amounts import Split, allocate_payment
+from loans.services.collection import SETTLE_CLEARED
 from loans.services.instalments import apply_payments, close_rows
 from loans.services.state import balances, lock_loan
 
@@ -266,17 +267,11 @@ def _settle(
     collections: Sequence[ExternalCollection],
     business_date: dt.date,
 ) -> set[int]:
-    settled = set()
-    for collection, (split, _) in zip(collections, plans, strict=True):
-        loan = loans[collection.loan_id]
-        if split.total.is_positive() and not balances(session, loan).total.is_positive():
-            loan.status = LoanStatus.SETTLED
-            loan.settled_on = business_date
-            loan.days_past_due = 0
-            loan.arrears = Money.zero(loan.currency)
-            loan.arrears_bucket = "current"
-            settled.add(loan.id)
-    session.flush()
+    """The loans a collection cleared, settled in one statement as the share collection's."""
+    paid = [c.loan_id for c, (split, _) in zip(collections, plans, strict=True) if split.total]
+    settled = set(session.scalars(SETTLE_CLEARED, {"loans": paid, "d": business_date}))
+    for loan_id in settled:
+        session.refresh(loans[loan_id])
     close_rows(session, loan_ids=sorted(settled), business_date=business_date)
     return settled
 
