@@ -26,11 +26,9 @@ from sqlalchemy import Row, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from creditunion.payments.collections.models import (
-    CancelledBy,
     Collection,
     CollectionMandate,
     CollectionStatus,
-    MandateStatus,
     NoticeReason,
 )
 from creditunion.payments.collections.notices import give_notice
@@ -104,10 +102,11 @@ WHERE i.loan_id = :loan AND i.paid_on IS NULL AND i.number <> :number
 """)
 
 _ENDED = text("""
-SELECT m.id FROM collection_mandates m JOIN loans l ON l.id = m.loan_id
-WHERE m.status <> 'cancelled' AND l.status <> 'active'
-ORDER BY m.id
-FOR UPDATE OF m
+UPDATE collection_mandates m
+SET status = 'cancelled', cancelled_on = :d, cancelled_by = 'loan_ended',
+    cancel_reason = 'the loan has ended', updated_by = :actor
+FROM loans l
+WHERE l.id = m.loan_id AND m.status <> 'cancelled' AND l.status <> 'active'
 """)
 
 
@@ -315,15 +314,4 @@ def _cancel_changed_last(
 
 
 def _end_mandates_of_ended_loans(session: Session, business_date: dt.date, actor: str) -> None:
-    ended = list(session.scalars(_ENDED))
-    if not ended:
-        return
-    for mandate in session.scalars(
-        select(CollectionMandate).where(CollectionMandate.id.in_(ended))
-    ):
-        mandate.status = MandateStatus.CANCELLED
-        mandate.cancelled_on = business_date
-        mandate.cancelled_by = CancelledBy.LOAN_ENDED
-        mandate.cancel_reason = "the loan has ended"
-        mandate.updated_by = actor
-    session.flush()
+    session.execute(_ENDED, {"d": business_date, "actor": actor})
